@@ -1,0 +1,139 @@
+package io.keyhold.proxy;
+
+import io.keyhold.crypto.DecryptionDekCache;
+import io.keyhold.crypto.DekSource;
+import io.keyhold.crypto.DekUnwrapper;
+import io.keyhold.crypto.EncryptionDekCache;
+import io.keyhold.crypto.EnvelopeDecryptor;
+import io.keyhold.crypto.EnvelopeEncryptor;
+import io.keyhold.proxy.internal.ProxyCounters;
+import io.keyhold.proxy.internal.ProxyRuntime;
+import io.keyhold.proxy.internal.ProxyServer;
+import io.keyhold.proxy.internal.RecordEncryption;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An encrypting Kafka proxy in front of one cluster. Clients connect to {@link #bootstrapAddress()}
+ * and stay on the proxy; record values and headers are encrypted on produce and decrypted on fetch
+ * with DEKs from the cluster's KMS key. See {@code docs/PROXY.md}.
+ *
+ * <pre>{@code
+ * try (KeyholdProxy proxy = KeyholdProxy.start(config, kms)) {
+ *     ... clients use proxy.bootstrapAddress() ...
+ *     proxy.lock();   // key revoked: refuse produce/fetch, drop every DEK
+ *     proxy.unlock(); // key usable again
+ * }
+ * }</pre>
+ */
+public final class KeyholdProxy implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KeyholdProxy.class);
+
+    private final ProxyConfig config;
+    private final EncryptionDekCache encryptionDeks;
+    private final DecryptionDekCache decryptionDeks;
+    private final ProxyCounters counters = new ProxyCounters();
+    private final ProxyMetrics metrics = new ProxyMetrics(counters);
+    private final ProxyServer server;
+    private volatile boolean locked;
+
+    private KeyholdProxy(ProxyConfig config, DekSource dekSource, DekUnwrapper unwrapper, int workerThreads) {
+        this.config = config;
+        this.encryptionDeks = new EncryptionDekCache(dekSource, config.dekRotation());
+        this.decryptionDeks = new DecryptionDekCache(unwrapper, config.decryptionCacheSize(), config.decryptionCacheTtl());
+        RecordEncryption encryption = new RecordEncryption(new EnvelopeEncryptor(encryptionDeks),
+                new EnvelopeDecryptor(decryptionDeks), config.kekId(), config.unencryptedRecords(), counters);
+        this.server = new ProxyServer(config, workerThreads, parts -> new ProxyRuntime(config, encryption, counters,
+                parts.clientSsl(), parts.upstreamSsl(), parts.brokerPorts(), () -> locked));
+        LOG.info("cluster {}: proxy listening on {} for upstream {}", config.clusterId(), server.bootstrapAddress(),
+                config.upstreamBootstrap());
+    }
+
+    /**
+     * Starts a proxy. {@code kms} (usually an {@code io.keyhold.kms.Kms}, ideally wrapped in
+     * {@code ResilientKms}) stays owned by the caller.
+     */
+    public static <K extends DekSource & DekUnwrapper> KeyholdProxy start(ProxyConfig config, K kms) {
+        return start(config, kms, kms, Math.max(1, Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** Starts a proxy with separate DEK source and unwrapper and {@code workerThreads} event loops. */
+    public static KeyholdProxy start(ProxyConfig config, DekSource dekSource, DekUnwrapper unwrapper, int workerThreads) {
+        Objects.requireNonNull(config, "config");
+        return new KeyholdProxy(config, Objects.requireNonNull(dekSource, "dekSource"),
+                Objects.requireNonNull(unwrapper, "unwrapper"), workerThreads);
+    }
+
+    /** Where clients connect (the advertised host and the bound bootstrap port). */
+    public InetSocketAddress bootstrapAddress() {
+        return server.bootstrapAddress();
+    }
+
+    /** {@code host:port} for a client's {@code bootstrap.servers}. */
+    public String bootstrapServers() {
+        return bootstrapAddress().getHostString() + ":" + bootstrapAddress().getPort();
+    }
+
+    public ProxyConfig config() {
+        return config;
+    }
+
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * Locks the cluster: from now on produce and fetch are answered with an authorization error, and
+     * every plaintext DEK is wiped. Returns once no DEK is held, including any an in-flight request
+     * created while the lock was being set.
+     */
+    public void lock() {
+        locked = true;
+        purgeDeks();
+        // A request already past its lock check on an event loop may still create a DEK; purge
+        // again on every event loop, after whatever it is running now.
+        List<Future<?>> done = new ArrayList<>();
+        for (EventExecutor loop : server.workers()) {
+            done.add(loop.submit(this::purgeDeks));
+        }
+        for (Future<?> f : done) {
+            f.awaitUninterruptibly(10, TimeUnit.SECONDS);
+        }
+        LOG.warn("cluster {}: locked; produce and fetch refused, DEKs purged", config.clusterId());
+    }
+
+    /** Unlocks the cluster; new DEKs are obtained from the KMS as needed. */
+    public void unlock() {
+        locked = false;
+        LOG.info("cluster {}: unlocked", config.clusterId());
+    }
+
+    public boolean isLocked() {
+        return locked;
+    }
+
+    /** Number of plaintext DEKs held right now (encryption and decryption), for tests and health checks. */
+    public long dekCount() {
+        return encryptionDeks.size() + decryptionDeks.size();
+    }
+
+    private void purgeDeks() {
+        encryptionDeks.purge();
+        decryptionDeks.purge();
+    }
+
+    /** Stops listening, closes every connection and wipes every DEK. */
+    @Override
+    public void close() {
+        server.close();
+        purgeDeks();
+        LOG.info("cluster {}: proxy stopped", config.clusterId());
+    }
+}

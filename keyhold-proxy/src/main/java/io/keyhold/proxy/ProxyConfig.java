@@ -1,0 +1,184 @@
+package io.keyhold.proxy;
+
+import io.keyhold.crypto.DekRotationPolicy;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything one proxy (in front of one Kafka cluster) needs besides its KMS. Build with
+ * {@link #builder(String, List, String)}.
+ *
+ * <p>Ports: clients first connect to {@code listenHost:listenPort} (the bootstrap port); every
+ * upstream broker then gets a port of its own on the proxy, either {@code brokerPortBase + nodeId}
+ * (stable across proxy restarts, so several proxy instances can sit behind one load balancer) or,
+ * when {@code brokerPortBase} is null, a free port chosen when the broker is first seen.
+ *
+ * @param clusterId            names the cluster in logs and errors (never secret)
+ * @param upstreamBootstrap    the cluster's bootstrap servers, {@code host:port}; the proxy only ever connects to
+ *                             these and to the brokers they advertise
+ * @param kekId                the customer's key (KEK) in the KMS that wraps this cluster's DEKs
+ * @param listenHost           interface to bind, e.g. {@code 127.0.0.1} or {@code 0.0.0.0}
+ * @param listenPort           bootstrap port; 0 picks a free one
+ * @param advertisedHost       host name clients are told to connect to (defaults to {@code listenHost})
+ * @param brokerPortBase       see above; null for ephemeral broker ports
+ * @param unencryptedRecords   what fetch does with records written without the proxy
+ * @param maxFrameBytes        largest request a client may send; larger closes that connection
+ * @param clientTls            TLS on the proxy's listeners (null: plaintext)
+ * @param upstreamTls          TLS from the proxy to the brokers (null: plaintext)
+ * @param dekRotation          when an encryption DEK is replaced
+ * @param decryptionCacheSize  how many unwrapped DEKs fetch keeps
+ * @param decryptionCacheTtl   how long an unwrapped DEK is kept before the KMS is asked again
+ */
+public record ProxyConfig(
+        String clusterId,
+        List<String> upstreamBootstrap,
+        String kekId,
+        String listenHost,
+        int listenPort,
+        String advertisedHost,
+        Integer brokerPortBase,
+        UnencryptedRecordPolicy unencryptedRecords,
+        int maxFrameBytes,
+        TlsSettings clientTls,
+        TlsSettings upstreamTls,
+        DekRotationPolicy dekRotation,
+        int decryptionCacheSize,
+        Duration decryptionCacheTtl) {
+
+    /** Kafka's own default for {@code socket.request.max.bytes}. */
+    public static final int DEFAULT_MAX_FRAME_BYTES = 100 * 1024 * 1024;
+
+    public ProxyConfig {
+        Objects.requireNonNull(clusterId, "clusterId");
+        upstreamBootstrap = List.copyOf(upstreamBootstrap);
+        if (upstreamBootstrap.isEmpty()) {
+            throw new IllegalArgumentException("at least one upstream bootstrap server is required");
+        }
+        upstreamBootstrap.forEach(HostPort::parse);
+        Objects.requireNonNull(kekId, "kekId");
+        Objects.requireNonNull(listenHost, "listenHost");
+        if (advertisedHost == null) {
+            advertisedHost = listenHost.equals("0.0.0.0") || listenHost.equals("::") ? "localhost" : listenHost;
+        }
+        Objects.requireNonNull(unencryptedRecords, "unencryptedRecords");
+        Objects.requireNonNull(dekRotation, "dekRotation");
+        Objects.requireNonNull(decryptionCacheTtl, "decryptionCacheTtl");
+        if (listenPort < 0 || listenPort > 65535) {
+            throw new IllegalArgumentException("listenPort out of range: " + listenPort);
+        }
+        if (maxFrameBytes < 1024) {
+            throw new IllegalArgumentException("maxFrameBytes must be at least 1024, got " + maxFrameBytes);
+        }
+        if (brokerPortBase != null && (brokerPortBase < 1 || brokerPortBase > 65535)) {
+            throw new IllegalArgumentException("brokerPortBase out of range: " + brokerPortBase);
+        }
+    }
+
+    public static Builder builder(String clusterId, List<String> upstreamBootstrap, String kekId) {
+        return new Builder(clusterId, upstreamBootstrap, kekId);
+    }
+
+    /** A {@code host:port} pair. */
+    public record HostPort(String host, int port) {
+        public static HostPort parse(String s) {
+            int colon = s.lastIndexOf(':');
+            if (colon <= 0 || colon == s.length() - 1) {
+                throw new IllegalArgumentException("expected host:port, got '" + s + "'");
+            }
+            String host = s.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            try {
+                int port = Integer.parseInt(s.substring(colon + 1));
+                if (port < 1 || port > 65535) {
+                    throw new IllegalArgumentException("port out of range in '" + s + "'");
+                }
+                return new HostPort(host, port);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("expected host:port, got '" + s + "'");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return host + ":" + port;
+        }
+    }
+
+    public static final class Builder {
+        private final String clusterId;
+        private final List<String> upstream;
+        private final String kekId;
+        private String listenHost = "127.0.0.1";
+        private int listenPort;
+        private String advertisedHost;
+        private Integer brokerPortBase;
+        private UnencryptedRecordPolicy unencrypted = UnencryptedRecordPolicy.REJECT;
+        private int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+        private TlsSettings clientTls;
+        private TlsSettings upstreamTls;
+        private DekRotationPolicy dekRotation = DekRotationPolicy.DEFAULT;
+        private int decryptionCacheSize = 10_000;
+        private Duration decryptionCacheTtl = Duration.ofMinutes(5);
+
+        private Builder(String clusterId, List<String> upstream, String kekId) {
+            this.clusterId = clusterId;
+            this.upstream = upstream;
+            this.kekId = kekId;
+        }
+
+        public Builder listen(String host, int port) {
+            this.listenHost = host;
+            this.listenPort = port;
+            return this;
+        }
+
+        public Builder advertisedHost(String host) {
+            this.advertisedHost = host;
+            return this;
+        }
+
+        public Builder brokerPortBase(Integer base) {
+            this.brokerPortBase = base;
+            return this;
+        }
+
+        public Builder unencryptedRecords(UnencryptedRecordPolicy policy) {
+            this.unencrypted = policy;
+            return this;
+        }
+
+        public Builder maxFrameBytes(int bytes) {
+            this.maxFrameBytes = bytes;
+            return this;
+        }
+
+        public Builder clientTls(TlsSettings tls) {
+            this.clientTls = tls;
+            return this;
+        }
+
+        public Builder upstreamTls(TlsSettings tls) {
+            this.upstreamTls = tls;
+            return this;
+        }
+
+        public Builder dekRotation(DekRotationPolicy policy) {
+            this.dekRotation = policy;
+            return this;
+        }
+
+        public Builder decryptionCache(int size, Duration ttl) {
+            this.decryptionCacheSize = size;
+            this.decryptionCacheTtl = ttl;
+            return this;
+        }
+
+        public ProxyConfig build() {
+            return new ProxyConfig(clusterId, upstream, kekId, listenHost, listenPort, advertisedHost, brokerPortBase,
+                    unencrypted, maxFrameBytes, clientTls, upstreamTls, dekRotation, decryptionCacheSize, decryptionCacheTtl);
+        }
+    }
+}

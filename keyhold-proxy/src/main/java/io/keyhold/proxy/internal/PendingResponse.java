@@ -1,0 +1,26 @@
+package io.keyhold.proxy.internal;
+
+import io.netty.buffer.ByteBuf;
+import org.apache.kafka.common.protocol.ApiKeys;
+
+/**
+ * A request of one client connection that still owes the client a response. Kafka clients expect
+ * responses in request order, so responses wait here until everything before them is answered,
+ * whether a broker or the proxy itself answers.
+ */
+final class PendingResponse {
+    final int correlationId;
+    final ApiKeys api;
+    final short version;
+    /** Answered by a broker (true) or by the proxy (false). */
+    final boolean upstream;
+    /** The response frame once known; owned by this entry until written. */
+    ByteBuf response;
+
+    PendingResponse(int correlationId, ApiKeys api, short version, boolean upstream) {
+        this.correlationId = correlationId;
+        this.api = api;
+        this.version = version;
+        this.upstream = upstream;
+    }
+}

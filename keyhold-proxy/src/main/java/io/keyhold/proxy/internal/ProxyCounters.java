@@ -1,0 +1,16 @@
+package io.keyhold.proxy.internal;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/** The proxy's counters, written on the hot path; read through {@code io.keyhold.proxy.ProxyMetrics}. */
+public final class ProxyCounters {
+    public final LongAdder connectionsAccepted = new LongAdder();
+    public final LongAdder recordsEncrypted = new LongAdder();
+    public final LongAdder recordsDecrypted = new LongAdder();
+    public final LongAdder unencryptedRecordsRejected = new LongAdder();
+    public final LongAdder unencryptedRecordsPassed = new LongAdder();
+    public final LongAdder decryptionFailures = new LongAdder();
+    public final LongAdder requestsRefusedLocked = new LongAdder();
+    public final LongAdder kmsFailures = new LongAdder();
+    public final LongAdder connectionsClosedBadFrame = new LongAdder();
+}

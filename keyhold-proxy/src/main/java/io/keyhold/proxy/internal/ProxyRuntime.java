@@ -1,0 +1,39 @@
+package io.keyhold.proxy.internal;
+
+import io.keyhold.proxy.ProxyConfig;
+import io.netty.handler.ssl.SslContext;
+
+/**
+ * What every connection of one proxy shares: its configuration, the record encryption, what it
+ * learnt about the cluster (topic names, broker ports) and whether the cluster is locked.
+ */
+public final class ProxyRuntime {
+    final ProxyConfig config;
+    final RecordEncryption encryption;
+    final TopicNames topicNames = new TopicNames();
+    final ProxyCounters counters;
+    final SslContext clientSsl;
+    final SslContext upstreamSsl;
+    final BrokerPorts brokerPorts;
+    private final java.util.function.BooleanSupplier locked;
+
+    public ProxyRuntime(ProxyConfig config, RecordEncryption encryption, ProxyCounters counters, SslContext clientSsl,
+                        SslContext upstreamSsl, BrokerPorts brokerPorts, java.util.function.BooleanSupplier locked) {
+        this.config = config;
+        this.encryption = encryption;
+        this.counters = counters;
+        this.clientSsl = clientSsl;
+        this.upstreamSsl = upstreamSsl;
+        this.brokerPorts = brokerPorts;
+        this.locked = locked;
+    }
+
+    boolean isLocked() {
+        return locked.getAsBoolean();
+    }
+
+    String lockedMessage() {
+        return "Keyhold: cluster '" + config.clusterId() + "' is locked because its encryption key cannot be used;"
+                + " produce and fetch are refused until access to the key is restored";
+    }
+}

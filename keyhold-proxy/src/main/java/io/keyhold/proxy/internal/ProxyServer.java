@@ -1,0 +1,166 @@
+package io.keyhold.proxy.internal;
+
+import io.keyhold.proxy.ProxyConfig;
+import io.keyhold.proxy.ProxyConfig.HostPort;
+import io.keyhold.proxy.TlsSettings;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import javax.net.ssl.SSLException;
+
+/**
+ * The Netty side of one proxy: the bootstrap listener, one listener per upstream broker (opened
+ * when the broker is first seen), and the event loops they run on.
+ */
+public final class ProxyServer implements AutoCloseable {
+    /**
+     * Heap buffers: record batches are decoded and encrypted through byte arrays (the JDK's AES-GCM
+     * works on arrays), so direct buffers would only add a copy on the hot path.
+     */
+    private static final PooledByteBufAllocator ALLOCATOR = new PooledByteBufAllocator(false);
+    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024);
+
+    private final ProxyConfig config;
+    private final EventLoopGroup acceptors;
+    private final EventLoopGroup workers;
+    private final List<Channel> listeners = new CopyOnWriteArrayList<>();
+    private final ProxyRuntime runtime;
+    private final InetSocketAddress bootstrapAddress;
+    private final AtomicInteger nextBootstrap = new AtomicInteger();
+
+    /** @param runtimeFactory builds the shared runtime around this server's broker-port registry and TLS contexts */
+    public ProxyServer(ProxyConfig config, int workerThreads, Function<Parts, ProxyRuntime> runtimeFactory) {
+        this.config = config;
+        this.acceptors = new NioEventLoopGroup(1, new DefaultThreadFactory("keyhold-proxy-accept-" + config.clusterId(), true));
+        this.workers = new NioEventLoopGroup(workerThreads, new DefaultThreadFactory("keyhold-proxy-" + config.clusterId(), true));
+        try {
+            SslContext clientSsl = serverSsl(config.clientTls());
+            SslContext upstreamSsl = clientSsl(config.upstreamTls());
+            BrokerPorts ports = new BrokerPorts(config.advertisedHost(), config.brokerPortBase(), this::openBrokerListener);
+            this.runtime = runtimeFactory.apply(new Parts(clientSsl, upstreamSsl, ports));
+            List<HostPort> bootstrap = new ArrayList<>();
+            config.upstreamBootstrap().forEach(s -> bootstrap.add(HostPort.parse(s)));
+            Channel ch = bind(config.listenPort(), () -> rotated(bootstrap));
+            this.bootstrapAddress = new InetSocketAddress(config.advertisedHost(), ((InetSocketAddress) ch.localAddress()).getPort());
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** What the runtime is built from. */
+    public record Parts(SslContext clientSsl, SslContext upstreamSsl, BrokerPorts brokerPorts) {
+    }
+
+    public InetSocketAddress bootstrapAddress() {
+        return bootstrapAddress;
+    }
+
+    public ProxyRuntime runtime() {
+        return runtime;
+    }
+
+    public EventLoopGroup workers() {
+        return workers;
+    }
+
+    /** Spreads bootstrap connections over the bootstrap servers; later entries are fall-backs. */
+    private List<HostPort> rotated(List<HostPort> servers) {
+        int start = Math.floorMod(nextBootstrap.getAndIncrement(), servers.size());
+        List<HostPort> out = new ArrayList<>(servers.size());
+        for (int i = 0; i < servers.size(); i++) {
+            out.add(servers.get((start + i) % servers.size()));
+        }
+        return out;
+    }
+
+    private int openBrokerListener(int nodeId, Integer wantedPort) {
+        Channel ch = bind(wantedPort == null ? 0 : wantedPort, () -> {
+            HostPort upstream = runtime.brokerPorts.upstreamOf(nodeId);
+            return upstream == null ? List.of() : List.of(upstream);
+        });
+        return ((InetSocketAddress) ch.localAddress()).getPort();
+    }
+
+    private Channel bind(int port, FrontendHandler.UpstreamTarget target) {
+        ServerBootstrap b = new ServerBootstrap().group(acceptors, workers).channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (runtime.clientSsl != null) {
+                            ch.pipeline().addLast(runtime.clientSsl.newHandler(ch.alloc()));
+                        }
+                        // An oversized frame fails at once (failFast) without buffering it; the
+                        // handler's exceptionCaught then closes this connection only.
+                        ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(config.maxFrameBytes(), 0, 4, 0, 4, true));
+                        ch.pipeline().addLast(new LengthFieldPrepender(4));
+                        ch.pipeline().addLast(new FrontendHandler(runtime, target));
+                    }
+                });
+        Channel ch = b.bind(config.listenHost(), port).syncUninterruptibly().channel();
+        listeners.add(ch);
+        return ch;
+    }
+
+    private static SslContext serverSsl(TlsSettings tls) {
+        if (tls == null) {
+            return null;
+        }
+        try {
+            return SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile()).build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot load the proxy's TLS certificate or key: " + e.getMessage(), e);
+        }
+    }
+
+    private static SslContext clientSsl(TlsSettings tls) {
+        if (tls == null) {
+            return null;
+        }
+        try {
+            SslContextBuilder b = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS");
+            if (tls.trustedCertificates() != null) {
+                b.trustManager(tls.trustedCertificates().toFile());
+            }
+            if (tls.certificateChain() != null && tls.privateKey() != null) {
+                b.keyManager(tls.certificateChain().toFile(), tls.privateKey().toFile());
+            }
+            return b.build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot set up upstream TLS: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Channel ch : listeners) {
+            ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
+}
