@@ -1,0 +1,104 @@
+package io.keyhold.proxy;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNode;
+import org.apache.kafka.common.test.TestKitNodes;
+
+/** Real in-JVM KRaft brokers on 127.0.0.1 and free ports, for one test class. */
+final class KafkaTestCluster implements AutoCloseable {
+    private final KafkaClusterTestKit kit;
+    private final Path baseDir;
+
+    private KafkaTestCluster(KafkaClusterTestKit kit, Path baseDir) {
+        this.kit = kit;
+        this.baseDir = baseDir;
+    }
+
+    static KafkaTestCluster start(int brokers) {
+        try {
+            Path dir = Files.createTempDirectory("keyhold-kafka");
+            int rf = Math.min(3, brokers);
+            KafkaClusterTestKit kit = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+                    .setCombined(true)
+                    .setNumControllerNodes(1)
+                    .setNumBrokerNodes(brokers)
+                    .setBaseDirectory(dir)
+                    .build())
+                    .setConfigProp("offsets.topic.replication.factor", String.valueOf(rf))
+                    .setConfigProp("offsets.topic.num.partitions", "2")
+                    .setConfigProp("transaction.state.log.replication.factor", String.valueOf(rf))
+                    .setConfigProp("transaction.state.log.min.isr", "1")
+                    .setConfigProp("transaction.state.log.num.partitions", "2")
+                    .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                    .setConfigProp("message.max.bytes", String.valueOf(4 * 1024 * 1024))
+                    .setConfigProp("log.cleaner.backoff.ms", "200")
+                    .setConfigProp("log.cleaner.threads", "1")
+                    .setConfigProp("log.cleaner.dedupe.buffer.size", String.valueOf(4 * 1024 * 1024))
+                    .setConfigProp("num.network.threads", "2")
+                    .setConfigProp("num.io.threads", "2")
+                    .build();
+            kit.format();
+            kit.startup();
+            kit.waitForReadyBrokers();
+            return new KafkaTestCluster(kit, dir);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the test Kafka cluster", e);
+        }
+    }
+
+    String bootstrapServers() {
+        return kit.bootstrapServers();
+    }
+
+    /** Every broker's log directories. */
+    List<Path> logDirs() {
+        List<Path> dirs = new ArrayList<>();
+        for (TestKitNode n : kit.nodes().brokerNodes().values()) {
+            n.logDataDirectories().forEach(d -> dirs.add(Path.of(d)));
+        }
+        return dirs;
+    }
+
+    Path baseDir() {
+        return baseDir;
+    }
+
+    void createTopic(String name, int partitions, Map<String, String> configs) {
+        createTopics(List.of(new NewTopic(name, partitions, (short) Math.min(3, kit.brokers().size())).configs(configs)));
+    }
+
+    void createTopics(Collection<NewTopic> topics) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrapServers());
+        try (Admin admin = Admin.create(p)) {
+            admin.createTopics(topics).all().get();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create topics " + topics, e);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        kit.close(); // deletes the data directories too
+        if (!Files.exists(baseDir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(baseDir)) {
+            files.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
