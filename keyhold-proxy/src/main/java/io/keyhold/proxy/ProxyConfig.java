@@ -15,7 +15,8 @@ import java.util.Objects;
  * when {@code brokerPortBase} is null, a free port chosen when the broker is first seen.
  *
  * @param clusterId            names the cluster in logs and errors (never secret)
- * @param upstreamBootstrap    the cluster's bootstrap servers, {@code host:port}; the proxy only ever connects to
+ * @param upstreamBootstrap    the cluster's bootstrap servers, {@code host:port} (an entry may hold several,
+ *                             comma-separated); the proxy only ever connects to
  *                             these and to the brokers they advertise
  * @param kekId                the customer's key (KEK) in the KMS that wraps this cluster's DEKs
  * @param listenHost           interface to bind, e.g. {@code 127.0.0.1} or {@code 0.0.0.0}
@@ -51,7 +52,8 @@ public record ProxyConfig(
 
     public ProxyConfig {
         Objects.requireNonNull(clusterId, "clusterId");
-        upstreamBootstrap = List.copyOf(upstreamBootstrap);
+        upstreamBootstrap = upstreamBootstrap.stream().flatMap(s -> java.util.Arrays.stream(s.split(",")))
+                .map(String::trim).filter(s -> !s.isEmpty()).toList();
         if (upstreamBootstrap.isEmpty()) {
             throw new IllegalArgumentException("at least one upstream bootstrap server is required");
         }

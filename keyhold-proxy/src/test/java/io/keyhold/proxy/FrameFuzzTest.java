@@ -1,0 +1,178 @@
+package io.keyhold.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keyhold.proxy.internal.ProxyServer;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.requests.ApiVersionsRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+
+/**
+ * Property tests of the proxy's frame handling against a real broker: random, truncated,
+ * oversized and garbled frames never take the proxy down, and never leak buffers; after every
+ * try a well-formed request on a new connection is still answered.
+ */
+class FrameFuzzTest {
+    private static final int MAX_FRAME = 64 * 1024;
+    private static KafkaTestCluster kafka;
+    private static KeyholdProxy proxy;
+
+    @BeforeContainer
+    static void start() {
+        kafka = KafkaTestCluster.start(1);
+        proxy = KeyholdProxy.start(ProxyConfig.builder("fuzz", List.of(kafka.bootstrapServers()), "kek")
+                .maxFrameBytes(MAX_FRAME).build(), new TestKms());
+    }
+
+    @AfterContainer
+    static void stop() throws Exception {
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Property(tries = 100)
+    void randomBytesNeverBreakTheProxy(@ForAll("garbage") byte[] bytes) throws Exception {
+        sendAndClose(bytes);
+        assertStillServes();
+    }
+
+    @Property(tries = 100)
+    void framesWithAValidHeaderAndGarbledBodyCloseOnlyThatConnection(
+            @ForAll("interceptedApis") short apiKey, @ForAll("versions") short version, @ForAll("bodies") byte[] body,
+            @ForAll boolean truncate) throws Exception {
+        ByteBuffer f = ByteBuffer.allocate(4 + 8 + 2 + body.length);
+        f.putInt(8 + 2 + body.length).putShort(apiKey).putShort(version).putInt(42).putShort((short) -1).put(body);
+        byte[] frame = f.array();
+        if (truncate && frame.length > 5) {
+            frame = java.util.Arrays.copyOf(frame, frame.length / 2);
+        }
+        sendAndClose(frame);
+        assertStillServes();
+    }
+
+    @Property(tries = 20)
+    void oversizedFrameClosesTheConnectionWithoutBufferingIt(@ForAll("oversize") int size) throws Exception {
+        try (Socket s = connect()) {
+            OutputStream out = s.getOutputStream();
+            out.write(ByteBuffer.allocate(4).putInt(size).array());
+            out.write(new byte[1024]);
+            out.flush();
+            assertThat(s.getInputStream().read()).isEqualTo(-1); // closed by the proxy
+        }
+        assertStillServes();
+    }
+
+    @Property(tries = 1)
+    void noBuffersLeakAcrossManyBadConnections() throws Exception {
+        for (int i = 0; i < 30; i++) {
+            sendAndClose(new byte[] {0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 1});
+        }
+        assertStillServes();
+        long before = ProxyServer.activeBufferAllocations();
+        for (int i = 0; i < 200; i++) {
+            ByteBuffer f = ByteBuffer.allocate(40).putInt(36).putShort(ApiKeys.PRODUCE.id).putShort((short) 9).putInt(i)
+                    .putShort((short) -1);
+            sendAndClose(f.array(), 0);
+            sendAndClose(new byte[] {0, 0, 0, 9, 0, 3, 0, 12, 0, 0}, 0);
+        }
+        assertStillServes();
+        Thread.sleep(200);
+        assertThat(ProxyServer.activeBufferAllocations() - before).isLessThan(100);
+    }
+
+    @Provide
+    Arbitrary<byte[]> garbage() {
+        return Arbitraries.bytes().array(byte[].class).ofMinSize(0).ofMaxSize(300);
+    }
+
+    @Provide
+    Arbitrary<Short> interceptedApis() {
+        return Arbitraries.of(ApiKeys.PRODUCE.id, ApiKeys.FETCH.id, ApiKeys.METADATA.id, ApiKeys.API_VERSIONS.id,
+                ApiKeys.FIND_COORDINATOR.id, ApiKeys.DESCRIBE_CLUSTER.id, (short) 999, (short) -3);
+    }
+
+    @Provide
+    Arbitrary<Short> versions() {
+        return Arbitraries.shorts().between((short) -2, (short) 20);
+    }
+
+    @Provide
+    Arbitrary<byte[]> bodies() {
+        return Arbitraries.bytes().array(byte[].class).ofMinSize(0).ofMaxSize(400);
+    }
+
+    @Provide
+    Arbitrary<Integer> oversize() {
+        return Arbitraries.oneOf(Arbitraries.integers().between(MAX_FRAME + 1, Integer.MAX_VALUE),
+                Arbitraries.integers().between(Integer.MIN_VALUE, -1));
+    }
+
+    private static Socket connect() throws IOException {
+        Socket s = new Socket(proxy.bootstrapAddress().getHostString(), proxy.bootstrapAddress().getPort());
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    private static void sendAndClose(byte[] bytes) throws IOException {
+        sendAndClose(bytes, 50);
+    }
+
+    /** Sends {@code bytes}, reads any answer for up to {@code waitMillis} of silence, then closes. */
+    private static void sendAndClose(byte[] bytes, int waitMillis) throws IOException {
+        try (Socket s = connect()) {
+            s.getOutputStream().write(bytes);
+            s.getOutputStream().flush();
+            if (waitMillis == 0) {
+                return;
+            }
+            s.setSoTimeout(waitMillis);
+            try {
+                InputStream in = s.getInputStream();
+                while (in.read() >= 0) {
+                    // drain whatever the broker or proxy answers until they close or go quiet
+                }
+            } catch (SocketTimeoutException | java.net.SocketException e) {
+                // quiet (waiting for the rest of a frame) or reset: both fine
+            }
+        }
+    }
+
+    /** A well-formed ApiVersions request on a fresh connection gets its response. */
+    private static void assertStillServes() throws IOException {
+        try (Socket s = connect()) {
+            RequestHeader header = new RequestHeader(ApiKeys.API_VERSIONS, (short) 3, "fuzz-check", 7);
+            ByteBuffer req = new ApiVersionsRequest(new ApiVersionsRequestData()
+                    .setClientSoftwareName("fuzz").setClientSoftwareVersion("1"), (short) 3).serializeWithHeader(header);
+            OutputStream out = s.getOutputStream();
+            out.write(ByteBuffer.allocate(4).putInt(req.remaining()).array());
+            byte[] body = new byte[req.remaining()];
+            req.get(body);
+            out.write(body);
+            out.flush();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            int size = in.readInt();
+            assertThat(size).isPositive();
+            assertThat(in.readInt()).isEqualTo(7);
+        }
+    }
+}
