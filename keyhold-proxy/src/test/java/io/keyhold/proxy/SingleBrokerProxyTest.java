@@ -386,4 +386,35 @@ class SingleBrokerProxyTest {
         assertThat(p.exitValue()).as("kcat failed: " + err).isZero();
         return new String(out, StandardCharsets.UTF_8);
     }
+
+    @Test
+    void verifyAtRestFindsPlaintextEvenInCompressedBatchesAndNotWhatTheProxyWrote() throws Exception {
+        String topic = "verify";
+        String secret = "VERIFY-PLAIN-" + UUID.randomUUID();
+        String hidden = "VERIFY-HIDDEN-" + UUID.randomUUID();
+        kafka.createTopic(topic, 1, Map.of());
+        try (KafkaProducer<byte[], byte[]> direct = Clients.producer(kafka.bootstrapServers(), Map.of("compression.type", "gzip"))) {
+            direct.send(new ProducerRecord<>(topic, (secret + " written around the proxy").getBytes(StandardCharsets.UTF_8))).get();
+        }
+        try (KafkaProducer<byte[], byte[]> viaProxy = Clients.producer(proxy.bootstrapServers(), Map.of())) {
+            viaProxy.send(new ProducerRecord<>(topic, hidden.getBytes(StandardCharsets.UTF_8))).get();
+        }
+        List<String> args = new ArrayList<>();
+        for (Path dir : kafka.logDirs()) {
+            args.add("--log-dir");
+            args.add(dir.toString());
+        }
+        java.io.StringWriter out = new java.io.StringWriter();
+        List<String> found = new ArrayList<>(args);
+        found.addAll(List.of("--needle", secret));
+        picocli.CommandLine cmd = new picocli.CommandLine(new io.keyhold.proxy.cli.VerifyAtRestCommand());
+        cmd.setOut(new java.io.PrintWriter(out));
+        assertThat(cmd.execute(found.toArray(String[]::new))).isEqualTo(1);
+        assertThat(out.toString()).contains("FOUND").contains("gzip-compressed batch");
+
+        List<String> notFound = new ArrayList<>(args);
+        notFound.addAll(List.of("--needle", hidden));
+        assertThat(new picocli.CommandLine(new io.keyhold.proxy.cli.VerifyAtRestCommand()).execute(notFound.toArray(String[]::new)))
+                .isZero();
+    }
 }

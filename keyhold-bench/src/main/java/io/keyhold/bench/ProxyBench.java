@@ -1,0 +1,222 @@
+package io.keyhold.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * Direct-to-broker versus through-the-encrypting-proxy throughput, measured the way bench/proxy.sh
+ * promises: one broker JVM, one proxy JVM, Kafka's own ProducerPerformance and ConsumerPerformance
+ * as separate JVMs with identical settings, a warm-up, rounds in rotating order, medians, and the
+ * proxy JVM's CPU time (utime+stime from /proc/PID/stat) around each proxied run.
+ */
+public final class ProxyBench {
+    private static final long CLOCK_TICKS = Long.parseLong(System.getenv().getOrDefault("CLK_TCK", "100"));
+
+    private final String javaCmd = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    private final String classpath = System.getProperty("java.class.path");
+    private final int records;
+    private final int rounds;
+
+    private ProxyBench(int records, int rounds) {
+        this.records = records;
+        this.rounds = rounds;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int records = Integer.parseInt(System.getenv().getOrDefault("RECORDS", "1000000"));
+        int rounds = Integer.parseInt(System.getenv().getOrDefault("ROUNDS", "3"));
+        new ProxyBench(records, rounds).run();
+    }
+
+    private void run() throws Exception {
+        Process broker = start("-Xmx2g", BenchBroker.class.getName());
+        try {
+            String bootstrap = awaitLine(broker, "BOOTSTRAP ");
+            Process proxy = start("-Xmx1g", BenchProxy.class.getName(), bootstrap);
+            try {
+                String proxied = awaitLine(proxy, "PROXY ");
+                measure(bootstrap, proxied, proxy.pid());
+            } finally {
+                stop(proxy);
+            }
+        } finally {
+            stop(broker);
+        }
+    }
+
+    private void measure(String direct, String proxied, long proxyPid) throws Exception {
+        log("warm-up");
+        int warm = Math.max(10_000, records / 5);
+        for (String via : List.of(direct, proxied)) {
+            String t = createTopic(direct, "warmup-" + (via.equals(direct) ? "direct" : "proxy"));
+            produce(via, t, warm);
+            consume(via, t, warm);
+            deleteTopic(direct, t);
+        }
+        List<Double> directProduce = new ArrayList<>();
+        List<Double> proxyProduce = new ArrayList<>();
+        List<Double> directConsume = new ArrayList<>();
+        List<Double> proxyConsume = new ArrayList<>();
+        List<Double> cpuProduce = new ArrayList<>();
+        List<Double> cpuConsume = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            boolean proxyFirst = round % 2 == 1; // rotate the order so neither side always runs on a warmer machine
+            for (boolean viaProxy : proxyFirst ? new boolean[] {true, false} : new boolean[] {false, true}) {
+                String via = viaProxy ? proxied : direct;
+                String topic = createTopic(direct, "bench-" + round + (viaProxy ? "-proxy" : "-direct"));
+                double cpu0 = cpuSeconds(proxyPid);
+                double p = produce(via, topic, records);
+                double cpu1 = cpuSeconds(proxyPid);
+                double c = consume(via, topic, records);
+                double cpu2 = cpuSeconds(proxyPid);
+                deleteTopic(direct, topic);
+                if (viaProxy) {
+                    proxyProduce.add(p);
+                    proxyConsume.add(c);
+                    cpuProduce.add((cpu1 - cpu0) * 1_000_000.0 / records);
+                    cpuConsume.add((cpu2 - cpu1) * 1_000_000.0 / records);
+                } else {
+                    directProduce.add(p);
+                    directConsume.add(c);
+                }
+                log(String.format("round %d %s: produce %.0f rec/s, consume %.0f rec/s%s", round + 1,
+                        viaProxy ? "proxy " : "direct", p, c, viaProxy
+                                ? String.format(", proxy cpu-s %.2f produce / %.2f consume", cpu1 - cpu0, cpu2 - cpu1) : ""));
+            }
+        }
+        System.out.printf("direct produce median: %.0f records/s, proxy produce median: %.0f records/s%n", median(directProduce), median(proxyProduce));
+        System.out.printf("direct consume median: %.0f records/s, proxy consume median: %.0f records/s%n", median(directConsume), median(proxyConsume));
+        System.out.printf("ratio proxy/direct produce: %.2f%n", median(proxyProduce) / median(directProduce));
+        System.out.printf("ratio proxy/direct consume: %.2f%n", median(proxyConsume) / median(directConsume));
+        System.out.printf("proxy cpu-s per 1M produce: %.2f%n", median(cpuProduce));
+        System.out.printf("proxy cpu-s per 1M consume: %.2f%n", median(cpuConsume));
+    }
+
+    /** ProducerPerformance: records/s from its summary line. */
+    private double produce(String bootstrap, String topic, int n) throws Exception {
+        List<String> out = tool("org.apache.kafka.tools.ProducerPerformance", "--topic", topic, "--num-records", String.valueOf(n),
+                "--record-size", "1024", "--throughput", "-1", "--producer-props", "bootstrap.servers=" + bootstrap,
+                "acks=all", "linger.ms=5", "batch.size=131072");
+        for (int i = out.size() - 1; i >= 0; i--) {
+            String line = out.get(i);
+            if (line.contains(" records sent, ") && line.contains(" records/sec")) {
+                String s = line.substring(line.indexOf(" records sent, ") + 15);
+                return Double.parseDouble(s.substring(0, s.indexOf(' ')));
+            }
+        }
+        throw new IllegalStateException("no summary from ProducerPerformance: " + out);
+    }
+
+    /** ConsumerPerformance: fetch.nMsg.sec (records/s while fetching, group join excluded). */
+    private double consume(String bootstrap, String topic, int n) throws Exception {
+        List<String> out = tool("org.apache.kafka.tools.ConsumerPerformance", "--bootstrap-server", bootstrap, "--topic", topic,
+                "--messages", String.valueOf(n), "--timeout", "120000");
+        String header = null;
+        for (String line : out) {
+            if (line.startsWith("start.time")) {
+                header = line;
+            } else if (header != null && line.matches("^\\d{4}-.*")) {
+                List<String> names = Arrays.stream(header.split(",")).map(String::trim).toList();
+                String[] values = line.split(",");
+                double consumed = Double.parseDouble(values[names.indexOf("data.consumed.in.nMsg")].trim());
+                if (consumed < n) {
+                    throw new IllegalStateException("ConsumerPerformance read " + consumed + " of " + n + " records");
+                }
+                return Double.parseDouble(values[names.indexOf("fetch.nMsg.sec")].trim());
+            }
+        }
+        throw new IllegalStateException("no summary from ConsumerPerformance: " + out);
+    }
+
+    private List<String> tool(String mainClass, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(javaCmd, "-Xmx1g", "-cp", classpath, mainClass));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                lines.add(line);
+            }
+        }
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(mainClass + " failed: " + String.join("\n", lines));
+        }
+        return lines;
+    }
+
+    private static String createTopic(String bootstrap, String name) throws Exception {
+        try (Admin admin = admin(bootstrap)) {
+            admin.createTopics(List.of(new NewTopic(name, 1, (short) 1))).all().get();
+        }
+        return name;
+    }
+
+    private static void deleteTopic(String bootstrap, String name) throws Exception {
+        try (Admin admin = admin(bootstrap)) {
+            admin.deleteTopics(Set.of(name)).all().get();
+        }
+    }
+
+    private static Admin admin(String bootstrap) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        return Admin.create(p);
+    }
+
+    /** utime + stime of process {@code pid}, in seconds. */
+    private static double cpuSeconds(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // after "(comm) ", field 3 (state) is f[0]; utime is field 14 and stime field 15
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS;
+    }
+
+    private static double median(List<Double> xs) {
+        double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+
+    private Process start(String heap, String mainClass, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(javaCmd, heap, "-cp", classpath, mainClass));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    private static String awaitLine(Process p, String prefix) throws IOException {
+        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        String line;
+        while ((line = r.readLine()) != null) {
+            if (line.startsWith(prefix)) {
+                return line.substring(prefix.length()).trim();
+            }
+        }
+        throw new IllegalStateException("process exited before printing " + prefix);
+    }
+
+    private static void stop(Process p) throws InterruptedException {
+        try {
+            p.getOutputStream().close();
+        } catch (IOException e) {
+            // already gone
+        }
+        if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+        }
+    }
+
+    private static void log(String s) {
+        System.err.println("[bench] " + s);
+    }
+}

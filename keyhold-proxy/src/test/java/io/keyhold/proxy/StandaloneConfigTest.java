@@ -1,0 +1,63 @@
+package io.keyhold.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class StandaloneConfigTest {
+    private static StandaloneConfig parse(String yaml, Map<String, String> env) throws Exception {
+        return StandaloneConfig.parse(new ObjectMapper(new YAMLFactory()).readTree(yaml), Path.of("/etc/keyhold"), env::get);
+    }
+
+    @Test
+    void readsClustersWithDefaultsAndEnvironmentSecrets() throws Exception {
+        StandaloneConfig c = parse("""
+                kms:
+                  provider: local
+                  settings:
+                    data-dir: /var/lib/keyhold/kms
+                    passphrase: ${KMS_PASS}
+                clusters:
+                  - id: orders
+                    upstream: [b1:9092, "b2:9092"]
+                    key: orders-kek
+                    listen: 0.0.0.0:9192
+                    broker-port-base: 9200
+                    unencrypted-records: pass-through
+                    tls: { cert: proxy.pem, key: proxy.key }
+                  - id: audit
+                    upstream: b3:9092,b4:9092
+                    key: audit-kek
+                """, Map.of("KMS_PASS", "s3cret"));
+        assertThat(c.clusters()).hasSize(2);
+        StandaloneConfig.Cluster orders = c.clusters().get(0);
+        assertThat(orders.proxy().upstreamBootstrap()).containsExactly("b1:9092", "b2:9092");
+        assertThat(orders.proxy().listenHost()).isEqualTo("0.0.0.0");
+        assertThat(orders.proxy().advertisedHost()).isEqualTo("localhost");
+        assertThat(orders.proxy().brokerPortBase()).isEqualTo(9200);
+        assertThat(orders.proxy().unencryptedRecords()).isEqualTo(UnencryptedRecordPolicy.PASS_THROUGH);
+        assertThat(orders.proxy().clientTls().certificateChain()).isEqualTo(Path.of("/etc/keyhold/proxy.pem"));
+        assertThat(orders.kmsProvider()).isEqualTo("local");
+        assertThat(orders.kmsSettings().require("passphrase")).isEqualTo("s3cret");
+        assertThat(orders.kmsSettings().toString()).doesNotContain("s3cret");
+        StandaloneConfig.Cluster audit = c.clusters().get(1);
+        assertThat(audit.proxy().upstreamBootstrap()).isEqualTo(List.of("b3:9092", "b4:9092"));
+        assertThat(audit.proxy().listenPort()).isEqualTo(9192);
+        assertThat(audit.proxy().unencryptedRecords()).isEqualTo(UnencryptedRecordPolicy.REJECT);
+    }
+
+    @Test
+    void refusesMissingPiecesWithClearMessages() {
+        assertThatThrownBy(() -> parse("clusters: []", Map.of())).hasMessageContaining("at least one cluster");
+        assertThatThrownBy(() -> parse("clusters: [{id: a, key: k}]", Map.of())).hasMessageContaining("'upstream'");
+        assertThatThrownBy(() -> parse("clusters: [{id: a, upstream: 'h:1', key: k}]", Map.of())).hasMessageContaining("no KMS");
+        assertThatThrownBy(() -> parse("kms: {provider: local, settings: {p: '${NOPE}'}}\nclusters: [{id: a, upstream: 'h:1', key: k}]",
+                Map.of())).hasMessageContaining("NOPE is not set");
+    }
+}
