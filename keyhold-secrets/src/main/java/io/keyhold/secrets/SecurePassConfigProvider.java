@@ -1,0 +1,69 @@
+package io.keyhold.secrets;
+
+import io.keyhold.secrets.internal.Environment;
+import io.keyhold.secrets.internal.SecretsException;
+import io.keyhold.secrets.internal.SecretsService;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.common.config.ConfigData;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.provider.ConfigProvider;
+
+/**
+ * Resolves {@code ${securepass:<secrets file>:<key>}} in Kafka broker and client configs from a
+ * Confluent-compatible secrets file, with the master key from the environment variable the file
+ * names (or through the KMS key that wraps the file's data key).
+ *
+ * <pre>
+ * config.providers = securepass
+ * config.providers.securepass.class = io.keyhold.secrets.SecurePassConfigProvider
+ * </pre>
+ *
+ * A value that cannot be decrypted is an error naming the key: Kafka then refuses to start
+ * rather than run with a missing password.
+ */
+public final class SecurePassConfigProvider implements ConfigProvider {
+    private final Environment environment;
+
+    public SecurePassConfigProvider() {
+        this(Environment.system());
+    }
+
+    SecurePassConfigProvider(Environment environment) {
+        this.environment = environment;
+    }
+
+    @Override
+    public void configure(Map<String, ?> configs) {
+        // Nothing to configure: the secrets file says where its key comes from.
+    }
+
+    @Override
+    public ConfigData get(String path) {
+        return read(path, null);
+    }
+
+    @Override
+    public ConfigData get(String path, Set<String> keys) {
+        return read(path, new ArrayList<>(keys));
+    }
+
+    private ConfigData read(String path, java.util.List<String> keys) {
+        if (path == null || path.isBlank()) {
+            throw new ConfigException("securepass: a reference must name the secrets file: ${securepass:<secrets file>:<key>}");
+        }
+        try {
+            return new ConfigData(new SecretsService(environment).readSecrets(Path.of(path), keys));
+        } catch (SecretsException e) {
+            String suggestion = e.suggestion() == null ? "" : " (" + e.suggestion() + ")";
+            throw new ConfigException("securepass: cannot resolve from \"" + path + "\": " + e.getMessage() + suggestion);
+        }
+    }
+
+    @Override
+    public void close() {
+        // Holds no resources: every read opens, decrypts and forgets.
+    }
+}
