@@ -9,7 +9,9 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code keyhold secret ...}: Confluent-compatible encryption of passwords in config files.
- * Register it as a subcommand of any picocli command; run alone it prints its usage.
+ * Register it as a subcommand of any picocli command. The top-level {@code CommandLine} must call
+ * {@code setExpandAtFiles(false)}: {@code --passphrase @file} names a passphrase file, which
+ * picocli would otherwise expand into arguments.
  */
 @Command(name = "secret",
         description = "Encrypt passwords in Kafka config files (compatible with Confluent's `confluent secret`).",

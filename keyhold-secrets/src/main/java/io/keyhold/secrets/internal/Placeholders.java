@@ -15,6 +15,10 @@ public final class Placeholders {
         return value != null && PLACEHOLDER.matcher(value).matches();
     }
 
+    public static boolean isSecurePassReference(String value) {
+        return isPlaceholder(value) && value.startsWith("${securepass:");
+    }
+
     /** The key of a config value in the secrets file: {@code basename(config file)/key}. */
     public static String secretKey(Path configFile, String configKey) {
         // Always '/', whatever the platform: the file is read by brokers that may run elsewhere.

@@ -146,7 +146,8 @@ public final class SecretsService {
                 selected.put(key, value);
             }
         }
-        selected.values().removeIf(v -> !Placeholders.isPlaceholder(v));
+        // Only our own references: ${file:...} and other providers' values are not ours to decrypt.
+        selected.values().removeIf(v -> !Placeholders.isSecurePassReference(v));
         PropertiesDocument output = PropertiesDocument.empty();
         byte[] dataKey = dataKeys.unwrap(secrets);
         try {
