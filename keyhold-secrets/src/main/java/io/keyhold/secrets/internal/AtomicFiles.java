@@ -37,6 +37,15 @@ public final class AtomicFiles {
     }
 
     public static void write(List<Write> writes) {
+        write(writes, AtomicFiles::move);
+    }
+
+    /** Renames a prepared temp file over its target; a seam so tests can fail the n-th rename. */
+    interface Mover {
+        void move(Path temp, Path target) throws IOException;
+    }
+
+    static void write(List<Write> writes, Mover mover) {
         List<Path> temps = new ArrayList<>();
         List<byte[]> originals = new ArrayList<>();
         try {
@@ -53,7 +62,7 @@ public final class AtomicFiles {
         int renamed = 0;
         try {
             for (int i = 0; i < writes.size(); i++) {
-                move(temps.get(i), writes.get(i).target().toAbsolutePath());
+                mover.move(temps.get(i), writes.get(i).target().toAbsolutePath());
                 renamed++;
             }
         } catch (IOException e) {
