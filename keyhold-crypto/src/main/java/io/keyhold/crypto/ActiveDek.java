@@ -1,0 +1,52 @@
+package io.keyhold.crypto;
+
+import java.security.SecureRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An encryption DEK in service: its precomputed envelope header, and a use counter that both
+ * enforces the rotation policy and makes every IV unique (4 random bytes per DEK + 8-byte counter),
+ * so IVs never repeat under one key, however many threads encrypt at once.
+ */
+final class ActiveDek extends SharedKey {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final byte[] header;
+    private final int ivPrefix = RANDOM.nextInt();
+    private final AtomicLong used = new AtomicLong();
+    private final long maxUses;
+    private final long expiresAtNanos;
+
+    ActiveDek(GeneratedDek generated, DekRotationPolicy policy, long nowNanos) {
+        super(generated.dek());
+        this.header = EnvelopeFormat.encodeHeader(EnvelopeFormat.CIPHER_AES256_GCM, generated.kek(), generated.edek());
+        this.maxUses = policy.maxEncryptions();
+        this.expiresAtNanos = nowNanos + policy.maxAge().toNanos();
+    }
+
+    byte[] header() {
+        return header;
+    }
+
+    /**
+     * Starts one encryption. Returns its use number (the IV counter), or -1 when this DEK is retired,
+     * used up or too old; in that case it is retired and the caller asks the cache for a new one.
+     */
+    long tryUse(long nowNanos) {
+        if (!acquire()) {
+            return -1;
+        }
+        long n = used.getAndIncrement();
+        if (n >= maxUses || nowNanos - expiresAtNanos >= 0) {
+            retire();
+            release();
+            return -1;
+        }
+        return n;
+    }
+
+    void iv(long useNumber, byte[] iv) {
+        Bytes.putInt(iv, 0, ivPrefix);
+        Bytes.putLong(iv, 4, useNumber);
+    }
+}

@@ -1,0 +1,14 @@
+package io.keyhold.crypto;
+
+/** A ciphertext could not be decrypted: malformed, tampered with, bound to other AAD, or truncated. */
+public class CryptoException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public CryptoException(String message) {
+        super(message);
+    }
+
+    public CryptoException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,73 @@
+package io.keyhold.crypto;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * EDEK to DEK, bounded in size (least recently used go first) and in time (an entry is dropped
+ * {@code ttl} after it was unwrapped, so access to the KEK is re-checked at the KMS periodically).
+ * Concurrent misses on the same EDEK share one unwrap call.
+ */
+public final class DecryptionDekCache {
+    private final DekUnwrapper unwrapper;
+    private final Cache<ByteBuffer, SharedKey> cache;
+
+    public DecryptionDekCache(DekUnwrapper unwrapper, long maxSize, Duration ttl) {
+        this(unwrapper, maxSize, ttl, Ticker.systemTicker());
+    }
+
+    /** With an explicit clock (nanoseconds) for tests. */
+    public DecryptionDekCache(DekUnwrapper unwrapper, long maxSize, Duration ttl, Ticker ticker) {
+        this.unwrapper = Objects.requireNonNull(unwrapper, "unwrapper");
+        if (maxSize < 1) {
+            throw new IllegalArgumentException("maxSize must be at least 1, got " + maxSize);
+        }
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(maxSize)
+                .expireAfterWrite(ttl)
+                .ticker(ticker)
+                .executor(Runnable::run) // wipe evicted keys on the caller's thread, at once
+                .removalListener((ByteBuffer k, SharedKey v, com.github.benmanes.caffeine.cache.RemovalCause c) -> {
+                    if (v != null) {
+                        v.retire();
+                    }
+                })
+                .build();
+    }
+
+    /**
+     * A DEK for the envelope header at {@code buf[off..off+header.length())}, acquired for one use;
+     * the caller must {@link SharedKey#release()} it.
+     */
+    SharedKey acquire(byte[] buf, int off, EnvelopeFormat.Header header) {
+        ByteBuffer id = ByteBuffer.wrap(Arrays.copyOfRange(buf, off, off + header.length()));
+        while (true) {
+            SharedKey key = cache.get(id, k -> new SharedKey(unwrapper.unwrap(header.kek(), header.edek(buf, off))));
+            if (key.acquire()) {
+                return key;
+            }
+            cache.asMap().remove(id, key);
+        }
+    }
+
+    /** Drops and wipes every cached DEK now. */
+    public void purge() {
+        cache.invalidateAll();
+        cache.cleanUp();
+    }
+
+    /** Expires what is due now (tests; Caffeine otherwise does this during normal use). */
+    public void cleanUp() {
+        cache.cleanUp();
+    }
+
+    public long size() {
+        cache.cleanUp();
+        return cache.estimatedSize();
+    }
+}

@@ -1,0 +1,65 @@
+package io.keyhold.crypto;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A cached DEK that several threads may be using at once. A cache retires it (evicted, expired,
+ * used up, purged); its bytes are wiped as soon as it is retired <em>and</em> no thread is still
+ * inside an encrypt or decrypt with it, so eviction never pulls a key out from under a running call.
+ */
+class SharedKey {
+    private final DataKey key;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicBoolean wiped = new AtomicBoolean();
+    private volatile boolean retired;
+
+    SharedKey(DataKey key) {
+        this.key = key;
+    }
+
+    DataKey key() {
+        return key;
+    }
+
+    /** Marks one use as started; false when the key is retired (the caller must then get another). */
+    boolean acquire() {
+        if (retired) {
+            return false;
+        }
+        inFlight.incrementAndGet();
+        // Re-check after announcing ourselves: retire() either sees our count or we see its flag.
+        if (retired) {
+            release();
+            return false;
+        }
+        return true;
+    }
+
+    void release() {
+        if (inFlight.decrementAndGet() == 0 && retired) {
+            wipe();
+        }
+    }
+
+    void retire() {
+        retired = true;
+        if (inFlight.get() == 0) {
+            wipe();
+        }
+    }
+
+    boolean isRetired() {
+        return retired;
+    }
+
+    boolean isWiped() {
+        return wiped.get();
+    }
+
+    private void wipe() {
+        if (wiped.compareAndSet(false, true)) {
+            key.destroy();
+        }
+    }
+}

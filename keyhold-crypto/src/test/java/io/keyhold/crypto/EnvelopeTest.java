@@ -1,0 +1,133 @@
+package io.keyhold.crypto;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
+
+class EnvelopeTest {
+    private final TestKek kek = new TestKek();
+    private final EnvelopeEncryptor encryptor = new EnvelopeEncryptor(new EncryptionDekCache(kek, DekRotationPolicy.DEFAULT));
+    private final EnvelopeDecryptor decryptor = new EnvelopeDecryptor(new DecryptionDekCache(kek, 100, Duration.ofMinutes(5)));
+    private final Aad orders = Aad.of("topic:orders");
+
+    @Property(tries = 200)
+    void anyPayloadRoundTrips(@ForAll @Size(max = 70_000) byte[] plaintext) {
+        byte[] envelope = encryptor.encrypt("kek-1", "orders", plaintext, orders);
+        assertThat(decryptor.decrypt(envelope, orders)).isEqualTo(plaintext);
+    }
+
+    @Test
+    void roundTripsASliceAndReadsAtAnOffset() {
+        byte[] data = "..hello world..".getBytes(StandardCharsets.UTF_8);
+        byte[] envelope = encryptor.encrypt("kek-1", "orders", data, 2, 11, orders);
+        byte[] padded = new byte[envelope.length + 10];
+        System.arraycopy(envelope, 0, padded, 7, envelope.length);
+        assertThat(new String(decryptor.decrypt(padded, 7, envelope.length, orders), StandardCharsets.UTF_8)).isEqualTo("hello world");
+    }
+
+    @Test
+    void samePlaintextNeverGivesTheSameCiphertext() {
+        byte[] p = new byte[64];
+        assertThat(encryptor.encrypt("kek-1", "orders", p, orders)).isNotEqualTo(encryptor.encrypt("kek-1", "orders", p, orders));
+    }
+
+    @Test
+    void everySingleBitFlipAnywhereIsRejected() {
+        byte[] plaintext = new byte[300];
+        Arrays.fill(plaintext, (byte) 'x');
+        byte[] envelope = encryptor.encrypt("kek-1", "orders", plaintext, orders);
+        for (int i = 0; i < envelope.length; i++) {
+            for (int bit = 0; bit < 8; bit += 3) {
+                byte[] tampered = envelope.clone();
+                tampered[i] ^= (byte) (1 << bit);
+                int at = i;
+                assertThatThrownBy(() -> decryptor.decrypt(tampered, orders))
+                        .as("flip of bit %d in byte %d", bit, at)
+                        .isInstanceOf(CryptoException.class);
+            }
+        }
+    }
+
+    @Test
+    void everyTruncationAndExtensionIsRejected() {
+        byte[] envelope = encryptor.encrypt("kek-1", "orders", new byte[100], orders);
+        for (int len = 0; len < envelope.length; len++) {
+            byte[] cut = Arrays.copyOf(envelope, len);
+            assertThatThrownBy(() -> decryptor.decrypt(cut, orders)).isInstanceOf(CryptoException.class);
+        }
+        byte[] longer = Arrays.copyOf(envelope, envelope.length + 1);
+        assertThatThrownBy(() -> decryptor.decrypt(longer, orders)).isInstanceOf(CryptoException.class);
+    }
+
+    @Test
+    void wrongAadIsRejected() {
+        byte[] envelope = encryptor.encrypt("kek-1", "orders", "secret".getBytes(StandardCharsets.UTF_8), orders);
+        assertThatThrownBy(() -> decryptor.decrypt(envelope, Aad.of("topic:payments")))
+                .isInstanceOf(CryptoException.class)
+                .hasMessageContaining("authentication failed");
+    }
+
+    @Test
+    void aadPartsAreUnambiguous() {
+        assertThat(Aad.ofParts("ab", "c")).isNotEqualTo(Aad.ofParts("a", "bc"));
+        assertThatThrownBy(() -> Aad.of("")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void oneUnwrapServesManyRecords() {
+        for (int i = 0; i < 50; i++) {
+            byte[] e = encryptor.encrypt("kek-1", "orders", new byte[] {(byte) i}, orders);
+            assertThat(decryptor.decrypt(e, orders)).containsExactly((byte) i);
+        }
+        assertThat(kek.generated).hasValue(1);
+        assertThat(kek.unwrapped).hasValue(1);
+    }
+
+    /** Decrypts an envelope by following docs/FORMAT.md with raw JCA: the documented format is the real one. */
+    @Test
+    void formatIsWhatTheDocumentSays() throws Exception {
+        byte[] secret = "by the book".getBytes(StandardCharsets.UTF_8);
+        byte[] envelope = encryptor.encrypt("kek-1", "orders", secret, orders);
+        int pos = 0;
+        assertThat(new byte[] {envelope[0], envelope[1]}).isEqualTo("KH".getBytes(StandardCharsets.US_ASCII));
+        assertThat(envelope[2]).isEqualTo((byte) 1);
+        assertThat(envelope[3]).isEqualTo((byte) 1);
+        pos = 4;
+        int pLen = envelope[pos] & 0xff;
+        assertThat(new String(envelope, pos + 1, pLen, StandardCharsets.UTF_8)).isEqualTo("test");
+        pos += 1 + pLen;
+        int kLen = (envelope[pos] & 0xff) << 8 | envelope[pos + 1] & 0xff;
+        assertThat(new String(envelope, pos + 2, kLen, StandardCharsets.UTF_8)).isEqualTo("kek-1");
+        pos += 2 + kLen;
+        int vLen = envelope[pos] & 0xff;
+        pos += 1 + vLen;
+        int eLen = (envelope[pos] & 0xff) << 8 | envelope[pos + 1] & 0xff;
+        byte[] edek = Arrays.copyOfRange(envelope, pos + 2, pos + 2 + eLen);
+        pos += 2 + eLen;
+        int headerLen = pos;
+        byte[] dek = kek.unwrap(new KekRef("test", "kek-1", "1"), edek).withKeyBytes(byte[]::clone);
+        Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+        c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(dek, "AES"), new GCMParameterSpec(128, envelope, headerLen, 12));
+        c.updateAAD(envelope, 0, headerLen);
+        c.updateAAD("topic:orders".getBytes(StandardCharsets.UTF_8));
+        assertThat(c.doFinal(envelope, headerLen + 12, envelope.length - headerLen - 12)).isEqualTo(secret);
+        assertThat(EnvelopeFormat.kekOf(envelope)).isEqualTo(new KekRef("test", "kek-1", "1"));
+    }
+
+    @Test
+    void unsupportedVersionSaysSo() {
+        byte[] envelope = encryptor.encrypt("kek-1", "orders", new byte[1], orders);
+        envelope[2] = 9;
+        assertThatThrownBy(() -> decryptor.decrypt(envelope, orders)).hasMessageContaining("unsupported envelope version 9");
+    }
+}

@@ -1,0 +1,55 @@
+package io.keyhold.crypto;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Properties;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Today's data must stay readable: these bytes were written by format version 1 and are never regenerated. */
+class GoldenVectorsTest {
+    private final Properties v = new Properties();
+    private final HexFormat hex = HexFormat.of();
+    private DekUnwrapper unwrapper;
+
+    @BeforeEach
+    void load() throws Exception {
+        try (InputStream in = getClass().getResourceAsStream("/golden/envelope-v1.properties")) {
+            v.load(in);
+        }
+        KekRef expected = new KekRef(v.getProperty("kek.provider"), v.getProperty("kek.key_id"), v.getProperty("kek.key_version"));
+        byte[] expectedEdek = v.getProperty("edek.ascii").getBytes(StandardCharsets.US_ASCII);
+        unwrapper = (kek, edek) -> {
+            assertThat(kek).isEqualTo(expected);
+            assertThat(edek).isEqualTo(expectedEdek);
+            return DataKey.fromBytesWipingSource(hex.parseHex(v.getProperty("dek")));
+        };
+    }
+
+    @Test
+    void recordEnvelopeDecrypts() {
+        EnvelopeDecryptor dec = new EnvelopeDecryptor(new DecryptionDekCache(unwrapper, 10, Duration.ofMinutes(1)));
+        Aad aad = Aad.of(v.getProperty("record.aad"));
+        assertThat(new String(dec.decrypt(hex.parseHex(v.getProperty("record.envelope")), aad), StandardCharsets.UTF_8))
+                .isEqualTo(v.getProperty("record.plaintext"));
+        assertThat(dec.decrypt(hex.parseHex(v.getProperty("record.empty.envelope")), aad)).isEmpty();
+        assertThat(EnvelopeFormat.kekOf(hex.parseHex(v.getProperty("record.envelope"))).keyVersion()).isEqualTo("3");
+    }
+
+    @Test
+    void streamEnvelopeDecrypts() throws Exception {
+        byte[] expected = new byte[200];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = (byte) i;
+        }
+        try (InputStream in = StreamingEnvelope.decrypting(new ByteArrayInputStream(hex.parseHex(v.getProperty("stream.envelope"))),
+                unwrapper, Aad.of(v.getProperty("stream.aad")))) {
+            assertThat(in.readAllBytes()).isEqualTo(expected);
+        }
+    }
+}

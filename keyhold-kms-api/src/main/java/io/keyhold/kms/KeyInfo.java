@@ -1,0 +1,27 @@
+package io.keyhold.kms;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A key as its KMS describes it.
+ *
+ * @param keyId          the key's identifier in its KMS
+ * @param state          lifecycle state
+ * @param algorithm      e.g. {@code AES-256-GCM}, {@code SYMMETRIC_DEFAULT}
+ * @param region         where the key lives ({@code local} for the embedded KMS)
+ * @param currentVersion the version new DEKs are wrapped under ("" when the KMS has no versions)
+ * @param rotatable      whether {@link Kms#rotate} works for this key
+ * @param createdAt      creation time, or null when unknown
+ * @param deletionDate   when a key scheduled for deletion will be destroyed, or null
+ */
+public record KeyInfo(String keyId, KeyState state, String algorithm, String region, String currentVersion,
+                      boolean rotatable, Instant createdAt, Instant deletionDate) {
+    public KeyInfo {
+        Objects.requireNonNull(keyId, "keyId");
+        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(algorithm, "algorithm");
+        Objects.requireNonNull(region, "region");
+        Objects.requireNonNull(currentVersion, "currentVersion");
+    }
+}

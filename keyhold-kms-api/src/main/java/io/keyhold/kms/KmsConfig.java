@@ -1,0 +1,46 @@
+package io.keyhold.kms;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Provider settings as flat string pairs (from YAML, environment or flags). Values that are secrets
+ * are never printed: {@link #toString()} shows only the names.
+ */
+public final class KmsConfig {
+    private final Map<String, String> values;
+
+    private KmsConfig(Map<String, String> values) {
+        this.values = Map.copyOf(values);
+    }
+
+    public static KmsConfig of(Map<String, String> values) {
+        return new KmsConfig(values);
+    }
+
+    public Optional<String> get(String name) {
+        return Optional.ofNullable(values.get(name));
+    }
+
+    public String require(String name) {
+        return get(name).orElseThrow(() -> new IllegalArgumentException("KMS setting '" + name + "' is required"));
+    }
+
+    public Optional<Path> path(String name) {
+        return get(name).map(Path::of);
+    }
+
+    /** A copy with one more setting. */
+    public KmsConfig with(String name, String value) {
+        Map<String, String> copy = new TreeMap<>(values);
+        copy.put(name, value);
+        return new KmsConfig(copy);
+    }
+
+    @Override
+    public String toString() {
+        return "KmsConfig" + new TreeMap<>(values).keySet();
+    }
+}

@@ -1,0 +1,18 @@
+package io.keyhold.kms;
+
+/**
+ * A KMS call failed. Two kinds, and callers must treat them differently:
+ * {@link KmsDeniedException} (lock: the customer took the key away) and
+ * {@link KmsUnavailableException} (retry: the KMS could not be reached or answered in time).
+ * Messages never contain key material.
+ */
+public abstract class KmsException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    protected KmsException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    /** True for errors worth retrying. */
+    public abstract boolean isRetriable();
+}
