@@ -5,8 +5,10 @@ import io.keyhold.secrets.internal.SecretsException;
 import io.keyhold.secrets.internal.SecretsService;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.kafka.common.config.ConfigData;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.provider.ConfigProvider;
@@ -50,15 +52,20 @@ public final class SecurePassConfigProvider implements ConfigProvider {
         return read(path, new ArrayList<>(keys));
     }
 
-    private ConfigData read(String path, java.util.List<String> keys) {
+    private ConfigData read(String path, List<String> keys) {
         if (path == null || path.isBlank()) {
             throw new ConfigException("securepass: a reference must name the secrets file: ${securepass:<secrets file>:<key>}");
         }
         try {
             return new ConfigData(new SecretsService(environment).readSecrets(Path.of(path), keys));
         } catch (SecretsException e) {
-            String suggestion = e.suggestion() == null ? "" : " (" + e.suggestion() + ")";
-            throw new ConfigException("securepass: cannot resolve from \"" + path + "\": " + e.getMessage() + suggestion);
+            // Name the keys being resolved: whoever reads the start-up failure must learn which
+            // config values are affected, even when the cause (e.g. a wrong master key) is file-wide.
+            String which = keys == null ? "the values" : keys.stream().sorted().map(k -> "\"" + k + "\"")
+                    .collect(Collectors.joining(", "));
+            String suggestion = e.suggestion() == null ? "" : " " + e.suggestion();
+            throw new ConfigException("securepass: cannot resolve " + which + " from the secrets file \"" + path
+                    + "\": " + e.getMessage() + "." + suggestion);
         }
     }
 
