@@ -18,6 +18,10 @@ import org.apache.kafka.common.config.provider.ConfigProvider;
  * Confluent-compatible secrets file, with the master key from the environment variable the file
  * names (or through the KMS key that wraps the file's data key).
  *
+ * <p>Put the keyhold-secrets jar (and, for KMS-protected files, the KMS provider's jars) on the
+ * broker's or client's class path. Configs written by Confluent's CLI name Confluent's class;
+ * change that one line to this class and they work unchanged.
+ *
  * <pre>
  * config.providers = securepass
  * config.providers.securepass.class = io.keyhold.secrets.SecurePassConfigProvider
@@ -27,7 +31,11 @@ import org.apache.kafka.common.config.provider.ConfigProvider;
  * rather than run with a missing password.
  */
 public final class SecurePassConfigProvider implements ConfigProvider {
+    /** Provider parameters with this prefix override the KMS settings recorded in secrets files. */
+    public static final String KMS_PARAM_PREFIX = "kms.";
+
     private final Environment environment;
+    private volatile Map<String, String> kmsOverrides = Map.of();
 
     public SecurePassConfigProvider() {
         this(Environment.system());
@@ -39,7 +47,15 @@ public final class SecurePassConfigProvider implements ConfigProvider {
 
     @Override
     public void configure(Map<String, ?> configs) {
-        // Nothing to configure: the secrets file says where its key comes from.
+        // The secrets file says where its key comes from; the only parameters are KMS settings
+        // for files whose data key a KMS wraps: config.providers.securepass.param.kms.<name>=<value>.
+        Map<String, String> overrides = new java.util.LinkedHashMap<>();
+        configs.forEach((name, value) -> {
+            if (name.startsWith(KMS_PARAM_PREFIX) && value != null) {
+                overrides.put(name.substring(KMS_PARAM_PREFIX.length()), value.toString());
+            }
+        });
+        kmsOverrides = Map.copyOf(overrides);
     }
 
     @Override
@@ -57,7 +73,7 @@ public final class SecurePassConfigProvider implements ConfigProvider {
             throw new ConfigException("securepass: a reference must name the secrets file: ${securepass:<secrets file>:<key>}");
         }
         try {
-            return new ConfigData(new SecretsService(environment).readSecrets(Path.of(path), keys));
+            return new ConfigData(new SecretsService(environment, kmsOverrides).readSecrets(Path.of(path), keys));
         } catch (SecretsException e) {
             // Name the keys being resolved: whoever reads the start-up failure must learn which
             // config values are affected, even when the cause (e.g. a wrong master key) is file-wide.

@@ -1,6 +1,8 @@
 package io.keyhold.secrets.internal;
 
 import io.keyhold.secrets.internal.SecretCrypto.DecryptionFailure;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Gets at the data key of a secrets file: through the master key in the environment variable the
@@ -10,9 +12,15 @@ final class DataKeys {
     static final String UNWRAP_FAILED = "failed to unwrap the data key: invalid master key or corrupted data key";
 
     private final Environment environment;
+    private final Map<String, String> kmsOverrides;
 
-    DataKeys(Environment environment) {
+    /**
+     * @param kmsOverrides KMS settings that take precedence over those recorded in secrets files
+     *                     (e.g. a data directory that sits elsewhere on the broker host)
+     */
+    DataKeys(Environment environment, Map<String, String> kmsOverrides) {
         this.environment = environment;
+        this.kmsOverrides = Map.copyOf(kmsOverrides);
     }
 
     /** Unwraps the data key; the caller wipes it. */
@@ -23,7 +31,7 @@ final class DataKeys {
                     "Encrypt a value first with `keyhold secret file encrypt` or `keyhold secret file add`.");
         }
         if (secrets.kmsKey() != null) {
-            return KmsDataKeys.unwrap(secrets.kmsKey(), wrapped);
+            return KmsDataKeys.unwrap(secrets.kmsKey(), secrets.kmsKeyVersion(), wrapped, kmsSettings(secrets));
         }
         byte[] masterKey = masterKey(secrets);
         try {
@@ -76,17 +84,31 @@ final class DataKeys {
         return unwrap(secrets);
     }
 
-    /** Wraps a new data key the way the file's current one is wrapped. */
-    String wrapLike(SecretsFile secrets, byte[] dataKey) {
+    /** A new data key, wrapped the way the file's current one is; the caller wipes the key. */
+    KmsDataKeys.Generated newDataKeyLike(SecretsFile secrets) {
         if (secrets.kmsKey() != null) {
-            return KmsDataKeys.wrap(secrets.kmsKey(), dataKey);
+            return KmsDataKeys.generate(secrets.kmsKey(), kmsSettings(secrets));
         }
         byte[] masterKey = masterKey(secrets);
+        byte[] dataKey = SecretCrypto.newDataKey();
         try {
-            return SecretCrypto.wrapDataKey(dataKey, masterKey).format();
+            return new KmsDataKeys.Generated(dataKey, SecretCrypto.wrapDataKey(dataKey, masterKey).format(), null);
         } finally {
             SecretCrypto.wipe(masterKey);
         }
+    }
+
+    /** A data key from a KMS key, for a new KMS-protected file; the caller wipes the key. */
+    KmsDataKeys.Generated generateWithKms(String kmsKey, Map<String, String> settings) {
+        Map<String, String> merged = new LinkedHashMap<>(settings);
+        merged.putAll(kmsOverrides);
+        return KmsDataKeys.generate(kmsKey, merged);
+    }
+
+    private Map<String, String> kmsSettings(SecretsFile secrets) {
+        Map<String, String> merged = new LinkedHashMap<>(secrets.kmsSettings());
+        merged.putAll(kmsOverrides);
+        return merged;
     }
 
     void requirePassphraseFile(SecretsFile secrets, String operation) {

@@ -21,6 +21,10 @@ public final class SecretsFile {
     public static final String DATA_KEY = "_metadata.symmetric_key.0.enc";
     /** Keyhold's own addition: the KMS key that wraps the data key, when no passphrase does. */
     public static final String KMS_KEY = "_metadata.symmetric_key.0.kms_key";
+    /** The KMS key version that wrapped the data key (KMS-protected files only). */
+    public static final String KMS_KEY_VERSION = "_metadata.symmetric_key.0.kms_key_version";
+    /** Non-secret settings for opening the KMS, e.g. {@code _metadata.kms.config.data-dir}. */
+    public static final String KMS_CONFIG_PREFIX = "_metadata.kms.config.";
 
     public static final String DEFAULT_ENV_VAR = "CONFLUENT_SECURITY_MASTER_KEY";
 
@@ -73,6 +77,31 @@ public final class SecretsFile {
     public String kmsKey() {
         String value = document.get(KMS_KEY);
         return value == null || value.isBlank() ? null : value.trim();
+    }
+
+    public String kmsKeyVersion() {
+        return document.get(KMS_KEY_VERSION);
+    }
+
+    /** The KMS settings recorded in the file, by setting name. */
+    public Map<String, String> kmsSettings() {
+        Map<String, String> result = new LinkedHashMap<>();
+        document.entries().forEach((key, value) -> {
+            if (key.startsWith(KMS_CONFIG_PREFIX)) {
+                result.put(key.substring(KMS_CONFIG_PREFIX.length()), value);
+            }
+        });
+        return result;
+    }
+
+    /** Records a data key wrapped by a KMS key, with what is needed to unwrap it again. */
+    public void writeKmsMetadata(String kmsKey, String keyVersion, String wrappedDataKey, Map<String, String> settings) {
+        touchCreatedAt();
+        document.set(LENGTH, Integer.toString(SecretCrypto.KEY_LENGTH_BYTES));
+        document.set(KMS_KEY, kmsKey);
+        document.set(KMS_KEY_VERSION, keyVersion);
+        settings.forEach((name, value) -> document.set(KMS_CONFIG_PREFIX + name, value));
+        document.set(DATA_KEY, wrappedDataKey);
     }
 
     /** Every encrypted value (not metadata), by its key, in file order. */

@@ -22,7 +22,12 @@ public final class SecretsService {
     private final DataKeys dataKeys;
 
     public SecretsService(Environment environment) {
-        this.dataKeys = new DataKeys(environment);
+        this(environment, Map.of());
+    }
+
+    /** @param kmsOverrides KMS settings that win over those recorded in KMS-protected secrets files */
+    public SecretsService(Environment environment, Map<String, String> kmsOverrides) {
+        this.dataKeys = new DataKeys(environment, kmsOverrides);
     }
 
     /** Creates the master key salt in the secrets file and returns the master key (base64). */
@@ -49,22 +54,21 @@ public final class SecretsService {
      * Creates a secrets file whose data key is wrapped by a KMS key: no passphrase and no master
      * key in the environment; whoever may use the KMS key may read the secrets.
      */
-    public void generateKmsWrapped(Path secretsPath, String kmsKey) {
+    public void generateKmsWrapped(Path secretsPath, String kmsKey, Map<String, String> kmsSettings) {
         if (kmsKey == null || kmsKey.isBlank()) {
-            throw new SecretsException("--kms-key cannot be empty", "Name the KMS key, e.g. --kms-key local:my-key.");
+            throw new SecretsException("--kms-key cannot be empty", "Name the KMS key, e.g. --kms-key local:kafka-secrets.");
         }
+        KmsSettings.checkNotSecret(kmsSettings);
         SecretsFile secrets = Files.exists(secretsPath) ? SecretsFile.parse(read(secretsPath, "secrets")) : SecretsFile.empty();
         if (secrets.wrappedDataKey() != null) {
             throw new SecretsException("master key is already generated",
                     "You can rotate the key with `keyhold secret file rotate`.");
         }
-        byte[] dataKey = SecretCrypto.newDataKey();
+        KmsDataKeys.Generated generated = dataKeys.generateWithKms(kmsKey.trim(), kmsSettings);
         try {
-            String wrapped = KmsDataKeys.wrap(kmsKey.trim(), dataKey);
-            secrets.set(SecretsFile.KMS_KEY, kmsKey.trim());
-            secrets.writeDataKeyMetadata(secrets.envVar(), secrets.iterations(), wrapped);
+            secrets.writeKmsMetadata(kmsKey.trim(), generated.keyVersion(), generated.wrapped(), kmsSettings);
         } finally {
-            SecretCrypto.wipe(dataKey);
+            SecretCrypto.wipe(generated.key());
         }
         AtomicFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true));
     }
@@ -215,15 +219,26 @@ public final class SecretsService {
         SecretsFile secrets = SecretsFile.parse(read(secretsPath, "secrets"));
         byte[] oldKey = secrets.kmsKey() != null ? dataKeys.unwrap(secrets)
                 : dataKeys.unwrapWithPassphrase(secrets, Passphrases.normalize(passphrase));
-        byte[] newKey = SecretCrypto.newDataKey();
+        KmsDataKeys.Generated fresh;
+        try {
+            fresh = dataKeys.newDataKeyLike(secrets);
+        } catch (RuntimeException e) {
+            SecretCrypto.wipe(oldKey);
+            throw e;
+        }
+        byte[] newKey = fresh.key();
         try {
             for (Map.Entry<String, String> e : secrets.secrets().entrySet()) {
                 String plain = decryptValue(e.getKey(), e.getValue(), oldKey);
                 secrets.set(e.getKey(), SecretCrypto.encryptText(plain, newKey).format());
             }
             secrets.touchCreatedAt();
-            secrets.set(SecretsFile.DATA_KEY, dataKeys.wrapLike(secrets, newKey));
-            secrets.set(SecretsFile.DATA_KEY_SALT, SecretCrypto.newSaltText());
+            secrets.set(SecretsFile.DATA_KEY, fresh.wrapped());
+            if (secrets.kmsKey() != null) {
+                secrets.set(SecretsFile.KMS_KEY_VERSION, fresh.keyVersion());
+            } else {
+                secrets.set(SecretsFile.DATA_KEY_SALT, SecretCrypto.newSaltText());
+            }
             AtomicFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true));
         } finally {
             SecretCrypto.wipe(oldKey);

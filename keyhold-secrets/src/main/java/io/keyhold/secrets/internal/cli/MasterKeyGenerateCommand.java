@@ -1,5 +1,6 @@
 package io.keyhold.secrets.internal.cli;
 
+import io.keyhold.secrets.internal.KmsSettings;
 import io.keyhold.secrets.internal.Passphrases;
 import io.keyhold.secrets.internal.SecretsException;
 import java.nio.file.Path;
@@ -23,6 +24,11 @@ public final class MasterKeyGenerateCommand extends SecretSubcommand {
             description = "Wrap the data key with this KMS key instead of a passphrase-derived master key.")
     String kmsKey;
 
+    @Option(names = "--kms-config", paramLabel = "NAME=VALUE",
+            description = "A setting for opening the KMS (repeatable), e.g. data-dir=/var/lib/keyhold. "
+                    + "Stored in clear in the secrets file: never a credential.")
+    java.util.List<String> kmsConfig = new java.util.ArrayList<>();
+
     @Override
     void execute() {
         if (kmsKey != null) {
@@ -30,10 +36,13 @@ public final class MasterKeyGenerateCommand extends SecretSubcommand {
                 throw new SecretsException("--passphrase and --kms-key cannot be used together",
                         "Give --kms-key for a KMS-protected file, or --passphrase for a passphrase-protected one.");
             }
-            service().generateKmsWrapped(localSecretsFile, kmsKey);
+            service().generateKmsWrapped(localSecretsFile, kmsKey, KmsSettings.parse(kmsConfig));
             out().println("Created \"" + localSecretsFile + "\" with a data key wrapped by the KMS key \"" + kmsKey + "\".");
             out().flush();
             return;
+        }
+        if (!kmsConfig.isEmpty()) {
+            throw new SecretsException("--kms-config needs --kms-key", "Name the KMS key with --kms-key <kind>:<key id>.");
         }
         String phrase = Passphrases.resolve(passphrase, stdin(), "--passphrase");
         printMasterKey(service().generateMasterKey(localSecretsFile, phrase));

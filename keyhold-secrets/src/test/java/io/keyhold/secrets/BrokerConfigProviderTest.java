@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * over SASL_SSL, which works only if the broker decrypted all three.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class BrokerConfigProviderIT {
+class BrokerConfigProviderTest {
     static final String KEY_ENV = "KEYHOLD_IT_MASTER_KEY";
     static final String OTHER_KEY_ENV = "KEYHOLD_IT_OTHER_MASTER_KEY";
     static final String JAAS_KEY = "listener.name.sasl_ssl.plain.sasl.jaas.config";
