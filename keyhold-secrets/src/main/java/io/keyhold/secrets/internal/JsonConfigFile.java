@@ -35,7 +35,8 @@ final class JsonConfigFile implements ConfigFile {
         try {
             node = MAPPER.readTree(bytes);
         } catch (IOException e) {
-            throw new SecretsException("invalid JSON in \"" + path + "\": " + firstLine(e),
+            // Only the position: the parser's own message may quote the text, which may be a password.
+            throw new SecretsException("invalid JSON in \"" + path + "\"" + position(e),
                     "Fix the JSON syntax and try again.");
         }
         if (node == null || !node.isObject()) {
@@ -45,12 +46,11 @@ final class JsonConfigFile implements ConfigFile {
         return new JsonConfigFile((ObjectNode) node);
     }
 
-    private static String firstLine(JsonProcessingException e) {
-        return e.getOriginalMessage();
-    }
-
-    private static String firstLine(IOException e) {
-        return e instanceof JsonProcessingException j ? firstLine(j) : e.getClass().getSimpleName();
+    private static String position(IOException e) {
+        if (e instanceof JsonProcessingException j && j.getLocation() != null) {
+            return " at line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr();
+        }
+        return "";
     }
 
     @Override
