@@ -4,6 +4,7 @@ import io.keyhold.cli.internal.ErrorHandler;
 import io.keyhold.cli.internal.KmsCommand;
 import io.keyhold.cli.internal.ServerCommand;
 import io.keyhold.cli.internal.VersionProvider;
+import io.keyhold.secrets.SecretCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "BYOK encryption at rest for Apache Kafka.",
-        subcommands = {ServerCommand.class, KmsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServerCommand.class, KmsCommand.class, SecretCommand.class, CommandLine.HelpCommand.class})
 public final class KeyholdCli {
 
     /** The configured command line, for {@link #main} and for tests. */
@@ -26,6 +27,8 @@ public final class KeyholdCli {
         cl.setExecutionExceptionHandler(handler);
         cl.setParameterExceptionHandler(handler);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // `secret ... --passphrase @file` names a passphrase file; picocli must not expand it as an argument file.
+        cl.setExpandAtFiles(false);
         return cl;
     }
 

@@ -86,7 +86,7 @@ class CompatVectorsTest {
         Files.writeString(secrets, secretsFile(GCM_SALT, GCM_DATA_KEY_ENC, GCM_VALUE));
         CliRun wrong = CliRun.run(Map.of(ENV, GCM_MASTER_KEY), "file", "rotate", "--data-key",
                 "--local-secrets-file", secrets.toString(), "--passphrase", "124");
-        assertThat(wrong.exitCode()).isEqualTo(1);
+        assertThat(wrong.exitCode()).isEqualTo(5);
         CliRun right = CliRun.run(Map.of(ENV, GCM_MASTER_KEY), "file", "rotate", "--data-key",
                 "--local-secrets-file", secrets.toString(), "--passphrase", GCM_PASSPHRASE);
         assertThat(right.exitCode()).as(right.err()).isZero();

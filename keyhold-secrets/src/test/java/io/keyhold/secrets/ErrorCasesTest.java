@@ -64,7 +64,7 @@ class ErrorCasesTest {
         snapshot();
         CliRun run = CliRun.run(env, "master-key", "generate", "--local-secrets-file", secrets.toString(),
                 "--passphrase", "another");
-        assertFailure(run, "master key is already generated");
+        assertFailure(run, 4, "master key is already generated");
         assertThat(run.err()).contains("secret file rotate");
     }
 
@@ -72,10 +72,10 @@ class ErrorCasesTest {
     void wrongMasterKeyCannotUnwrapTheDataKey() throws Exception {
         snapshot();
         env.put(ENV, "SlWcsfDAvm5amIcVc65pfYGcNkD3wZpM7DDiFByhfh8=");
-        assertFailure(decrypt(), "failed to unwrap the data key: invalid master key or corrupted data key");
+        assertFailure(decrypt(), 5, "failed to unwrap the data key: invalid master key or corrupted data key");
         assertFailure(CliRun.run(env, "file", "add", "--config-file", config.toString(), "--local-secrets-file",
                 secrets.toString(), "--remote-secrets-file", "r", "--config", "x=y"),
-                "failed to unwrap the data key: invalid master key or corrupted data key");
+                5, "failed to unwrap the data key: invalid master key or corrupted data key");
     }
 
     @Test
@@ -83,9 +83,9 @@ class ErrorCasesTest {
         replaceInSecrets("client.properties/ssl.key.password = ENC[AES/GCM/NoPadding,data:",
                 "client.properties/ssl.key.password = ENC[AES/GCM/NoPadding,data:AAAA");
         snapshot();
-        assertFailure(decrypt(), "failed to decrypt config \"ssl.key.password\": corrupted data");
+        assertFailure(decrypt(), 1, "failed to decrypt config \"ssl.key.password\": corrupted data");
         assertFailure(CliRun.run(env, "file", "rotate", "--data-key", "--local-secrets-file", secrets.toString(),
-                "--passphrase", PASSPHRASE), "failed to decrypt config \"client.properties/ssl.key.password\": corrupted data");
+                "--passphrase", PASSPHRASE), 1, "failed to decrypt config \"client.properties/ssl.key.password\": corrupted data");
     }
 
     @Test
@@ -93,7 +93,7 @@ class ErrorCasesTest {
         String text = Files.readString(secrets);
         Files.writeString(secrets, text.replaceAll("(?m)^client\\.properties/sasl\\.password = .*\\n", ""));
         snapshot();
-        assertFailure(decrypt(), "missing config key \"sasl.password\" in secret config file");
+        assertFailure(decrypt(), 3, "missing config key \"sasl.password\" in secret config file");
     }
 
     @Test
@@ -101,7 +101,7 @@ class ErrorCasesTest {
         replaceInSecrets("client.properties/sasl.password = ENC[AES/GCM/NoPadding,", "client.properties/sasl.password = ENC[DES/ECB/Nope,");
         snapshot();
         CliRun run = decrypt();
-        assertFailure(run, "invalid algorithm \"DES/ECB/Nope\"");
+        assertFailure(run, 1, "invalid algorithm \"DES/ECB/Nope\"");
         assertThat(run.err()).contains("\"sasl.password\"");
     }
 
@@ -109,16 +109,16 @@ class ErrorCasesTest {
     void rotationChecksThePassphraseAgainstTheMasterKey() throws Exception {
         snapshot();
         assertFailure(CliRun.run(env, "file", "rotate", "--master-key", "--local-secrets-file", secrets.toString(),
-                "--passphrase", "not it", "--passphrase-new", "next"), "authentication failure: incorrect master key passphrase");
+                "--passphrase", "not it", "--passphrase-new", "next"), 5, "authentication failure: incorrect master key passphrase");
         assertFailure(CliRun.run(env, "file", "rotate", "--data-key", "--local-secrets-file", secrets.toString(),
-                "--passphrase", "not it"), "authentication failure: incorrect master key passphrase");
+                "--passphrase", "not it"), 5, "authentication failure: incorrect master key passphrase");
     }
 
     @Test
     void newPassphraseMustDiffer() throws Exception {
         snapshot();
         assertFailure(CliRun.run(env, "file", "rotate", "--master-key", "--local-secrets-file", secrets.toString(),
-                "--passphrase", PASSPHRASE, "--passphrase-new", PASSPHRASE + "\n"), "the new master key passphrase is the same");
+                "--passphrase", PASSPHRASE, "--passphrase-new", PASSPHRASE + "\n"), 2, "the new master key passphrase is the same");
     }
 
     @Test
@@ -127,10 +127,10 @@ class ErrorCasesTest {
         Path fresh = dir.resolve("fresh.properties");
         for (String blank : new String[] {"", "   ", "\n", " \t\n"}) {
             assertFailure(CliRun.run(env, "master-key", "generate", "--local-secrets-file", fresh.toString(),
-                    "--passphrase", blank), "master key passphrase cannot be empty");
+                    "--passphrase", blank), 2, "master key passphrase cannot be empty");
         }
         assertFailure(CliRun.run(env, "file", "rotate", "--master-key", "--local-secrets-file", secrets.toString(),
-                "--passphrase", PASSPHRASE, "--passphrase-new", " "), "master key passphrase cannot be empty");
+                "--passphrase", PASSPHRASE, "--passphrase-new", " "), 2, "master key passphrase cannot be empty");
         assertThat(fresh).doesNotExist();
     }
 
@@ -139,9 +139,9 @@ class ErrorCasesTest {
         snapshot();
         env.remove(ENV);
         CliRun run = decrypt();
-        assertFailure(run, "master key is not exported in the CONFLUENT_SECURITY_MASTER_KEY environment variable");
+        assertFailure(run, 5, "master key is not exported in the CONFLUENT_SECURITY_MASTER_KEY environment variable");
         env.put(ENV, "not base64!");
-        assertFailure(decrypt(), "not valid base64");
+        assertFailure(decrypt(), 5, "not valid base64");
     }
 
     @Test
@@ -149,9 +149,9 @@ class ErrorCasesTest {
         snapshot();
         assertFailure(CliRun.run(env, "file", "update", "--config-file", config.toString(), "--local-secrets-file",
                 secrets.toString(), "--remote-secrets-file", "r", "--config", "sasl.password=new\\nnot.there=1"),
-                "config key \"not.there\" is not in the config file");
+                3, "config key \"not.there\" is not in the config file");
         assertFailure(CliRun.run(env, "file", "add", "--config-file", config.toString(), "--local-secrets-file",
-                secrets.toString(), "--remote-secrets-file", "r", "--config", "  "), "add failed: empty list of new configs");
+                secrets.toString(), "--remote-secrets-file", "r", "--config", "  "), 2, "add failed: empty list of new configs");
     }
 
     @Test
@@ -160,7 +160,7 @@ class ErrorCasesTest {
         // The first key is fine and the second is not: nothing may be removed at all.
         assertFailure(CliRun.run(env, "file", "remove", "--config-file", config.toString(), "--local-secrets-file",
                 secrets.toString(), "--config", "sasl.password,bootstrap.servers"),
-                "config key \"bootstrap.servers\" is not encrypted in the secrets file");
+                3, "config key \"bootstrap.servers\" is not encrypted in the secrets file");
     }
 
     @Test
@@ -168,13 +168,13 @@ class ErrorCasesTest {
         snapshot();
         assertFailure(CliRun.run(env, "file", "encrypt", "--config-file", config.toString(), "--local-secrets-file",
                 secrets.toString(), "--remote-secrets-file", "r", "--config", "no.such.key"),
-                "config key \"no.such.key\" is not in the config file");
+                3, "config key \"no.such.key\" is not in the config file");
         assertFailure(CliRun.run(env, "file", "encrypt", "--config-file", dir.resolve("nope.properties").toString(),
-                "--local-secrets-file", secrets.toString(), "--remote-secrets-file", "r"), "invalid config file path");
+                "--local-secrets-file", secrets.toString(), "--remote-secrets-file", "r"), 3, "invalid config file path");
         Path yaml = dir.resolve("c.yaml");
         Files.writeString(yaml, "a: b\n");
         assertFailure(CliRun.run(env, "file", "encrypt", "--config-file", yaml.toString(), "--local-secrets-file",
-                secrets.toString(), "--remote-secrets-file", "r"), "unsupported file format");
+                secrets.toString(), "--remote-secrets-file", "r"), 2, "unsupported file format");
         Files.delete(yaml);
     }
 
@@ -184,7 +184,7 @@ class ErrorCasesTest {
         Path json = dir.resolve("c.json");
         Files.writeString(json, "{\"a.password\": ");
         assertFailure(CliRun.run(env, "file", "encrypt", "--config-file", json.toString(), "--local-secrets-file",
-                secrets.toString(), "--remote-secrets-file", "r", "--config", "a\\.password"), "invalid JSON");
+                secrets.toString(), "--remote-secrets-file", "r", "--config", "a\\.password"), 1, "invalid JSON");
         assertThat(Files.readString(json)).isEqualTo("{\"a.password\": ");
         Files.delete(json);
     }
@@ -209,9 +209,13 @@ class ErrorCasesTest {
         Files.writeString(secrets, text.replace(from, to));
     }
 
-    private static void assertFailure(CliRun run, String message) {
-        assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(1);
-        assertThat(run.err()).contains("Error: " ).contains(message).contains("Suggestion: ");
+    /** A failure: the documented exit code, and one line saying what was wrong and what to do. */
+    private static void assertFailure(CliRun run, int exitCode, String message) {
+        assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(exitCode);
+        assertThat(run.err()).startsWith("Error: ").contains(message);
+        assertThat(run.err().lines()).hasSize(1);
+        assertThat(run.err().substring(run.err().indexOf(message) + message.length()).trim())
+                .as("a suggestion follows").hasSizeGreaterThan(10);
         assertThat(run.out()).doesNotContain("Master Key");
     }
 }

@@ -109,9 +109,9 @@ class KmsWrappedSecretsTest {
         CliRun add = CliRun.run(NO_ENV, "file", "add", "--config-file", config.toString(),
                 "--local-secrets-file", secrets.toString(), "--remote-secrets-file", "r", "--config", "x=y");
 
-        assertThat(run.exitCode()).isEqualTo(1);
-        assertThat(run.err()).contains("the KMS key \"local:" + KEY + "\" could not unwrap the data key").contains("Suggestion:");
-        assertThat(add.exitCode()).isEqualTo(1);
+        assertThat(run.exitCode()).isEqualTo(6);
+        assertThat(run.err()).contains("the KMS key \"local:" + KEY + "\" could not unwrap the data key").contains("Check that the KMS key exists, is enabled");
+        assertThat(add.exitCode()).isEqualTo(6);
         assertThat(out).doesNotExist();
         assertThat(Files.readAllBytes(secrets)).isEqualTo(secretsBefore);
         assertThat(Files.readAllBytes(config)).isEqualTo(configBefore);
@@ -127,25 +127,25 @@ class KmsWrappedSecretsTest {
         byte[] before = Files.readAllBytes(secrets);
         CliRun master = CliRun.run(NO_ENV, "file", "rotate", "--master-key", "--local-secrets-file", secrets.toString(),
                 "--passphrase", "a", "--passphrase-new", "b");
-        assertThat(master.exitCode()).isEqualTo(1);
+        assertThat(master.exitCode()).isEqualTo(2);
         assertThat(master.err()).contains("wrapped by the KMS key \"local:" + KEY + "\"");
         assertThat(Files.readAllBytes(secrets)).isEqualTo(before);
 
         Path other = dir.resolve("other.properties");
         CliRun unknown = CliRun.run(NO_ENV, "master-key", "generate", "--local-secrets-file", other.toString(),
                 "--kms-key", "nosuch:key");
-        assertThat(unknown.exitCode()).isEqualTo(1);
+        assertThat(unknown.exitCode()).isEqualTo(6);
         assertThat(unknown.err()).contains("no KMS provider \"nosuch\" is installed (installed: local)");
         CliRun noKind = CliRun.run(NO_ENV, "master-key", "generate", "--local-secrets-file", other.toString(),
                 "--kms-key", "just-a-name");
         assertThat(noKind.err()).contains("invalid KMS key reference \"just-a-name\"");
         CliRun credential = CliRun.run(NO_ENV, "master-key", "generate", "--local-secrets-file", other.toString(),
                 "--kms-key", "local:" + KEY, "--kms-config", "data-dir=" + dataDir, "--kms-config", "passphrase=hunter2");
-        assertThat(credential.exitCode()).isEqualTo(1);
+        assertThat(credential.exitCode()).isEqualTo(2);
         assertThat(credential.err()).contains("looks like a credential").doesNotContain("hunter2");
         CliRun missingKey = CliRun.run(NO_ENV, "master-key", "generate", "--local-secrets-file", other.toString(),
                 "--kms-key", "local:no-such-key", "--kms-config", "data-dir=" + dataDir);
-        assertThat(missingKey.exitCode()).isEqualTo(1);
+        assertThat(missingKey.exitCode()).isEqualTo(6);
         assertThat(missingKey.err()).contains("could not generate a data key with the KMS key \"local:no-such-key\"");
         assertThat(other).doesNotExist();
         CliRun again = CliRun.run(NO_ENV, "master-key", "generate", "--local-secrets-file", secrets.toString(),

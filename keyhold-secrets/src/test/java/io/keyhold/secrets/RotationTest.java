@@ -49,7 +49,7 @@ class RotationTest {
         assertThat(secretsAfter.getProperty("_metadata.master_key.0.salt")).isNotEqualTo(secretsBefore.getProperty("_metadata.master_key.0.salt"));
         CliRun oldKey = CliRun.run(env, "file", "decrypt", "--config-file", config.toString(), "--local-secrets-file",
                 secrets.toString(), "--output-file", dir.resolve("x").toString());
-        assertThat(oldKey.exitCode()).isEqualTo(1);
+        assertThat(oldKey.exitCode()).isEqualTo(5);
         env.put(ENV, newMasterKey);
         assertThat(decrypt(env, config, secrets)).isEqualTo(before).containsEntry("a.password", "alpha")
                 .containsEntry("b.password", "b\u00e9ta \\ with spaces");

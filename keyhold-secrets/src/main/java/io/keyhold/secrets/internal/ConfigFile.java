@@ -34,7 +34,7 @@ public interface ConfigFile {
         if (name.endsWith(".json")) {
             return JsonConfigFile.parse(path, bytes);
         }
-        throw new SecretsException("unsupported file format for \"" + path + "\"",
+        throw new SecretsException(SecretsException.Kind.USAGE, "unsupported file format for \"" + path + "\"",
                 "Config files must end in \".properties\" or \".json\".");
     }
 

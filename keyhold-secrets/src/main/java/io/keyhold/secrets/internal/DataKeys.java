@@ -37,10 +37,10 @@ final class DataKeys {
         try {
             return SecretCrypto.unwrapDataKey(CipherText.parse(wrapped), masterKey);
         } catch (DecryptionFailure e) {
-            throw new SecretsException(UNWRAP_FAILED, "Set " + secrets.envVar()
+            throw new SecretsException(SecretsException.Kind.ACCESS, UNWRAP_FAILED, "Set " + secrets.envVar()
                     + " to the master key that was printed when this secrets file was created or last rotated.");
         } catch (SecretsException e) {
-            throw new SecretsException("failed to unwrap the data key: " + e.getMessage(), e.suggestion());
+            throw new SecretsException(e.kind(), "failed to unwrap the data key: " + e.getMessage(), e.suggestion());
         } finally {
             SecretCrypto.wipe(masterKey);
         }
@@ -74,7 +74,7 @@ final class DataKeys {
         byte[] derived = SecretCrypto.deriveMasterKey(passphrase, salt, secrets.iterations());
         try {
             if (!SecretCrypto.sameKey(masterKey, derived)) {
-                throw new SecretsException("authentication failure: incorrect master key passphrase",
+                throw new SecretsException(SecretsException.Kind.ACCESS, "authentication failure: incorrect master key passphrase",
                         "Give the passphrase of the master key that is set in " + secrets.envVar() + ".");
             }
         } finally {
@@ -113,7 +113,7 @@ final class DataKeys {
 
     void requirePassphraseFile(SecretsFile secrets, String operation) {
         if (secrets.kmsKey() != null) {
-            throw new SecretsException("the data key of this secrets file is wrapped by the KMS key \"" + secrets.kmsKey()
+            throw new SecretsException(SecretsException.Kind.USAGE, "the data key of this secrets file is wrapped by the KMS key \"" + secrets.kmsKey()
                     + "\", not by a passphrase, so " + operation + " does not apply",
                     "Rotate the key in the KMS, or use `keyhold secret file rotate --data-key` for a new data key.");
         }
@@ -123,7 +123,7 @@ final class DataKeys {
         String name = secrets.envVar();
         String value = environment.apply(name);
         if (value == null || value.isBlank()) {
-            throw new SecretsException("master key is not exported in the " + name + " environment variable",
+            throw new SecretsException(SecretsException.Kind.ACCESS, "master key is not exported in the " + name + " environment variable",
                     "Set it to the master key printed by `keyhold secret master-key generate`: export " + name + "=<master key>");
         }
         return SecretCrypto.decodeMasterKey(value, "the " + name + " environment variable");

@@ -31,7 +31,7 @@ final class KmsDataKeys {
         static KeyRef parse(String ref) {
             int colon = ref.indexOf(':');
             if (colon <= 0 || colon == ref.length() - 1) {
-                throw new SecretsException("invalid KMS key reference \"" + ref + "\"",
+                throw new SecretsException(SecretsException.Kind.USAGE, "invalid KMS key reference \"" + ref + "\"",
                         "Write it as <kms kind>:<key id>, e.g. local:kafka-secrets.");
             }
             return new KeyRef(ref.substring(0, colon).trim(), ref.substring(colon + 1).trim());
@@ -80,20 +80,20 @@ final class KmsDataKeys {
         } catch (KmsException e) {
             throw failure("the KMS key \"" + key + "\" could not unwrap the data key", e);
         } catch (IllegalArgumentException e) {
-            throw new SecretsException("the KMS key \"" + key + "\" could not unwrap the data key: " + e.getMessage(),
+            throw new SecretsException(SecretsException.Kind.KMS, "the KMS key \"" + key + "\" could not unwrap the data key: " + e.getMessage(),
                     "Check the KMS key reference and version in the secrets file.");
         }
     }
 
     private static Kms open(KeyRef key, Map<String, String> settings) {
-        KmsProvider provider = KmsProviders.find(key.kind()).orElseThrow(() -> new SecretsException(
+        KmsProvider provider = KmsProviders.find(key.kind()).orElseThrow(() -> new SecretsException(SecretsException.Kind.KMS,
                 "no KMS provider \"" + key.kind() + "\" is installed (installed: " + KmsProviders.installed().stream()
                         .map(KmsProvider::kind).sorted().collect(Collectors.joining(", ")) + ")",
                 "Put the Keyhold KMS provider jar for \"" + key.kind() + "\" on the class path."));
         try {
             return provider.open(KmsConfig.of(settings));
         } catch (IllegalArgumentException e) {
-            throw new SecretsException("the " + key.kind() + " KMS settings are not usable: " + e.getMessage(),
+            throw new SecretsException(SecretsException.Kind.KMS, "the " + key.kind() + " KMS settings are not usable: " + e.getMessage(),
                     "Give the settings with --kms-config name=value (or as config.providers.securepass.param.kms.<name>).");
         } catch (KmsException e) {
             throw failure("could not open the " + key.kind() + " KMS", e);
@@ -104,6 +104,6 @@ final class KmsDataKeys {
         String suggestion = e instanceof KmsDeniedException
                 ? "Check that the KMS key exists, is enabled and that this process may use it."
                 : "The KMS could not be reached or did not answer in time; try again.";
-        return new SecretsException(what + ": " + e.getMessage(), suggestion, e);
+        return new SecretsException(SecretsException.Kind.KMS, what + ": " + e.getMessage(), suggestion, e);
     }
 }

@@ -17,7 +17,7 @@ public final class KmsSettings {
         for (String pair : pairs) {
             int eq = pair.indexOf('=');
             if (eq <= 0) {
-                throw new SecretsException("invalid --kms-config \"" + pair + "\"", "Write each setting as name=value, e.g. data-dir=/var/lib/keyhold.");
+                throw new SecretsException(SecretsException.Kind.USAGE, "invalid --kms-config \"" + pair + "\"", "Write each setting as name=value, e.g. data-dir=/var/lib/keyhold.");
             }
             settings.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
         }
@@ -33,7 +33,7 @@ public final class KmsSettings {
             String lower = name.toLowerCase(Locale.ROOT);
             boolean names = SECRET_WORDS.stream().anyMatch(lower::contains);
             if (names && !lower.endsWith("-file") && !lower.endsWith("-path")) {
-                throw new SecretsException("the KMS setting \"" + name + "\" looks like a credential and would be stored in clear",
+                throw new SecretsException(SecretsException.Kind.USAGE, "the KMS setting \"" + name + "\" looks like a credential and would be stored in clear",
                         "Give the KMS its credentials through its own environment variables or a file setting (e.g. passphrase-file).");
             }
         }

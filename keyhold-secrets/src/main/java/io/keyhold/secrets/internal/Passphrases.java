@@ -14,7 +14,7 @@ public final class Passphrases {
     /** Reads the passphrase an argument stands for. */
     public static String resolve(String argument, InputStream stdin, String flag) {
         if (argument == null) {
-            throw new SecretsException("missing " + flag, "Give the passphrase as " + flag + " <passphrase>, "
+            throw new SecretsException(SecretsException.Kind.USAGE, "missing " + flag, "Give the passphrase as " + flag + " <passphrase>, "
                     + flag + " @<file>, or " + flag + " - to read it from standard input.");
         }
         if (argument.equals("-")) {
@@ -44,7 +44,7 @@ public final class Passphrases {
             phrase = phrase.substring(0, phrase.length() - 1);
         }
         if (phrase.isBlank()) {
-            throw new SecretsException("master key passphrase cannot be empty",
+            throw new SecretsException(SecretsException.Kind.USAGE, "master key passphrase cannot be empty",
                     "Give a passphrase with --passphrase <passphrase>, @<file> or - (standard input).");
         }
         return phrase;

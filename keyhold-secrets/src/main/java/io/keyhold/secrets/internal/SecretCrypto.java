@@ -166,12 +166,12 @@ public final class SecretCrypto {
         try {
             key = Base64.getDecoder().decode(text.trim());
         } catch (IllegalArgumentException e) {
-            throw new SecretsException("the master key in " + source + " is not valid base64",
+            throw new SecretsException(SecretsException.Kind.ACCESS, "the master key in " + source + " is not valid base64",
                     "Set " + source + " to the master key printed by `secret master-key generate`.");
         }
         if (key.length != KEY_LENGTH_BYTES) {
             Arrays.fill(key, (byte) 0);
-            throw new SecretsException("the master key in " + source + " is not " + KEY_LENGTH_BYTES + " bytes long",
+            throw new SecretsException(SecretsException.Kind.ACCESS, "the master key in " + source + " is not " + KEY_LENGTH_BYTES + " bytes long",
                     "Set " + source + " to the master key printed by `secret master-key generate`.");
         }
         return key;

@@ -35,7 +35,7 @@ public final class SecretsService {
         String phrase = Passphrases.normalize(passphrase);
         SecretsFile secrets = Files.exists(secretsPath) ? SecretsFile.parse(read(secretsPath, "secrets")) : SecretsFile.empty();
         if (secrets.wrappedDataKey() != null) {
-            throw new SecretsException("master key is already generated",
+            throw new SecretsException(SecretsException.Kind.CONFLICT, "master key is already generated",
                     "You can rotate the key with `keyhold secret file rotate`.");
         }
         String salt = SecretCrypto.newSaltText();
@@ -56,12 +56,12 @@ public final class SecretsService {
      */
     public void generateKmsWrapped(Path secretsPath, String kmsKey, Map<String, String> kmsSettings) {
         if (kmsKey == null || kmsKey.isBlank()) {
-            throw new SecretsException("--kms-key cannot be empty", "Name the KMS key, e.g. --kms-key local:kafka-secrets.");
+            throw new SecretsException(SecretsException.Kind.USAGE, "--kms-key cannot be empty", "Name the KMS key, e.g. --kms-key local:kafka-secrets.");
         }
         KmsSettings.checkNotSecret(kmsSettings);
         SecretsFile secrets = Files.exists(secretsPath) ? SecretsFile.parse(read(secretsPath, "secrets")) : SecretsFile.empty();
         if (secrets.wrappedDataKey() != null) {
-            throw new SecretsException("master key is already generated",
+            throw new SecretsException(SecretsException.Kind.CONFLICT, "master key is already generated",
                     "You can rotate the key with `keyhold secret file rotate`.");
         }
         KmsDataKeys.Generated generated = dataKeys.generateWithKms(kmsKey.trim(), kmsSettings);
@@ -158,7 +158,7 @@ public final class SecretsService {
             for (String key : selected.keySet()) {
                 String cipher = secrets.get(Placeholders.secretKey(configPath, key));
                 if (cipher == null || !CipherText.isCipherText(cipher)) {
-                    throw new SecretsException("missing config key \"" + key + "\" in secret config file",
+                    throw new SecretsException(SecretsException.Kind.NOT_FOUND, "missing config key \"" + key + "\" in secret config file",
                             "Encrypt it again with `keyhold secret file update`, or check that the secrets file matches the config file.");
                 }
                 output.set(key, decryptValue(key, cipher, dataKey));
@@ -172,13 +172,13 @@ public final class SecretsService {
     /** Removes keys from both files. */
     public void remove(Path configPath, Path secretsPath, List<String> keys) {
         if (keys.isEmpty()) {
-            throw new SecretsException("remove failed: empty list of configs", "Name the keys with --config k1,k2.");
+            throw new SecretsException(SecretsException.Kind.USAGE, "remove failed: empty list of configs", "Name the keys with --config k1,k2.");
         }
         ConfigFile config = ConfigFile.parse(configPath, readConfig(configPath));
         SecretsFile secrets = SecretsFile.parse(read(secretsPath, "secrets"));
         for (String key : keys) {
             if (!secrets.remove(Placeholders.secretKey(configPath, key))) {
-                throw new SecretsException("config key \"" + key + "\" is not encrypted in the secrets file \"" + secretsPath + "\"",
+                throw new SecretsException(SecretsException.Kind.NOT_FOUND, "config key \"" + key + "\" is not encrypted in the secrets file \"" + secretsPath + "\"",
                         "Check the key names with `keyhold secret file decrypt`.");
             }
             if (!config.remove(key)) {
@@ -194,7 +194,7 @@ public final class SecretsService {
         String oldPhrase = Passphrases.normalize(oldPassphrase);
         String newPhrase = Passphrases.normalize(newPassphrase);
         if (oldPhrase.equals(newPhrase)) {
-            throw new SecretsException("the new master key passphrase is the same as the current one",
+            throw new SecretsException(SecretsException.Kind.USAGE, "the new master key passphrase is the same as the current one",
                     "Choose a different passphrase for --passphrase-new.");
         }
         SecretsFile secrets = SecretsFile.parse(read(secretsPath, "secrets"));
@@ -256,7 +256,7 @@ public final class SecretsService {
             for (String key : wanted) {
                 String cipher = lookUp(secrets, key);
                 if (cipher == null) {
-                    throw new SecretsException("missing config key \"" + key + "\" in secrets file \"" + secretsPath + "\"",
+                    throw new SecretsException(SecretsException.Kind.NOT_FOUND, "missing config key \"" + key + "\" in secrets file \"" + secretsPath + "\"",
                             "Encrypt the value with `keyhold secret file add` or fix the reference.");
                 }
                 result.put(key, decryptValue(key, cipher, dataKey));
@@ -283,7 +283,7 @@ public final class SecretsService {
             throw new SecretsException("failed to decrypt config \"" + key + "\": corrupted data",
                     "Check that the secrets file is the one this value was encrypted into; encrypt the value again with `keyhold secret file update`.");
         } catch (SecretsException e) {
-            throw new SecretsException("failed to decrypt config \"" + key + "\": " + e.getMessage(), e.suggestion());
+            throw new SecretsException(e.kind(), "failed to decrypt config \"" + key + "\": " + e.getMessage(), e.suggestion());
         }
     }
 
@@ -291,20 +291,20 @@ public final class SecretsService {
         String text = newConfigs == null ? "" : newConfigs.replace("\\n", "\n");
         Map<String, String> values = PropertiesDocument.parse(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)).entries();
         if (values.isEmpty()) {
-            throw new SecretsException(operation + " failed: empty list of " + (operation.equals("add") ? "new" : "update") + " configs",
+            throw new SecretsException(SecretsException.Kind.USAGE, operation + " failed: empty list of " + (operation.equals("add") ? "new" : "update") + " configs",
                     "Give the values as --config \"key1=value1\\nkey2=value2\".");
         }
         return values;
     }
 
     private static SecretsException keyNotInConfig(String key, Path configPath) {
-        return new SecretsException("config key \"" + key + "\" is not in the config file \"" + configPath + "\"",
+        return new SecretsException(SecretsException.Kind.NOT_FOUND, "config key \"" + key + "\" is not in the config file \"" + configPath + "\"",
                 "Check the key name; `keyhold secret file add` adds new keys.");
     }
 
     private static byte[] readConfig(Path path) {
         if (!Files.isRegularFile(path)) {
-            throw new SecretsException("invalid config file path \"" + path + "\"",
+            throw new SecretsException(SecretsException.Kind.NOT_FOUND, "invalid config file path \"" + path + "\"",
                     "Check the path given to --config-file.");
         }
         return read(path, "config");
@@ -314,7 +314,7 @@ public final class SecretsService {
         try {
             return Files.readAllBytes(path);
         } catch (NoSuchFileException e) {
-            throw new SecretsException("invalid " + what + " file path \"" + path + "\"",
+            throw new SecretsException(SecretsException.Kind.NOT_FOUND, "invalid " + what + " file path \"" + path + "\"",
                     "Check the path; `keyhold secret master-key generate` creates a secrets file.");
         } catch (IOException e) {
             throw new SecretsException("could not read the " + what + " file \"" + path + "\": " + e.getMessage(),

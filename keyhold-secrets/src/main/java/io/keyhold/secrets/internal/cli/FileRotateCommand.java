@@ -37,7 +37,7 @@ public final class FileRotateCommand extends SecretSubcommand {
     @Override
     void execute() {
         if ("-".equals(passphrase) && "-".equals(passphraseNew)) {
-            throw new SecretsException("only one of --passphrase and --passphrase-new can read standard input",
+            throw new SecretsException(SecretsException.Kind.USAGE, "only one of --passphrase and --passphrase-new can read standard input",
                     "Give the other one as a literal or as @<file>.");
         }
         if (which.masterKey) {

@@ -33,7 +33,7 @@ public final class MasterKeyGenerateCommand extends SecretSubcommand {
     void execute() {
         if (kmsKey != null) {
             if (passphrase != null) {
-                throw new SecretsException("--passphrase and --kms-key cannot be used together",
+                throw new SecretsException(SecretsException.Kind.USAGE, "--passphrase and --kms-key cannot be used together",
                         "Give --kms-key for a KMS-protected file, or --passphrase for a passphrase-protected one.");
             }
             service().generateKmsWrapped(localSecretsFile, kmsKey, KmsSettings.parse(kmsConfig));
@@ -42,7 +42,7 @@ public final class MasterKeyGenerateCommand extends SecretSubcommand {
             return;
         }
         if (!kmsConfig.isEmpty()) {
-            throw new SecretsException("--kms-config needs --kms-key", "Name the KMS key with --kms-key <kind>:<key id>.");
+            throw new SecretsException(SecretsException.Kind.USAGE, "--kms-config needs --kms-key", "Name the KMS key with --kms-key <kind>:<key id>.");
         }
         String phrase = Passphrases.resolve(passphrase, stdin(), "--passphrase");
         printMasterKey(service().generateMasterKey(localSecretsFile, phrase));

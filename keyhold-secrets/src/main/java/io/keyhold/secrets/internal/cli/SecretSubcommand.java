@@ -11,10 +11,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** Shared plumbing: error reporting with exit code 1, and access to the environment and stdin. */
+/** Shared plumbing: error reporting with stable exit codes, and access to the environment and stdin. */
 abstract class SecretSubcommand implements Callable<Integer> {
-    static final int EXIT_FAILURE = 1;
-
     @Spec
     CommandSpec spec;
 
@@ -24,13 +22,11 @@ abstract class SecretSubcommand implements Callable<Integer> {
             execute();
             return 0;
         } catch (SecretsException e) {
+            // One line, like every keyhold command: what was wrong, then what to do.
             PrintWriter err = spec.commandLine().getErr();
-            err.println("Error: " + e.getMessage());
-            if (e.suggestion() != null) {
-                err.println("Suggestion: " + e.suggestion());
-            }
+            err.println("Error: " + e.getMessage() + (e.suggestion() == null ? "" : ". " + e.suggestion()));
             err.flush();
-            return EXIT_FAILURE;
+            return e.kind().exitCode();
         }
     }
 
