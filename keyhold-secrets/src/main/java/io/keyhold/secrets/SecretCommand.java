@@ -5,6 +5,7 @@ import io.keyhold.secrets.internal.cli.FileCommand;
 import io.keyhold.secrets.internal.cli.MasterKeyCommand;
 import io.keyhold.secrets.internal.cli.SecretsContext;
 import java.io.InputStream;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 
 /**
@@ -26,12 +27,16 @@ public final class SecretCommand implements SecretsContext, Runnable {
         this(Environment.system(), System.in);
     }
 
-    /** For embedding and tests: where master keys and {@code -} passphrases come from. */
-    public SecretCommand(Environment environment, InputStream stdin) {
-        this.environment = environment;
+    /**
+     * For embedding and tests: where master keys come from (environment variable name to value)
+     * and where {@code --passphrase -} reads.
+     */
+    public SecretCommand(Function<String, String> environment, InputStream stdin) {
+        this.environment = environment::apply;
         this.stdin = stdin;
     }
 
+    /** Internal: read by the subcommands. */
     @Override
     public Environment environment() {
         return environment;
