@@ -167,6 +167,15 @@ class SecretFileCommandsTest {
         assertThat(dec.exitCode()).as(dec.err()).isZero();
         assertThat(load(out)).containsOnly(Map.entry("credentials.ssl\\.keystore\\.password", "ks"),
                 Map.entry("db\\.password", "db"));
+
+        CliRun remove = CliRun.run(env, "file", "remove", "--config-file", json.toString(),
+                "--local-secrets-file", secrets.toString(), "--config", "db\\.password");
+        assertThat(remove.exitCode()).as(remove.err()).isZero();
+        com.fasterxml.jackson.databind.JsonNode after = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        assertThat(after.has("db.password")).isFalse();
+        assertThat(after.get("name").asText()).isEqualTo("sink");
+        assertThat(load(secrets).stringPropertyNames()).doesNotContain("connector.json/db\\.password")
+                .contains("connector.json/credentials.ssl\\.keystore\\.password");
     }
 
     @Test

@@ -9,6 +9,8 @@ import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsException;
 import io.keyhold.kms.KmsProvider;
 import io.keyhold.kms.KmsProviders;
+import io.keyhold.kms.ResilientKms;
+import io.keyhold.kms.RetryPolicy;
 import java.util.Base64;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -91,7 +93,8 @@ final class KmsDataKeys {
                         .map(KmsProvider::kind).sorted().collect(Collectors.joining(", ")) + ")",
                 "Put the Keyhold KMS provider jar for \"" + key.kind() + "\" on the class path."));
         try {
-            return provider.open(KmsConfig.of(settings));
+            // Timeouts and bounded retries: a KMS that hangs must not hang a broker's start for ever.
+            return new ResilientKms(provider.open(KmsConfig.of(settings)), RetryPolicy.DEFAULT);
         } catch (IllegalArgumentException e) {
             throw new SecretsException(SecretsException.Kind.KMS, "the " + key.kind() + " KMS settings are not usable: " + e.getMessage(),
                     "Give the settings with --kms-config name=value (or as config.providers.securepass.param.kms.<name>).");

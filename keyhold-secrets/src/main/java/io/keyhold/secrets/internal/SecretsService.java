@@ -156,8 +156,8 @@ public final class SecretsService {
         byte[] dataKey = dataKeys.unwrap(secrets);
         try {
             for (String key : selected.keySet()) {
-                String cipher = secrets.get(Placeholders.secretKey(configPath, key));
-                if (cipher == null || !CipherText.isCipherText(cipher)) {
+                String cipher = lookUp(secrets, Placeholders.secretKey(configPath, key));
+                if (cipher == null) {
                     throw new SecretsException(SecretsException.Kind.NOT_FOUND, "missing config key \"" + key + "\" in secret config file",
                             "Encrypt it again with `keyhold secret file update`, or check that the secrets file matches the config file.");
                 }
@@ -177,7 +177,8 @@ public final class SecretsService {
         ConfigFile config = ConfigFile.parse(configPath, readConfig(configPath));
         SecretsFile secrets = SecretsFile.parse(read(secretsPath, "secrets"));
         for (String key : keys) {
-            if (!secrets.remove(Placeholders.secretKey(configPath, key))) {
+            String secretKey = Placeholders.secretKey(configPath, key);
+            if (!secrets.remove(secretKey) && !secrets.remove(secretKey.replace("\\.", "."))) {
                 throw new SecretsException(SecretsException.Kind.NOT_FOUND, "config key \"" + key + "\" is not encrypted in the secrets file \"" + secretsPath + "\"",
                         "Check the key names with `keyhold secret file decrypt`.");
             }
