@@ -192,9 +192,10 @@ class ErrorCasesTest {
     @Test
     void usageErrorsExitNonZero() throws Exception {
         snapshot();
-        CliRun run = CliRun.run(env, "file", "rotate", "--local-secrets-file", secrets.toString(), "--passphrase", PASSPHRASE);
-        assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.err()).contains("--master-key", "--data-key");
+        assertFailure(CliRun.run(env, "file", "rotate", "--local-secrets-file", secrets.toString(), "--passphrase", PASSPHRASE),
+                2, "give exactly one of --master-key and --data-key");
+        assertFailure(CliRun.run(env, "file", "rotate", "--master-key", "--data-key", "--local-secrets-file", secrets.toString(),
+                "--passphrase", PASSPHRASE), 2, "give exactly one of --master-key and --data-key");
         assertThat(CliRun.run(env, "file", "encrypt", "--config-file", config.toString()).exitCode()).isEqualTo(2);
     }
 

@@ -3,7 +3,6 @@ package io.keyhold.secrets.internal.cli;
 import io.keyhold.secrets.internal.Passphrases;
 import io.keyhold.secrets.internal.SecretsException;
 import java.nio.file.Path;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -11,16 +10,11 @@ import picocli.CommandLine.Option;
         description = {"Rotate the master key (--master-key) or the data key (--data-key).",
                 "The current passphrase is checked against the master key in CONFLUENT_SECURITY_MASTER_KEY."})
 public final class FileRotateCommand extends SecretSubcommand {
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    Which which;
+    @Option(names = "--master-key", description = "Re-wrap the data key under a new master key.")
+    boolean masterKey;
 
-    static final class Which {
-        @Option(names = "--master-key", required = true, description = "Re-wrap the data key under a new master key.")
-        boolean masterKey;
-
-        @Option(names = "--data-key", required = true, description = "Re-encrypt every value under a new data key.")
-        boolean dataKey;
-    }
+    @Option(names = "--data-key", description = "Re-encrypt every value under a new data key.")
+    boolean dataKey;
 
     @Option(names = "--local-secrets-file", required = true, paramLabel = "FILE",
             description = "Path to the local secrets file.")
@@ -36,11 +30,15 @@ public final class FileRotateCommand extends SecretSubcommand {
 
     @Override
     void execute() {
+        if (masterKey == dataKey) {
+            throw new SecretsException(SecretsException.Kind.USAGE, "give exactly one of --master-key and --data-key",
+                    "--master-key re-wraps the data key under a new passphrase; --data-key re-encrypts every value under a new data key.");
+        }
         if ("-".equals(passphrase) && "-".equals(passphraseNew)) {
             throw new SecretsException(SecretsException.Kind.USAGE, "only one of --passphrase and --passphrase-new can read standard input",
                     "Give the other one as a literal or as @<file>.");
         }
-        if (which.masterKey) {
+        if (masterKey) {
             String current = Passphrases.resolve(passphrase, stdin(), "--passphrase");
             String next = Passphrases.resolve(passphraseNew, stdin(), "--passphrase-new");
             String masterKey = service().rotateMasterKey(localSecretsFile, current, next);
