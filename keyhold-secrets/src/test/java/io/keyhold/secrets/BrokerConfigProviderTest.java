@@ -61,6 +61,7 @@ class BrokerConfigProviderTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the broker only has to run while the clients talk to it
     void brokerStartsWithEncryptedPasswordsAndClientsAuthenticate() throws Exception {
         Path serverProperties = encryptedServerProperties(KEY_ENV, System.getenv(KEY_ENV));
         String text = Files.readString(serverProperties);

@@ -132,8 +132,8 @@ public final class SecretsFile {
     }
 
     /**
-     * Writes the data-key metadata in Confluent's order (after the master key salt, if any).
-     * {@code masterKeySalt} may be null to leave that line as it is.
+     * Writes the data-key metadata in Confluent's order, after the master key salt line if the
+     * file has one (lines that exist already are updated in place).
      */
     public void writeDataKeyMetadata(String envVar, int iterations, String wrappedDataKey) {
         touchCreatedAt();
