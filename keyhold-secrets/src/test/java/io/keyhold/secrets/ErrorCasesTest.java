@@ -135,6 +135,17 @@ class ErrorCasesTest {
     }
 
     @Test
+    void passphraseSourcesThatCannotBeReadAreReported() throws Exception {
+        snapshot();
+        assertFailure(CliRun.run(env, "file", "rotate", "--master-key", "--local-secrets-file", secrets.toString(),
+                "--passphrase", "-", "--passphrase-new", "-"), 2, "only one of --passphrase and --passphrase-new can read standard input");
+        assertFailure(CliRun.run(env, "file", "rotate", "--data-key", "--local-secrets-file", secrets.toString(),
+                "--passphrase", "@" + dir.resolve("no-such-passphrase-file")), 1, "could not read the passphrase file");
+        assertFailure(CliRun.run(env, "file", "rotate", "--data-key", "--local-secrets-file", secrets.toString()),
+                2, "missing --passphrase");
+    }
+
+    @Test
     void masterKeyMustBeInTheEnvironment() throws Exception {
         snapshot();
         env.remove(ENV);

@@ -218,6 +218,10 @@ public final class SecretsService {
     /** Re-encrypts every value (as AES-GCM) under a new data key. */
     public void rotateDataKey(Path secretsPath, String passphrase) {
         SecretsFile secrets = SecretsFile.parse(read(secretsPath, "secrets"));
+        if (secrets.kmsKey() == null && passphrase == null) {
+            throw new SecretsException(SecretsException.Kind.USAGE, "missing --passphrase",
+                    "Rotating the data key of a passphrase-protected file needs the current passphrase: --passphrase <passphrase>, @<file> or -.");
+        }
         byte[] oldKey = secrets.kmsKey() != null ? dataKeys.unwrap(secrets)
                 : dataKeys.unwrapWithPassphrase(secrets, Passphrases.normalize(passphrase));
         KmsDataKeys.Generated fresh;
