@@ -68,7 +68,7 @@ class BrokerConfigProviderTest {
         assertThat(text).doesNotContain(STORE_PASSWORD, ALICE_PASSWORD)
                 .contains("config.providers.securepass.class = io.keyhold.secrets.SecurePassConfigProvider");
 
-        try (InJvmBroker broker = InJvmBroker.start(serverProperties, dir.resolve("logs"), controllerPort);
+        try (InJvmBroker broker = InJvmBroker.start(serverProperties, dir.resolve("logs"));
              Admin admin = Admin.create(client(ALICE_PASSWORD))) {
             admin.createTopics(List.of(new NewTopic("secrets-it", 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
             assertThat(admin.describeCluster().nodes().get(60, TimeUnit.SECONDS)).hasSize(1);
@@ -93,7 +93,7 @@ class BrokerConfigProviderTest {
         // Encrypted under KEY_ENV's key, but the file points the broker at OTHER_KEY_ENV.
         Path serverProperties = encryptedServerProperties(OTHER_KEY_ENV, System.getenv(KEY_ENV));
 
-        assertThatThrownBy(() -> InJvmBroker.start(serverProperties, dir.resolve("logs"), controllerPort))
+        assertThatThrownBy(() -> InJvmBroker.start(serverProperties, dir.resolve("logs")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("failed to unwrap the data key: invalid master key or corrupted data key")
                 .hasMessageContaining("server.properties/ssl.keystore.password")

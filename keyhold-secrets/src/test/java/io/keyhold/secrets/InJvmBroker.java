@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -28,8 +29,17 @@ final class InJvmBroker implements AutoCloseable {
     }
 
     /** Formats the log directory (with settings that hold no secrets) and starts the server. */
-    static InJvmBroker start(Path serverProperties, Path logDir, int controllerPort) throws Exception {
+    static InJvmBroker start(Path serverProperties, Path logDir) throws Exception {
+        return start(serverProperties, logDir, List.of());
+    }
+
+    /**
+     * As above, with SCRAM credentials put into the cluster's bootstrap metadata, in the storage
+     * tool's syntax: {@code SCRAM-SHA-256=[name=alice,password=...]}.
+     */
+    static InJvmBroker start(Path serverProperties, Path logDir, List<String> scramCredentials) throws Exception {
         new Formatter()
+                .setScramArguments(scramCredentials)
                 .setPrintStream(new PrintStream(new ByteArrayOutputStream()))
                 .setNodeId(1)
                 .setClusterId(Uuid.randomUuid().toString())
