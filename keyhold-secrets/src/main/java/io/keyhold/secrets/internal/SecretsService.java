@@ -1,5 +1,6 @@
 package io.keyhold.secrets.internal;
 
+import io.keyhold.common.AtomicFiles;
 import io.keyhold.secrets.internal.SecretCrypto.DecryptionFailure;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,7 +44,7 @@ public final class SecretsService {
         try {
             secrets.set(SecretsFile.MASTER_KEY_SALT, salt);
             secrets.touchCreatedAt();
-            AtomicFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true));
+            SecretFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true));
             return SecretCrypto.b64(masterKey);
         } finally {
             SecretCrypto.wipe(masterKey);
@@ -70,7 +71,7 @@ public final class SecretsService {
         } finally {
             SecretCrypto.wipe(generated.key());
         }
-        AtomicFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true));
+        SecretFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true));
     }
 
     /** Encrypts the named keys, or every key matching "password" when none is named. */
@@ -130,7 +131,7 @@ public final class SecretsService {
             SecretCrypto.wipe(dataKey);
         }
         config.registerProvider(PROVIDER_CLASS);
-        AtomicFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true),
+        SecretFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true),
                 new AtomicFiles.Write(configPath, config.toBytes(), false));
     }
 
@@ -166,7 +167,7 @@ public final class SecretsService {
         } finally {
             SecretCrypto.wipe(dataKey);
         }
-        AtomicFiles.write(new AtomicFiles.Write(outputPath, output.toBytes(), true));
+        SecretFiles.write(new AtomicFiles.Write(outputPath, output.toBytes(), true));
     }
 
     /** Removes keys from both files. */
@@ -186,7 +187,7 @@ public final class SecretsService {
                 throw keyNotInConfig(key, configPath);
             }
         }
-        AtomicFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true),
+        SecretFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true),
                 new AtomicFiles.Write(configPath, config.toBytes(), false));
     }
 
@@ -207,7 +208,7 @@ public final class SecretsService {
             secrets.touchCreatedAt();
             secrets.set(SecretsFile.DATA_KEY, SecretCrypto.wrapDataKey(dataKey, newMasterKey).format());
             secrets.set(SecretsFile.MASTER_KEY_SALT, salt);
-            AtomicFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true));
+            SecretFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true));
             return SecretCrypto.b64(newMasterKey);
         } finally {
             SecretCrypto.wipe(dataKey);
@@ -244,7 +245,7 @@ public final class SecretsService {
             } else {
                 secrets.set(SecretsFile.DATA_KEY_SALT, SecretCrypto.newSaltText());
             }
-            AtomicFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true));
+            SecretFiles.write(new AtomicFiles.Write(secretsPath, secrets.toBytes(), true));
         } finally {
             SecretCrypto.wipe(oldKey);
             SecretCrypto.wipe(newKey);

@@ -1,4 +1,4 @@
-package io.keyhold.secrets.internal;
+package io.keyhold.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,7 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class AtomicFilesTest {
+class AtomicFilesTransactionTest {
     @TempDir
     Path dir;
 
@@ -19,7 +19,7 @@ class AtomicFilesTest {
         Path file = dir.resolve("secrets.properties");
         Files.writeString(file, "old");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-rw-"));
-        AtomicFiles.write(new AtomicFiles.Write(file, bytes("new"), true));
+        AtomicFiles.writeAll(java.util.List.of(new AtomicFiles.Write(file, bytes("new"), true)));
         assertThat(Files.readString(file)).isEqualTo("new");
         assertThat(Files.getPosixFilePermissions(file)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
     }
@@ -29,7 +29,7 @@ class AtomicFilesTest {
         Path file = dir.resolve("server.properties");
         Files.writeString(file, "old");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
-        AtomicFiles.write(new AtomicFiles.Write(file, bytes("new"), false));
+        AtomicFiles.writeAll(java.util.List.of(new AtomicFiles.Write(file, bytes("new"), false)));
         assertThat(Files.getPosixFilePermissions(file)).isEqualTo(PosixFilePermissions.fromString("rw-r-----"));
     }
 
@@ -40,17 +40,17 @@ class AtomicFilesTest {
         Files.writeString(secrets, "original secrets\n");
         Files.writeString(config, "original config\n");
         int[] calls = {0};
-        AtomicFiles.Mover failSecond = (temp, target) -> {
+        AtomicFiles.Renamer failSecond = (temp, target) -> {
             if (++calls[0] == 2) {
                 throw new java.io.IOException("simulated rename failure");
             }
             Files.move(temp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         };
 
-        assertThatThrownBy(() -> AtomicFiles.write(java.util.List.of(
+        assertThatThrownBy(() -> AtomicFiles.writeAll(java.util.List.of(
                 new AtomicFiles.Write(secrets, bytes("new secrets\n"), true),
                 new AtomicFiles.Write(config, bytes("new config\n"), false)), failSecond))
-                .isInstanceOf(SecretsException.class)
+                .isInstanceOf(java.io.IOException.class)
                 .hasMessageContaining("could not replace")
                 .hasMessageContaining("server.properties");
 
@@ -69,10 +69,9 @@ class AtomicFilesTest {
         Path config = dir.resolve("server.properties");
         Files.createDirectory(config);
 
-        assertThatThrownBy(() -> AtomicFiles.write(new AtomicFiles.Write(secrets, bytes("new secrets\n"), true),
-                new AtomicFiles.Write(config, bytes("new config\n"), false)))
-                .isInstanceOf(SecretsException.class)
-                .hasMessageContaining("could not write");
+        assertThatThrownBy(() -> AtomicFiles.writeAll(java.util.List.of(new AtomicFiles.Write(secrets, bytes("new secrets\n"), true),
+                new AtomicFiles.Write(config, bytes("new config\n"), false))))
+                .isInstanceOf(java.io.IOException.class);
         assertThat(Files.readString(secrets)).isEqualTo("original secrets\n");
     }
 
