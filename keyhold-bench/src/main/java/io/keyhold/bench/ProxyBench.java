@@ -40,10 +40,16 @@ public final class ProxyBench {
     }
 
     private void run() throws Exception {
-        Process broker = start("-Xmx2g", BenchBroker.class.getName());
+        Process broker = start(List.of("-Xmx2g"), BenchBroker.class.getName());
         try {
             String bootstrap = awaitLine(broker, "BOOTSTRAP ");
-            Process proxy = start("-Xmx1g", BenchProxy.class.getName(), bootstrap);
+            // PROXY_JVM_OPTS: extra JVM options for the proxy only (e.g. a JFR recording to profile it)
+            List<String> proxyJvm = new ArrayList<>(List.of("-Xmx1g"));
+            String extra = System.getenv("PROXY_JVM_OPTS");
+            if (extra != null && !extra.isBlank()) {
+                proxyJvm.addAll(List.of(extra.trim().split("\\s+")));
+            }
+            Process proxy = start(proxyJvm, BenchProxy.class.getName(), bootstrap);
             try {
                 String proxied = awaitLine(proxy, "PROXY ");
                 measure(bootstrap, proxied, proxy.pid());
@@ -57,7 +63,7 @@ public final class ProxyBench {
 
     private void measure(String direct, String proxied, long proxyPid) throws Exception {
         log("warm-up");
-        int warm = Math.max(10_000, records / 5);
+        int warm = Math.max(100_000, records / 2); // long enough for the JIT to finish with the hot paths
         for (String via : List.of(direct, proxied)) {
             String t = createTopic(direct, "warmup-" + (via.equals(direct) ? "direct" : "proxy"));
             produce(via, t, warm);
@@ -81,6 +87,9 @@ public final class ProxyBench {
                 double c = consume(via, topic, records);
                 double cpu2 = cpuSeconds(proxyPid);
                 deleteTopic(direct, topic);
+                if (viaProxy && System.getenv("PROXY_THREADS") != null) {
+                    log("proxy threads by CPU seconds so far: " + threadCpu(proxyPid));
+                }
                 if (viaProxy) {
                     proxyProduce.add(p);
                     proxyConsume.add(c);
@@ -183,13 +192,35 @@ public final class ProxyBench {
         return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS;
     }
 
+    /** The proxy's busiest threads (name: CPU seconds), to see where its time goes. */
+    private static String threadCpu(long pid) throws IOException {
+        java.util.Map<String, Double> byName = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    String name = Files.readString(t.resolve("comm")).trim().replaceAll("[0-9]+", "#");
+                    String stat = Files.readString(t.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    byName.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS, Double::sum);
+                } catch (IOException e) {
+                    // thread ended
+                }
+            }
+        }
+        return byName.entrySet().stream().filter(e -> e.getValue() >= 0.1)
+                .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+                .map(e -> e.getKey() + "=" + String.format("%.1f", e.getValue())).toList().toString();
+    }
+
     private static double median(List<Double> xs) {
         double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 
-    private Process start(String heap, String mainClass, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(javaCmd, heap, "-cp", classpath, mainClass));
+    private Process start(List<String> jvmOptions, String mainClass, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(javaCmd));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", classpath, mainClass));
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     }

@@ -4,7 +4,9 @@ import io.keyhold.proxy.ProxyConfig;
 import io.keyhold.proxy.ProxyConfig.HostPort;
 import io.keyhold.proxy.TlsSettings;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.PreferHeapByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -33,10 +35,12 @@ import javax.net.ssl.SSLException;
  */
 public final class ProxyServer implements AutoCloseable {
     /**
-     * Heap buffers: record batches are decoded and encrypted through byte arrays (the JDK's AES-GCM
-     * works on arrays), so direct buffers would only add a copy on the hot path.
+     * Heap buffers, for socket reads too: record batches are decrypted through byte arrays (the
+     * JDK's AES-GCM works on arrays), so frames read into direct buffers would need one more copy
+     * per record on the hot path.
      */
-    private static final PooledByteBufAllocator ALLOCATOR = new PooledByteBufAllocator(false);
+    private static final PooledByteBufAllocator POOL = new PooledByteBufAllocator(false);
+    private static final ByteBufAllocator ALLOCATOR = new PreferHeapByteBufAllocator(POOL);
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024);
 
     private final ProxyConfig config;
@@ -81,7 +85,7 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Pooled buffers in use right now (live allocations minus releases, thread caches included); tests use it to spot leaks. */
     public static long activeBufferAllocations() {
-        return ALLOCATOR.metric().heapArenas().stream().mapToLong(a -> a.numActiveAllocations()).sum();
+        return POOL.metric().heapArenas().stream().mapToLong(a -> a.numActiveAllocations()).sum();
     }
 
     public EventLoopGroup workers() {
