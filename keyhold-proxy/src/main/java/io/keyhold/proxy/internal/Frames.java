@@ -5,7 +5,10 @@ import io.netty.buffer.ByteBufAllocator;
 import java.nio.ByteBuffer;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import java.util.Set;
 import org.apache.kafka.common.protocol.Message;
+import org.apache.kafka.common.protocol.MessageSizeAccumulator;
+import org.apache.kafka.common.record.BaseRecords;
 import org.apache.kafka.common.protocol.ObjectSerializationCache;
 
 /**
@@ -118,14 +121,25 @@ final class Frames {
         return new ByteBufferAccessor(nio);
     }
 
-    /** A new frame: the original header bytes, then {@code body} encoded at {@code version}. */
-    static ByteBuf withBody(ByteBufAllocator alloc, ByteBuf original, int headerLength, Message body, short version) {
+    /**
+     * A new frame: the original header bytes, then {@code body} encoded at {@code version}. Record
+     * sets in {@code owned} (built by the proxy) are referenced, not copied.
+     */
+    static ByteBuf withBody(ByteBufAllocator alloc, ByteBuf original, int headerLength, Message body, short version,
+                            Set<BaseRecords> owned) {
         ObjectSerializationCache cache = new ObjectSerializationCache();
-        int size = body.size(cache, version);
-        ByteBuf out = alloc.heapBuffer(headerLength + size);
-        out.writeBytes(original, original.readerIndex(), headerLength);
-        write(out, body, cache, version, size);
-        return out;
+        MessageSizeAccumulator size = new MessageSizeAccumulator();
+        body.addSize(size, cache, version);
+        int fieldBytes = headerLength + (owned.isEmpty() ? size.totalSize() : size.sizeExcludingZeroCopy());
+        ZeroCopyWriter w = new ZeroCopyWriter(alloc, fieldBytes, owned);
+        try {
+            w.writeBytes(original, original.readerIndex(), headerLength);
+            body.write(w, cache, version);
+            return w.finish();
+        } catch (RuntimeException e) {
+            w.finish().release();
+            throw e;
+        }
     }
 
     /** A response frame made by the proxy itself. */

@@ -18,13 +18,17 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Set;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.BaseRecords;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -249,6 +253,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         Errors error = Errors.NONE;
         String message = null;
+        Set<BaseRecords> encrypted = Collections.newSetFromMap(new IdentityHashMap<>());
         try {
             for (ProduceRequestData.TopicProduceData t : req.topicData()) {
                 String topic = rt.topicNames.resolve(t.name(), t.topicId());
@@ -259,7 +264,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 }
                 for (ProduceRequestData.PartitionProduceData p : t.partitionData()) {
                     if (p.records() instanceof MemoryRecords) {
-                        p.setRecords(rt.encryption.encrypt(topic, (MemoryRecords) p.records()));
+                        MemoryRecords out = rt.encryption.encrypt(topic, (MemoryRecords) p.records());
+                        encrypted.add(out);
+                        p.setRecords(out);
                     }
                 }
             }
@@ -280,7 +287,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             refuseProduce(rs, api, req, acks, error, message);
             return;
         }
-        ByteBuf out = Frames.withBody(client.alloc(), frame, headerLength, req, v);
+        ByteBuf out = Frames.withBody(client.alloc(), frame, headerLength, req, v, encrypted);
         if (acks) {
             forward(out, rs, api);
         } else {
@@ -335,8 +342,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (p.api != null && ResponseRewriter.rewrites(p.api, p.version)) {
             try {
                 int headerLength = Frames.responseHeaderLength(frame, p.api, p.version);
-                ApiMessage changed = rewriter.rewrite(p.api, p.version, Frames.body(frame, headerLength));
-                p.response = Frames.withBody(client.alloc(), frame, headerLength, changed, p.version);
+                Set<BaseRecords> decrypted = Collections.newSetFromMap(new IdentityHashMap<>());
+                ApiMessage changed = rewriter.rewrite(p.api, p.version, Frames.body(frame, headerLength), decrypted);
+                p.response = Frames.withBody(client.alloc(), frame, headerLength, changed, p.version, decrypted);
             } catch (RuntimeException e) {
                 LOG.warn("cluster {}: cannot process a {} response: {}; closing the connection", rt.config.clusterId(), p.api, e.toString());
                 upstream.close();

@@ -59,7 +59,8 @@ final class ResponseRewriter {
         }
     }
 
-    ApiMessage rewrite(ApiKeys api, short version, ByteBufferAccessor body) {
+    /** @param built collects the record sets this rewrite created (they may be sent without copying) */
+    ApiMessage rewrite(ApiKeys api, short version, ByteBufferAccessor body, Set<BaseRecords> built) {
         switch (api) {
             case API_VERSIONS:
                 return apiVersions(new ApiVersionsResponseData(body, version));
@@ -72,7 +73,7 @@ final class ResponseRewriter {
             case PRODUCE:
                 return produce(new ProduceResponseData(body, version));
             case FETCH:
-                return fetch(new FetchResponseData(body, version));
+                return fetch(new FetchResponseData(body, version), built);
             default:
                 throw new IllegalArgumentException("no rewrite for " + api);
         }
@@ -143,7 +144,7 @@ final class ResponseRewriter {
     }
 
     /** <b>Where fetched records get decrypted</b> (one partition at a time; a failure fails only that partition). */
-    private FetchResponseData fetch(FetchResponseData resp) {
+    private FetchResponseData fetch(FetchResponseData resp, Set<BaseRecords> built) {
         for (FetchResponseData.NodeEndpoint n : resp.nodeEndpoints()) {
             HostPort p = rt.brokerPorts.proxyAddressFor(n.nodeId(), n.host(), n.port());
             n.setHost(p.host()).setPort(p.port());
@@ -163,16 +164,18 @@ final class ResponseRewriter {
                 } else if (topic == null) {
                     fail(p, Errors.UNKNOWN_TOPIC_ID);
                 } else {
-                    decryptPartition(topic, p);
+                    decryptPartition(topic, p, built);
                 }
             }
         }
         return resp;
     }
 
-    private void decryptPartition(String topic, FetchResponseData.PartitionData p) {
+    private void decryptPartition(String topic, FetchResponseData.PartitionData p, Set<BaseRecords> built) {
         try {
-            p.setRecords(rt.encryption.decrypt(topic, (MemoryRecords) p.records()));
+            MemoryRecords plain = rt.encryption.decrypt(topic, (MemoryRecords) p.records());
+            built.add(plain);
+            p.setRecords(plain);
         } catch (RecordEncryption.UnencryptedRecordException | CryptoException e) {
             LOG.warn("cluster {}: fetch of {}-{} failed: {}", rt.config.clusterId(), topic, p.partitionIndex(), e.getMessage());
             fail(p, Errors.CORRUPT_MESSAGE);

@@ -1,0 +1,64 @@
+package io.keyhold.bench;
+
+import io.keyhold.crypto.DecryptionDekCache;
+import io.keyhold.crypto.DekRotationPolicy;
+import io.keyhold.crypto.EncryptionDekCache;
+import io.keyhold.crypto.EnvelopeDecryptor;
+import io.keyhold.crypto.EnvelopeEncryptor;
+import io.keyhold.proxy.UnencryptedRecordPolicy;
+import io.keyhold.proxy.internal.ProxyCounters;
+import io.keyhold.proxy.internal.RecordEncryption;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Random;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.MemoryRecordsBuilder;
+import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.record.TimestampType;
+
+/**
+ * The proxy's record path without the network: encrypt and decrypt batches of 1 KiB records as
+ * ProducerPerformance sends them (128 KiB batches), reporting microseconds per record.
+ */
+public final class RecordPathBench {
+    private RecordPathBench() {
+    }
+
+    public static void main(String[] args) {
+        BenchKms kms = new BenchKms();
+        RecordEncryption enc = new RecordEncryption(
+                new EnvelopeEncryptor(new EncryptionDekCache(kms, DekRotationPolicy.DEFAULT)),
+                new EnvelopeDecryptor(new DecryptionDekCache(kms, 1000, Duration.ofMinutes(5))),
+                "bench-kek", UnencryptedRecordPolicy.REJECT, new ProxyCounters());
+        MemoryRecords batch = batch(120, 1024);
+        for (int round = 0; round < 8; round++) {
+            int batches = 2000;
+            long t0 = System.nanoTime();
+            MemoryRecords encrypted = null;
+            for (int i = 0; i < batches; i++) {
+                encrypted = enc.encrypt("topic", batch);
+            }
+            long t1 = System.nanoTime();
+            for (int i = 0; i < batches; i++) {
+                enc.decrypt("topic", encrypted);
+            }
+            long t2 = System.nanoTime();
+            System.out.printf("encrypt %.2f us/record, decrypt %.2f us/record%n",
+                    (t1 - t0) / 1000.0 / (batches * 120), (t2 - t1) / 1000.0 / (batches * 120));
+        }
+    }
+
+    private static MemoryRecords batch(int n, int size) {
+        ByteBuffer buf = ByteBuffer.allocate(n * (size + 64) + 128);
+        MemoryRecordsBuilder b = new MemoryRecordsBuilder(buf, RecordBatch.MAGIC_VALUE_V2, Compression.NONE, TimestampType.CREATE_TIME,
+                0, RecordBatch.NO_TIMESTAMP, 1, (short) 0, 0, false, false, 0, buf.capacity());
+        Random r = new Random(1);
+        byte[] v = new byte[size];
+        for (int i = 0; i < n; i++) {
+            r.nextBytes(v);
+            b.append(System.currentTimeMillis(), null, v);
+        }
+        return b.build();
+    }
+}
