@@ -417,4 +417,49 @@ class SingleBrokerProxyTest {
         assertThat(new picocli.CommandLine(new io.keyhold.proxy.cli.VerifyAtRestCommand()).execute(notFound.toArray(String[]::new)))
                 .isZero();
     }
+
+    @Test
+    void tlsOnBothSidesOfTheProxy(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        boolean haveOpenssl = Files.isExecutable(Path.of("/usr/bin/openssl"));
+        if (System.getenv("CI") != null) {
+            assertThat(haveOpenssl).as("openssl makes this test's certificate").isTrue();
+        }
+        assumeTrue(haveOpenssl, "openssl is not installed");
+        Path cert = dir.resolve("proxy.pem");
+        Path key = dir.resolve("proxy.key");
+        run("", "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(), "-out",
+                cert.toString(), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+        String topic = "tls";
+        kafka.createTopic(topic, 1, Map.of());
+        // Proxy A terminates client TLS in front of the broker; proxy B reaches A over upstream TLS.
+        // A client of B therefore crosses both TLS legs (and both proxies' encryption layers).
+        try (KeyholdProxy a = KeyholdProxy.start(ProxyConfig.builder("tls-a", List.of(kafka.bootstrapServers()), "kek-a")
+                .clientTls(TlsSettings.server(cert, key)).build(), kms);
+             KeyholdProxy b = KeyholdProxy.start(ProxyConfig.builder("tls-b", List.of(a.bootstrapServers()), "kek-b")
+                .upstreamTls(TlsSettings.client(cert)).build(), new TestKms())) {
+            Map<String, Object> ssl = Map.of("security.protocol", "SSL", "ssl.truststore.type", "PEM",
+                    "ssl.truststore.location", cert.toString());
+            try (KafkaProducer<byte[], byte[]> viaA = Clients.producer(a.bootstrapServers(), ssl)) {
+                viaA.send(new ProducerRecord<>(topic, "over-tls".getBytes(StandardCharsets.UTF_8))).get();
+            }
+            try (KafkaProducer<byte[], byte[]> viaB = Clients.producer(b.bootstrapServers(), Map.of())) {
+                viaB.send(new ProducerRecord<>(topic, "through-both".getBytes(StandardCharsets.UTF_8))).get();
+            }
+            try (KafkaConsumer<byte[], byte[]> consumer = Clients.consumer(a.bootstrapServers(), ssl)) {
+                consumer.subscribe(List.of(topic));
+                List<ConsumerRecord<byte[], byte[]>> got = Clients.poll(consumer, 2, Duration.ofSeconds(30));
+                assertThat(got).hasSize(2);
+                assertThat(new String(got.get(0).value(), StandardCharsets.UTF_8)).isEqualTo("over-tls");
+                // The second record still carries proxy B's layer when read through A alone.
+                assertThat(got.get(1).headers().lastHeader(RecordEncryption.MARKER)).isNotNull();
+            }
+            try (KafkaConsumer<byte[], byte[]> consumer = Clients.consumer(b.bootstrapServers(),
+                    Map.of("max.poll.records", 1))) {
+                consumer.assign(List.of(new org.apache.kafka.common.TopicPartition(topic, 0)));
+                consumer.seek(new org.apache.kafka.common.TopicPartition(topic, 0), 1);
+                List<ConsumerRecord<byte[], byte[]>> got = Clients.poll(consumer, 1, Duration.ofSeconds(30));
+                assertThat(got).extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).containsExactly("through-both");
+            }
+        }
+    }
 }
