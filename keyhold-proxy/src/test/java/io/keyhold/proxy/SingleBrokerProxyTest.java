@@ -462,4 +462,66 @@ class SingleBrokerProxyTest {
             }
         }
     }
+
+    @Test
+    void standaloneProxyCommandServesAClusterWithTheLocalKms(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        try (io.keyhold.kms.local.LocalKms local = io.keyhold.kms.local.LocalKms.open(
+                io.keyhold.kms.local.LocalKmsOptions.of(dir.resolve("data"), "test passphrase".toCharArray()))) {
+            local.create("standalone-key");
+        }
+        Files.writeString(dir.resolve("passphrase.txt"), "test passphrase");
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path config = dir.resolve("proxy.yaml");
+        Files.writeString(config, String.join("\n",
+                "kms:",
+                "  provider: local",
+                "  settings:",
+                "    data-dir: data",
+                "    passphrase-file: passphrase.txt",
+                "clusters:",
+                "  - id: standalone",
+                "    upstream: " + kafka.bootstrapServers(),
+                "    key: standalone-key",
+                "    listen: 127.0.0.1:" + port,
+                ""));
+        // Relative paths in proxy.yaml are resolved against its directory; the local KMS takes them as given.
+        Files.writeString(config, Files.readString(config).replace("data-dir: data", "data-dir: " + dir.resolve("data"))
+                .replace("passphrase-file: passphrase.txt", "passphrase-file: " + dir.resolve("passphrase.txt")));
+        io.keyhold.proxy.cli.ProxyCommand command = new io.keyhold.proxy.cli.ProxyCommand();
+        java.util.concurrent.atomic.AtomicInteger exit = new java.util.concurrent.atomic.AtomicInteger(-1);
+        Thread t = new Thread(() -> exit.set(new picocli.CommandLine(command).execute("--config", config.toString())));
+        t.start();
+        try {
+            String bootstrap = "127.0.0.1:" + port;
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (true) {
+                try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
+                    break;
+                } catch (java.io.IOException e) {
+                    assertThat(System.nanoTime()).as("standalone proxy did not start").isLessThan(deadline);
+                    assertThat(t.isAlive()).as("standalone proxy exited with " + exit.get()).isTrue();
+                    Thread.sleep(100);
+                }
+            }
+            String topic = "standalone";
+            kafka.createTopic(topic, 1, Map.of());
+            String canary = "STANDALONE-" + UUID.randomUUID();
+            try (KafkaProducer<byte[], byte[]> producer = Clients.producer(bootstrap, Map.of())) {
+                producer.send(new ProducerRecord<>(topic, canary.getBytes(StandardCharsets.UTF_8))).get();
+            }
+            try (KafkaConsumer<byte[], byte[]> consumer = Clients.consumer(bootstrap, Map.of())) {
+                consumer.subscribe(List.of(topic));
+                assertThat(Clients.poll(consumer, 1, Duration.ofSeconds(30)))
+                        .extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).containsExactly(canary);
+            }
+            assertThat(AtRest.filesContaining(kafka.logDirs(), canary)).isEmpty();
+        } finally {
+            command.stop();
+            t.join(30_000);
+        }
+        assertThat(exit.get()).isZero();
+    }
 }
