@@ -63,7 +63,7 @@ public final class ProxyBench {
 
     private void measure(String direct, String proxied, long proxyPid) throws Exception {
         log("warm-up");
-        int warm = Math.max(100_000, records / 2); // long enough for the JIT to finish with the hot paths
+        int warm = Math.max(100_000, records); // a full-size run each way, so the JIT is done with the hot paths
         for (String via : List.of(direct, proxied)) {
             String t = createTopic(direct, "warmup-" + (via.equals(direct) ? "direct" : "proxy"));
             produce(via, t, warm);
@@ -81,6 +81,7 @@ public final class ProxyBench {
             for (boolean viaProxy : proxyFirst ? new boolean[] {true, false} : new boolean[] {false, true}) {
                 String via = viaProxy ? proxied : direct;
                 String topic = createTopic(direct, "bench-" + round + (viaProxy ? "-proxy" : "-direct"));
+                java.util.Map<String, Double> threads0 = threadCpu(proxyPid);
                 double cpu0 = cpuSeconds(proxyPid);
                 double p = produce(via, topic, records);
                 double cpu1 = cpuSeconds(proxyPid);
@@ -88,7 +89,15 @@ public final class ProxyBench {
                 double cpu2 = cpuSeconds(proxyPid);
                 deleteTopic(direct, topic);
                 if (viaProxy && System.getenv("PROXY_THREADS") != null) {
-                    log("proxy threads by CPU seconds so far: " + threadCpu(proxyPid));
+                    java.util.Map<String, Double> threads1 = threadCpu(proxyPid);
+                    StringBuilder sb = new StringBuilder();
+                    threads1.forEach((name, cpu) -> {
+                        double d = cpu - threads0.getOrDefault(name, 0.0);
+                        if (d >= 0.05) {
+                            sb.append(name).append('=').append(String.format("%.2f", d)).append(' ');
+                        }
+                    });
+                    log("proxy CPU seconds by thread during this round: " + sb);
                 }
                 if (viaProxy) {
                     proxyProduce.add(p);
@@ -192,8 +201,8 @@ public final class ProxyBench {
         return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS;
     }
 
-    /** The proxy's busiest threads (name: CPU seconds), to see where its time goes. */
-    private static String threadCpu(long pid) throws IOException {
+    /** CPU seconds of the proxy's threads by name (numbers folded), to see where its time goes. */
+    private static java.util.Map<String, Double> threadCpu(long pid) throws IOException {
         java.util.Map<String, Double> byName = new java.util.TreeMap<>();
         try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path t : tasks.toList()) {
@@ -207,9 +216,7 @@ public final class ProxyBench {
                 }
             }
         }
-        return byName.entrySet().stream().filter(e -> e.getValue() >= 0.1)
-                .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
-                .map(e -> e.getKey() + "=" + String.format("%.1f", e.getValue())).toList().toString();
+        return byName;
     }
 
     private static double median(List<Double> xs) {

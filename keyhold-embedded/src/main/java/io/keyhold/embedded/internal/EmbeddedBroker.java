@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -33,16 +34,25 @@ public final class EmbeddedBroker implements AutoCloseable {
      * @param kafkaClusterId the Kafka cluster id (a base64 UUID), fixed for the directory's life
      */
     public static EmbeddedBroker start(Path logDir, String kafkaClusterId, int brokerPort, int controllerPort) throws Exception {
+        return start(logDir, kafkaClusterId, brokerPort, controllerPort, "PLAINTEXT", Map.of());
+    }
+
+    /**
+     * As {@link #start(Path, String, int, int)}, with the client listener on {@code securityProtocol}
+     * ({@code PLAINTEXT}, {@code SASL_PLAINTEXT}, ...) and {@code extra} broker settings (e.g. SASL).
+     */
+    public static EmbeddedBroker start(Path logDir, String kafkaClusterId, int brokerPort, int controllerPort,
+                                       String securityProtocol, Map<String, String> extra) throws Exception {
         Files.createDirectories(logDir);
         Properties p = new Properties();
         p.put("process.roles", "broker,controller");
         p.put("node.id", String.valueOf(NODE_ID));
         p.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        p.put("listeners", securityProtocol + "://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", securityProtocol + "://127.0.0.1:" + brokerPort);
         p.put("controller.listener.names", "CONTROLLER");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("listener.security.protocol.map", securityProtocol + ":" + securityProtocol + ",CONTROLLER:PLAINTEXT");
+        p.put("inter.broker.listener.name", securityProtocol);
         p.put("log.dirs", logDir.toString());
         p.put("offsets.topic.replication.factor", "1");
         p.put("transaction.state.log.replication.factor", "1");
@@ -52,6 +62,7 @@ public final class EmbeddedBroker implements AutoCloseable {
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("num.network.threads", "2");
         p.put("num.io.threads", "2");
+        p.putAll(extra);
         KafkaConfig config = new KafkaConfig(p, false);
         if (!Files.exists(logDir.resolve("meta.properties"))) {
             new Formatter()
