@@ -147,9 +147,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // Anything thrown while reading a client's frames (oversized, malformed, undecodable) ends
         // this connection only; the proxy and its other connections carry on.
-        rt.counters.connectionsClosedBadFrame.increment();
-        LOG.info("cluster {}: closing client connection from {}: {}", rt.config.clusterId(), ctx.channel().remoteAddress(),
-                cause.toString());
+        if (cause instanceof java.io.IOException) {
+            LOG.debug("cluster {}: client connection from {} failed: {}", rt.config.clusterId(), ctx.channel().remoteAddress(),
+                    cause.toString());
+        } else {
+            rt.counters.connectionsClosedBadFrame.increment();
+            LOG.info("cluster {}: closing client connection from {}: {}", rt.config.clusterId(), ctx.channel().remoteAddress(),
+                    cause.toString());
+        }
         ctx.close();
     }
 
