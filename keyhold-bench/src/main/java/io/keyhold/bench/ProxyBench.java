@@ -177,6 +177,9 @@ public final class ProxyBench {
     private static String createTopic(String bootstrap, String name) throws Exception {
         try (Admin admin = admin(bootstrap)) {
             admin.createTopics(List.of(new NewTopic(name, 1, (short) 1))).all().get();
+            // ListOffsets is answered only once the partition's leader is serving (the admin retries until then).
+            admin.listOffsets(java.util.Map.of(new org.apache.kafka.common.TopicPartition(name, 0),
+                    org.apache.kafka.clients.admin.OffsetSpec.latest())).all().get();
         }
         return name;
     }

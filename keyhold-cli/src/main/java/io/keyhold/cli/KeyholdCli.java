@@ -6,6 +6,7 @@ import io.keyhold.cli.internal.ServerCommand;
 import io.keyhold.cli.internal.VersionProvider;
 import io.keyhold.proxy.cli.KafkaCommand;
 import io.keyhold.proxy.cli.ProxyCommand;
+import io.keyhold.proxy.cli.VerifyAtRestCommand;
 import io.keyhold.secrets.SecretCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -19,13 +20,22 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "BYOK encryption at rest for Apache Kafka.",
-        subcommands = {ServerCommand.class, KmsCommand.class, SecretCommand.class, ProxyCommand.class, KafkaCommand.class,
+        subcommands = {ServerCommand.class, KmsCommand.class, SecretCommand.class, ProxyCommand.class,
                 CommandLine.HelpCommand.class})
 public final class KeyholdCli {
 
     /** The configured command line, for {@link #main} and for tests. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new KeyholdCli());
+        // `keyhold kafka verify-at-rest` joins whichever `kafka` command group exists (others add
+        // cluster commands to it), or brings its own. Added before the settings below, which apply
+        // to the subcommands present when they are set.
+        CommandLine kafka = cl.getSubcommands().get("kafka");
+        if (kafka == null) {
+            cl.addSubcommand(new KafkaCommand());
+        } else {
+            kafka.addSubcommand(new VerifyAtRestCommand());
+        }
         ErrorHandler handler = new ErrorHandler();
         cl.setExecutionExceptionHandler(handler);
         cl.setParameterExceptionHandler(handler);

@@ -84,8 +84,35 @@ final class KafkaTestCluster implements AutoCloseable {
         p.put("bootstrap.servers", bootstrapServers());
         try (Admin admin = Admin.create(p)) {
             admin.createTopics(topics).all().get();
+            awaitLeaders(admin, topics);
         } catch (Exception e) {
             throw new IllegalStateException("cannot create topics " + topics, e);
+        }
+    }
+
+    /**
+     * Waits until every new partition's leader answers ListOffsets. Producing earlier can race the
+     * leader's start (a first batch refused with NOT_LEADER while the next is accepted), which an
+     * idempotent producer then reports as an out-of-order sequence.
+     */
+    private static void awaitLeaders(Admin admin, Collection<NewTopic> topics) throws Exception {
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> all = new java.util.HashMap<>();
+        for (NewTopic t : topics) {
+            for (int i = 0; i < t.numPartitions(); i++) {
+                all.put(new org.apache.kafka.common.TopicPartition(t.name(), i), org.apache.kafka.clients.admin.OffsetSpec.latest());
+            }
+        }
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try {
+                admin.listOffsets(all).all().get();
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
         }
     }
 
