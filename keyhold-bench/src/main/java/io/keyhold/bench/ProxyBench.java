@@ -177,9 +177,20 @@ public final class ProxyBench {
     private static String createTopic(String bootstrap, String name) throws Exception {
         try (Admin admin = admin(bootstrap)) {
             admin.createTopics(List.of(new NewTopic(name, 1, (short) 1))).all().get();
-            // ListOffsets is answered only once the partition's leader is serving (the admin retries until then).
-            admin.listOffsets(java.util.Map.of(new org.apache.kafka.common.TopicPartition(name, 0),
-                    org.apache.kafka.clients.admin.OffsetSpec.latest())).all().get();
+            // ListOffsets is answered only once the partition's leader is serving.
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (true) {
+                try {
+                    admin.listOffsets(java.util.Map.of(new org.apache.kafka.common.TopicPartition(name, 0),
+                            org.apache.kafka.clients.admin.OffsetSpec.latest())).all().get();
+                    break;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(100);
+                }
+            }
         }
         return name;
     }

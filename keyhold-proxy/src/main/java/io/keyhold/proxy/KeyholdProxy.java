@@ -16,6 +16,8 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,14 +44,21 @@ public final class KeyholdProxy implements AutoCloseable {
     private final ProxyCounters counters = new ProxyCounters();
     private final ProxyMetrics metrics = new ProxyMetrics(counters);
     private final ProxyServer server;
+    private final ExecutorService decryptHelpers;
     private volatile boolean locked;
 
     private KeyholdProxy(ProxyConfig config, DekSource dekSource, DekUnwrapper unwrapper, int workerThreads) {
         this.config = config;
         this.encryptionDeks = new EncryptionDekCache(dekSource, config.dekRotation());
         this.decryptionDeks = new DecryptionDekCache(unwrapper, config.decryptionCacheSize(), config.decryptionCacheTtl());
+        int cores = Runtime.getRuntime().availableProcessors();
+        this.decryptHelpers = cores < 2 ? null : Executors.newFixedThreadPool(cores - 1, r -> {
+            Thread t = new Thread(r, "keyhold-proxy-decrypt-" + config.clusterId());
+            t.setDaemon(true);
+            return t;
+        });
         RecordEncryption encryption = new RecordEncryption(new EnvelopeEncryptor(encryptionDeks),
-                new EnvelopeDecryptor(decryptionDeks), config.kekId(), config.unencryptedRecords(), counters);
+                new EnvelopeDecryptor(decryptionDeks), config.kekId(), config.unencryptedRecords(), counters, decryptHelpers);
         this.server = new ProxyServer(config, workerThreads, parts -> new ProxyRuntime(config, encryption, counters,
                 parts.clientSsl(), parts.upstreamSsl(), parts.brokerPorts(), () -> locked));
         LOG.info("cluster {}: proxy listening on {} for upstream {}", config.clusterId(), server.bootstrapAddress(),
@@ -133,6 +142,9 @@ public final class KeyholdProxy implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        if (decryptHelpers != null) {
+            decryptHelpers.shutdownNow();
+        }
         purgeDeks();
         LOG.info("cluster {}: proxy stopped", config.clusterId());
     }

@@ -86,7 +86,7 @@ class FrameFuzzTest {
     void noBuffersLeakAcrossManyBadConnections() throws Exception {
         // Netty's per-thread caches keep freed buffers counted as allocated, so compare rounds
         // after the caches have filled: a leak grows with every round, a cache does not.
-        long[] active = new long[4];
+        long[] active = new long[5];
         for (int round = 0; round < active.length; round++) {
             for (int i = 0; i < 200; i++) {
                 ByteBuffer f = ByteBuffer.allocate(40).putInt(36).putShort(ApiKeys.PRODUCE.id).putShort((short) 9).putInt(i)
@@ -98,8 +98,13 @@ class FrameFuzzTest {
             Thread.sleep(300);
             active[round] = ProxyServer.activeBufferAllocations();
         }
-        // 400 bad connections per round: leaking even one buffer per connection would add 400.
-        assertThat(active[3] - active[1]).as("live buffers after rounds: %s", java.util.Arrays.toString(active)).isLessThan(100);
+        // 400 bad connections per round: leaking even one buffer per connection would add 400 in
+        // every round; caches filling up add some in one round and nothing in the next.
+        long smallestGrowth = Long.MAX_VALUE;
+        for (int round = 2; round < active.length; round++) {
+            smallestGrowth = Math.min(smallestGrowth, active[round] - active[round - 1]);
+        }
+        assertThat(smallestGrowth).as("live buffers after rounds: %s", java.util.Arrays.toString(active)).isLessThan(100);
     }
 
     @Provide

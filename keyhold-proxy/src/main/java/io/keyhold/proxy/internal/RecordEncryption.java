@@ -6,7 +6,12 @@ import io.keyhold.crypto.EnvelopeDecryptor;
 import io.keyhold.crypto.EnvelopeEncryptor;
 import io.keyhold.proxy.UnencryptedRecordPolicy;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
@@ -52,9 +57,20 @@ public final class RecordEncryption {
     private final UnencryptedRecordPolicy unencryptedPolicy;
     private final ProxyCounters counters;
     private final ConcurrentHashMap<String, Aad> aadByTopic = new ConcurrentHashMap<>();
+    private final ExecutorService helpers;
+
+    /** Fetched partitions at least this large are decrypted by two threads (see {@link #decryptInTwo}). */
+    static final int PARALLEL_MIN_BYTES = 256 * 1024;
 
     public RecordEncryption(EnvelopeEncryptor encryptor, EnvelopeDecryptor decryptor, String kekId,
                             UnencryptedRecordPolicy unencryptedPolicy, ProxyCounters counters) {
+        this(encryptor, decryptor, kekId, unencryptedPolicy, counters, null);
+    }
+
+    /** @param helpers threads that share the decryption of large fetches (null: decrypt on the caller's thread only) */
+    public RecordEncryption(EnvelopeEncryptor encryptor, EnvelopeDecryptor decryptor, String kekId,
+                            UnencryptedRecordPolicy unencryptedPolicy, ProxyCounters counters, ExecutorService helpers) {
+        this.helpers = helpers;
         this.encryptor = encryptor;
         this.decryptor = decryptor;
         this.kekId = kekId;
@@ -131,9 +147,57 @@ public final class RecordEncryption {
      * @throws CryptoException            an envelope does not open (tampered, other topic, other key)
      */
     public MemoryRecords decrypt(String topic, MemoryRecords in) {
-        Aad aad = aad(topic);
+        if (helpers != null && in.sizeInBytes() >= PARALLEL_MIN_BYTES) {
+            List<MutableRecordBatch> batches = new ArrayList<>();
+            in.batches().forEach(batches::add);
+            if (batches.size() >= 2) {
+                return decryptInTwo(topic, in, batches);
+            }
+        }
         ByteBufferOutputStream out = new ByteBufferOutputStream(in.sizeInBytes() + 256);
-        for (MutableRecordBatch batch : in.batches()) {
+        decryptBatches(topic, in.batches(), out);
+        return MemoryRecords.readableRecords(flipped(out));
+    }
+
+    /**
+     * A large fetch (the consumer waits for all of it) is decrypted by two threads at once: the
+     * second half of its batches on a helper thread, the first half here; then the halves are joined
+     * in order. Same CPU, about half the wait.
+     */
+    private MemoryRecords decryptInTwo(String topic, MemoryRecords in, List<MutableRecordBatch> batches) {
+        int half = in.sizeInBytes() / 2;
+        int split = 1;
+        for (int bytes = batches.get(0).sizeInBytes(); split < batches.size() - 1 && bytes < half; split++) {
+            bytes += batches.get(split).sizeInBytes();
+        }
+        List<MutableRecordBatch> tail = batches.subList(split, batches.size());
+        Future<ByteBufferOutputStream> tailDone = helpers.submit(() -> {
+            ByteBufferOutputStream o = new ByteBufferOutputStream(in.sizeInBytes() / 2 + 256);
+            decryptBatches(topic, tail, o);
+            return o;
+        });
+        ByteBufferOutputStream out = new ByteBufferOutputStream(in.sizeInBytes() + 256);
+        try {
+            decryptBatches(topic, batches.subList(0, split), out);
+            out.write(flipped(tailDone.get()));
+        } catch (RuntimeException e) {
+            tailDone.cancel(false);
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while decrypting", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException) {
+                throw (RuntimeException) e.getCause();
+            }
+            throw new IllegalStateException("decryption failed", e.getCause());
+        }
+        return MemoryRecords.readableRecords(flipped(out));
+    }
+
+    private void decryptBatches(String topic, Iterable<MutableRecordBatch> batches, ByteBufferOutputStream out) {
+        Aad aad = aad(topic);
+        for (MutableRecordBatch batch : batches) {
             if (batch.magic() < RecordBatch.MAGIC_VALUE_V2) {
                 if (unencryptedPolicy == UnencryptedRecordPolicy.REJECT) {
                     counters.unencryptedRecordsRejected.increment();
@@ -165,7 +229,6 @@ public final class RecordEncryption {
             counters.recordsDecrypted.add(n);
             keepLastOffset(out, start, batch, lastAppended);
         }
-        return MemoryRecords.readableRecords(flipped(out));
     }
 
     /** Returns whether the record was decrypted (false: passed through unchanged). */
