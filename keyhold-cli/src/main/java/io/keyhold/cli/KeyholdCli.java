@@ -1,0 +1,35 @@
+package io.keyhold.cli;
+
+import io.keyhold.cli.internal.ErrorHandler;
+import io.keyhold.cli.internal.KmsCommand;
+import io.keyhold.cli.internal.ServerCommand;
+import io.keyhold.cli.internal.VersionProvider;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code keyhold} entry point. Every command group of every module hangs off this class;
+ * a module that adds commands registers its picocli command class in {@link #commandLine()}.
+ * Exit codes are listed in {@link ExitCodes}.
+ */
+@Command(name = "keyhold",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "BYOK encryption at rest for Apache Kafka.",
+        subcommands = {ServerCommand.class, KmsCommand.class, CommandLine.HelpCommand.class})
+public final class KeyholdCli {
+
+    /** The configured command line, for {@link #main} and for tests. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new KeyholdCli());
+        ErrorHandler handler = new ErrorHandler();
+        cl.setExecutionExceptionHandler(handler);
+        cl.setParameterExceptionHandler(handler);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

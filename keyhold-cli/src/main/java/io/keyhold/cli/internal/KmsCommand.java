@@ -1,0 +1,163 @@
+package io.keyhold.cli.internal;
+
+import io.keyhold.kms.KeyInfo;
+import io.keyhold.kms.local.LocalKms;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code keyhold kms key ...}: manage keys in the embedded local KMS. */
+@Command(name = "kms", mixinStandardHelpOptions = true, description = "Manage the embedded local KMS.",
+        subcommands = KmsCommand.Key.class)
+public final class KmsCommand {
+
+    @Command(name = "key", mixinStandardHelpOptions = true, description = "Manage local KMS keys.",
+            subcommands = {Create.class, ListKeys.class, Describe.class, Rotate.class, Disable.class, Enable.class,
+                    ScheduleDeletion.class, CancelDeletion.class, Destroy.class})
+    static final class Key {
+    }
+
+    /** What every key command shares: store access, output format, and printing a key. */
+    abstract static class KeyCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        LocalKmsAccess store;
+        @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "human",
+                description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+        Printer.Format format;
+
+        abstract Object run(LocalKms kms);
+
+        @Override
+        public Integer call() {
+            try (LocalKms kms = store.open()) {
+                Object result = run(kms);
+                if (result instanceof KeyInfo) {
+                    Printer.object(spec.commandLine().getOut(), format, row((KeyInfo) result));
+                }
+                return 0;
+            }
+        }
+    }
+
+    static Map<String, Object> row(KeyInfo k) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", k.keyId());
+        m.put("state", k.state().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        m.put("algorithm", k.algorithm());
+        m.put("region", k.region());
+        m.put("current_version", k.currentVersion());
+        m.put("created_at", k.createdAt() == null ? null : k.createdAt().toString());
+        m.put("deletion_date", k.deletionDate() == null ? null : k.deletionDate().toString());
+        return m;
+    }
+
+    /** A command that names one key and applies one operation to it. */
+    abstract static class NamedKeyCommand extends KeyCommand {
+        @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+        String name;
+
+        abstract BiFunction<LocalKms, String, KeyInfo> operation();
+
+        @Override
+        Object run(LocalKms kms) {
+            return operation().apply(kms, name);
+        }
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a key (AES-256, version 1).")
+    static final class Create extends NamedKeyCommand {
+        BiFunction<LocalKms, String, KeyInfo> operation() {
+            return LocalKms::create;
+        }
+    }
+
+    @Command(name = "describe", mixinStandardHelpOptions = true, description = "Show one key.")
+    static final class Describe extends NamedKeyCommand {
+        BiFunction<LocalKms, String, KeyInfo> operation() {
+            return LocalKms::describe;
+        }
+    }
+
+    @Command(name = "rotate", mixinStandardHelpOptions = true, description = "Add a key version; new DEKs wrap under it, old versions still decrypt.")
+    static final class Rotate extends NamedKeyCommand {
+        BiFunction<LocalKms, String, KeyInfo> operation() {
+            return LocalKms::rotate;
+        }
+    }
+
+    @Command(name = "disable", mixinStandardHelpOptions = true, description = "Disable a key: clusters using it lock.")
+    static final class Disable extends NamedKeyCommand {
+        BiFunction<LocalKms, String, KeyInfo> operation() {
+            return LocalKms::disable;
+        }
+    }
+
+    @Command(name = "enable", mixinStandardHelpOptions = true, description = "Enable a disabled key: clusters using it unlock.")
+    static final class Enable extends NamedKeyCommand {
+        BiFunction<LocalKms, String, KeyInfo> operation() {
+            return LocalKms::enable;
+        }
+    }
+
+    @Command(name = "cancel-deletion", mixinStandardHelpOptions = true, description = "Cancel a scheduled deletion; the key comes back disabled.")
+    static final class CancelDeletion extends NamedKeyCommand {
+        BiFunction<LocalKms, String, KeyInfo> operation() {
+            return LocalKms::cancelDeletion;
+        }
+    }
+
+    @Command(name = "schedule-deletion", mixinStandardHelpOptions = true,
+            description = "Schedule a key for destruction after a waiting period; it refuses all use meanwhile.")
+    static final class ScheduleDeletion extends NamedKeyCommand {
+        @Option(names = "--waiting-days", paramLabel = "DAYS", defaultValue = "30",
+                description = "Days before the key is destroyed, 1 to 365 (default: ${DEFAULT-VALUE}).")
+        int waitingDays;
+
+        BiFunction<LocalKms, String, KeyInfo> operation() {
+            if (waitingDays < 1 || waitingDays > 365) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--waiting-days must be 1..365, got " + waitingDays);
+            }
+            return (kms, n) -> kms.scheduleDeletion(n, Duration.ofDays(waitingDays));
+        }
+    }
+
+    @Command(name = "destroy", mixinStandardHelpOptions = true,
+            description = "Destroy a key scheduled for deletion now. Everything encrypted under it becomes unreadable, for good.")
+    static final class Destroy extends NamedKeyCommand {
+        @Option(names = "--force", description = "Do not ask for confirmation.")
+        boolean force;
+
+        BiFunction<LocalKms, String, KeyInfo> operation() {
+            return (kms, n) -> {
+                if (!force && !Confirm.ask(spec.commandLine(), "Destroy local key '" + n + "' for good? Data encrypted under it can never be read again.")) {
+                    throw new CliException(io.keyhold.cli.ExitCodes.CONFLICT, "not destroyed: confirmation declined (use --force in scripts)");
+                }
+                return kms.destroy(n);
+            };
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys.")
+    static final class ListKeys extends KeyCommand {
+        @Override
+        Object run(LocalKms kms) {
+            List<Map<String, Object>> rows = kms.list().stream().map(KmsCommand::row).collect(Collectors.toList());
+            Printer.list(spec.commandLine().getOut(), format, rows, "name", "state", "current_version", "created_at", "deletion_date");
+            return null;
+        }
+    }
+}

@@ -1,0 +1,282 @@
+package io.keyhold.kms.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keyhold.crypto.DataKey;
+import io.keyhold.crypto.GeneratedDek;
+import io.keyhold.crypto.KekRef;
+import io.keyhold.kms.KeyInfo;
+import io.keyhold.kms.KeyState;
+import io.keyhold.kms.Kms;
+import io.keyhold.kms.KmsConfig;
+import io.keyhold.kms.KmsDeniedException;
+import io.keyhold.kms.KmsDeniedException.Reason;
+import io.keyhold.kms.KmsProviders;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalKmsTest {
+    private static final LocalKmsOptions.KdfCost CHEAP = new LocalKmsOptions.KdfCost(8 * 1024, 1, 1);
+
+    @TempDir
+    Path dataDir;
+
+    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
+    private final List<LocalKms> opened = new ArrayList<>();
+
+    private final Clock clock = new Clock() {
+        @Override public ZoneOffset getZone() { return ZoneOffset.UTC; }
+        @Override public Clock withZone(java.time.ZoneId zone) { return this; }
+        @Override public Instant instant() { return now.get(); }
+    };
+
+    private LocalKms open(String passphrase) {
+        LocalKms kms = LocalKms.open(new LocalKmsOptions(dataDir, passphrase == null ? null : passphrase.toCharArray(), clock, CHEAP));
+        opened.add(kms);
+        return kms;
+    }
+
+    @AfterEach
+    void closeAll() {
+        opened.forEach(LocalKms::close);
+    }
+
+    private static byte[] bytesOf(DataKey k) {
+        return k.withKeyBytes(byte[]::clone);
+    }
+
+    @Test
+    void fullLifecycle() {
+        LocalKms kms = open("correct horse");
+        KeyInfo created = kms.create("orders");
+        assertThat(created.state()).isEqualTo(KeyState.ENABLED);
+        assertThat(created.currentVersion()).isEqualTo("1");
+        assertThat(created.region()).isEqualTo("local");
+
+        GeneratedDek g1 = kms.generate("orders");
+        assertThat(g1.kek()).isEqualTo(new KekRef("local", "orders", "1"));
+        assertThat(bytesOf(kms.unwrap(g1.kek(), g1.edek()))).isEqualTo(bytesOf(g1.dek()));
+
+        kms.disable("orders");
+        assertDenied(() -> kms.unwrap(g1.kek(), g1.edek()), Reason.DISABLED);
+        assertDenied(() -> kms.generate("orders"), Reason.DISABLED);
+        assertDenied(() -> kms.checkAccess("orders"), Reason.DISABLED);
+
+        kms.enable("orders");
+        assertThat(bytesOf(kms.unwrap(g1.kek(), g1.edek()))).isEqualTo(bytesOf(g1.dek()));
+
+        assertThat(kms.rotate("orders").currentVersion()).isEqualTo("2");
+        GeneratedDek g2 = kms.generate("orders");
+        assertThat(g2.kek().keyVersion()).isEqualTo("2");
+        assertThat(bytesOf(kms.unwrap(g1.kek(), g1.edek()))).as("old versions still decrypt").isEqualTo(bytesOf(g1.dek()));
+        assertThat(bytesOf(kms.unwrap(g2.kek(), g2.edek()))).isEqualTo(bytesOf(g2.dek()));
+
+        KeyInfo pending = kms.scheduleDeletion("orders", Duration.ofDays(7));
+        assertThat(pending.state()).isEqualTo(KeyState.PENDING_DELETION);
+        assertThat(pending.deletionDate()).isEqualTo(now.get().plus(Duration.ofDays(7)));
+        assertDenied(() -> kms.unwrap(g1.kek(), g1.edek()), Reason.PENDING_DELETION);
+
+        assertThat(kms.cancelDeletion("orders").state()).isEqualTo(KeyState.DISABLED);
+        kms.enable("orders");
+        assertThat(bytesOf(kms.unwrap(g2.kek(), g2.edek()))).isEqualTo(bytesOf(g2.dek()));
+
+        assertThatThrownBy(() -> kms.destroy("orders")).isInstanceOf(LocalKmsException.class)
+                .hasMessageContaining("cannot destroy local key 'orders': it is enabled");
+        kms.scheduleDeletion("orders", Duration.ofDays(30));
+        assertThat(kms.destroy("orders").state()).isEqualTo(KeyState.DESTROYED);
+        assertDenied(() -> kms.unwrap(g1.kek(), g1.edek()), Reason.DESTROYED);
+        assertDenied(() -> kms.unwrap(g2.kek(), g2.edek()), Reason.DESTROYED);
+        assertThatThrownBy(() -> kms.enable("orders")).hasMessageContaining("it is destroyed");
+
+        // destroyed for good: also after reopening the store
+        LocalKms again = open("correct horse");
+        assertDenied(() -> again.unwrap(g2.kek(), g2.edek()), Reason.DESTROYED);
+        assertThat(again.describe("orders").state()).isEqualTo(KeyState.DESTROYED);
+        assertThat(Files.exists(dataDir.resolve("local-kms/keys.json"))).isTrue();
+    }
+
+    @Test
+    void namesAreUniqueAndValidated() {
+        LocalKms kms = open("pw");
+        kms.create("a");
+        assertThatThrownBy(() -> kms.create("a")).isInstanceOfSatisfying(LocalKmsException.class,
+                e -> assertThat(e.kind()).isEqualTo(LocalKmsException.Kind.NAME_TAKEN)).hasMessageContaining("already exists");
+        assertThatThrownBy(() -> kms.create("../etc")).isInstanceOfSatisfying(LocalKmsException.class,
+                e -> assertThat(e.kind()).isEqualTo(LocalKmsException.Kind.INVALID_NAME));
+        assertDenied(() -> kms.describe("nope"), Reason.NOT_FOUND);
+    }
+
+    @Test
+    void keysSurviveReopeningAndTheWrongPassphraseIsAClearError() {
+        LocalKms kms = open("right");
+        kms.create("k");
+        GeneratedDek g = kms.generate("k");
+        kms.close();
+
+        assertThatThrownBy(() -> open("wrong")).isInstanceOfSatisfying(LocalKmsException.class,
+                e -> assertThat(e.kind()).isEqualTo(LocalKmsException.Kind.WRONG_PASSPHRASE)).hasMessageContaining("wrong passphrase");
+        assertThatThrownBy(() -> open(null)).isInstanceOfSatisfying(LocalKmsException.class,
+                e -> assertThat(e.kind()).isEqualTo(LocalKmsException.Kind.PASSPHRASE_REQUIRED)).hasMessageContaining("KEYHOLD_LOCAL_KMS_PASSPHRASE");
+
+        LocalKms reopened = open("right");
+        assertThat(bytesOf(reopened.unwrap(g.kek(), g.edek()))).isEqualTo(bytesOf(g.dek()));
+    }
+
+    @Test
+    void corruptedOrTruncatedStoresGiveAClearErrorAndAreNotOverwritten() throws Exception {
+        open("pw").create("k");
+        Path store = dataDir.resolve("local-kms/keys.json");
+        byte[] good = Files.readAllBytes(store);
+
+        List<byte[]> damaged = new ArrayList<>();
+        damaged.add(java.util.Arrays.copyOf(good, good.length / 2));
+        damaged.add(new byte[0]);
+        damaged.add("not json".getBytes(StandardCharsets.UTF_8));
+        String text = new String(good, StandardCharsets.UTF_8);
+        String keysField = text.substring(text.indexOf("\"keys\""));
+        int pos = text.indexOf("\"keys\"") + keysField.indexOf(": \"") + 10;
+        char[] chars = text.toCharArray();
+        chars[pos] = chars[pos] == 'A' ? 'B' : 'A';
+        damaged.add(new String(chars).getBytes(StandardCharsets.UTF_8));
+        damaged.add(text.replace("\"version\" : 1", "\"version\" : 7").getBytes(StandardCharsets.UTF_8));
+
+        for (byte[] bad : damaged) {
+            Files.write(store, bad);
+            assertThatThrownBy(() -> open("pw")).isInstanceOfSatisfying(LocalKmsException.class,
+                    e -> assertThat(e.kind()).isEqualTo(LocalKmsException.Kind.STORE_CORRUPTED)).hasMessageContaining("corrupted");
+            assertThat(Files.readAllBytes(store)).as("a damaged store is left as it is").isEqualTo(bad);
+        }
+        Files.write(store, good);
+        assertThat(open("pw").describe("k").state()).isEqualTo(KeyState.ENABLED);
+    }
+
+    @Test
+    void aLeftoverTemporaryFileFromACrashDoesNotMatter() throws Exception {
+        open("pw").create("k");
+        Files.write(dataDir.resolve("local-kms/.keys.json.123.tmp"), "half written".getBytes(StandardCharsets.UTF_8));
+        assertThat(open("pw").list()).extracting(KeyInfo::keyId).containsExactly("k");
+    }
+
+    @Test
+    void withoutAPassphraseARandomOwnerOnlyKeyFileIsGenerated() throws Exception {
+        LocalKms kms = open(null);
+        assertThat(kms.generatedKeyFile()).isTrue();
+        assertThat(kms.protection()).isEqualTo("key-file");
+        Path keyFile = dataDir.resolve("local-kms/master.key");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir.resolve("local-kms/keys.json")))).isEqualTo("rw-------");
+        kms.create("k");
+        GeneratedDek g = kms.generate("k");
+
+        LocalKms again = open(null);
+        assertThat(again.generatedKeyFile()).isFalse();
+        assertThat(bytesOf(again.unwrap(g.kek(), g.edek()))).isEqualTo(bytesOf(g.dek()));
+        assertThatThrownBy(() -> open("a passphrase")).hasMessageContaining("protected by the key file");
+    }
+
+    @Test
+    void aLapsedDeletionDateDestroysTheKey() {
+        LocalKms kms = open("pw");
+        kms.create("k");
+        GeneratedDek g = kms.generate("k");
+        kms.scheduleDeletion("k", Duration.ofDays(7));
+        now.set(now.get().plus(Duration.ofDays(7)).minusSeconds(1));
+        assertThat(kms.describe("k").state()).isEqualTo(KeyState.PENDING_DELETION);
+        now.set(now.get().plusSeconds(1));
+        assertThat(kms.describe("k").state()).isEqualTo(KeyState.DESTROYED);
+        now.set(now.get().plus(Duration.ofDays(1)));
+        assertThatThrownBy(() -> kms.cancelDeletion("k")).hasMessageContaining("it is destroyed");
+        assertDenied(() -> kms.unwrap(g.kek(), g.edek()), Reason.DESTROYED);
+    }
+
+    @Test
+    void tamperedOrForeignWrappedKeysAreRefused() {
+        LocalKms kms = open("pw");
+        kms.create("a");
+        kms.create("b");
+        GeneratedDek g = kms.generate("a");
+        byte[] edek = g.edek();
+        edek[edek.length - 1] ^= 1;
+        assertDenied(() -> kms.unwrap(g.kek(), edek), Reason.INVALID_KEY);
+        assertDenied(() -> kms.unwrap(new KekRef("local", "b", "1"), g.edek()), Reason.INVALID_KEY);
+        assertDenied(() -> kms.unwrap(new KekRef("local", "a", "9"), g.edek()), Reason.INVALID_KEY);
+        assertDenied(() -> kms.unwrap(new KekRef("aws", "a", "1"), g.edek()), Reason.INVALID_KEY);
+    }
+
+    @Test
+    void changesByAnotherInstanceAreSeenAndConcurrentChangesAreNotLost() throws Exception {
+        LocalKms server = open("pw");
+        LocalKms cli = open("pw");
+        server.create("shared");
+        GeneratedDek g = server.generate("shared");
+        cli.disable("shared");
+        assertDenied(() -> server.unwrap(g.kek(), g.edek()), Reason.DISABLED);
+        cli.enable("shared");
+        assertThat(server.unwrap(g.kek(), g.edek())).isNotNull();
+
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                LocalKms which = t % 2 == 0 ? server : cli;
+                int thread = t;
+                fs.add(pool.submit(() -> {
+                    for (int i = 0; i < 5; i++) {
+                        which.create("t" + thread + "-" + i);
+                        which.rotate("shared");
+                        which.generate("shared");
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(open("pw").list()).hasSize(21);
+        assertThat(open("pw").describe("shared").currentVersion()).isEqualTo("21");
+    }
+
+    @Test
+    void theProviderIsFoundThroughServiceLoader() throws Exception {
+        Path pass = dataDir.resolve("pass.txt");
+        Files.writeString(pass, "from a file\n");
+        try (Kms kms = KmsProviders.require("local").open(KmsConfig.of(Map.of("data-dir", dataDir.toString(), "passphrase-file", pass.toString())))) {
+            assertThat(kms.kind()).isEqualTo("local");
+            ((LocalKms) kms).create("via-spi");
+            assertThat(kms.describe("via-spi").state()).isEqualTo(KeyState.ENABLED);
+        }
+        assertThatThrownBy(() -> KmsProviders.require("nope")).hasMessageContaining("installed: local");
+    }
+
+    @Test
+    void theStoreFileHoldsNoKeyMaterialInTheClear() throws Exception {
+        LocalKms kms = open("pw");
+        kms.create("k");
+        String text = Files.readString(dataDir.resolve("local-kms/keys.json"));
+        assertThat(text).doesNotContain("material").doesNotContain("\"k\"").contains("argon2id");
+    }
+
+    private static void assertDenied(Runnable r, Reason reason) {
+        assertThatThrownBy(r::run).isInstanceOfSatisfying(KmsDeniedException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+    }
+}
