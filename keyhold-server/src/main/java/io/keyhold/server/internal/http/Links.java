@@ -2,12 +2,16 @@ package io.keyhold.server.internal.http;
 
 /** Builds {@code self}/{@code related} URLs and CRNs ({@code crn://<authority>/organization=<id>/...}). */
 public final class Links {
-    private final String baseUrl;
+    private volatile String baseUrl = "http://localhost";
     private final String crnAuthority;
 
-    public Links(String baseUrl, String crnAuthority) {
-        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    public Links(String crnAuthority) {
         this.crnAuthority = crnAuthority;
+    }
+
+    /** Set once the server listens (before any request is served). */
+    public void setBaseUrl(String url) {
+        this.baseUrl = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     public String baseUrl() {

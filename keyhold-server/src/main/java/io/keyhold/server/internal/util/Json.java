@@ -38,6 +38,21 @@ public final class Json {
         return node;
     }
 
+    /** {@code metadata} of a persisted object. */
+    public static ObjectNode meta(String self, String resourceName, long createdAt, long updatedAt) {
+        ObjectNode m = object();
+        m.put("self", self);
+        m.put("resource_name", resourceName);
+        m.put("created_at", time(Instant.ofEpochMilli(createdAt)));
+        m.put("updated_at", time(Instant.ofEpochMilli(updatedAt)));
+        return m;
+    }
+
+    /** A reference {@code {id, related, resource_name}} to another object. */
+    public static ObjectNode ref(String id, String related, String resourceName) {
+        return object().put("id", id).put("related", related).put("resource_name", resourceName);
+    }
+
     public static String time(Instant t) {
         return t == null ? null : RFC3339.format(t.truncatedTo(ChronoUnit.MILLIS));
     }
