@@ -7,7 +7,7 @@ public final class Ids {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String LOWER = "abcdefghijklmnopqrstuvwxyz0123456789";
     private static final String UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    private static final String SECRET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    private static final String SECRET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
     private Ids() {
     }
@@ -22,7 +22,7 @@ public final class Ids {
         return random(UPPER, 16);
     }
 
-    /** 64 characters from a 64-symbol alphabet: 384 bits. */
+    /** 64 letters and digits (about 381 bits): safe to paste into shells and env files. */
     public static String apiSecret() {
         return random(SECRET, 64);
     }
