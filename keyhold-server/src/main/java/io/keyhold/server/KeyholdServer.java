@@ -87,7 +87,7 @@ public final class KeyholdServer implements AutoCloseable {
             new JvmThreadMetrics().bindTo(metrics);
             new ProcessorMetrics().bindTo(metrics);
             Authenticator auth = new Authenticator(sql);
-            RateLimiter limiter = new RateLimiter(config.rateLimit(), config.rateLimitWindow().toMillis(), config.clock());
+            RateLimiter limiter = new RateLimiter(config.rateLimit(), config.rateLimitWindow().toMillis(), java.time.Clock.systemUTC());
             java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();
             app = HttpApi.create(config, auth, limiter, metrics, ready::get);
             // Self links need the port, known only once Jetty listens (port 0 = any free port).
