@@ -2,8 +2,9 @@ package io.keyhold.cli;
 
 import io.keyhold.cli.internal.ErrorHandler;
 import io.keyhold.cli.internal.KmsCommand;
-import io.keyhold.cli.internal.ServerCommand;
 import io.keyhold.cli.internal.VersionProvider;
+import io.keyhold.server.ServerCommand;
+import io.keyhold.server.cli.ClientCommands;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -26,6 +27,10 @@ public final class KeyholdCli {
         cl.setExecutionExceptionHandler(handler);
         cl.setParameterExceptionHandler(handler);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // Commands over the control plane's REST API (login, byok, kafka cluster, environment, api-key, service-quota).
+        for (Class<?> command : ClientCommands.all()) {
+            cl.addSubcommand(command);
+        }
         return cl;
     }
 

@@ -38,6 +38,9 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--database-password-file", paramLabel = "FILE",
             description = "File holding the database password (or set KEYHOLD_DATABASE_PASSWORD); never given on the command line.")
     Path databasePasswordFile;
+    @Option(names = "--local-kms-passphrase-file", paramLabel = "FILE",
+            description = "File holding the local KMS passphrase (else $KEYHOLD_LOCAL_KMS_PASSPHRASE, else a generated key file).")
+    String localKmsPassphraseFile;
     @Option(names = "--release-hold", paramLabel = "DURATION", description = "Key release hold after a cluster is deleted (default: 5d).")
     String releaseHold;
     @Option(names = "--max-keys-per-org", paramLabel = "N", description = "Quota byok.max_keys.per_org (default: 50).")
@@ -59,6 +62,7 @@ public final class ServerCommand implements Callable<Integer> {
         if (databasePasswordFile != null) {
             flags.put("database-password", java.nio.file.Files.readString(databasePasswordFile).strip());
         }
+        flags.put("kms.local.passphrase-file", localKmsPassphraseFile);
         flags.put("release-hold", releaseHold);
         flags.put("max-keys-per-org", maxKeys);
         flags.put("rate-limit", rateLimit);
