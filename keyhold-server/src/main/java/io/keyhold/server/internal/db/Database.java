@@ -50,7 +50,8 @@ public final class Database implements AutoCloseable {
     /** The embedded default; AUTO_SERVER is off on purpose: one server process owns the file. */
     static String embeddedUrl(Path dataDir) {
         Path file = dataDir.toAbsolutePath().resolve("db").resolve("keyhold");
-        return "jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE";
+        // Writers queue on the organization row lock; give them time rather than failing under a burst.
+        return "jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=15000";
     }
 
     public DataSource dataSource() {
