@@ -309,6 +309,55 @@ public abstract class ApiContractSuite extends ApiTestBase {
         assertThat(m.path("validation").path("message").asText()).containsIgnoringCase("not found");
     }
 
+    /** Through a fake Azure provider (test-only): every validation outcome, end to end. */
+    @Test
+    void validationSaysExactlyWhatIsWrong() {
+        assertThat(azureValidation("good-" + unique("k")).path("phase").asText()).isEqualTo("VALID");
+        assertThat(azureValidation("good-" + unique("k")).path("region").asText()).isEqualTo("eastus");
+        JsonNode denied = azureValidation("denied-" + unique("k"));
+        assertThat(denied.path("phase").asText()).isEqualTo("INVALID");
+        assertThat(denied.path("message").asText()).startsWith("Access to key denied.");
+        assertThat(azureValidation("missing-" + unique("k")).path("message").asText()).startsWith("Key not found");
+        assertThat(azureValidation("wrongtype-" + unique("k")).path("message").asText()).startsWith("Wrong key type");
+        assertThat(azureValidation("flaky-" + unique("k")).path("message").asText()).contains("did not unwrap to the same bytes");
+
+        // an unreachable KMS is not the customer's fault: the key stays INITIALIZING and says why
+        String id = azureKey("unreachable-" + unique("k"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        JsonNode v = admin.get("/byok/v1/keys/" + id).body().path("validation");
+        while (!v.path("message").asText().contains("could not be reached") && System.nanoTime() < deadline) {
+            sleep(50);
+            v = admin.get("/byok/v1/keys/" + id).body().path("validation");
+        }
+        assertThat(v.path("phase").asText()).isEqualTo("INITIALIZING");
+        assertThat(v.path("message").asText()).contains("could not be reached").contains("retrying");
+
+        // a VALID Azure key can encrypt a cluster in its region
+        String good = azureKey("good-" + unique("k"));
+        awaitValidation(good);
+        assertThat(admin.post("/cmk/v2/clusters", clusterBody(unique("az"), env, "AZURE", "eastus", good)).status()).isEqualTo(202);
+        assertError(admin.post("/cmk/v2/clusters", clusterBody(unique("az"), env, "AZURE", "westeurope", validAzure())), 422,
+                "invalid_configuration");
+    }
+
+    private String validAzure() {
+        String id = azureKey("good-" + unique("k"));
+        awaitValidation(id);
+        return id;
+    }
+
+    private String azureKey(String name) {
+        Api.Res r = admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"AzureKey\",\"key_id\":\"https://vault-name.vault.azure.net/keys/"
+                + name + "\",\"key_vault_id\":\"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+                + "Microsoft.KeyVault/vaults/vault-name\",\"tenant_id\":\"00000000-0000-0000-0000-000000000000\"}}");
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        return r.body().get("id").asText();
+    }
+
+    private JsonNode azureValidation(String name) {
+        return awaitValidation(azureKey(name)).path("validation");
+    }
+
     private String createLocalKeyDisabledFirst(String kmsName) {
         assertThat(admin.post("/keyhold/v1/local-kms/keys", "{\"name\":\"" + kmsName + "\"}").status()).isEqualTo(201);
         assertThat(admin.post("/keyhold/v1/local-kms/keys/" + kmsName + "/disable", null).status()).isEqualTo(200);

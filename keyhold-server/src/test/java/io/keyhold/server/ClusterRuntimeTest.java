@@ -1,0 +1,75 @@
+package io.keyhold.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keyhold.server.support.Api;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The data-plane hook: the server hands clusters to a ClusterRuntime and shows what it reports. */
+class ClusterRuntimeTest {
+    @TempDir
+    Path tmp;
+
+    /** Records calls and reports PROVISIONED with an endpoint, as a real runtime would once brokers run. */
+    static final class RecordingRuntime implements ClusterRuntime {
+        final List<String> calls = new CopyOnWriteArrayList<>();
+        volatile StatusSink sink;
+
+        @Override
+        public void provision(Cluster cluster, StatusSink sink) {
+            this.sink = sink;
+            calls.add("provision " + cluster.id() + " " + (cluster.key() == null ? "automatic" : cluster.key().kmsKind() + ":"
+                    + cluster.key().kmsKeyId()));
+            sink.report(cluster.id(), ClusterPhase.PROVISIONED, null, "127.0.0.1:19092");
+        }
+
+        @Override
+        public void deprovision(String clusterId) {
+            calls.add("deprovision " + clusterId);
+        }
+
+        @Override
+        public void lock(String clusterId, String reason, StatusSink sink) {
+            calls.add("lock " + clusterId);
+        }
+
+        @Override
+        public void unlock(String clusterId, StatusSink sink) {
+            calls.add("unlock " + clusterId);
+        }
+    }
+
+    @Test
+    void runtimeReportsBecomeStatusPhaseAndEndpoint() throws Exception {
+        RecordingRuntime runtime = new RecordingRuntime();
+        try (KeyholdServer server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp).httpPort(0)
+                .bootstrapCredentials("RTKEY", "runtime-secret").clusterRuntime(runtime).printBootstrapSecret(false).build())) {
+            Api api = new Api(server.url(), "RTKEY", "runtime-secret");
+            assertThat(api.post("/keyhold/v1/local-kms/keys", "{\"name\":\"rt\"}").status()).isEqualTo(201);
+            String key = api.post("/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"rt\"}}").body().get("id").asText();
+            for (int i = 0; i < 200 && !api.get("/byok/v1/keys/" + key).body().path("validation").path("phase").asText().equals("VALID"); i++) {
+                Thread.sleep(50);
+            }
+            String env = server.bootstrapEnvironmentId();
+            JsonNode c = api.post("/cmk/v2/clusters", ApiTestBase.clusterBody("rt", env, "LOCAL", "local", key)).body();
+            String id = c.get("id").asText();
+            assertThat(c.path("status").path("phase").asText()).isEqualTo("PROVISIONED");
+            assertThat(c.path("spec").path("kafka_bootstrap_endpoint").asText()).isEqualTo("127.0.0.1:19092");
+            assertThat(runtime.calls).containsExactly("provision " + id + " local:rt");
+
+            runtime.sink.report(id, ClusterPhase.LOCKED, "The key was disabled in its KMS.", null);
+            JsonNode locked = api.get("/cmk/v2/clusters/" + id + "?environment=" + env).body();
+            assertThat(locked.path("status").path("phase").asText()).isEqualTo("LOCKED");
+            assertThat(locked.path("status").path("message").asText()).contains("disabled");
+            assertThat(locked.path("spec").path("kafka_bootstrap_endpoint").asText()).isEqualTo("127.0.0.1:19092");
+
+            assertThat(api.delete("/cmk/v2/clusters/" + id + "?environment=" + env).status()).isEqualTo(204);
+            assertThat(runtime.calls).containsExactly("provision " + id + " local:rt", "deprovision " + id);
+        }
+    }
+}
