@@ -61,8 +61,8 @@ final class Output {
             if (part.isEmpty()) {
                 continue;
             }
-            if (part.equals("id")) {
-                part = "ID";
+            if (part.equals("id") || part.equals("cku") || part.equals("byok")) {
+                part = part.toUpperCase(Locale.ROOT);
             }
             b.append(b.length() > 0 ? " " : "").append(part.substring(0, 1).toUpperCase(Locale.ROOT)).append(part.substring(1));
         }
