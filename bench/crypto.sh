@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Keyhold envelope crypto vs raw JCA AES-256-GCM, measured in the same JMH run.
 # Prints "ratio keyhold/raw-jca <op> <size>: X" (time per operation; 1.00 = no overhead).
-# Usage: bench/crypto.sh [extra JMH options, e.g. -f 2 -i 10]
+# Usage: bench/crypto.sh [JMH options replacing the defaults "-f 2 -wi 3 -w 2s -i 5 -r 2s"]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 ./mvnw -B -q -Pbench -DskipTests -pl keyhold-bench -am package
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-java -jar keyhold-bench/target/benchmarks.jar EnvelopeBench -f 1 -wi 3 -w 2s -i 5 -r 2s -rf json -rff "$out/result.json" "$@" >"$out/jmh.log"
+opts=("$@")
+if [ ${#opts[@]} -eq 0 ]; then opts=(-f 2 -wi 3 -w 2s -i 5 -r 2s); fi
+java -jar keyhold-bench/target/benchmarks.jar EnvelopeBench "${opts[@]}" -rf json -rff "$out/result.json" >"$out/jmh.log"
 grep -E "^EnvelopeBench|^Benchmark" "$out/jmh.log" || true
 python3 - "$out/result.json" <<'PY'
 import json, sys

@@ -5,6 +5,7 @@ import io.keyhold.cli.internal.KmsCommand;
 import io.keyhold.cli.internal.VersionProvider;
 import io.keyhold.server.ServerCommand;
 import io.keyhold.server.cli.ClientCommands;
+import io.keyhold.secrets.SecretCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,7 +18,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "BYOK encryption at rest for Apache Kafka.",
-        subcommands = {ServerCommand.class, KmsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServerCommand.class, KmsCommand.class, SecretCommand.class, CommandLine.HelpCommand.class})
 public final class KeyholdCli {
 
     /** The configured command line, for {@link #main} and for tests. */
@@ -31,6 +32,8 @@ public final class KeyholdCli {
         for (Class<?> command : ClientCommands.all()) {
             cl.addSubcommand(command);
         }
+        // `secret ... --passphrase @file` names a passphrase file; picocli must not expand it as an argument file.
+        cl.setExpandAtFiles(false);
         return cl;
     }
 
