@@ -109,6 +109,9 @@ public final class KeyValidator implements AutoCloseable {
             conn = kms.get(kind);
         } catch (IllegalArgumentException e) {
             return Result.invalid("The KMS provider '" + kind + "' is not configured correctly: " + e.getMessage());
+        } catch (RuntimeException e) {
+            // The server's side (a store that does not open, a wrong passphrase): not the key's fault, retry later.
+            return new Result("INITIALIZING", "The KMS provider '" + kind + "' could not be opened; retrying: " + e.getMessage(), null);
         }
         try {
             KeyInfo info = conn.describe(row.ident());
