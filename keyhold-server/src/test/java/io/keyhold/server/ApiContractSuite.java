@@ -575,6 +575,31 @@ public abstract class ApiContractSuite extends ApiTestBase {
         assertThat(admin.delete("/iam/v2/service-accounts/" + saId).status()).isEqualTo(204);
     }
 
+    @Test
+    void organizationsAreIsolated() throws Exception {
+        Object[] b = secondOrganization();
+        Api other = (Api) b[0];
+        String otherEnv = (String) b[1];
+        String tag = unique("iso");
+        String mine = validLocalKey(tag);
+        assertThat(other.get("/byok/v1/keys?display_name=" + enc(tag)).body().path("metadata").path("total_size").asInt()).isZero();
+        assertError(other.get("/byok/v1/keys/" + mine), 404, null);
+        assertError(other.patch("/byok/v1/keys/" + mine, "{\"display_name\":\"x\"}"), 404, null);
+        assertError(other.delete("/byok/v1/keys/" + mine), 404, null);
+        // a key of another organization can not encrypt this organization's cluster
+        JsonNode e = assertError(other.post("/cmk/v2/clusters", clusterBody("c", otherEnv, "LOCAL", "local", mine)), 422,
+                "invalid_configuration");
+        assertThat(e.path("detail").asText()).contains("not found in this organization");
+        assertError(other.get("/org/v2/environments/" + env), 404, null);
+        assertError(other.get("/cmk/v2/clusters?environment=" + env), 404, null);
+        assertError(other.post("/cmk/v2/clusters", clusterBody("c", env, "AWS", "us-east-1", null)), 422, "invalid_configuration");
+        assertThat(other.get("/org/v2/environments").body().path("data")).extracting(n -> n.path("id").asText()).containsExactly(otherEnv);
+        assertThat(other.post("/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"x\"}}").status()).isEqualTo(201);
+        assertThat(other.get("/service-quota/v1/applied-quotas?scope=ORGANIZATION").body().path("data").get(0).path("usage").asInt())
+                .isEqualTo(1);
+        assertThat(admin.get("/byok/v1/keys/" + mine).body().path("state").asText()).isEqualTo("AVAILABLE");
+    }
+
     // ---- quotas and rate limits --------------------------------------------------------------
 
     @Test

@@ -44,6 +44,29 @@ public abstract class ApiTestBase {
     protected void stopDatabase() throws Exception {
     }
 
+    /** A direct connection to the server's database, only to set up what the API cannot: a second organization. */
+    protected java.sql.Connection jdbc() throws java.sql.SQLException {
+        return java.sql.DriverManager.getConnection(io.keyhold.server.internal.db.Database.embeddedUrl(dataDir));
+    }
+
+    /** A second organization with its own environment and OrganizationAdmin key; returns [client, environment id]. */
+    protected Object[] secondOrganization() throws Exception {
+        String org = java.util.UUID.randomUUID().toString();
+        String key = "ORGB" + Long.toString(System.nanoTime(), 36).toUpperCase(java.util.Locale.ROOT);
+        String secret = "second-org-secret-" + key;
+        long now = clock.millis();
+        String envId;
+        try (java.sql.Connection c = jdbc()) {
+            io.keyhold.server.internal.iam.Accounts.insertOrganization(c, org, "Other", now);
+            envId = io.keyhold.server.internal.iam.Accounts.insertEnvironment(c, org, "default", now);
+            String sa = io.keyhold.server.internal.iam.Accounts.insertServiceAccount(c, org, "admin", "", now);
+            io.keyhold.server.internal.iam.Accounts.insertRoleBinding(c, org, sa,
+                    io.keyhold.server.internal.auth.Role.OrganizationAdmin, null, now);
+            io.keyhold.server.internal.iam.Accounts.insertApiKey(c, key, org, sa, "k", "", secret, now);
+        }
+        return new Object[] {admin.as(key, secret), envId};
+    }
+
     @BeforeAll
     void startServer() throws Exception {
         dataDir = Files.createTempDirectory("keyhold-api-test");

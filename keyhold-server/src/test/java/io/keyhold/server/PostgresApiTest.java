@@ -14,6 +14,11 @@ class PostgresApiTest extends ApiContractSuite {
     }
 
     @Override
+    protected java.sql.Connection jdbc() throws java.sql.SQLException {
+        return java.sql.DriverManager.getConnection(pg.jdbcUrl("keyhold"), pg.user(), "");
+    }
+
+    @Override
     protected void stopDatabase() throws Exception {
         if (pg != null) {
             pg.close();

@@ -48,7 +48,7 @@ public final class Database implements AutoCloseable {
     }
 
     /** The embedded default; AUTO_SERVER is off on purpose: one server process owns the file. */
-    static String embeddedUrl(Path dataDir) {
+    public static String embeddedUrl(Path dataDir) {
         Path file = dataDir.toAbsolutePath().resolve("db").resolve("keyhold");
         // Writers queue on the organization row lock; give them time rather than failing under a burst.
         return "jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=15000";
