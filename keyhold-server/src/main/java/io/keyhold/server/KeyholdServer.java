@@ -97,7 +97,7 @@ public final class KeyholdServer implements AutoCloseable {
             validator = new KeyValidator(keyStore, kms, config.clock());
             new KeysApi(api, keyStore, new KeyKinds(config), validator).register(app);
             new ClustersApi(api, new ClusterStore(sql, config.clock()), keyStore, config.clusterRuntime()).register(app);
-            new EnvironmentsApi(api).register(app);
+            new EnvironmentsApi(api, auth).register(app);
             new ApiKeysApi(api, auth).register(app);
             new ServiceAccountsApi(api, auth).register(app);
             new QuotasApi(api).register(app);

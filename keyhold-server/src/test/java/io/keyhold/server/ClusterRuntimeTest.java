@@ -72,4 +72,34 @@ class ClusterRuntimeTest {
             assertThat(runtime.calls).containsExactly("provision " + id + " local:rt", "deprovision " + id);
         }
     }
+
+    @Test
+    void aRuntimeThatFailsLeavesAFailedCluster() {
+        ClusterRuntime broken = new ClusterRuntime() {
+            @Override
+            public void provision(Cluster cluster, StatusSink sink) {
+                throw new IllegalStateException("no disk space for the broker");
+            }
+
+            @Override
+            public void deprovision(String clusterId) {
+            }
+
+            @Override
+            public void lock(String clusterId, String reason, StatusSink sink) {
+            }
+
+            @Override
+            public void unlock(String clusterId, StatusSink sink) {
+            }
+        };
+        try (KeyholdServer server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp).httpPort(0)
+                .bootstrapCredentials("RTKEY", "runtime-secret").clusterRuntime(broken).printBootstrapSecret(false).build())) {
+            Api api = new Api(server.url(), "RTKEY", "runtime-secret");
+            Api.Res r = api.post("/cmk/v2/clusters", ApiTestBase.clusterBody("x", server.bootstrapEnvironmentId(), "AWS", "us-east-1", null));
+            assertThat(r.status()).isEqualTo(202);
+            assertThat(r.body().path("status").path("phase").asText()).isEqualTo("FAILED");
+            assertThat(r.body().path("status").path("message").asText()).contains("no disk space");
+        }
+    }
 }

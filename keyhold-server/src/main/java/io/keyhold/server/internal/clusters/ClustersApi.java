@@ -138,7 +138,13 @@ public final class ClustersApi {
         long now = api.now();
         ClusterRow row = store.insert(new ClusterStore.NewCluster(p.orgId(), env, name, availability, cloud, region, config.toString(),
                 byok), now).orElseThrow(() -> keyInUse(byok));
-        runtime.provision(descriptor(row), store);
+        try {
+            runtime.provision(descriptor(row), store);
+        } catch (RuntimeException e) {
+            // The record stands (and holds its key); the phase tells the operator what went wrong.
+            LOG.warn("cluster runtime failed to provision {}: {}", row.id(), e.toString());
+            store.report(row.id(), io.keyhold.server.ClusterPhase.FAILED, "Provisioning failed: " + e.getMessage(), null);
+        }
         ClusterRow current = store.get(p.orgId(), env, row.id()).orElse(row);
         ctx.status(202).header("Location", api.links().url(PATH + "/" + row.id() + "?environment=" + env)).json(render(current));
     }

@@ -3,7 +3,9 @@ package io.keyhold.server.internal.iam;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.keyhold.server.internal.auth.Authenticator;
 import io.keyhold.server.internal.auth.Principal;
+import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.http.ApiContext;
 import io.keyhold.server.internal.http.ApiException;
 import io.keyhold.server.internal.http.Body;
@@ -21,12 +23,14 @@ public final class EnvironmentsApi {
     private static final int MAX_NAME = 255;
 
     private final ApiContext api;
+    private final Authenticator auth;
 
     record EnvRow(String id, String orgId, String displayName, long createdAt, long updatedAt) {
     }
 
-    public EnvironmentsApi(ApiContext api) {
+    public EnvironmentsApi(ApiContext api, Authenticator auth) {
         this.api = api;
+        this.auth = auth;
     }
 
     public void register(Javalin app) {
@@ -96,13 +100,13 @@ public final class EnvironmentsApi {
         long now = api.now();
         String id = Ids.newId("env");
         boolean created = api.sql().tx(c -> {
-            io.keyhold.server.internal.db.Sql.lockOrganization(c, orgId);
-            boolean taken = io.keyhold.server.internal.db.Sql.one(c,
+            Sql.lockOrganization(c, orgId);
+            boolean taken = Sql.one(c,
                     "SELECT id FROM environments WHERE org_id = ? AND display_name = ?", rs -> rs.getString(1), orgId, name).isPresent();
             if (taken) {
                 return false;
             }
-            io.keyhold.server.internal.db.Sql.update(c, "INSERT INTO environments (id, org_id, display_name, created_at, updated_at) "
+            Sql.update(c, "INSERT INTO environments (id, org_id, display_name, created_at, updated_at) "
                     + "VALUES (?, ?, ?, ?, ?)", id, orgId, name, now, now);
             return true;
         });
@@ -146,9 +150,10 @@ public final class EnvironmentsApi {
                     "The environment '" + id + "' still has " + clusters + " cluster(s); delete them first");
         }
         api.sql().tx(c -> {
-            io.keyhold.server.internal.db.Sql.update(c, "DELETE FROM role_bindings WHERE environment_id = ?", id);
-            return io.keyhold.server.internal.db.Sql.update(c, "DELETE FROM environments WHERE id = ?", id);
+            Sql.update(c, "DELETE FROM role_bindings WHERE environment_id = ?", id);
+            return Sql.update(c, "DELETE FROM environments WHERE id = ?", id);
         });
+        auth.invalidate();
         ctx.status(204);
     }
 
