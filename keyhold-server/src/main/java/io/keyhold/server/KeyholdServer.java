@@ -4,6 +4,7 @@ import io.javalin.Javalin;
 import io.keyhold.server.internal.auth.Authenticator;
 import io.keyhold.server.internal.clusters.ClusterStore;
 import io.keyhold.server.internal.clusters.ClustersApi;
+import io.keyhold.server.internal.clusters.KeyHealthMonitor;
 import io.keyhold.server.internal.db.Database;
 import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.http.ApiContext;
@@ -46,18 +47,20 @@ public final class KeyholdServer implements AutoCloseable {
     private final Database db;
     private final KmsConnections kms;
     private final KeyValidator validator;
+    private final KeyHealthMonitor health;
     private final Javalin app;
     private final ScheduledExecutorService housekeeping;
     private final String url;
     private final Bootstrap.Result bootstrap;
     private boolean closed;
 
-    private KeyholdServer(ServerConfig config, Database db, KmsConnections kms, KeyValidator validator, Javalin app,
+    private KeyholdServer(ServerConfig config, Database db, KmsConnections kms, KeyValidator validator, KeyHealthMonitor health, Javalin app,
                           ScheduledExecutorService housekeeping, String url, Bootstrap.Result bootstrap) {
         this.config = config;
         this.db = db;
         this.kms = kms;
         this.validator = validator;
+        this.health = health;
         this.app = app;
         this.housekeeping = housekeeping;
         this.url = url;
@@ -78,6 +81,7 @@ public final class KeyholdServer implements AutoCloseable {
         Database db = Database.open(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.dataDir(), 16);
         KmsConnections kms = new KmsConnections(config);
         KeyValidator validator = null;
+        KeyHealthMonitor health = null;
         Javalin app = null;
         ScheduledExecutorService housekeeping = null;
         try {
@@ -96,7 +100,9 @@ public final class KeyholdServer implements AutoCloseable {
             KeyStore keyStore = new KeyStore(sql);
             validator = new KeyValidator(keyStore, kms, config.clock());
             new KeysApi(api, keyStore, new KeyKinds(config), validator).register(app);
-            new ClustersApi(api, new ClusterStore(sql, config.clock()), keyStore, config.clusterRuntime()).register(app);
+            ClusterStore clusterStore = new ClusterStore(sql, config.clock());
+            new ClustersApi(api, clusterStore, keyStore, config.clusterRuntime()).register(app);
+            health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock());
             new EnvironmentsApi(api, auth).register(app);
             new ApiKeysApi(api, auth).register(app);
             new ServiceAccountsApi(api, auth).register(app);
@@ -107,6 +113,7 @@ public final class KeyholdServer implements AutoCloseable {
             links.setBaseUrl(base);
             Bootstrap.Result boot = Bootstrap.runIfEmpty(sql, config, base, out);
             validator.start(config.validationInterval().toMillis());
+            health.start(config.healthInterval().toMillis());
             housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "keyhold-housekeeping");
                 t.setDaemon(true);
@@ -115,12 +122,12 @@ public final class KeyholdServer implements AutoCloseable {
             housekeeping.scheduleWithFixedDelay(limiter::sweep, 1, 1, TimeUnit.MINUTES);
             ready.set(true);
             LOG.info("Keyhold control plane listening on {} ({})", base, config);
-            return new KeyholdServer(config, db, kms, validator, app, housekeeping, base, boot);
+            return new KeyholdServer(config, db, kms, validator, health, app, housekeeping, base, boot);
         } catch (IOException e) {
-            cleanup(app, validator, housekeeping, kms, db);
+            cleanup(app, validator, health, housekeeping, kms, db);
             throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
-            cleanup(app, validator, housekeeping, kms, db);
+            cleanup(app, validator, health, housekeeping, kms, db);
             throw e;
         }
     }
@@ -132,13 +139,17 @@ public final class KeyholdServer implements AutoCloseable {
         return bind.contains(":") ? "[" + bind + "]" : bind;
     }
 
-    private static void cleanup(Javalin app, KeyValidator validator, ScheduledExecutorService housekeeping, KmsConnections kms,
+    private static void cleanup(Javalin app, KeyValidator validator, KeyHealthMonitor health, ScheduledExecutorService housekeeping,
+                                KmsConnections kms,
                                 Database db) {
         if (app != null) {
             app.stop();
         }
         if (validator != null) {
             validator.close();
+        }
+        if (health != null) {
+            health.close();
         }
         if (housekeeping != null) {
             housekeeping.shutdownNow();
@@ -180,7 +191,7 @@ public final class KeyholdServer implements AutoCloseable {
             return;
         }
         closed = true;
-        cleanup(app, validator, housekeeping, kms, db);
+        cleanup(app, validator, health, housekeeping, kms, db);
         LOG.info("Keyhold control plane stopped");
     }
 }

@@ -25,6 +25,7 @@ public final class ServerConfig {
     private final int rateLimit;
     private final Duration rateLimitWindow;
     private final Duration validationInterval;
+    private final Duration healthInterval;
     private final int maxBodyBytes;
     private final String bootstrapApiKey;
     private final String bootstrapApiSecret;
@@ -49,6 +50,7 @@ public final class ServerConfig {
         this.rateLimit = b.rateLimit;
         this.rateLimitWindow = b.rateLimitWindow;
         this.validationInterval = b.validationInterval;
+        this.healthInterval = b.healthInterval;
         this.maxBodyBytes = b.maxBodyBytes;
         this.bootstrapApiKey = b.bootstrapApiKey;
         this.bootstrapApiSecret = b.bootstrapApiSecret;
@@ -66,7 +68,8 @@ public final class ServerConfig {
             throw new IllegalArgumentException("max-keys-per-org must be >= 0, rate-limit >= 1, max-body-bytes >= 1024");
         }
         if (releaseHold.isNegative() || rateLimitWindow.isZero() || rateLimitWindow.isNegative()
-                || validationInterval.isZero() || validationInterval.isNegative()) {
+                || validationInterval.isZero() || validationInterval.isNegative() || healthInterval.isZero()
+                || healthInterval.isNegative()) {
             throw new IllegalArgumentException("release-hold must be >= 0; rate-limit-window and validation-interval > 0");
         }
         if ((bootstrapApiKey == null) != (bootstrapApiSecret == null)) {
@@ -131,6 +134,11 @@ public final class ServerConfig {
     /** How often keys still INITIALIZING are (re)checked. */
     public Duration validationInterval() {
         return validationInterval;
+    }
+
+    /** How often the keys of clusters are checked at their KMS (lock on refusal, unlock on return). */
+    public Duration healthInterval() {
+        return healthInterval;
     }
 
     public int maxBodyBytes() {
@@ -198,6 +206,7 @@ public final class ServerConfig {
         private int rateLimit = 6000;
         private Duration rateLimitWindow = Duration.ofMinutes(1);
         private Duration validationInterval = Duration.ofSeconds(5);
+        private Duration healthInterval = Duration.ofSeconds(30);
         private int maxBodyBytes = 64 * 1024;
         private String bootstrapApiKey;
         private String bootstrapApiSecret;
@@ -266,6 +275,11 @@ public final class ServerConfig {
 
         public Builder validationInterval(Duration v) {
             validationInterval = v;
+            return this;
+        }
+
+        public Builder healthInterval(Duration v) {
+            healthInterval = v;
             return this;
         }
 

@@ -28,7 +28,7 @@ public final class ServerConfigLoader {
     /** Every option the server reads. */
     public static final List<String> OPTIONS = List.of("data-dir", "http-port", "bind", "public-url", "database-url",
             "database-user", "database-password", "release-hold", "max-keys-per-org", "rate-limit", "rate-limit-window",
-            "validation-interval", "max-body-bytes", "aws-roles", "azure-application-id", "gcp-security-group",
+            "validation-interval", "health-interval", "max-body-bytes", "aws-roles", "azure-application-id", "gcp-security-group",
             "bootstrap-api-key", "bootstrap-api-secret");
 
     private ServerConfigLoader() {
@@ -106,6 +106,9 @@ public final class ServerConfigLoader {
         }
         if (v.containsKey("validation-interval")) {
             b.validationInterval(duration(v, "validation-interval"));
+        }
+        if (v.containsKey("health-interval")) {
+            b.healthInterval(duration(v, "health-interval"));
         }
         if (v.containsKey("max-body-bytes")) {
             b.maxBodyBytes(integer(v, "max-body-bytes"));

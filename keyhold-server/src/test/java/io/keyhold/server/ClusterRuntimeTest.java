@@ -36,11 +36,13 @@ class ClusterRuntimeTest {
         @Override
         public void lock(String clusterId, String reason, StatusSink sink) {
             calls.add("lock " + clusterId);
+            sink.report(clusterId, ClusterPhase.LOCKED, reason, null);
         }
 
         @Override
         public void unlock(String clusterId, StatusSink sink) {
             calls.add("unlock " + clusterId);
+            sink.report(clusterId, ClusterPhase.PROVISIONED, null, null);
         }
     }
 
@@ -101,5 +103,53 @@ class ClusterRuntimeTest {
             assertThat(r.body().path("status").path("phase").asText()).isEqualTo("FAILED");
             assertThat(r.body().path("status").path("message").asText()).contains("no disk space");
         }
+    }
+
+    @Test
+    void disablingTheKeyLocksTheClusterAndEnablingItUnlocks() throws Exception {
+        RecordingRuntime runtime = new RecordingRuntime();
+        try (KeyholdServer server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp).httpPort(0)
+                .bootstrapCredentials("RTKEY", "runtime-secret").clusterRuntime(runtime).healthInterval(java.time.Duration.ofMillis(200))
+                .validationInterval(java.time.Duration.ofMillis(100)).printBootstrapSecret(false).build())) {
+            Api api = new Api(server.url(), "RTKEY", "runtime-secret");
+            String env = server.bootstrapEnvironmentId();
+            api.post("/keyhold/v1/local-kms/keys", "{\"name\":\"watched\"}");
+            String key = api.post("/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"watched\"}}").body().get("id").asText();
+            awaitKeyPhase(api, key, "VALID");
+            String id = api.post("/cmk/v2/clusters", ApiTestBase.clusterBody("w", env, "LOCAL", "local", key)).body().get("id").asText();
+
+            assertThat(api.post("/keyhold/v1/local-kms/keys/watched/disable", null).status()).isEqualTo(200);
+            JsonNode locked = awaitClusterPhase(api, id, env, "LOCKED");
+            assertThat(locked.path("status").path("message").asText()).containsIgnoringCase("disabled");
+            JsonNode invalid = awaitKeyPhase(api, key, "INVALID");
+            assertThat(invalid.path("validation").path("message").asText()).containsIgnoringCase("disabled");
+
+            assertThat(api.post("/keyhold/v1/local-kms/keys/watched/enable", null).status()).isEqualTo(200);
+            awaitClusterPhase(api, id, env, "PROVISIONED");
+            awaitKeyPhase(api, key, "VALID");
+            assertThat(runtime.calls).containsExactly("provision " + id + " local:watched", "lock " + id, "unlock " + id);
+        }
+    }
+
+    private static JsonNode awaitKeyPhase(Api api, String key, String phase) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            JsonNode k = api.get("/byok/v1/keys/" + key).body();
+            if (k.path("validation").path("phase").asText().equals(phase)) {
+                return k;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("key " + key + " never became " + phase);
+    }
+
+    private static JsonNode awaitClusterPhase(Api api, String id, String env, String phase) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            JsonNode c = api.get("/cmk/v2/clusters/" + id + "?environment=" + env).body();
+            if (c.path("status").path("phase").asText().equals(phase)) {
+                return c;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("cluster " + id + " never became " + phase);
     }
 }

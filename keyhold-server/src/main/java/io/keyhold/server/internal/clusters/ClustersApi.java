@@ -12,6 +12,7 @@ import io.keyhold.server.internal.http.Body;
 import io.keyhold.server.internal.http.Paging;
 import io.keyhold.server.internal.keys.KeyRow;
 import io.keyhold.server.internal.keys.KeyStore;
+import io.keyhold.server.internal.keys.KeyValidator;
 import io.keyhold.server.internal.util.Json;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -275,13 +276,9 @@ public final class ClustersApi {
         ClusterRuntime.KeyBinding key = null;
         if (r.byokKeyId() != null) {
             KeyRow k = keys.get(r.byokKeyId()).orElseThrow();
-            key = new ClusterRuntime.KeyBinding(k.id(), kmsKind(k.kind()), k.ident());
+            key = new ClusterRuntime.KeyBinding(k.id(), KeyValidator.kmsKind(k.kind()), k.ident());
         }
         return new ClusterRuntime.Cluster(r.id(), r.orgId(), r.environmentId(), r.displayName(), r.cloud(), r.region(), key);
-    }
-
-    private static String kmsKind(String keyKind) {
-        return keyKind.endsWith("Key") ? keyKind.substring(0, keyKind.length() - 3).toLowerCase(Locale.ROOT) : keyKind;
     }
 
     ObjectNode render(ClusterRow r) {

@@ -147,7 +147,8 @@ public final class KeyValidator implements AutoCloseable {
         }
     }
 
-    static String kmsKind(String keyKind) {
+    /** The KMS SPI provider kind of a key kind: AwsKey -> aws, LocalKey -> local. */
+    public static String kmsKind(String keyKind) {
         return switch (keyKind) {
             case "AwsKey" -> "aws";
             case "AzureKey" -> "azure";
@@ -166,7 +167,8 @@ public final class KeyValidator implements AutoCloseable {
         };
     }
 
-    private static String deniedMessage(KmsDeniedException e) {
+    /** What a KMS refusal means for the customer, e.g. "Access to key denied.". */
+    public static String deniedMessage(KmsDeniedException e) {
         String detail = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
         return switch (e.reason()) {
             case DISABLED -> "The key is disabled in its KMS; enable it to use it." + detail;
