@@ -539,6 +539,11 @@ public abstract class ApiContractSuite extends ApiTestBase {
         assertThat(sa.status()).isEqualTo(201);
         assertPublished("iam-v2.yaml", "iam.v2.ServiceAccount", sa.body());
         String saId = sa.body().get("id").asText();
+        String saName = sa.body().get("display_name").asText();
+        Api.Res byName = admin.get("/iam/v2/service-accounts?display_name=" + enc(saName) + "&display_name=nobody");
+        assertPublished("iam-v2.yaml", "iam.v2.ServiceAccountList", byName.body());
+        assertThat(byName.body().path("data")).extracting(n -> n.path("id").asText()).containsExactly(saId);
+        assertThat(admin.get("/iam/v2/api-keys?spec.resource=lkc-1").body().path("data").size()).isZero();
         String org = server.bootstrapOrganizationId();
         Api.Res rb = admin.post("/iam/v2/role-bindings", "{\"principal\":\"User:" + saId + "\",\"role_name\":\"ReadOnly\","
                 + "\"crn_pattern\":\"crn://keyhold/organization=" + org + "\"}");

@@ -53,7 +53,7 @@ public final class ApiKeysApi {
     private void list(Context ctx) {
         Principal p = ApiContext.principal(ctx);
         p.requireOrgAdmin("list API keys");
-        Paging.onlyParams(ctx, "api-key", Set.of("spec.owner", "page_size", "page_token"));
+        Paging.onlyParams(ctx, "api-key", Set.of("spec.owner", "spec.resource", "page_size", "page_token"));
         Paging paging = Paging.of(ctx);
         Map<String, String> filters = new LinkedHashMap<>();
         String where = "org_id = ?";
@@ -63,6 +63,11 @@ public final class ApiKeysApi {
             filters.put("spec.owner", owner);
             where += " AND owner_id = ?";
             params.add(owner);
+        }
+        if (ctx.queryParam("spec.resource") != null) {
+            // Keyhold's API keys are all Cloud (organization) keys: none is scoped to a resource.
+            filters.put("spec.resource", ctx.queryParam("spec.resource"));
+            where += " AND 1 = 0";
         }
         long total = api.sql().count("SELECT COUNT(*) FROM api_keys WHERE " + where, params.toArray());
         params.add(paging.size());

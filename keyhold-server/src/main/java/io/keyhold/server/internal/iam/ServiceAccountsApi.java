@@ -80,12 +80,24 @@ public final class ServiceAccountsApi {
 
     private void listAccounts(Context ctx) {
         Principal p = admin(ctx, "list service accounts");
-        Paging.onlyParams(ctx, "service-account", Set.of("page_size", "page_token"));
+        Paging.onlyParams(ctx, "service-account", Set.of("display_name", "page_size", "page_token"));
         Paging paging = Paging.of(ctx);
-        long total = api.sql().count("SELECT COUNT(*) FROM service_accounts WHERE org_id = ?", p.orgId());
-        List<SaRow> page = accounts("org_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?", p.orgId(), paging.size(), paging.offset());
+        // display_name: exact match, may be given several times (any of them), as in the published iam/v2 file
+        List<String> names = ctx.queryParams("display_name");
+        StringBuilder where = new StringBuilder("org_id = ?");
+        List<Object> params = new ArrayList<>(List.of(p.orgId()));
+        Map<String, String> filters = new LinkedHashMap<>();
+        if (!names.isEmpty()) {
+            where.append(" AND display_name IN (").append(String.join(", ", java.util.Collections.nCopies(names.size(), "?"))).append(")");
+            params.addAll(names);
+            filters.put("display_name", names.get(0));
+        }
+        long total = api.sql().count("SELECT COUNT(*) FROM service_accounts WHERE " + where, params.toArray());
+        params.add(paging.size());
+        params.add(paging.offset());
+        List<SaRow> page = accounts(where + " ORDER BY created_at, id LIMIT ? OFFSET ?", params.toArray());
         ObjectNode out = Json.object().put("api_version", "iam/v2").put("kind", "ServiceAccountList");
-        out.set("metadata", paging.metadata(api.links().baseUrl(), SA, Map.of(), total));
+        out.set("metadata", paging.metadata(api.links().baseUrl(), SA, filters, total));
         var data = out.putArray("data");
         page.forEach(r -> data.add(render(r)));
         ctx.json(out);
