@@ -605,6 +605,53 @@ public abstract class ApiContractSuite extends ApiTestBase {
         assertThat(admin.get("/byok/v1/keys/" + mine).body().path("state").asText()).isEqualTo("AVAILABLE");
     }
 
+    @Test
+    void theRestOfTheIdentityAndLocalKmsEndpoints() {
+        String org = server.bootstrapOrganizationId();
+        Api.Res o = admin.get("/org/v2/organizations/" + org);
+        assertPublished("org-v2.yaml", "org.v2.Organization", o.body());
+        assertError(admin.get("/org/v2/organizations/" + java.util.UUID.randomUUID()), 404, null);
+
+        String saId = admin.post("/iam/v2/service-accounts", "{\"display_name\":\"" + unique("rest") + "\"}").body().get("id").asText();
+        assertPublished("iam-v2.yaml", "iam.v2.ServiceAccount", admin.get("/iam/v2/service-accounts/" + saId).body());
+        assertPublished("iam-v2.yaml", "iam.v2.ServiceAccountList", admin.get("/iam/v2/service-accounts?page_size=2").body());
+        Api.Res rb = admin.post("/iam/v2/role-bindings", "{\"principal\":\"User:" + saId + "\",\"role_name\":\"EnvironmentAdmin\","
+                + "\"crn_pattern\":\"crn://keyhold/organization=" + org + "/environment=" + env + "\"}");
+        assertThat(rb.status()).as(rb.toString()).isEqualTo(201);
+        String rbId = rb.body().get("id").asText();
+        assertKeyhold("iam.v2.RoleBinding", admin.get("/iam/v2/role-bindings/" + rbId).body());
+        JsonNode bindings = admin.get("/iam/v2/role-bindings?principal=User:" + saId + "&role_name=EnvironmentAdmin").body();
+        assertThat(bindings.path("data")).extracting(n -> n.path("id").asText()).containsExactly(rbId);
+        assertThat(admin.delete("/iam/v2/role-bindings/" + rbId).status()).isEqualTo(204);
+        assertError(admin.get("/iam/v2/role-bindings/" + rbId), 404, null);
+        assertError(admin.post("/iam/v2/role-bindings", "{\"principal\":\"User:sa-nobody\",\"role_name\":\"ReadOnly\","
+                + "\"crn_pattern\":\"crn://keyhold/organization=" + org + "\"}"), 422, "invalid_configuration");
+
+        Api.Res key = admin.post("/iam/v2/api-keys", "{\"spec\":{\"display_name\":\"a\",\"owner\":{\"id\":\"" + saId + "\"}}}");
+        String keyId = key.body().get("id").asText();
+        Api.Res patched = admin.patch("/iam/v2/api-keys/" + keyId, "{\"spec\":{\"display_name\":\"b\",\"description\":\"rotated\"}}");
+        assertThat(patched.body().path("spec").path("description").asText()).isEqualTo("rotated");
+        assertKeyhold("iam.v2.ApiKey", patched.body());
+        assertError(admin.patch("/iam/v2/api-keys/" + keyId, "{\"spec\":{\"owner\":{\"id\":\"x\"}}}"), 422, "invalid_configuration");
+        // deleting the account takes its keys along
+        assertThat(admin.delete("/iam/v2/service-accounts/" + saId).status()).isEqualTo(204);
+        assertError(admin.get("/iam/v2/api-keys/" + keyId), 404, null);
+        assertError(admin.get("/iam/v2/service-accounts/" + saId), 404, null);
+
+        String name = unique("doomed");
+        admin.post("/keyhold/v1/local-kms/keys", "{\"name\":\"" + name + "\"}");
+        String path = "/keyhold/v1/local-kms/keys/" + name;
+        assertError(admin.post(path + "/destroy", null), 409, "invalid_state");
+        assertError(admin.post(path + "/schedule-deletion", "{\"waiting_period_days\":999}"), 422, "invalid_configuration");
+        JsonNode scheduled = admin.post(path + "/schedule-deletion", "{\"waiting_period_days\":7}").body();
+        assertKeyhold("keyhold.v1.LocalKmsKey", scheduled);
+        assertThat(scheduled.path("state").asText()).isEqualTo("PENDING_DELETION");
+        assertThat(scheduled.path("deletion_date").asText()).isNotBlank();
+        assertThat(admin.post(path + "/cancel-deletion", null).body().path("state").asText()).isEqualTo("DISABLED");
+        admin.post(path + "/schedule-deletion", "{}");
+        assertThat(admin.post(path + "/destroy", null).body().path("state").asText()).isEqualTo("DESTROYED");
+    }
+
     // ---- quotas and rate limits --------------------------------------------------------------
 
     @Test
