@@ -57,6 +57,7 @@ public final class Bootstrap {
                 out.println("Keyhold bootstrap OrganizationAdmin API key (shown once; also in " + file.toAbsolutePath() + ", owner-only):");
                 out.println("  API key:    " + key);
                 out.println("  API secret: " + secret);
+                out.println("Log the CLI in with: keyhold login --url " + baseUrl + " --api-key " + key + " --api-secret <the secret above>");
                 out.flush();
             }
         }
