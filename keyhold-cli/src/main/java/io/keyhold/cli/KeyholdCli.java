@@ -2,11 +2,12 @@ package io.keyhold.cli;
 
 import io.keyhold.cli.internal.ErrorHandler;
 import io.keyhold.cli.internal.KmsCommand;
-import io.keyhold.cli.internal.ServerCommand;
 import io.keyhold.cli.internal.VersionProvider;
 import io.keyhold.proxy.cli.KafkaCommand;
 import io.keyhold.proxy.cli.ProxyCommand;
 import io.keyhold.proxy.cli.VerifyAtRestCommand;
+import io.keyhold.server.ServerCommand;
+import io.keyhold.server.cli.ClientCommands;
 import io.keyhold.secrets.SecretCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -27,19 +28,22 @@ public final class KeyholdCli {
     /** The configured command line, for {@link #main} and for tests. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new KeyholdCli());
-        // `keyhold kafka verify-at-rest` joins whichever `kafka` command group exists (others add
-        // cluster commands to it), or brings its own. Added before the settings below, which apply
-        // to the subcommands present when they are set.
+        ErrorHandler handler = new ErrorHandler();
+        cl.setExecutionExceptionHandler(handler);
+        cl.setParameterExceptionHandler(handler);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // Commands over the control plane's REST API (login, byok, kafka cluster, environment, api-key, service-quota).
+        for (Class<?> command : ClientCommands.all()) {
+            cl.addSubcommand(command);
+        }
+        // `keyhold kafka verify-at-rest` joins the `kafka` command group of the client commands
+        // (kafka cluster ...), or brings its own when there is none.
         CommandLine kafka = cl.getSubcommands().get("kafka");
         if (kafka == null) {
             cl.addSubcommand(new KafkaCommand());
         } else {
             kafka.addSubcommand(new VerifyAtRestCommand());
         }
-        ErrorHandler handler = new ErrorHandler();
-        cl.setExecutionExceptionHandler(handler);
-        cl.setParameterExceptionHandler(handler);
-        cl.setCaseInsensitiveEnumValuesAllowed(true);
         // `secret ... --passphrase @file` names a passphrase file; picocli must not expand it as an argument file.
         cl.setExpandAtFiles(false);
         return cl;

@@ -87,7 +87,7 @@ class EmbeddedClustersTest {
         }
     }
 
-    private static void produce(String bootstrap, String topic, String... values) throws Exception {
+    static void produce(String bootstrap, String topic, String... values) throws Exception {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);
         p.put("key.serializer", StringSerializer.class.getName());
@@ -101,7 +101,7 @@ class EmbeddedClustersTest {
         }
     }
 
-    private static List<String> consume(String bootstrap, String topic, int n) {
+    static List<String> consume(String bootstrap, String topic, int n) {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);
         p.put("key.deserializer", StringDeserializer.class.getName());
@@ -121,7 +121,7 @@ class EmbeddedClustersTest {
         return out;
     }
 
-    private static List<Path> filesContaining(Path dir, String needle) throws IOException {
+    static List<Path> filesContaining(Path dir, String needle) throws IOException {
         byte[] n = needle.getBytes(StandardCharsets.UTF_8);
         List<Path> hits = new ArrayList<>();
         try (Stream<Path> files = Files.walk(dir)) {

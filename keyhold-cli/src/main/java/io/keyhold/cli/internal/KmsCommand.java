@@ -2,11 +2,14 @@ package io.keyhold.cli.internal;
 
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.local.LocalKms;
+import io.keyhold.server.cli.ApiError;
+import io.keyhold.server.cli.RemoteLocalKms;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.BiFunction;
 import java.util.stream.Collectors;
@@ -41,14 +44,32 @@ public final class KmsCommand {
 
         abstract Object run(LocalKms kms);
 
+        /** The same command through a server's local KMS API. */
+        abstract Object runRemote(RemoteLocalKms kms);
+
         @Override
         public Integer call() {
-            try (LocalKms kms = store.open()) {
-                Object result = run(kms);
-                if (result instanceof KeyInfo) {
-                    Printer.object(spec.commandLine().getOut(), format, row((KeyInfo) result));
+            // With a server context (KEYHOLD_URL or `keyhold login`) and no explicit --data-dir, the
+            // server owns the store: go through its API instead of opening the files directly.
+            Optional<RemoteLocalKms> remote = spec.commandLine().getParseResult().hasMatchedOption("--data-dir")
+                    ? Optional.empty() : RemoteLocalKms.fromContext();
+            if (remote.isPresent()) {
+                try {
+                    print(runRemote(remote.get()));
+                    return 0;
+                } catch (ApiError e) {
+                    throw new CliException(e.exitCode(), e.getMessage());
                 }
+            }
+            try (LocalKms kms = store.open()) {
+                print(run(kms));
                 return 0;
+            }
+        }
+
+        private void print(Object result) {
+            if (result instanceof KeyInfo) {
+                Printer.object(spec.commandLine().getOut(), format, row((KeyInfo) result));
             }
         }
     }
@@ -75,6 +96,11 @@ public final class KmsCommand {
         @Override
         Object run(LocalKms kms) {
             return operation().apply(kms, name);
+        }
+
+        @Override
+        Object runRemote(RemoteLocalKms kms) {
+            return kms.apply(spec.name(), name, null);
         }
     }
 
@@ -133,6 +159,12 @@ public final class KmsCommand {
             }
             return (kms, n) -> kms.scheduleDeletion(n, Duration.ofDays(waitingDays));
         }
+
+        @Override
+        Object runRemote(RemoteLocalKms kms) {
+            operation();
+            return kms.apply("schedule-deletion", name, waitingDays);
+        }
     }
 
     @Command(name = "destroy", mixinStandardHelpOptions = true,
@@ -149,12 +181,28 @@ public final class KmsCommand {
                 return kms.destroy(n);
             };
         }
+
+        @Override
+        Object runRemote(RemoteLocalKms kms) {
+            if (!force && !Confirm.ask(spec.commandLine(), "Destroy local key '" + name + "' of " + kms.url()
+                    + " for good? Data encrypted under it can never be read again.")) {
+                throw new CliException(io.keyhold.cli.ExitCodes.CONFLICT, "not destroyed: confirmation declined (use --force in scripts)");
+            }
+            return kms.apply("destroy", name, null);
+        }
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys.")
     static final class ListKeys extends KeyCommand {
         @Override
         Object run(LocalKms kms) {
+            List<Map<String, Object>> rows = kms.list().stream().map(KmsCommand::row).collect(Collectors.toList());
+            Printer.list(spec.commandLine().getOut(), format, rows, "name", "state", "current_version", "created_at", "deletion_date");
+            return null;
+        }
+
+        @Override
+        Object runRemote(RemoteLocalKms kms) {
             List<Map<String, Object>> rows = kms.list().stream().map(KmsCommand::row).collect(Collectors.toList());
             Printer.list(spec.commandLine().getOut(), format, rows, "name", "state", "current_version", "created_at", "deletion_date");
             return null;

@@ -1,0 +1,71 @@
+package io.keyhold.server;
+
+/**
+ * Runs clusters: the hook through which the data plane (brokers + encrypting proxy) plugs into the
+ * control plane. The server calls it after the database says so (a cluster was created or deleted,
+ * its key was lost or came back); the runtime answers through {@link StatusSink}, from any thread.
+ *
+ * <p>Calls must return quickly: start long work on the runtime's own threads. The server never holds
+ * a database transaction open while calling a runtime.
+ */
+public interface ClusterRuntime {
+
+    /** What a runtime needs to know about a cluster. */
+    record Cluster(String id, String organizationId, String environmentId, String displayName, String cloud,
+                   String region, KeyBinding key) {
+    }
+
+    /**
+     * The customer key that encrypts a cluster, or null for automatic encryption.
+     *
+     * @param byokId      the byok/v1 key id, e.g. {@code cck-a1b2c3}
+     * @param kmsKind     the KMS provider kind ({@code local}, {@code aws}, ...), as in {@code KmsProviders}
+     * @param kmsKeyId    the key's identifier inside that KMS (an ARN, a key URL, a local key name)
+     */
+    record KeyBinding(String byokId, String kmsKind, String kmsKeyId) {
+    }
+
+    /** Where a runtime reports phase changes. */
+    interface StatusSink {
+        /**
+         * Records a new phase; {@code bootstrapEndpoint} (host:port for Kafka clients) may be null
+         * until the cluster is reachable, {@code message} null when there is nothing to say.
+         */
+        void report(String clusterId, ClusterPhase phase, String message, String bootstrapEndpoint);
+    }
+
+    /** Starts brokers and proxy for a new cluster; report PROVISIONED (or FAILED) when done. */
+    void provision(Cluster cluster, StatusSink sink);
+
+    /** Stops the cluster and destroys its data and DEKs; the server already removed its record. */
+    void deprovision(String clusterId);
+
+    /** The cluster's key can no longer be used: purge DEK caches and refuse produce/fetch; report LOCKED. */
+    void lock(String clusterId, String reason, StatusSink sink);
+
+    /** The key is usable again: resume serving; report PROVISIONED. */
+    void unlock(String clusterId, StatusSink sink);
+
+    /** No data plane installed: clusters are records only and stay PROVISIONING. */
+    ClusterRuntime NONE = new ClusterRuntime() {
+        @Override
+        public void provision(Cluster cluster, StatusSink sink) {
+            sink.report(cluster.id(), ClusterPhase.PROVISIONING,
+                    "No cluster runtime is installed in this server: the cluster has no running brokers yet.", null);
+        }
+
+        @Override
+        public void deprovision(String clusterId) {
+        }
+
+        @Override
+        public void lock(String clusterId, String reason, StatusSink sink) {
+            sink.report(clusterId, ClusterPhase.LOCKED, reason, null);
+        }
+
+        @Override
+        public void unlock(String clusterId, StatusSink sink) {
+            sink.report(clusterId, ClusterPhase.PROVISIONING, null, null);
+        }
+    };
+}

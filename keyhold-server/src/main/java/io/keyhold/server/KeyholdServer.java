@@ -1,0 +1,197 @@
+package io.keyhold.server;
+
+import io.javalin.Javalin;
+import io.keyhold.server.internal.auth.Authenticator;
+import io.keyhold.server.internal.clusters.ClusterStore;
+import io.keyhold.server.internal.clusters.ClustersApi;
+import io.keyhold.server.internal.clusters.KeyHealthMonitor;
+import io.keyhold.server.internal.db.Database;
+import io.keyhold.server.internal.db.Sql;
+import io.keyhold.server.internal.http.ApiContext;
+import io.keyhold.server.internal.http.HttpApi;
+import io.keyhold.server.internal.http.Links;
+import io.keyhold.server.internal.http.RateLimiter;
+import io.keyhold.server.internal.iam.ApiKeysApi;
+import io.keyhold.server.internal.iam.Bootstrap;
+import io.keyhold.server.internal.iam.EnvironmentsApi;
+import io.keyhold.server.internal.iam.QuotasApi;
+import io.keyhold.server.internal.iam.ServiceAccountsApi;
+import io.keyhold.server.internal.keys.KeyKinds;
+import io.keyhold.server.internal.keys.KeyStore;
+import io.keyhold.server.internal.keys.KeyValidator;
+import io.keyhold.server.internal.keys.KeysApi;
+import io.keyhold.server.internal.keys.KmsConnections;
+import io.keyhold.server.internal.keys.LocalKmsApi;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Keyhold control plane: the REST API over the SQL database, plus its background jobs. Start one
+ * with {@link #start(ServerConfig)}; {@link #close()} stops it cleanly (the CLI calls it on SIGTERM).
+ */
+public final class KeyholdServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KeyholdServer.class);
+
+    private final ServerConfig config;
+    private final Database db;
+    private final KmsConnections kms;
+    private final KeyValidator validator;
+    private final KeyHealthMonitor health;
+    private final Javalin app;
+    private final ScheduledExecutorService housekeeping;
+    private final String url;
+    private final Bootstrap.Result bootstrap;
+    private boolean closed;
+
+    private KeyholdServer(ServerConfig config, Database db, KmsConnections kms, KeyValidator validator, KeyHealthMonitor health, Javalin app,
+                          ScheduledExecutorService housekeeping, String url, Bootstrap.Result bootstrap) {
+        this.config = config;
+        this.db = db;
+        this.kms = kms;
+        this.validator = validator;
+        this.health = health;
+        this.app = app;
+        this.housekeeping = housekeeping;
+        this.url = url;
+        this.bootstrap = bootstrap;
+    }
+
+    /** Starts the server; bootstrap credentials, when generated, go to {@code out} (once). */
+    public static KeyholdServer start(ServerConfig config) {
+        return start(config, System.out);
+    }
+
+    public static KeyholdServer start(ServerConfig config, PrintStream out) {
+        try {
+            io.keyhold.common.AtomicFiles.createPrivateDirectories(config.dataDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the data directory " + config.dataDir(), e);
+        }
+        Database db = Database.open(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.dataDir(), 16);
+        KmsConnections kms = new KmsConnections(config);
+        KeyValidator validator = null;
+        KeyHealthMonitor health = null;
+        Javalin app = null;
+        ScheduledExecutorService housekeeping = null;
+        try {
+            Sql sql = new Sql(db);
+            PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            new JvmMemoryMetrics().bindTo(metrics);
+            new JvmThreadMetrics().bindTo(metrics);
+            new ProcessorMetrics().bindTo(metrics);
+            Authenticator auth = new Authenticator(sql);
+            RateLimiter limiter = new RateLimiter(config.rateLimit(), config.rateLimitWindow().toMillis(), java.time.Clock.systemUTC());
+            java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();
+            app = HttpApi.create(config, auth, limiter, metrics, ready::get);
+            // Self links need the port, known only once Jetty listens (port 0 = any free port).
+            Links links = new Links("keyhold");
+            ApiContext api = new ApiContext(config, sql, config.clock(), links);
+            KeyStore keyStore = new KeyStore(sql);
+            validator = new KeyValidator(keyStore, kms, config.clock());
+            new KeysApi(api, keyStore, new KeyKinds(config), validator).register(app);
+            ClusterStore clusterStore = new ClusterStore(sql, config.clock());
+            new ClustersApi(api, clusterStore, keyStore, config.clusterRuntime()).register(app);
+            health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock());
+            new EnvironmentsApi(api, auth).register(app);
+            new ApiKeysApi(api, auth).register(app);
+            new ServiceAccountsApi(api, auth).register(app);
+            new QuotasApi(api).register(app);
+            new LocalKmsApi(api, kms).register(app);
+            app.start();
+            String base = config.publicUrl() != null ? config.publicUrl() : "http://" + hostFor(config.bind()) + ":" + app.port();
+            links.setBaseUrl(base);
+            Bootstrap.Result boot = Bootstrap.runIfEmpty(sql, config, base, out);
+            validator.start(config.validationInterval().toMillis());
+            health.start(config.healthInterval().toMillis());
+            housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "keyhold-housekeeping");
+                t.setDaemon(true);
+                return t;
+            });
+            housekeeping.scheduleWithFixedDelay(limiter::sweep, 1, 1, TimeUnit.MINUTES);
+            ready.set(true);
+            LOG.info("Keyhold control plane listening on {} ({})", base, config);
+            return new KeyholdServer(config, db, kms, validator, health, app, housekeeping, base, boot);
+        } catch (IOException e) {
+            cleanup(app, validator, health, housekeeping, kms, db);
+            throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            cleanup(app, validator, health, housekeeping, kms, db);
+            throw e;
+        }
+    }
+
+    private static String hostFor(String bind) {
+        if (bind.equals("0.0.0.0") || bind.equals("::") || bind.isEmpty()) {
+            return "localhost";
+        }
+        return bind.contains(":") ? "[" + bind + "]" : bind;
+    }
+
+    private static void cleanup(Javalin app, KeyValidator validator, KeyHealthMonitor health, ScheduledExecutorService housekeeping,
+                                KmsConnections kms,
+                                Database db) {
+        if (app != null) {
+            app.stop();
+        }
+        if (validator != null) {
+            validator.close();
+        }
+        if (health != null) {
+            health.close();
+        }
+        if (housekeeping != null) {
+            housekeeping.shutdownNow();
+        }
+        kms.close();
+        db.close();
+    }
+
+    /** The base URL, e.g. {@code http://127.0.0.1:8090}. */
+    public String url() {
+        return url;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** Organization, environment and API key created on this start, or null when the database was already bootstrapped. */
+    public String bootstrapApiKey() {
+        return bootstrap == null ? null : bootstrap.apiKey();
+    }
+
+    public String bootstrapOrganizationId() {
+        return bootstrap == null ? null : bootstrap.orgId();
+    }
+
+    public String bootstrapEnvironmentId() {
+        return bootstrap == null ? null : bootstrap.environmentId();
+    }
+
+    /** Stops accepting requests, finishes the running ones, stops jobs, closes KMS connections and the database. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        cleanup(app, validator, health, housekeeping, kms, db);
+        LOG.info("Keyhold control plane stopped");
+    }
+}

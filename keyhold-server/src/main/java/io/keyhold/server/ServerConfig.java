@@ -1,0 +1,336 @@
+package io.keyhold.server;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything the control plane needs to start. Build one with {@link #builder()}, or load one from
+ * flags, {@code KEYHOLD_*} environment variables and a YAML file with {@link ServerConfigLoader}.
+ * Secrets (database password, bootstrap secret) never appear in {@link #toString()}.
+ */
+public final class ServerConfig {
+    private final Path dataDir;
+    private final int httpPort;
+    private final String bind;
+    private final String publicUrl;
+    private final String databaseUrl;
+    private final String databaseUser;
+    private final String databasePassword;
+    private final Duration releaseHold;
+    private final int maxKeysPerOrg;
+    private final int rateLimit;
+    private final Duration rateLimitWindow;
+    private final Duration validationInterval;
+    private final Duration healthInterval;
+    private final int maxBodyBytes;
+    private final String bootstrapApiKey;
+    private final String bootstrapApiSecret;
+    private final Map<String, String> kmsSettings;
+    private final List<String> awsRoles;
+    private final String azureApplicationId;
+    private final String gcpSecurityGroup;
+    private final Clock clock;
+    private final ClusterRuntime clusterRuntime;
+    private final boolean printBootstrapSecret;
+
+    private ServerConfig(Builder b) {
+        this.dataDir = Objects.requireNonNull(b.dataDir, "dataDir");
+        this.httpPort = b.httpPort;
+        this.bind = Objects.requireNonNull(b.bind, "bind");
+        this.publicUrl = b.publicUrl;
+        this.databaseUrl = b.databaseUrl;
+        this.databaseUser = b.databaseUser;
+        this.databasePassword = b.databasePassword;
+        this.releaseHold = Objects.requireNonNull(b.releaseHold, "releaseHold");
+        this.maxKeysPerOrg = b.maxKeysPerOrg;
+        this.rateLimit = b.rateLimit;
+        this.rateLimitWindow = b.rateLimitWindow;
+        this.validationInterval = b.validationInterval;
+        this.healthInterval = b.healthInterval;
+        this.maxBodyBytes = b.maxBodyBytes;
+        this.bootstrapApiKey = b.bootstrapApiKey;
+        this.bootstrapApiSecret = b.bootstrapApiSecret;
+        this.kmsSettings = Map.copyOf(b.kmsSettings);
+        this.awsRoles = List.copyOf(b.awsRoles);
+        this.azureApplicationId = b.azureApplicationId;
+        this.gcpSecurityGroup = b.gcpSecurityGroup;
+        this.clock = b.clock;
+        this.clusterRuntime = b.clusterRuntime;
+        this.printBootstrapSecret = b.printBootstrapSecret;
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("http-port must be 0..65535, got " + httpPort);
+        }
+        if (maxKeysPerOrg < 0 || rateLimit < 1 || maxBodyBytes < 1024) {
+            throw new IllegalArgumentException("max-keys-per-org must be >= 0, rate-limit >= 1, max-body-bytes >= 1024");
+        }
+        if (releaseHold.isNegative() || rateLimitWindow.isZero() || rateLimitWindow.isNegative()
+                || validationInterval.isZero() || validationInterval.isNegative() || healthInterval.isZero()
+                || healthInterval.isNegative()) {
+            throw new IllegalArgumentException("release-hold must be >= 0; rate-limit-window and validation-interval > 0");
+        }
+        if ((bootstrapApiKey == null) != (bootstrapApiSecret == null)) {
+            throw new IllegalArgumentException("KEYHOLD_BOOTSTRAP_API_KEY and KEYHOLD_BOOTSTRAP_API_SECRET must be set together");
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** 0 picks a free port (tests). */
+    public int httpPort() {
+        return httpPort;
+    }
+
+    public String bind() {
+        return bind;
+    }
+
+    /** Base URL used in {@code self} links; null means http://bind:port. */
+    public String publicUrl() {
+        return publicUrl;
+    }
+
+    /** Null means the embedded H2 database under the data dir. */
+    public String databaseUrl() {
+        return databaseUrl;
+    }
+
+    public String databaseUser() {
+        return databaseUser;
+    }
+
+    public String databasePassword() {
+        return databasePassword;
+    }
+
+    /** How long a key stays held after its cluster was deleted (5 days by default). */
+    public Duration releaseHold() {
+        return releaseHold;
+    }
+
+    /** The {@code byok.max_keys.per_org} quota. */
+    public int maxKeysPerOrg() {
+        return maxKeysPerOrg;
+    }
+
+    /** Requests per {@link #rateLimitWindow()} per API key. */
+    public int rateLimit() {
+        return rateLimit;
+    }
+
+    public Duration rateLimitWindow() {
+        return rateLimitWindow;
+    }
+
+    /** How often keys still INITIALIZING are (re)checked. */
+    public Duration validationInterval() {
+        return validationInterval;
+    }
+
+    /** How often the keys of clusters are checked at their KMS (lock on refusal, unlock on return). */
+    public Duration healthInterval() {
+        return healthInterval;
+    }
+
+    public int maxBodyBytes() {
+        return maxBodyBytes;
+    }
+
+    public String bootstrapApiKey() {
+        return bootstrapApiKey;
+    }
+
+    public String bootstrapApiSecret() {
+        return bootstrapApiSecret;
+    }
+
+    /** Settings for KMS providers, named {@code <kind>.<setting>}, e.g. {@code aws.region}. */
+    public Map<String, String> kmsSettings() {
+        return kmsSettings;
+    }
+
+    /** The principals an AWS key policy must allow (shown as {@code roles} on AwsKey). */
+    public List<String> awsRoles() {
+        return awsRoles;
+    }
+
+    public String azureApplicationId() {
+        return azureApplicationId;
+    }
+
+    public String gcpSecurityGroup() {
+        return gcpSecurityGroup;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public ClusterRuntime clusterRuntime() {
+        return clusterRuntime;
+    }
+
+    /** Whether a freshly generated bootstrap secret is printed to standard output (once). */
+    public boolean printBootstrapSecret() {
+        return printBootstrapSecret;
+    }
+
+    @Override
+    public String toString() {
+        return "ServerConfig[dataDir=" + dataDir + ", bind=" + bind + ", httpPort=" + httpPort
+                + ", database=" + (databaseUrl == null ? "embedded H2" : databaseUrl.replaceAll("\\?.*", ""))
+                + ", releaseHold=" + releaseHold + ", maxKeysPerOrg=" + maxKeysPerOrg + ", rateLimit=" + rateLimit
+                + "/" + rateLimitWindow + "]";
+    }
+
+    /** Builds a {@link ServerConfig}; every field has the documented default. */
+    public static final class Builder {
+        private Path dataDir = Path.of("data");
+        private int httpPort = 8090;
+        private String bind = "127.0.0.1";
+        private String publicUrl;
+        private String databaseUrl;
+        private String databaseUser;
+        private String databasePassword;
+        private Duration releaseHold = Duration.ofDays(5);
+        private int maxKeysPerOrg = 50;
+        private int rateLimit = 6000;
+        private Duration rateLimitWindow = Duration.ofMinutes(1);
+        private Duration validationInterval = Duration.ofSeconds(5);
+        private Duration healthInterval = Duration.ofSeconds(30);
+        private int maxBodyBytes = 64 * 1024;
+        private String bootstrapApiKey;
+        private String bootstrapApiSecret;
+        private Map<String, String> kmsSettings = Map.of();
+        private List<String> awsRoles = List.of();
+        private String azureApplicationId;
+        private String gcpSecurityGroup;
+        private Clock clock = Clock.systemUTC();
+        private ClusterRuntime clusterRuntime = ClusterRuntime.NONE;
+        private boolean printBootstrapSecret = true;
+
+        public Builder dataDir(Path v) {
+            dataDir = v;
+            return this;
+        }
+
+        public Builder httpPort(int v) {
+            httpPort = v;
+            return this;
+        }
+
+        public Builder bind(String v) {
+            bind = v;
+            return this;
+        }
+
+        public Builder publicUrl(String v) {
+            publicUrl = v;
+            return this;
+        }
+
+        public Builder databaseUrl(String v) {
+            databaseUrl = v;
+            return this;
+        }
+
+        public Builder databaseUser(String v) {
+            databaseUser = v;
+            return this;
+        }
+
+        public Builder databasePassword(String v) {
+            databasePassword = v;
+            return this;
+        }
+
+        public Builder releaseHold(Duration v) {
+            releaseHold = v;
+            return this;
+        }
+
+        public Builder maxKeysPerOrg(int v) {
+            maxKeysPerOrg = v;
+            return this;
+        }
+
+        public Builder rateLimit(int v) {
+            rateLimit = v;
+            return this;
+        }
+
+        public Builder rateLimitWindow(Duration v) {
+            rateLimitWindow = v;
+            return this;
+        }
+
+        public Builder validationInterval(Duration v) {
+            validationInterval = v;
+            return this;
+        }
+
+        public Builder healthInterval(Duration v) {
+            healthInterval = v;
+            return this;
+        }
+
+        public Builder maxBodyBytes(int v) {
+            maxBodyBytes = v;
+            return this;
+        }
+
+        public Builder bootstrapCredentials(String apiKey, String apiSecret) {
+            bootstrapApiKey = apiKey;
+            bootstrapApiSecret = apiSecret;
+            return this;
+        }
+
+        public Builder kmsSettings(Map<String, String> v) {
+            kmsSettings = v;
+            return this;
+        }
+
+        public Builder awsRoles(List<String> v) {
+            awsRoles = v;
+            return this;
+        }
+
+        public Builder azureApplicationId(String v) {
+            azureApplicationId = v;
+            return this;
+        }
+
+        public Builder gcpSecurityGroup(String v) {
+            gcpSecurityGroup = v;
+            return this;
+        }
+
+        public Builder clock(Clock v) {
+            clock = Objects.requireNonNull(v);
+            return this;
+        }
+
+        public Builder clusterRuntime(ClusterRuntime v) {
+            clusterRuntime = Objects.requireNonNull(v);
+            return this;
+        }
+
+        public Builder printBootstrapSecret(boolean v) {
+            printBootstrapSecret = v;
+            return this;
+        }
+
+        public ServerConfig build() {
+            return new ServerConfig(this);
+        }
+    }
+}

@@ -1,0 +1,234 @@
+package io.keyhold.server.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code keyhold byok ...}: register and manage self-managed keys (byok/v1), as the Confluent CLI does. */
+@Command(name = "byok", mixinStandardHelpOptions = true, description = "Manage self-managed keys (bring your own key).",
+        subcommands = {ByokCommand.Create.class, ByokCommand.ListKeys.class, ByokCommand.Describe.class, ByokCommand.Update.class,
+                ByokCommand.Delete.class})
+public final class ByokCommand {
+
+    static Map<String, Object> row(JsonNode k) {
+        JsonNode key = k.path("key");
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", k.path("id").asText());
+        m.put("display_name", k.path("display_name").asText());
+        m.put("key", key.has("key_arn") ? key.path("key_arn").asText() : key.path("key_id").asText());
+        List<String> roles = new ArrayList<>();
+        key.path("roles").forEach(r -> roles.add(r.asText()));
+        if (key.has("application_id")) {
+            roles.add(key.path("application_id").asText());
+        }
+        if (key.has("security_group")) {
+            roles.add(key.path("security_group").asText());
+        }
+        m.put("roles", roles);
+        m.put("cloud", k.path("provider").asText());
+        m.put("region", k.path("validation").path("region").asText(""));
+        m.put("state", k.path("state").asText());
+        m.put("created_at", k.path("metadata").path("created_at").asText());
+        m.put("validation_phase", k.path("validation").path("phase").asText());
+        m.put("validation_since", k.path("validation").path("since").asText());
+        m.put("message", k.path("validation").path("message").asText(""));
+        return m;
+    }
+
+    /** Recognises the provider from the key text, as the Confluent CLI does. */
+    static ObjectNode keyObject(String key, String keyVault, String tenant, boolean local) {
+        ObjectNode o = ApiClient.JSON.createObjectNode();
+        if (local) {
+            return o.put("kind", "LocalKey").put("key_id", key);
+        }
+        if (key.matches("arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:(key|alias)/.+")) {
+            return o.put("kind", "AwsKey").put("key_arn", key);
+        }
+        if (key.matches("https://[a-z0-9-]+\\.(vault|managedhsm)\\.azure\\.net/keys/[^/]+(/[^/]+)?/?")) {
+            if (keyVault == null || tenant == null) {
+                throw new ApiError(2, 0, "an Azure key needs --key-vault and --tenant");
+            }
+            String versionless = key.replaceAll("^(https://[^/]+/keys/[^/]+).*$", "$1");
+            return o.put("kind", "AzureKey").put("key_id", versionless).put("key_vault_id", keyVault).put("tenant_id", tenant);
+        }
+        if (key.startsWith("projects/") && key.contains("/cryptoKeys/")) {
+            return o.put("kind", "GcpKey").put("key_id", key);
+        }
+        throw new ApiError(2, 0, "invalid key format: " + key);
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Register a key: an AWS key ARN, an Azure key URL, "
+            + "a GCP key name, or with --local the name of a key in the server's local KMS.")
+    static final class Create extends ClientCommand {
+        @Parameters(index = "0", paramLabel = "KEY")
+        String key;
+        @Option(names = "--key-vault", paramLabel = "ID", description = "Azure Key Vault resource id.")
+        String keyVault;
+        @Option(names = "--tenant", paramLabel = "UUID", description = "Azure tenant id.")
+        String tenant;
+        @Option(names = "--local", description = "KEY names a key of the server's local KMS.")
+        boolean local;
+        @Option(names = "--display-name", paramLabel = "NAME")
+        String displayName;
+
+        @Override
+        void run(ApiClient api) {
+            ObjectNode body = ApiClient.JSON.createObjectNode();
+            body.set("key", keyObject(key, keyVault, tenant, local));
+            if (displayName != null) {
+                body.put("display_name", displayName);
+            }
+            JsonNode k = api.post("/byok/v1/keys", body);
+            Output.object(out(), format, row(k));
+            if (format == Output.Format.human) {
+                out().println();
+                out().println(grants(k));
+                out().flush();
+            }
+        }
+
+        /** What the customer must allow in their KMS so that Keyhold can use the key. */
+        static String grants(JsonNode k) {
+            JsonNode key = k.path("key");
+            switch (key.path("kind").asText()) {
+                case "AwsKey": {
+                    StringBuilder roles = new StringBuilder();
+                    key.path("roles").forEach(r -> roles.append(roles.length() == 0 ? "" : ", ").append('"').append(r.asText()).append('"'));
+                    return "Add this statement to the key policy of " + key.path("key_arn").asText() + ":\n"
+                            + "{\n  \"Sid\": \"Allow Keyhold to use the key\",\n  \"Effect\": \"Allow\",\n"
+                            + "  \"Principal\": {\"AWS\": [" + roles + "]},\n"
+                            + "  \"Action\": [\"kms:Encrypt\", \"kms:Decrypt\", \"kms:ReEncrypt*\", \"kms:GenerateDataKey*\", \"kms:DescribeKey\"],\n"
+                            + "  \"Resource\": \"*\"\n}";
+                }
+                case "AzureKey":
+                    return "In Key Vault, assign the role \"Key Vault Crypto Service Encryption User\" on the key "
+                            + key.path("key_id").asText() + " to the application " + key.path("application_id").asText("(Keyhold's application)") + ".";
+                case "GcpKey":
+                    return "In Cloud KMS, grant roles/cloudkms.cryptoKeyEncrypterDecrypter on " + key.path("key_id").asText()
+                            + " to " + key.path("security_group").asText("Keyhold's service account") + ".";
+                default:
+                    return "Nothing to grant: the key lives in the server's local KMS. Validation: " + k.path("validation").path("phase").asText();
+            }
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (follows every page).")
+    static final class ListKeys extends ClientCommand {
+        @Option(names = "--cloud", paramLabel = "CLOUD", description = "aws, azure, gcp or local.")
+        String cloud;
+        @Option(names = "--state", paramLabel = "STATE", description = "in-use or available.")
+        String state;
+        @Option(names = "--region", paramLabel = "REGION")
+        String region;
+        @Option(names = "--validation-phase", paramLabel = "PHASE", description = "initializing, valid or invalid.")
+        String phase;
+        @Option(names = "--display-name", paramLabel = "NAME")
+        String displayName;
+        @Option(names = "--key", paramLabel = "TEXT", description = "Partial match on the key identifier.")
+        String key;
+
+        @Override
+        void run(ApiClient api) {
+            StringBuilder q = new StringBuilder("/byok/v1/keys?");
+            if (cloud != null) {
+                String c = cloud.toLowerCase(Locale.ROOT);
+                add(q, "provider", switch (c) {
+                    case "aws" -> "AWS";
+                    case "azure" -> "Azure";
+                    case "gcp" -> "GCP";
+                    case "local" -> "Local";
+                    default -> throw new ApiError(2, 0, "--cloud must be aws, azure, gcp or local");
+                });
+            }
+            if (state != null) {
+                add(q, "state", state.toUpperCase(Locale.ROOT).replace('-', '_'));
+            }
+            add(q, "validation_region", region);
+            add(q, "validation_phase", phase == null ? null : phase.toUpperCase(Locale.ROOT));
+            add(q, "display_name", displayName);
+            add(q, "key", key);
+            List<Map<String, Object>> rows = new ArrayList<>();
+            api.list(q.toString().replaceAll("[?&]$", "")).forEach(k -> rows.add(row(k)));
+            Output.list(out(), format, rows, List.of("id", "display_name", "key", "cloud", "region", "state", "validation_phase"));
+        }
+    }
+
+    static void add(StringBuilder q, String name, String value) {
+        if (value != null) {
+            q.append(q.charAt(q.length() - 1) == '?' ? "" : "&").append(name).append('=')
+                    .append(URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20"));
+        }
+    }
+
+    @Command(name = "describe", mixinStandardHelpOptions = true, description = "Describe a key.")
+    static final class Describe extends ClientCommand {
+        @Parameters(index = "0", paramLabel = "ID")
+        String id;
+
+        @Override
+        void run(ApiClient api) {
+            Output.object(out(), format, row(get(api, id)));
+        }
+    }
+
+    static JsonNode get(ApiClient api, String id) {
+        try {
+            return api.get("/byok/v1/keys/" + URLEncoder.encode(id, StandardCharsets.UTF_8));
+        } catch (ApiError e) {
+            if (e.status() == 404) {
+                throw new ApiError(3, 404, "self-managed key \"" + id + "\" not found");
+            }
+            throw e;
+        }
+    }
+
+    @Command(name = "update", mixinStandardHelpOptions = true, description = "Change a key's display name.")
+    static final class Update extends ClientCommand {
+        @Parameters(index = "0", paramLabel = "ID")
+        String id;
+        @Option(names = "--display-name", required = true, paramLabel = "NAME")
+        String displayName;
+
+        @Override
+        void run(ApiClient api) {
+            get(api, id);
+            JsonNode k = api.patch("/byok/v1/keys/" + URLEncoder.encode(id, StandardCharsets.UTF_8),
+                    ApiClient.JSON.createObjectNode().put("display_name", displayName));
+            Output.object(out(), format, row(k));
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete keys (refused while a cluster uses a key, "
+            + "and during the 5-day hold after its cluster was deleted).")
+    static final class Delete extends ClientCommand {
+        @Parameters(index = "0..*", arity = "1..*", paramLabel = "ID")
+        List<String> ids;
+        @Option(names = "--force", description = "Skip the confirmation.")
+        boolean force;
+
+        @Override
+        void run(ApiClient api) {
+            for (String id : ids) {
+                get(api, id);
+            }
+            String what = ids.size() == 1 ? "self-managed key \"" + ids.get(0) + "\"" : ids.size() + " self-managed keys " + ids;
+            if (!force && !confirm("Are you sure you want to delete " + what + "?")) {
+                throw new ApiError(4, 0, "deletion not confirmed; use --force to skip the question");
+            }
+            for (String id : ids) {
+                api.delete("/byok/v1/keys/" + URLEncoder.encode(id, StandardCharsets.UTF_8));
+                out().println("Deleted self-managed key \"" + id + "\".");
+            }
+            out().flush();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package io.keyhold.server.internal.clusters;
+
+import io.keyhold.kms.KmsDeniedException;
+import io.keyhold.kms.KmsUnavailableException;
+import io.keyhold.server.ClusterPhase;
+import io.keyhold.server.ClusterRuntime;
+import io.keyhold.server.internal.db.Sql;
+import io.keyhold.server.internal.keys.KeyStore;
+import io.keyhold.server.internal.keys.KeyValidator;
+import io.keyhold.server.internal.keys.KmsConnections;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches the keys that encrypt clusters. Every interval it asks each key's KMS whether the key can
+ * still be used: a refusal (disabled, revoked, deleted) marks the key INVALID with the reason and
+ * locks its cluster through the {@link ClusterRuntime}; when access comes back the key is VALID
+ * again and the cluster unlocks. A KMS that cannot be reached changes nothing: the data plane keeps
+ * serving from its cached DEKs for a bounded time, as the design says.
+ */
+public final class KeyHealthMonitor implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KeyHealthMonitor.class);
+
+    private final Sql sql;
+    private final KeyStore keys;
+    private final KmsConnections kms;
+    private final ClusterRuntime runtime;
+    private final ClusterStore clusters;
+    private final Clock clock;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "keyhold-key-health");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private record Watched(String keyId, String kind, String ident, String phase, String clusterId, String clusterPhase) {
+    }
+
+    public KeyHealthMonitor(Sql sql, KeyStore keys, KmsConnections kms, ClusterRuntime runtime, ClusterStore clusters, Clock clock) {
+        this.sql = sql;
+        this.keys = keys;
+        this.kms = kms;
+        this.runtime = runtime;
+        this.clusters = clusters;
+        this.clock = clock;
+    }
+
+    public void start(long intervalMillis) {
+        timer.scheduleWithFixedDelay(this::checkAll, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
+    }
+
+    void checkAll() {
+        try {
+            List<Watched> watched = sql.query("SELECT k.id, k.kind, k.key_ident, k.validation_phase, c.id, c.phase "
+                            + "FROM byok_keys k JOIN clusters c ON c.byok_key_id = k.id",
+                    rs -> new Watched(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)));
+            watched.forEach(this::check);
+        } catch (RuntimeException e) {
+            LOG.warn("key health check failed: {}", e.toString());
+        }
+    }
+
+    private void check(Watched w) {
+        String kind = KeyValidator.kmsKind(w.kind());
+        try {
+            kms.get(kind).checkAccess(w.ident());
+        } catch (KmsDeniedException e) {
+            String reason = KeyValidator.deniedMessage(e);
+            if (!"INVALID".equals(w.phase())) {
+                keys.setValidation(w.keyId(), "INVALID", reason, null, clock.millis());
+            }
+            if (!ClusterPhase.LOCKED.name().equals(w.clusterPhase())) {
+                LOG.warn("locking cluster {}: its key {} can no longer be used: {}", w.clusterId(), w.keyId(), reason);
+                runtime.lock(w.clusterId(), reason, clusters);
+            }
+            return;
+        } catch (KmsUnavailableException | IllegalArgumentException e) {
+            return;
+        } catch (RuntimeException e) {
+            LOG.warn("checking key {} failed: {}", w.keyId(), e.toString());
+            return;
+        }
+        if ("INVALID".equals(w.phase())) {
+            keys.setValidation(w.keyId(), "VALID", "Access to the key was restored.", null, clock.millis());
+        }
+        if (ClusterPhase.LOCKED.name().equals(w.clusterPhase())) {
+            LOG.info("unlocking cluster {}: its key {} is usable again", w.clusterId(), w.keyId());
+            runtime.unlock(w.clusterId(), clusters);
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

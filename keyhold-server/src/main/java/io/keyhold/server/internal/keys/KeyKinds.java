@@ -1,0 +1,133 @@
+package io.keyhold.server.internal.keys;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keyhold.server.ServerConfig;
+import io.keyhold.server.internal.http.ApiException;
+import io.keyhold.server.internal.http.Body;
+import io.keyhold.server.internal.util.Json;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The key variants of {@code /byok/v1/keys}: the three of the published contract plus Keyhold's
+ * {@code LocalKey}. Parses and checks a {@code key} object, and adds the read-only fields on output.
+ * A new KMS provider adds its variant here.
+ */
+public final class KeyKinds {
+    public static final List<String> KINDS = List.of("AwsKey", "AzureKey", "GcpKey", "LocalKey");
+    public static final List<String> PROVIDERS = List.of("AWS", "Azure", "GCP", "Local");
+
+    private static final Pattern AWS_ARN = Pattern.compile(
+            "arn:aws(?:-[a-z]+)*:kms:([a-z]{2}(?:-[a-z]+)+-\\d):(\\d{12}):((?:key|alias)/[A-Za-z0-9/_+=.@-]{1,256})");
+    private static final Pattern AZURE_KEY = Pattern.compile(
+            "(https://[a-z0-9-]{3,24}\\.(?:vault|managedhsm)\\.azure\\.net/keys/[A-Za-z0-9-]{1,127})(?:/[A-Za-z0-9]{1,64})?/?");
+    private static final Pattern AZURE_VAULT = Pattern.compile(
+            "/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[A-Za-z0-9._()-]{1,90}/providers/Microsoft\\.KeyVault/(?:vaults|managedHSMs)/[A-Za-z0-9-]{3,24}");
+    private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    private static final Pattern GCP_KEY = Pattern.compile(
+            "projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/([a-z0-9-]{1,63})/keyRings/[A-Za-z0-9_-]{1,63}/cryptoKeys/[A-Za-z0-9_-]{1,63}(?:/cryptoKeyVersions/\\d{1,10})?");
+    private static final Pattern LOCAL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+    private final ServerConfig config;
+
+    public KeyKinds(ServerConfig config) {
+        this.config = config;
+    }
+
+    /** Parses {@code /key} of a create request. */
+    public KeySpec parse(Body body) {
+        body.requiredObject("/key");
+        String kind = body.requiredString("/key/kind");
+        return switch (kind) {
+            case "AwsKey" -> aws(body);
+            case "AzureKey" -> azure(body);
+            case "GcpKey" -> gcp(body);
+            case "LocalKey" -> local(body);
+            default -> throw ApiException.invalid("/key/kind", "Unknown key kind '" + kind + "'; expected one of "
+                    + String.join(", ", KINDS));
+        };
+    }
+
+    private KeySpec aws(Body body) {
+        body.onlyFields("/key", Set.of("kind", "key_arn", "roles"));
+        String arn = body.requiredString("/key/key_arn").trim();
+        Matcher m = AWS_ARN.matcher(arn);
+        if (!m.matches()) {
+            throw ApiException.invalid("/key/key_arn", "invalid key format: '/key/key_arn' must be an AWS KMS key or alias ARN "
+                    + "(arn:aws:kms:<region>:<account>:key/<id> or .../alias/<name>)");
+        }
+        ObjectNode stored = Json.object().put("kind", "AwsKey").put("key_arn", arn);
+        return new KeySpec("AwsKey", "AWS", "aws", arn, m.group(1), stored);
+    }
+
+    private KeySpec azure(Body body) {
+        body.onlyFields("/key", Set.of("kind", "key_id", "key_vault_id", "tenant_id", "application_id"));
+        String keyId = body.requiredString("/key/key_id").trim();
+        Matcher m = AZURE_KEY.matcher(keyId);
+        if (!m.matches()) {
+            throw ApiException.invalid("/key/key_id", "invalid key format: '/key/key_id' must be an Azure Key Vault key URL "
+                    + "(https://<vault>.vault.azure.net/keys/<name>)");
+        }
+        String vault = body.requiredString("/key/key_vault_id").trim();
+        if (!AZURE_VAULT.matcher(vault).matches()) {
+            throw ApiException.invalid("/key/key_vault_id", "'/key/key_vault_id' must be a Key Vault resource id "
+                    + "(/subscriptions/<uuid>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<vault>)");
+        }
+        String tenant = body.requiredString("/key/tenant_id").trim();
+        if (!UUID.matcher(tenant).matches()) {
+            throw ApiException.invalid("/key/tenant_id", "'/key/tenant_id' must be a UUID");
+        }
+        // The contract stores the key URL without its version: the newest version is always used.
+        String versionless = m.group(1);
+        ObjectNode stored = Json.object().put("kind", "AzureKey").put("key_id", versionless)
+                .put("key_vault_id", vault).put("tenant_id", tenant.toLowerCase(java.util.Locale.ROOT));
+        return new KeySpec("AzureKey", "Azure", "azure", versionless, null, stored);
+    }
+
+    private KeySpec gcp(Body body) {
+        body.onlyFields("/key", Set.of("kind", "key_id", "security_group"));
+        String keyId = body.requiredString("/key/key_id").trim();
+        Matcher m = GCP_KEY.matcher(keyId);
+        if (!m.matches()) {
+            throw ApiException.invalid("/key/key_id", "invalid key format: '/key/key_id' must be a Cloud KMS key name "
+                    + "(projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>)");
+        }
+        ObjectNode stored = Json.object().put("kind", "GcpKey").put("key_id", keyId);
+        return new KeySpec("GcpKey", "GCP", "gcp", keyId, m.group(1), stored);
+    }
+
+    private KeySpec local(Body body) {
+        body.onlyFields("/key", Set.of("kind", "key_id"));
+        String name = body.requiredString("/key/key_id").trim();
+        if (!LOCAL_NAME.matcher(name).matches()) {
+            throw ApiException.invalid("/key/key_id", "'/key/key_id' must name a key of the local KMS: 1-128 of A-Z a-z 0-9 . _ -, "
+                    + "starting with a letter or digit");
+        }
+        ObjectNode stored = Json.object().put("kind", "LocalKey").put("key_id", name);
+        return new KeySpec("LocalKey", "Local", "local", name, "local", stored);
+    }
+
+    /** The {@code key} object as returned: the stored fields plus the read-only ones of its variant. */
+    public ObjectNode render(String storedJson) {
+        ObjectNode key = (ObjectNode) Json.parse(storedJson);
+        switch (key.path("kind").asText()) {
+            case "AwsKey" -> {
+                ArrayNode roles = key.putArray("roles");
+                config.awsRoles().forEach(roles::add);
+            }
+            case "AzureKey" -> Json.putIfPresent(key, "application_id", config.azureApplicationId());
+            case "GcpKey" -> Json.putIfPresent(key, "security_group", config.gcpSecurityGroup());
+            default -> {
+            }
+        }
+        return key;
+    }
+
+    /** Checks a {@code provider} filter value. */
+    public static boolean isProvider(String v) {
+        return PROVIDERS.contains(v);
+    }
+}

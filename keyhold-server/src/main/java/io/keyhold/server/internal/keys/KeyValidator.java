@@ -1,0 +1,201 @@
+package io.keyhold.server.internal.keys;
+
+import io.keyhold.crypto.DataKey;
+import io.keyhold.crypto.GeneratedDek;
+import io.keyhold.kms.KeyInfo;
+import io.keyhold.kms.KeyState;
+import io.keyhold.kms.Kms;
+import io.keyhold.kms.KmsDeniedException;
+import io.keyhold.kms.KmsProvider;
+import io.keyhold.kms.KmsProviders;
+import io.keyhold.kms.KmsUnavailableException;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves keys out of {@code INITIALIZING}: through the key's KMS provider it describes the key and
+ * does a wrap/unwrap round trip, then records {@code VALID} or {@code INVALID} with a message that
+ * says exactly what is wrong. A KMS that cannot be reached leaves the key INITIALIZING; the periodic
+ * sweep tries again.
+ */
+public final class KeyValidator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KeyValidator.class);
+    static final String VALID_MESSAGE = "The key is valid: Keyhold described it and wrapped and unwrapped a data key with it.";
+
+    private final KeyStore store;
+    private final KmsConnections kms;
+    private final Clock clock;
+    private final ExecutorService workers = Executors.newFixedThreadPool(2, daemon("keyhold-key-validator"));
+    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(daemon("keyhold-key-sweep"));
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+
+    public KeyValidator(KeyStore store, KmsConnections kms, Clock clock) {
+        this.store = store;
+        this.kms = kms;
+        this.clock = clock;
+    }
+
+    /** Starts the periodic sweep of keys still INITIALIZING (also picks up keys left over by a restart). */
+    public void start(long intervalMillis) {
+        sweeper.scheduleWithFixedDelay(this::sweep, 0, intervalMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void sweep() {
+        try {
+            store.idsInPhase("INITIALIZING", 500).forEach(this::submit);
+        } catch (RuntimeException e) {
+            LOG.warn("key validation sweep failed: {}", e.toString());
+        }
+    }
+
+    /** Queues one key for validation (no-op when it is already queued). */
+    public void submit(String keyId) {
+        if (!inFlight.add(keyId)) {
+            return;
+        }
+        try {
+            workers.execute(() -> {
+                try {
+                    validate(keyId);
+                } catch (RuntimeException e) {
+                    LOG.warn("validating key {} failed: {}", keyId, e.toString());
+                } finally {
+                    inFlight.remove(keyId);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            inFlight.remove(keyId);
+        }
+    }
+
+    /** Validates now, on the calling thread. */
+    public void validate(String keyId) {
+        KeyRow row = store.get(keyId).orElse(null);
+        if (row == null) {
+            return;
+        }
+        Result r = check(row);
+        if (r != null) {
+            store.setValidation(keyId, r.phase, r.message, r.region, clock.millis());
+        }
+    }
+
+    private record Result(String phase, String message, String region) {
+        static Result invalid(String message) {
+            return new Result("INVALID", message, null);
+        }
+    }
+
+    private Result check(KeyRow row) {
+        String kind = kmsKind(row.kind());
+        KmsProvider provider = KmsProviders.find(kind).orElse(null);
+        if (provider == null) {
+            String installed = KmsProviders.installed().stream().map(KmsProvider::kind).sorted().collect(Collectors.joining(", "));
+            return Result.invalid("The KMS provider '" + kind + "' for " + row.kind() + " keys is not installed in this Keyhold server"
+                    + " (installed: " + (installed.isEmpty() ? "none" : installed) + "), so the key can not be checked or used.");
+        }
+        Kms conn;
+        try {
+            conn = kms.get(kind);
+        } catch (IllegalArgumentException e) {
+            return Result.invalid("The KMS provider '" + kind + "' is not configured correctly: " + e.getMessage());
+        } catch (RuntimeException e) {
+            // The server's side (a store that does not open, a wrong passphrase): not the key's fault, retry later.
+            return new Result("INITIALIZING", "The KMS provider '" + kind + "' could not be opened; retrying: " + e.getMessage(), null);
+        }
+        try {
+            KeyInfo info = conn.describe(row.ident());
+            if (info.state() != KeyState.ENABLED) {
+                return Result.invalid(stateMessage(info.state()));
+            }
+            if (row.region() != null && !row.region().equals(info.region())) {
+                return new Result("INVALID", "Wrong region: the key identifier names region '" + row.region()
+                        + "' but the KMS reports the key in '" + info.region() + "'.", null);
+            }
+            roundTrip(conn, row.ident());
+            return new Result("VALID", VALID_MESSAGE, info.region());
+        } catch (KmsDeniedException e) {
+            return Result.invalid(deniedMessage(e));
+        } catch (KmsUnavailableException e) {
+            // Not the customer's fault: keep INITIALIZING and let the sweep retry.
+            return new Result("INITIALIZING", "The KMS could not be reached; retrying: " + e.getMessage(), null);
+        } catch (UnsupportedOperationException e) {
+            return Result.invalid("Wrong key type: the key can not wrap and unwrap data keys (" + e.getMessage() + ").");
+        } catch (RuntimeException e) {
+            return Result.invalid("The key could not be validated: " + e.getMessage());
+        }
+    }
+
+    private static void roundTrip(Kms conn, String keyId) {
+        GeneratedDek g = conn.generate(keyId);
+        try (DataKey original = g.dek(); DataKey back = conn.unwrap(g.kek(), g.edek())) {
+            boolean same = original.withKeyBytes(a -> back.withKeyBytes(b -> Arrays.equals(a, b)));
+            if (!same) {
+                throw new KmsDeniedException(KmsDeniedException.Reason.INVALID_KEY,
+                        "a data key wrapped with the key did not unwrap to the same bytes");
+            }
+        }
+    }
+
+    /** The KMS SPI provider kind of a key kind: AwsKey -> aws, LocalKey -> local. */
+    public static String kmsKind(String keyKind) {
+        return switch (keyKind) {
+            case "AwsKey" -> "aws";
+            case "AzureKey" -> "azure";
+            case "GcpKey" -> "gcp";
+            case "LocalKey" -> "local";
+            default -> keyKind.toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
+    private static String stateMessage(KeyState state) {
+        return switch (state) {
+            case DISABLED -> "The key is disabled in its KMS; enable it to use it.";
+            case PENDING_DELETION -> "The key is scheduled for deletion in its KMS; cancel the deletion to use it.";
+            case DESTROYED -> "The key is destroyed in its KMS; it can never be used again.";
+            case ENABLED -> "The key is enabled.";
+        };
+    }
+
+    /** What a KMS refusal means for the customer, e.g. "Access to key denied.". */
+    public static String deniedMessage(KmsDeniedException e) {
+        String detail = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
+        return switch (e.reason()) {
+            case DISABLED -> "The key is disabled in its KMS; enable it to use it." + detail;
+            case ACCESS_DENIED -> "Access to key denied." + detail;
+            case NOT_FOUND -> "Key not found in its KMS." + detail;
+            case PENDING_DELETION -> "The key is scheduled for deletion in its KMS." + detail;
+            case DESTROYED -> "The key is destroyed in its KMS." + detail;
+            case INVALID_KEY -> "Wrong key type or usage: the key can not wrap and unwrap data keys." + detail;
+        };
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    @Override
+    public void close() {
+        sweeper.shutdownNow();
+        workers.shutdownNow();
+        try {
+            workers.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

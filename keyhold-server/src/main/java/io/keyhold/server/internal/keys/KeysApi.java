@@ -1,0 +1,182 @@
+package io.keyhold.server.internal.keys;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.keyhold.server.internal.auth.Principal;
+import io.keyhold.server.internal.http.ApiContext;
+import io.keyhold.server.internal.http.ApiException;
+import io.keyhold.server.internal.http.Body;
+import io.keyhold.server.internal.http.Paging;
+import io.keyhold.server.internal.util.Json;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code /byok/v1/keys}: the contract's five calls. */
+public final class KeysApi {
+    private static final String PATH = "/byok/v1/keys";
+    private static final Set<String> LIST_PARAMS = Set.of("provider", "state", "validation_phase", "validation_region",
+            "display_name", "key", "page_size", "page_token");
+    private static final List<String> STATES = List.of("AVAILABLE", "IN_USE");
+    private static final List<String> PHASES = List.of("INITIALIZING", "VALID", "INVALID");
+    private static final Set<String> TOP_LEVEL = Set.of("api_version", "kind", "id", "metadata", "display_name", "key",
+            "provider", "state", "validation");
+    private static final int MAX_NAME = 255;
+
+    private final ApiContext api;
+    private final KeyStore store;
+    private final KeyKinds kinds;
+    private final KeyValidator validator;
+
+    public KeysApi(ApiContext api, KeyStore store, KeyKinds kinds, KeyValidator validator) {
+        this.api = api;
+        this.store = store;
+        this.kinds = kinds;
+        this.validator = validator;
+    }
+
+    public void register(Javalin app) {
+        app.get(PATH, this::list);
+        app.post(PATH, this::create);
+        app.get(PATH + "/{id}", this::get);
+        app.patch(PATH + "/{id}", this::patch);
+        app.delete(PATH + "/{id}", this::delete);
+    }
+
+    private void list(Context ctx) {
+        Principal p = ApiContext.principal(ctx);
+        p.requireOrgReader("list keys");
+        Paging.onlyParams(ctx, "key", LIST_PARAMS);
+        Map<String, String> filters = new LinkedHashMap<>();
+        for (String name : List.of("provider", "state", "validation_phase", "validation_region", "display_name", "key")) {
+            String v = ctx.queryParam(name);
+            if (v != null) {
+                if (v.length() > 1024) {
+                    throw ApiException.invalidFilter(name, "The filter '" + name + "' is too long");
+                }
+                filters.put(name, v);
+            }
+        }
+        check(filters, "provider", KeyKinds.PROVIDERS);
+        check(filters, "state", STATES);
+        check(filters, "validation_phase", PHASES);
+        Paging paging = Paging.of(ctx);
+        long now = api.now();
+        KeyStore.Filter f = new KeyStore.Filter(filters.get("provider"), filters.get("state"), filters.get("validation_phase"),
+                filters.get("validation_region"), filters.get("display_name"), filters.get("key"));
+        long total = store.count(p.orgId(), f, now);
+        List<KeyRow> rows = store.list(p.orgId(), f, now, paging.offset(), paging.size());
+        ObjectNode out = Json.object().put("api_version", "byok/v1").put("kind", "KeyList");
+        out.set("metadata", paging.metadata(api.links().baseUrl(), PATH, filters, total));
+        var data = out.putArray("data");
+        rows.forEach(r -> data.add(render(r, now)));
+        ctx.json(out);
+    }
+
+    private static void check(Map<String, String> filters, String name, List<String> allowed) {
+        String v = filters.get(name);
+        if (v != null && !allowed.contains(v)) {
+            throw ApiException.invalidFilter(name, "Invalid value '" + abbreviate(v) + "' for filter '" + name
+                    + "'; expected one of " + String.join(", ", allowed));
+        }
+    }
+
+    private void create(Context ctx) {
+        Principal p = ApiContext.principal(ctx);
+        p.requireKeyManager("create keys");
+        Body body = ApiContext.body(ctx);
+        body.onlyFields("", TOP_LEVEL);
+        String displayName = displayName(body);
+        KeySpec spec = kinds.parse(body);
+        long now = api.now();
+        KeyRow row = store.insert(p.orgId(), displayName == null ? "" : displayName, spec,
+                        "Validation of the key through its KMS has not finished yet.", now, api.config().maxKeysPerOrg())
+                .orElseThrow(() -> ApiException.quotaExceeded("BYOK Keys Per Organization Quota Exceeded",
+                        "The request would exceed the quota: byok.max_keys.per_org (" + api.config().maxKeysPerOrg() + ")"));
+        validator.submit(row.id());
+        ObjectNode json = render(row, now);
+        ctx.status(201).header("Location", json.path("metadata").path("self").asText()).json(json);
+    }
+
+    private static String displayName(Body body) {
+        String name = body.optionalString("/display_name");
+        if (name != null && name.length() > MAX_NAME) {
+            throw ApiException.invalid("/display_name", "'/display_name' must be at most " + MAX_NAME + " characters");
+        }
+        return name;
+    }
+
+    private void get(Context ctx) {
+        Principal p = ApiContext.principal(ctx);
+        p.requireOrgReader("read keys");
+        ctx.json(render(find(p, ctx.pathParam("id")), api.now()));
+    }
+
+    private void patch(Context ctx) {
+        Principal p = ApiContext.principal(ctx);
+        p.requireKeyManager("update keys");
+        String id = ctx.pathParam("id");
+        Body body = ApiContext.body(ctx);
+        find(p, id);
+        if (body.has("/key")) {
+            throw ApiException.invalid("/key", "The property '/key' is immutable; only '/display_name' can be updated");
+        }
+        body.onlyFields("", TOP_LEVEL);
+        String name = displayName(body);
+        if (name != null) {
+            store.rename(p.orgId(), id, name, api.now());
+        }
+        ctx.json(render(find(p, id), api.now()));
+    }
+
+    private void delete(Context ctx) {
+        Principal p = ApiContext.principal(ctx);
+        p.requireKeyManager("delete keys");
+        String id = ctx.pathParam("id");
+        long now = api.now();
+        find(p, id);
+        if (!store.deleteIfFree(p.orgId(), id, now)) {
+            KeyRow current = find(p, id);
+            if (current.clusterId() != null) {
+                throw ApiException.conflict("key_in_use", "Key In Use", "The key '" + id + "' is in use by cluster '"
+                        + current.clusterId() + "'; delete the cluster first, then wait for the release hold to end");
+            }
+            throw ApiException.conflict("key_in_use", "Key In Use", "The key '" + id + "' is held until "
+                    + Json.time(Instant.ofEpochMilli(current.holdUntil())) + " after its cluster was deleted; it can be deleted after that");
+        }
+        ctx.status(204);
+    }
+
+    private KeyRow find(Principal p, String id) {
+        if (id.length() > 255) {
+            throw ApiException.notFound("The key was not found");
+        }
+        return store.get(p.orgId(), id).orElseThrow(() -> ApiException.notFound("The key '" + abbreviate(id) + "' was not found"));
+    }
+
+    ObjectNode render(KeyRow r, long now) {
+        ObjectNode out = Json.object().put("api_version", "byok/v1").put("kind", "Key").put("id", r.id());
+        ObjectNode meta = out.putObject("metadata");
+        meta.put("self", api.links().url(PATH + "/" + r.id()));
+        meta.put("resource_name", api.links().crn(r.orgId(), "key=" + r.id()));
+        meta.put("created_at", Json.time(Instant.ofEpochMilli(r.createdAt())));
+        meta.put("updated_at", Json.time(Instant.ofEpochMilli(r.updatedAt())));
+        out.put("display_name", r.displayName());
+        out.set("key", kinds.render(r.keyJson()));
+        out.put("provider", r.provider());
+        out.put("state", r.inUse(now) ? "IN_USE" : "AVAILABLE");
+        ObjectNode v = out.putObject("validation");
+        v.put("phase", r.phase());
+        v.put("since", Json.time(Instant.ofEpochMilli(r.since())));
+        v.put("message", r.message());
+        Json.putIfPresent(v, "region", r.region());
+        return out;
+    }
+
+    static String abbreviate(String s) {
+        return s.length() > 64 ? s.substring(0, 64) + "..." : s;
+    }
+}

@@ -1,0 +1,155 @@
+package io.keyhold.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keyhold.server.support.Api;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The data-plane hook: the server hands clusters to a ClusterRuntime and shows what it reports. */
+class ClusterRuntimeTest {
+    @TempDir
+    Path tmp;
+
+    /** Records calls and reports PROVISIONED with an endpoint, as a real runtime would once brokers run. */
+    static final class RecordingRuntime implements ClusterRuntime {
+        final List<String> calls = new CopyOnWriteArrayList<>();
+        volatile StatusSink sink;
+
+        @Override
+        public void provision(Cluster cluster, StatusSink sink) {
+            this.sink = sink;
+            calls.add("provision " + cluster.id() + " " + (cluster.key() == null ? "automatic" : cluster.key().kmsKind() + ":"
+                    + cluster.key().kmsKeyId()));
+            sink.report(cluster.id(), ClusterPhase.PROVISIONED, null, "127.0.0.1:19092");
+        }
+
+        @Override
+        public void deprovision(String clusterId) {
+            calls.add("deprovision " + clusterId);
+        }
+
+        @Override
+        public void lock(String clusterId, String reason, StatusSink sink) {
+            calls.add("lock " + clusterId);
+            sink.report(clusterId, ClusterPhase.LOCKED, reason, null);
+        }
+
+        @Override
+        public void unlock(String clusterId, StatusSink sink) {
+            calls.add("unlock " + clusterId);
+            sink.report(clusterId, ClusterPhase.PROVISIONED, null, null);
+        }
+    }
+
+    @Test
+    void runtimeReportsBecomeStatusPhaseAndEndpoint() throws Exception {
+        RecordingRuntime runtime = new RecordingRuntime();
+        try (KeyholdServer server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp).httpPort(0)
+                .bootstrapCredentials("RTKEY", "runtime-secret").clusterRuntime(runtime).printBootstrapSecret(false).build())) {
+            Api api = new Api(server.url(), "RTKEY", "runtime-secret");
+            assertThat(api.post("/keyhold/v1/local-kms/keys", "{\"name\":\"rt\"}").status()).isEqualTo(201);
+            String key = api.post("/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"rt\"}}").body().get("id").asText();
+            for (int i = 0; i < 200 && !api.get("/byok/v1/keys/" + key).body().path("validation").path("phase").asText().equals("VALID"); i++) {
+                Thread.sleep(50);
+            }
+            String env = server.bootstrapEnvironmentId();
+            JsonNode c = api.post("/cmk/v2/clusters", ApiTestBase.clusterBody("rt", env, "LOCAL", "local", key)).body();
+            String id = c.get("id").asText();
+            assertThat(c.path("status").path("phase").asText()).isEqualTo("PROVISIONED");
+            assertThat(c.path("spec").path("kafka_bootstrap_endpoint").asText()).isEqualTo("127.0.0.1:19092");
+            assertThat(runtime.calls).containsExactly("provision " + id + " local:rt");
+
+            runtime.sink.report(id, ClusterPhase.LOCKED, "The key was disabled in its KMS.", null);
+            JsonNode locked = api.get("/cmk/v2/clusters/" + id + "?environment=" + env).body();
+            assertThat(locked.path("status").path("phase").asText()).isEqualTo("LOCKED");
+            assertThat(locked.path("status").path("message").asText()).contains("disabled");
+            assertThat(locked.path("spec").path("kafka_bootstrap_endpoint").asText()).isEqualTo("127.0.0.1:19092");
+
+            assertThat(api.delete("/cmk/v2/clusters/" + id + "?environment=" + env).status()).isEqualTo(204);
+            assertThat(runtime.calls).containsExactly("provision " + id + " local:rt", "deprovision " + id);
+        }
+    }
+
+    @Test
+    void aRuntimeThatFailsLeavesAFailedCluster() {
+        ClusterRuntime broken = new ClusterRuntime() {
+            @Override
+            public void provision(Cluster cluster, StatusSink sink) {
+                throw new IllegalStateException("no disk space for the broker");
+            }
+
+            @Override
+            public void deprovision(String clusterId) {
+            }
+
+            @Override
+            public void lock(String clusterId, String reason, StatusSink sink) {
+            }
+
+            @Override
+            public void unlock(String clusterId, StatusSink sink) {
+            }
+        };
+        try (KeyholdServer server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp).httpPort(0)
+                .bootstrapCredentials("RTKEY", "runtime-secret").clusterRuntime(broken).printBootstrapSecret(false).build())) {
+            Api api = new Api(server.url(), "RTKEY", "runtime-secret");
+            Api.Res r = api.post("/cmk/v2/clusters", ApiTestBase.clusterBody("x", server.bootstrapEnvironmentId(), "AWS", "us-east-1", null));
+            assertThat(r.status()).isEqualTo(202);
+            assertThat(r.body().path("status").path("phase").asText()).isEqualTo("FAILED");
+            assertThat(r.body().path("status").path("message").asText()).contains("no disk space");
+        }
+    }
+
+    @Test
+    void disablingTheKeyLocksTheClusterAndEnablingItUnlocks() throws Exception {
+        RecordingRuntime runtime = new RecordingRuntime();
+        try (KeyholdServer server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp).httpPort(0)
+                .bootstrapCredentials("RTKEY", "runtime-secret").clusterRuntime(runtime).healthInterval(java.time.Duration.ofMillis(200))
+                .validationInterval(java.time.Duration.ofMillis(100)).printBootstrapSecret(false).build())) {
+            Api api = new Api(server.url(), "RTKEY", "runtime-secret");
+            String env = server.bootstrapEnvironmentId();
+            api.post("/keyhold/v1/local-kms/keys", "{\"name\":\"watched\"}");
+            String key = api.post("/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"watched\"}}").body().get("id").asText();
+            awaitKeyPhase(api, key, "VALID");
+            String id = api.post("/cmk/v2/clusters", ApiTestBase.clusterBody("w", env, "LOCAL", "local", key)).body().get("id").asText();
+
+            assertThat(api.post("/keyhold/v1/local-kms/keys/watched/disable", null).status()).isEqualTo(200);
+            JsonNode locked = awaitClusterPhase(api, id, env, "LOCKED");
+            assertThat(locked.path("status").path("message").asText()).containsIgnoringCase("disabled");
+            JsonNode invalid = awaitKeyPhase(api, key, "INVALID");
+            assertThat(invalid.path("validation").path("message").asText()).containsIgnoringCase("disabled");
+
+            assertThat(api.post("/keyhold/v1/local-kms/keys/watched/enable", null).status()).isEqualTo(200);
+            awaitClusterPhase(api, id, env, "PROVISIONED");
+            awaitKeyPhase(api, key, "VALID");
+            assertThat(runtime.calls).containsExactly("provision " + id + " local:watched", "lock " + id, "unlock " + id);
+        }
+    }
+
+    private static JsonNode awaitKeyPhase(Api api, String key, String phase) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            JsonNode k = api.get("/byok/v1/keys/" + key).body();
+            if (k.path("validation").path("phase").asText().equals(phase)) {
+                return k;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("key " + key + " never became " + phase);
+    }
+
+    private static JsonNode awaitClusterPhase(Api api, String id, String env, String phase) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            JsonNode c = api.get("/cmk/v2/clusters/" + id + "?environment=" + env).body();
+            if (c.path("status").path("phase").asText().equals(phase)) {
+                return c;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("cluster " + id + " never became " + phase);
+    }
+}

@@ -1,0 +1,189 @@
+package io.keyhold.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keyhold.kms.KeyInfo;
+import io.keyhold.kms.KeyState;
+import io.keyhold.server.KeyholdServer;
+import io.keyhold.server.ServerConfig;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The CLI over a real server: every command group, its output formats, errors and exit codes. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ClientCommandsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String KEY = "CLITESTBOOTKEY01";
+    private static final String SECRET = "cliTestSecret0123456789abcdefghijABCDEFGHIJ";
+
+    @TempDir
+    static Path tmp;
+    KeyholdServer server;
+    Map<String, String> env;
+
+    @Command(name = "keyhold")
+    static final class Root {
+    }
+
+    record Run(int code, String out, String err) {
+        JsonNode json() throws Exception {
+            return JSON.readTree(out);
+        }
+    }
+
+    @BeforeAll
+    void start() throws Exception {
+        server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp.resolve("data")).httpPort(0)
+                .bootstrapCredentials(KEY, SECRET).validationInterval(Duration.ofMillis(100)).printBootstrapSecret(false).build());
+        env = new HashMap<>();
+        env.put("HOME", tmp.resolve("home").toString());
+        ClientCommands.useEnvironment(env);
+    }
+
+    @AfterAll
+    void stop() {
+        ClientCommands.useEnvironment(System.getenv());
+        server.close();
+    }
+
+    Run run(String... args) {
+        return runWithInput("", args);
+    }
+
+    Run runWithInput(String stdin, String... args) {
+        CommandLine cl = new CommandLine(new Root());
+        ClientCommands.all().forEach(cl::addSubcommand);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        InputStream before = System.in;
+        System.setIn(new ByteArrayInputStream(stdin.getBytes()));
+        try {
+            int code = cl.execute(args);
+            return new Run(code, out.toString(), err.toString());
+        } finally {
+            System.setIn(before);
+        }
+    }
+
+    @Test
+    void endToEndThroughTheCli() throws Exception {
+        Run noContext = run("byok", "list");
+        assertThat(noContext.code()).isEqualTo(2);
+        assertThat(noContext.err()).contains("keyhold login");
+
+        Run badLogin = run("login", "--url", server.url(), "--api-key", KEY, "--api-secret", "wrong");
+        assertThat(badLogin.code()).isEqualTo(5);
+        Run login = run("login", "--url", server.url(), "--api-key", KEY, "--api-secret", SECRET);
+        assertThat(login.code()).as(login.err()).isZero();
+        Path config = tmp.resolve("home/.keyhold/config");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(config))).isEqualTo("rw-------");
+
+        // environments
+        Run envs = run("environment", "list", "-o", "json");
+        assertThat(envs.json().isArray()).isTrue();
+        String defaultEnv = envs.json().get(0).path("id").asText();
+        Run created = run("environment", "create", "cli-env", "-o", "json");
+        String newEnv = created.json().path("id").asText();
+        assertThat(run("environment", "list").out()).contains("cli-env").contains("ID");
+        assertThat(run("environment", "delete", newEnv).code()).isZero();
+        assertThat(run("environment", "use", defaultEnv).code()).isZero();
+
+        // the local KMS through the server
+        RemoteLocalKms kms = RemoteLocalKms.fromContext().orElseThrow();
+        KeyInfo k = kms.apply("create", "cli-key", null);
+        assertThat(k.state()).isEqualTo(KeyState.ENABLED);
+        assertThat(kms.list()).extracting(KeyInfo::keyId).contains("cli-key");
+        assertThat(kms.apply("rotate", "cli-key", null).currentVersion()).isEqualTo("2");
+
+        // byok
+        Run invalid = run("byok", "create", "not-a-key");
+        assertThat(invalid.code()).isEqualTo(2);
+        assertThat(invalid.err()).contains("invalid key format: not-a-key");
+        Run aws = run("byok", "create", "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+        assertThat(aws.code()).as(aws.err()).isZero();
+        assertThat(aws.out()).contains("kms:Decrypt").contains("key policy");
+        Run local = run("byok", "create", "cli-key", "--local", "--display-name", "CLI key", "-o", "json");
+        assertThat(local.code()).as(local.err()).isZero();
+        String keyId = local.json().path("id").asText();
+        awaitValid(keyId);
+        Run describe = run("byok", "describe", keyId);
+        assertThat(describe.out()).contains("ID").contains("Display Name").contains("Validation Phase").contains("VALID")
+                .contains("Cloud").contains("Local");
+        Run list = run("byok", "list", "--cloud", "local", "-o", "json");
+        assertThat(list.json().isArray()).isTrue();
+        assertThat(list.json().get(0).path("id").asText()).isEqualTo(keyId);
+        assertThat(run("byok", "list", "--state", "available", "-o", "yaml").out()).contains(keyId);
+        assertThat(run("byok", "update", keyId, "--display-name", "renamed", "-o", "json").json().path("display_name").asText())
+                .isEqualTo("renamed");
+        Run missing = run("byok", "describe", "cck-missing");
+        assertThat(missing.code()).isEqualTo(3);
+        assertThat(missing.err()).contains("self-managed key \"cck-missing\" not found");
+
+        // clusters
+        Run cluster = run("kafka", "cluster", "create", "orders", "--cloud", "local", "--region", "local", "--type", "dedicated",
+                "--byok", keyId, "-o", "json");
+        assertThat(cluster.code()).as(cluster.err()).isZero();
+        String clusterId = cluster.json().path("id").asText();
+        assertThat(cluster.json().path("byok_key_id").asText()).isEqualTo(keyId);
+        assertThat(run("kafka", "cluster", "describe", clusterId).out()).contains(keyId).contains("SELF_MANAGED");
+        assertThat(run("kafka", "cluster", "list", "-o", "json").json().get(0).path("id").asText()).isEqualTo(clusterId);
+        assertThat(run("kafka", "cluster", "update", clusterId, "--name", "orders-2", "-o", "json").json().path("name").asText())
+                .isEqualTo("orders-2");
+        Run inUse = run("byok", "delete", keyId, "--force");
+        assertThat(inUse.code()).isEqualTo(4);
+        assertThat(inUse.err()).contains("in use");
+        Run declined = runWithInput("n\n", "kafka", "cluster", "delete", clusterId);
+        assertThat(declined.code()).isEqualTo(4);
+        assertThat(run("kafka", "cluster", "delete", clusterId, "--force").code()).isZero();
+        assertThat(run("byok", "delete", keyId, "--force").err()).contains("held until");
+
+        // api keys and quotas
+        Run apiKey = run("api-key", "create", "--description", "ci", "-o", "json");
+        String newKey = apiKey.json().path("key").asText();
+        assertThat(apiKey.json().path("secret").asText()).hasSize(64);
+        assertThat(run("api-key", "list", "-o", "json").out()).contains(newKey).doesNotContain(apiKey.json().path("secret").asText());
+        assertThat(run("api-key", "delete", newKey, "--force").code()).isZero();
+        Run quotas = run("service-quota", "list", "organization", "-o", "json");
+        assertThat(quotas.json().get(0).path("quota_code").asText()).isEqualTo("byok.max_keys.per_org");
+        assertThat(quotas.json().get(0).path("usage").asInt()).isEqualTo(2);
+
+        // environment variables override the saved context
+        env.put("KEYHOLD_API_SECRET", "wrong");
+        try {
+            assertThat(run("byok", "list").code()).isEqualTo(5);
+        } finally {
+            env.remove("KEYHOLD_API_SECRET");
+        }
+    }
+
+    private void awaitValid(String keyId) throws Exception {
+        for (int i = 0; i < 200; i++) {
+            Run r = run("byok", "describe", keyId, "-o", "json");
+            if (!r.json().path("validation_phase").asText().equals("INITIALIZING")) {
+                assertThat(r.json().path("validation_phase").asText()).isEqualTo("VALID");
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("key stayed INITIALIZING");
+    }
+}
