@@ -37,6 +37,7 @@ public final class EmbeddedClusters implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedClusters.class);
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final String RECORD = "cluster.properties";
+    private static final String LOCKED_MARKER = "locked";
 
     /**
      * @param dataDir        Keyhold's data directory; clusters live in {@code dataDir/clusters}
@@ -91,6 +92,9 @@ public final class EmbeddedClusters implements AutoCloseable {
                     .brokerPortBase(proxyPort) // node 1 is reached on proxyPort + 1
                     .build();
             KeyholdProxy proxy = KeyholdProxy.start(config, key.kms());
+            if (Files.exists(dir.resolve(LOCKED_MARKER))) {
+                proxy.lock(); // locked before a restart: stays locked until the control plane unlocks it
+            }
             running.put(clusterId, new Running(broker, proxy));
             LOG.info("cluster {}: running, endpoint {}", clusterId, proxy.bootstrapServers());
             return proxy.bootstrapServers();
@@ -106,18 +110,36 @@ public final class EmbeddedClusters implements AutoCloseable {
         return r == null ? Optional.empty() : Optional.of(r.proxy().bootstrapServers());
     }
 
-    /** Refuses produce and fetch and wipes every DEK (the key cannot be used). */
+    /**
+     * Refuses produce and fetch and wipes every DEK (the key cannot be used). Remembered on disk, so
+     * a cluster locked when the server stops comes back locked.
+     */
     public synchronized void lock(String clusterId) {
         Running r = running.get(clusterId);
         if (r != null) {
             r.proxy().lock();
         }
+        mark(clusterId, true);
     }
 
     public synchronized void unlock(String clusterId) {
         Running r = running.get(clusterId);
         if (r != null) {
             r.proxy().unlock();
+        }
+        mark(clusterId, false);
+    }
+
+    private void mark(String clusterId, boolean locked) {
+        Path dir = clusterDir(clusterId);
+        try {
+            if (locked && Files.isDirectory(dir)) {
+                Files.writeString(dir.resolve(LOCKED_MARKER), "locked: the cluster's key cannot be used\n");
+            } else if (!locked) {
+                Files.deleteIfExists(dir.resolve(LOCKED_MARKER));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot record the lock state of cluster " + clusterId, e);
         }
     }
 

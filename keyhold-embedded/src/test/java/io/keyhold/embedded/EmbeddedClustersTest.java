@@ -59,6 +59,12 @@ class EmbeddedClustersTest {
                 clusters.lock("lkc-test1");
                 assertThatThrownBy(() -> produce(endpoint, "orders", "while locked"))
                         .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(TopicAuthorizationException.class);
+            }
+            // Locked when the server stopped: comes back locked.
+            try (EmbeddedClusters clusters = new EmbeddedClusters(settings, keys)) {
+                clusters.start("lkc-test1", "local", "cluster-key");
+                assertThatThrownBy(() -> produce(endpoint, "orders", "still locked"))
+                        .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(TopicAuthorizationException.class);
                 clusters.unlock("lkc-test1");
                 produce(endpoint, "orders", canary + "-3");
 
