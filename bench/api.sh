@@ -86,4 +86,5 @@ echo "Keyhold control plane, $total keys, H2 embedded, $(nproc) cores, wrk -t$TH
 measure "GET /byok/v1/keys/{id}" "$url/byok/v1/keys/$id"
 measure "GET /byok/v1/keys/{id}" "$url/byok/v1/keys/$id" $((CONNECTIONS * 4))
 measure "GET /byok/v1/keys?page_size=100" "$url/byok/v1/keys?page_size=100"
-measure "GET /byok/v1/keys?page_size=100 (page 50)" "$url/byok/v1/keys?page_size=100&page_token=$(printf 'p1.4900' | base64 | tr '+/' '-_' | tr -d '=')"
+last=$(curl -fs -H "$auth" "$url/byok/v1/keys?page_size=100" | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["last"])')
+measure "GET metadata.last of ?page_size=100" "$last"

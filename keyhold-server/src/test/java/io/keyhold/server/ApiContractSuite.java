@@ -751,6 +751,24 @@ public abstract class ApiContractSuite extends ApiTestBase {
         }
     }
 
+    /** Requests Jetty rejects before any handler (malformed URI, oversized headers) still get the error format. */
+    @Test
+    void malformedHttpIsAnsweredInTheErrorFormat() throws Exception {
+        java.net.URI base = java.net.URI.create(server.url());
+        for (String request : List.of("GET /byok/v1/keys/%ZZ HTTP/1.1\r\nHost: x\r\n\r\n",
+                "GET /byok/v1/keys HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n")) {
+            try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+                socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(response).startsWith("HTTP/1.1 4").contains("X-Request-Id: ").contains("application/json");
+                JsonNode body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.substring(response.indexOf("\r\n\r\n") + 4));
+                assertPublished("byok-v1.yaml", "Failure", body);
+                assertThat(body.path("errors").get(0).path("code").asText()).isEqualTo("malformed_request");
+            }
+        }
+    }
+
     private List<String> ids(String url) {
         Api.Res r = admin.get(url);
         assertThat(r.status()).as(url + " -> " + r).isEqualTo(200);

@@ -15,9 +15,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Checks HTTP Basic credentials (API key id : secret) against the stored slow hash. A successful
- * check is remembered for a short time under a keyed digest of the secret (with a random per-process
- * key, never stored) so that repeated requests do not pay for PBKDF2 again. Deleting a key or changing
- * role bindings drops the cache, so revocation is immediate on this server.
+ * check is remembered under a keyed digest of the secret (with a random per-process key, never
+ * stored) so that repeated requests do not pay for PBKDF2 again. The caller's rights are reloaded
+ * from the database at least every minute, so that a revocation on another server takes effect
+ * within a minute; deleting a key or changing role bindings on this server drops the cache at once.
  */
 public final class Authenticator {
     private static final long CACHE_NANOS = 60_000_000_000L;
@@ -26,7 +27,8 @@ public final class Authenticator {
     private final byte[] pepper = new byte[32];
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
-    private record Cached(byte[] digest, Principal principal, long expiresAt) {
+    /** A verified secret (as a keyed digest), the stored hash it matched, and the caller's rights until expiresAt. */
+    private record Cached(byte[] digest, String storedHash, Principal principal, long expiresAt) {
     }
 
     private record KeyRow(String id, String orgId, String ownerId, String hash) {
@@ -46,16 +48,24 @@ public final class Authenticator {
         String secret = creds[1];
         byte[] digest = SecretHasher.fastDigest(pepper, secret);
         Cached hit = cache.get(keyId);
-        if (hit != null && hit.expiresAt - System.nanoTime() > 0 && MessageDigest.isEqual(hit.digest, digest)) {
+        boolean knownSecret = hit != null && MessageDigest.isEqual(hit.digest, digest);
+        if (knownSecret && hit.expiresAt - System.nanoTime() > 0) {
             return hit.principal;
         }
         Optional<KeyRow> row = sql.one("SELECT id, org_id, owner_id, secret_hash FROM api_keys WHERE id = ?",
                 rs -> new KeyRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)), keyId);
-        if (row.isEmpty() || !SecretHasher.verify(secret, row.get().hash())) {
+        if (row.isEmpty()) {
+            cache.remove(keyId);
+            throw ApiException.unauthenticated("The API key or secret is invalid");
+        }
+        // An expired entry for the same secret and the same stored hash only needs its rights reloaded
+        // (cheap); the slow hash runs again only for a secret this server has not verified.
+        boolean verified = knownSecret && hit.storedHash.equals(row.get().hash());
+        if (!verified && !SecretHasher.verify(secret, row.get().hash())) {
             throw ApiException.unauthenticated("The API key or secret is invalid");
         }
         Principal p = load(row.get());
-        cache.put(keyId, new Cached(digest, p, System.nanoTime() + CACHE_NANOS));
+        cache.put(keyId, new Cached(digest, row.get().hash(), p, System.nanoTime() + CACHE_NANOS));
         return p;
     }
 

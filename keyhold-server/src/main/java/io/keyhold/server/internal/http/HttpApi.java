@@ -43,6 +43,7 @@ public final class HttpApi {
             QueuedThreadPool pool = new QueuedThreadPool(64, 4, 60_000);
             pool.setName("keyhold-http");
             cfg.jetty.threadPool = pool;
+            cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonBadMessageHandler()));
         });
 
         app.before(ctx -> {
