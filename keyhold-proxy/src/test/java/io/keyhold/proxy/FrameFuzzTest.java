@@ -107,6 +107,36 @@ class FrameFuzzTest {
         assertThat(smallestGrowth).as("live buffers after rounds: %s", java.util.Arrays.toString(active)).isLessThan(100);
     }
 
+    @net.jqwik.api.Example
+    void apiVersionsAdvertiseOnlyWhatTheProxyHandlesAndNoShareGroups() throws Exception {
+        try (Socket s = connect()) {
+            RequestHeader header = new RequestHeader(ApiKeys.API_VERSIONS, (short) 3, "versions-check", 9);
+            ByteBuffer req = new ApiVersionsRequest(new ApiVersionsRequestData()
+                    .setClientSoftwareName("check").setClientSoftwareVersion("1"), (short) 3).serializeWithHeader(header);
+            byte[] body = new byte[req.remaining()];
+            req.get(body);
+            s.getOutputStream().write(ByteBuffer.allocate(4).putInt(body.length).array());
+            s.getOutputStream().write(body);
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            byte[] frame = new byte[in.readInt()];
+            in.readFully(frame);
+            ByteBuffer resp = ByteBuffer.wrap(frame);
+            assertThat(resp.getInt()).isEqualTo(9); // ApiVersions responses always use header v0
+            org.apache.kafka.common.message.ApiVersionsResponseData data = new org.apache.kafka.common.message.ApiVersionsResponseData(
+                    new org.apache.kafka.common.protocol.ByteBufferAccessor(resp), (short) 3);
+            assertThat(data.errorCode()).isZero();
+            java.util.Set<Short> keys = new java.util.HashSet<>();
+            for (org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion v : data.apiKeys()) {
+                keys.add(v.apiKey());
+                ApiKeys api = ApiKeys.forId(v.apiKey());
+                assertThat(v.maxVersion()).as(api.name).isLessThanOrEqualTo(api.latestVersion(true));
+                assertThat(v.minVersion()).as(api.name).isGreaterThanOrEqualTo(api.oldestVersion());
+            }
+            assertThat(keys).contains(ApiKeys.PRODUCE.id, ApiKeys.FETCH.id, ApiKeys.METADATA.id)
+                    .doesNotContain(ApiKeys.SHARE_FETCH.id, ApiKeys.SHARE_ACKNOWLEDGE.id, ApiKeys.SHARE_GROUP_HEARTBEAT.id);
+        }
+    }
+
     @Provide
     Arbitrary<byte[]> garbage() {
         return Arbitraries.bytes().array(byte[].class).ofMinSize(0).ofMaxSize(300);
