@@ -1,30 +1,25 @@
 package io.keyhold.secrets.internal.cli;
 
-import java.nio.file.Path;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 @Command(name = "update", mixinStandardHelpOptions = true,
         description = "Update encrypted values that a configuration file already has.")
 public final class FileUpdateCommand extends SecretSubcommand {
-    @Option(names = "--config-file", required = true, paramLabel = "FILE",
-            description = "The configuration file (.properties or .json).")
-    Path configFile;
+    @Mixin
+    FileOptions.ConfigFile configFile;
 
-    @Option(names = "--local-secrets-file", required = true, paramLabel = "FILE",
-            description = "Path to the local secrets file.")
-    Path localSecretsFile;
+    @Mixin
+    FileOptions.LocalSecretsFile localSecretsFile;
 
-    @Option(names = "--remote-secrets-file", required = true, paramLabel = "FILE",
-            description = "Path of the secrets file where the broker or client will read it.")
-    String remoteSecretsFile;
+    @Mixin
+    FileOptions.RemoteSecretsFile remoteSecretsFile;
 
-    @Option(names = "--config", required = true, paramLabel = "PAIRS",
-            description = "New values as \"key1=value1\\nkey2=value2\" (a literal \\n separates pairs).")
-    String config;
+    @Mixin
+    FileOptions.ConfigPairs config;
 
     @Override
     void execute() {
-        service().update(configFile, localSecretsFile, remoteSecretsFile, config);
+        service().update(configFile.path, localSecretsFile.path, remoteSecretsFile.path, config.pairs);
     }
 }
