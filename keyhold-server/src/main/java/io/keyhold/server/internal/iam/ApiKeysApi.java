@@ -36,11 +36,7 @@ public final class ApiKeysApi {
     }
 
     public void register(Javalin app) {
-        app.get(PATH, this::list);
-        app.post(PATH, this::create);
-        app.get(PATH + "/{id}", this::get);
-        app.patch(PATH + "/{id}", this::patch);
-        app.delete(PATH + "/{id}", this::delete);
+        ApiContext.crud(app, PATH, this::list, this::create, this::get, this::patch, this::delete);
     }
 
     private List<KeyRow> rows(String where, Object... params) {
@@ -73,11 +69,7 @@ public final class ApiKeysApi {
         params.add(paging.size());
         params.add(paging.offset());
         List<KeyRow> page = rows(where + " ORDER BY created_at, id LIMIT ? OFFSET ?", params.toArray());
-        ObjectNode out = Json.object().put("api_version", "iam/v2").put("kind", "ApiKeyList");
-        out.set("metadata", paging.metadata(api.links().baseUrl(), PATH, filters, total));
-        var data = out.putArray("data");
-        page.forEach(r -> data.add(render(r, null)));
-        ctx.json(out);
+        ctx.json(api.list("iam/v2", "ApiKeyList", paging, PATH, filters, total, page, r -> render(r, null)));
     }
 
     private KeyRow find(Principal p, String id) {

@@ -96,11 +96,7 @@ public final class ServiceAccountsApi {
         params.add(paging.size());
         params.add(paging.offset());
         List<SaRow> page = accounts(where + " ORDER BY created_at, id LIMIT ? OFFSET ?", params.toArray());
-        ObjectNode out = Json.object().put("api_version", "iam/v2").put("kind", "ServiceAccountList");
-        out.set("metadata", paging.metadata(api.links().baseUrl(), SA, filters, total));
-        var data = out.putArray("data");
-        page.forEach(r -> data.add(render(r)));
-        ctx.json(out);
+        ctx.json(api.list("iam/v2", "ServiceAccountList", paging, SA, filters, total, page, this::render));
     }
 
     private void createAccount(Context ctx) {
@@ -163,11 +159,7 @@ public final class ServiceAccountsApi {
         params.add(paging.size());
         params.add(paging.offset());
         List<RbRow> page = bindings(where + " ORDER BY created_at, id LIMIT ? OFFSET ?", params.toArray());
-        ObjectNode out = Json.object().put("api_version", "iam/v2").put("kind", "RoleBindingList");
-        out.set("metadata", paging.metadata(api.links().baseUrl(), RB, filters, total));
-        var data = out.putArray("data");
-        page.forEach(r -> data.add(render(r)));
-        ctx.json(out);
+        ctx.json(api.list("iam/v2", "RoleBindingList", paging, RB, filters, total, page, this::render));
     }
 
     private void createBinding(Context ctx) {
