@@ -1,25 +1,14 @@
 package io.keyhold.secrets.internal.cli;
 
+import io.keyhold.secrets.internal.SecretsService;
+import java.nio.file.Path;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 @Command(name = "add", mixinStandardHelpOptions = true,
         description = "Add encrypted values to a configuration file.")
-public final class FileAddCommand extends SecretSubcommand {
-    @Mixin
-    FileOptions.ConfigFile configFile;
-
-    @Mixin
-    FileOptions.LocalSecretsFile localSecretsFile;
-
-    @Mixin
-    FileOptions.RemoteSecretsFile remoteSecretsFile;
-
-    @Mixin
-    FileOptions.ConfigPairs config;
-
+public final class FileAddCommand extends NewValuesCommand {
     @Override
-    void execute() {
-        service().add(configFile.path, localSecretsFile.path, remoteSecretsFile.path, config.pairs);
+    void apply(SecretsService service, Path configFile, Path localSecretsFile, String remoteSecretsFile, String pairs) {
+        service.add(configFile, localSecretsFile, remoteSecretsFile, pairs);
     }
 }

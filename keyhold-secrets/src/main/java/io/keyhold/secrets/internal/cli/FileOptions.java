@@ -28,11 +28,4 @@ final class FileOptions {
                 description = "Path of the secrets file where the broker or client will read it.")
         String path;
     }
-
-    /** {@code --config} as new {@code key=value} pairs (add, update). */
-    static final class ConfigPairs {
-        @Option(names = "--config", required = true, paramLabel = "PAIRS",
-                description = "New values as \"key1=value1\\nkey2=value2\" (a literal \\n separates pairs).")
-        String pairs;
-    }
 }

@@ -1,25 +1,14 @@
 package io.keyhold.secrets.internal.cli;
 
+import io.keyhold.secrets.internal.SecretsService;
+import java.nio.file.Path;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 @Command(name = "update", mixinStandardHelpOptions = true,
         description = "Update encrypted values that a configuration file already has.")
-public final class FileUpdateCommand extends SecretSubcommand {
-    @Mixin
-    FileOptions.ConfigFile configFile;
-
-    @Mixin
-    FileOptions.LocalSecretsFile localSecretsFile;
-
-    @Mixin
-    FileOptions.RemoteSecretsFile remoteSecretsFile;
-
-    @Mixin
-    FileOptions.ConfigPairs config;
-
+public final class FileUpdateCommand extends NewValuesCommand {
     @Override
-    void execute() {
-        service().update(configFile.path, localSecretsFile.path, remoteSecretsFile.path, config.pairs);
+    void apply(SecretsService service, Path configFile, Path localSecretsFile, String remoteSecretsFile, String pairs) {
+        service.update(configFile, localSecretsFile, remoteSecretsFile, pairs);
     }
 }
