@@ -175,20 +175,22 @@ public final class KmsCommand {
 
         BiFunction<LocalKms, String, KeyInfo> operation() {
             return (kms, n) -> {
-                if (!force && !Confirm.ask(spec.commandLine(), "Destroy local key '" + n + "' for good? Data encrypted under it can never be read again.")) {
-                    throw new CliException(io.keyhold.cli.ExitCodes.CONFLICT, "not destroyed: confirmation declined (use --force in scripts)");
-                }
+                confirm("'" + n + "'");
                 return kms.destroy(n);
             };
         }
 
         @Override
         Object runRemote(RemoteLocalKms kms) {
-            if (!force && !Confirm.ask(spec.commandLine(), "Destroy local key '" + name + "' of " + kms.url()
-                    + " for good? Data encrypted under it can never be read again.")) {
+            confirm("'" + name + "' of " + kms.url());
+            return kms.apply("destroy", name, null);
+        }
+
+        /** Asks unless --force; {@code key} names the key as the question shows it. */
+        private void confirm(String key) {
+            if (!force && !Confirm.ask(spec.commandLine(), "Destroy local key " + key + " for good? Data encrypted under it can never be read again.")) {
                 throw new CliException(io.keyhold.cli.ExitCodes.CONFLICT, "not destroyed: confirmation declined (use --force in scripts)");
             }
-            return kms.apply("destroy", name, null);
         }
     }
 
@@ -196,14 +198,16 @@ public final class KmsCommand {
     static final class ListKeys extends KeyCommand {
         @Override
         Object run(LocalKms kms) {
-            List<Map<String, Object>> rows = kms.list().stream().map(KmsCommand::row).collect(Collectors.toList());
-            Printer.list(spec.commandLine().getOut(), format, rows, "name", "state", "current_version", "created_at", "deletion_date");
-            return null;
+            return print(kms.list());
         }
 
         @Override
         Object runRemote(RemoteLocalKms kms) {
-            List<Map<String, Object>> rows = kms.list().stream().map(KmsCommand::row).collect(Collectors.toList());
+            return print(kms.list());
+        }
+
+        private Object print(List<KeyInfo> keys) {
+            List<Map<String, Object>> rows = keys.stream().map(KmsCommand::row).collect(Collectors.toList());
             Printer.list(spec.commandLine().getOut(), format, rows, "name", "state", "current_version", "created_at", "deletion_date");
             return null;
         }

@@ -86,13 +86,7 @@ public final class SecretsService {
                 }
             });
         } else {
-            for (String key : keys) {
-                String value = config.get(key);
-                if (value == null) {
-                    throw keyNotInConfig(key, configPath);
-                }
-                selected.put(key, value);
-            }
+            selected.putAll(named(config, configPath, keys));
         }
         selected.values().removeIf(Placeholders::isPlaceholder);
         encryptInto(config, configPath, secretsPath, remoteSecretsPath, selected);
@@ -143,13 +137,7 @@ public final class SecretsService {
         if (keys.isEmpty()) {
             selected.putAll(config.entries());
         } else {
-            for (String key : keys) {
-                String value = config.get(key);
-                if (value == null) {
-                    throw keyNotInConfig(key, configPath);
-                }
-                selected.put(key, value);
-            }
+            selected.putAll(named(config, configPath, keys));
         }
         // Only our own references: ${file:...} and other providers' values are not ours to decrypt.
         selected.values().removeIf(v -> !Placeholders.isSecurePassReference(v));
@@ -299,6 +287,19 @@ public final class SecretsService {
         if (values.isEmpty()) {
             throw new SecretsException(SecretsException.Kind.USAGE, operation + " failed: empty list of " + (operation.equals("add") ? "new" : "update") + " configs",
                     "Give the values as --config \"key1=value1\\nkey2=value2\".");
+        }
+        return values;
+    }
+
+    /** The named keys' values, in the order given; a key the config file does not have is an error. */
+    private static Map<String, String> named(ConfigFile config, Path configPath, List<String> keys) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String key : keys) {
+            String value = config.get(key);
+            if (value == null) {
+                throw keyNotInConfig(key, configPath);
+            }
+            values.put(key, value);
         }
         return values;
     }

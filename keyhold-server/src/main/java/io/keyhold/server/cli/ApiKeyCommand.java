@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,9 +57,7 @@ public final class ApiKeyCommand {
     static final class ListKeys extends ClientCommand {
         @Override
         void run(ApiClient api) {
-            List<Map<String, Object>> rows = new ArrayList<>();
-            api.list("/iam/v2/api-keys").forEach(k -> rows.add(row(k)));
-            Output.list(out(), format, rows, List.of("key", "description", "owner", "created_at"));
+            printList(api, "/iam/v2/api-keys", ApiKeyCommand::row, List.of("key", "description", "owner", "created_at"));
         }
     }
 
@@ -73,14 +70,7 @@ public final class ApiKeyCommand {
 
         @Override
         void run(ApiClient api) {
-            String path = "/iam/v2/api-keys/" + URLEncoder.encode(key, StandardCharsets.UTF_8);
-            api.get(path);
-            if (!force && !confirm("Are you sure you want to delete API key \"" + key + "\"?")) {
-                throw new ApiError(4, 0, "deletion not confirmed; use --force to skip the question");
-            }
-            api.delete(path);
-            out().println("Deleted API key \"" + key + "\".");
-            out().flush();
+            deleteConfirmed(api, force, "/iam/v2/api-keys/" + URLEncoder.encode(key, StandardCharsets.UTF_8), "API key \"" + key + "\"");
         }
     }
 }

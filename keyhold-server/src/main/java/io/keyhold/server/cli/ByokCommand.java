@@ -156,9 +156,8 @@ public final class ByokCommand {
             add(q, "validation_phase", phase == null ? null : phase.toUpperCase(Locale.ROOT));
             add(q, "display_name", displayName);
             add(q, "key", key);
-            List<Map<String, Object>> rows = new ArrayList<>();
-            api.list(q.toString().replaceAll("[?&]$", "")).forEach(k -> rows.add(row(k)));
-            Output.list(out(), format, rows, List.of("id", "display_name", "key", "cloud", "region", "state", "validation_phase"));
+            printList(api, q.toString().replaceAll("[?&]$", ""), ByokCommand::row,
+                    List.of("id", "display_name", "key", "cloud", "region", "state", "validation_phase"));
         }
     }
 
@@ -221,9 +220,7 @@ public final class ByokCommand {
                 get(api, id);
             }
             String what = ids.size() == 1 ? "self-managed key \"" + ids.get(0) + "\"" : ids.size() + " self-managed keys " + ids;
-            if (!force && !confirm("Are you sure you want to delete " + what + "?")) {
-                throw new ApiError(4, 0, "deletion not confirmed; use --force to skip the question");
-            }
+            confirmDeletion(force, what);
             for (String id : ids) {
                 api.delete("/byok/v1/keys/" + URLEncoder.encode(id, StandardCharsets.UTF_8));
                 out().println("Deleted self-managed key \"" + id + "\".");

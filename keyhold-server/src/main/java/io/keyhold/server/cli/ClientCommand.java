@@ -1,8 +1,12 @@
 package io.keyhold.server.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -69,5 +73,28 @@ abstract class ClientCommand implements Callable<Integer> {
         } catch (java.io.IOException e) {
             return false;
         }
+    }
+
+    /** Asks before a deletion unless {@code --force}; refuses (exit code 4) when the answer is not yes. */
+    void confirmDeletion(boolean force, String what) {
+        if (!force && !confirm("Are you sure you want to delete " + what + "?")) {
+            throw new ApiError(4, 0, "deletion not confirmed; use --force to skip the question");
+        }
+    }
+
+    /** Deletes the resource at {@code path} once it is known to exist and the deletion is confirmed. */
+    void deleteConfirmed(ApiClient api, boolean force, String path, String what) {
+        api.get(path);
+        confirmDeletion(force, what);
+        api.delete(path);
+        out().println("Deleted " + what + ".");
+        out().flush();
+    }
+
+    /** Every page of the list at {@code path}, one row per item, printed with {@code columns} in human output. */
+    void printList(ApiClient api, String path, Function<JsonNode, Map<String, Object>> row, List<String> columns) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        api.list(path).forEach(item -> rows.add(row.apply(item)));
+        Output.list(out(), format, rows, columns);
     }
 }

@@ -3,7 +3,6 @@ package io.keyhold.server.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,9 +27,7 @@ public final class EnvironmentCommand {
     static final class ListEnvs extends ClientCommand {
         @Override
         void run(ApiClient api) {
-            List<Map<String, Object>> rows = new ArrayList<>();
-            api.list("/org/v2/environments").forEach(e -> rows.add(row(e)));
-            Output.list(out(), format, rows, List.of("id", "name"));
+            printList(api, "/org/v2/environments", EnvironmentCommand::row, List.of("id", "name"));
         }
     }
 

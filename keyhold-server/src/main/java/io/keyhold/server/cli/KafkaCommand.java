@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -93,10 +92,8 @@ public final class KafkaCommand {
 
         @Override
         void run(ApiClient api) {
-            List<Map<String, Object>> rows = new ArrayList<>();
-            api.list("/cmk/v2/clusters?environment=" + URLEncoder.encode(environment(environment), StandardCharsets.UTF_8))
-                    .forEach(c -> rows.add(row(c)));
-            Output.list(out(), format, rows, List.of("id", "name", "type", "cloud", "region", "status", "byok_key_id"));
+            printList(api, "/cmk/v2/clusters?environment=" + URLEncoder.encode(environment(environment), StandardCharsets.UTF_8),
+                    KafkaCommand::row, List.of("id", "name", "type", "cloud", "region", "status", "byok_key_id"));
         }
     }
 
@@ -144,14 +141,7 @@ public final class KafkaCommand {
 
         @Override
         void run(ApiClient api) {
-            String env = environment(environment);
-            api.get(path(id, env));
-            if (!force && !confirm("Are you sure you want to delete Kafka cluster \"" + id + "\"?")) {
-                throw new ApiError(4, 0, "deletion not confirmed; use --force to skip the question");
-            }
-            api.delete(path(id, env));
-            out().println("Deleted Kafka cluster \"" + id + "\".");
-            out().flush();
+            deleteConfirmed(api, force, path(id, environment(environment)), "Kafka cluster \"" + id + "\"");
         }
     }
 }

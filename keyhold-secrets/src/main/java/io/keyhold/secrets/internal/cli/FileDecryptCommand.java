@@ -2,18 +2,17 @@ package io.keyhold.secrets.internal.cli;
 
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "decrypt", mixinStandardHelpOptions = true,
         description = "Decrypt the encrypted values of a configuration file into an output file (owner-only).")
 public final class FileDecryptCommand extends SecretSubcommand {
-    @Option(names = "--config-file", required = true, paramLabel = "FILE",
-            description = "The configuration file (.properties or .json).")
-    Path configFile;
+    @Mixin
+    FileOptions.ConfigFile configFile;
 
-    @Option(names = "--local-secrets-file", required = true, paramLabel = "FILE",
-            description = "Path to the local secrets file.")
-    Path localSecretsFile;
+    @Mixin
+    FileOptions.LocalSecretsFile localSecretsFile;
 
     @Option(names = "--output-file", required = true, paramLabel = "FILE",
             description = "Where to write the decrypted values.")
@@ -24,6 +23,6 @@ public final class FileDecryptCommand extends SecretSubcommand {
 
     @Override
     void execute() {
-        service().decrypt(configFile, localSecretsFile, outputFile, splitKeys(config));
+        service().decrypt(configFile.path, localSecretsFile.path, outputFile, splitKeys(config));
     }
 }

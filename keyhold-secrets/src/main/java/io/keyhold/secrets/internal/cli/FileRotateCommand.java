@@ -2,8 +2,8 @@ package io.keyhold.secrets.internal.cli;
 
 import io.keyhold.secrets.internal.Passphrases;
 import io.keyhold.secrets.internal.SecretsException;
-import java.nio.file.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "rotate", mixinStandardHelpOptions = true,
@@ -16,9 +16,8 @@ public final class FileRotateCommand extends SecretSubcommand {
     @Option(names = "--data-key", description = "Re-encrypt every value under a new data key.")
     boolean dataKey;
 
-    @Option(names = "--local-secrets-file", required = true, paramLabel = "FILE",
-            description = "Path to the local secrets file.")
-    Path localSecretsFile;
+    @Mixin
+    FileOptions.LocalSecretsFile localSecretsFile;
 
     @Option(names = "--passphrase", paramLabel = "PASSPHRASE",
             description = "The current master key passphrase: a literal, @<file>, or - (standard input).")
@@ -41,13 +40,13 @@ public final class FileRotateCommand extends SecretSubcommand {
         if (masterKey) {
             String current = Passphrases.resolve(passphrase, stdin(), "--passphrase");
             String next = Passphrases.resolve(passphraseNew, stdin(), "--passphrase-new");
-            String masterKey = service().rotateMasterKey(localSecretsFile, current, next);
+            String masterKey = service().rotateMasterKey(localSecretsFile.path, current, next);
             printMasterKey(masterKey);
             out().println("Set the new master key in the environment variable named in the secrets file before using it again.");
             out().flush();
         } else {
             String current = passphrase == null ? null : Passphrases.resolve(passphrase, stdin(), "--passphrase");
-            service().rotateDataKey(localSecretsFile, current);
+            service().rotateDataKey(localSecretsFile.path, current);
         }
     }
 }

@@ -3,8 +3,8 @@ package io.keyhold.secrets.internal.cli;
 import io.keyhold.secrets.internal.KmsSettings;
 import io.keyhold.secrets.internal.Passphrases;
 import io.keyhold.secrets.internal.SecretsException;
-import java.nio.file.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -12,9 +12,8 @@ import picocli.CommandLine.Option;
                 "Set the printed master key in CONFLUENT_SECURITY_MASTER_KEY before the `file` commands.",
                 "With --kms-key the data key is wrapped by a KMS key instead and no master key is needed."})
 public final class MasterKeyGenerateCommand extends SecretSubcommand {
-    @Option(names = "--local-secrets-file", required = true, paramLabel = "FILE",
-            description = "Path to the local secrets file.")
-    Path localSecretsFile;
+    @Mixin
+    FileOptions.LocalSecretsFile localSecretsFile;
 
     @Option(names = "--passphrase", paramLabel = "PASSPHRASE",
             description = "The master key passphrase: a literal, @<file>, or - to read standard input.")
@@ -36,8 +35,8 @@ public final class MasterKeyGenerateCommand extends SecretSubcommand {
                 throw new SecretsException(SecretsException.Kind.USAGE, "--passphrase and --kms-key cannot be used together",
                         "Give --kms-key for a KMS-protected file, or --passphrase for a passphrase-protected one.");
             }
-            service().generateKmsWrapped(localSecretsFile, kmsKey, KmsSettings.parse(kmsConfig));
-            out().println("Created \"" + localSecretsFile + "\" with a data key wrapped by the KMS key \"" + kmsKey + "\".");
+            service().generateKmsWrapped(localSecretsFile.path, kmsKey, KmsSettings.parse(kmsConfig));
+            out().println("Created \"" + localSecretsFile.path + "\" with a data key wrapped by the KMS key \"" + kmsKey + "\".");
             out().flush();
             return;
         }
@@ -45,6 +44,6 @@ public final class MasterKeyGenerateCommand extends SecretSubcommand {
             throw new SecretsException(SecretsException.Kind.USAGE, "--kms-config needs --kms-key", "Name the KMS key with --kms-key <kind>:<key id>.");
         }
         String phrase = Passphrases.resolve(passphrase, stdin(), "--passphrase");
-        printMasterKey(service().generateMasterKey(localSecretsFile, phrase));
+        printMasterKey(service().generateMasterKey(localSecretsFile.path, phrase));
     }
 }

@@ -50,11 +50,7 @@ public final class ClustersApi {
     }
 
     public void register(Javalin app) {
-        app.get(PATH, this::list);
-        app.post(PATH, this::create);
-        app.get(PATH + "/{id}", this::get);
-        app.patch(PATH + "/{id}", this::patch);
-        app.delete(PATH + "/{id}", this::delete);
+        ApiContext.crud(app, PATH, this::list, this::create, this::get, this::patch, this::delete);
     }
 
     /** Checks that the environment exists in the caller's organization and that the caller may act there. */
@@ -90,11 +86,7 @@ public final class ClustersApi {
         }
         long total = matchesNone ? 0 : store.count(env);
         List<ClusterRow> rows = matchesNone ? List.of() : store.list(env, paging.offset(), paging.size());
-        ObjectNode out = Json.object().put("api_version", "cmk/v2").put("kind", "ClusterList");
-        out.set("metadata", paging.metadata(api.links().baseUrl(), PATH, filters, total));
-        var data = out.putArray("data");
-        rows.forEach(r -> data.add(render(r)));
-        ctx.json(out);
+        ctx.json(api.list("cmk/v2", "ClusterList", paging, PATH, filters, total, rows, this::render));
     }
 
     private void get(Context ctx) {

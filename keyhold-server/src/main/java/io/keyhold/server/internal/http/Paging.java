@@ -7,6 +7,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -34,6 +35,11 @@ public final class Paging {
 
     public int offset() {
         return offset;
+    }
+
+    /** This page of a list held whole in memory. */
+    public <T> List<T> page(List<T> all) {
+        return all.stream().skip(offset).limit(size).toList();
     }
 
     /** Reads {@code page_size} and {@code page_token} from the query. */

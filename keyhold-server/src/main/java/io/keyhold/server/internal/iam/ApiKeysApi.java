@@ -11,10 +11,7 @@ import io.keyhold.server.internal.http.Body;
 import io.keyhold.server.internal.http.Paging;
 import io.keyhold.server.internal.util.Ids;
 import io.keyhold.server.internal.util.Json;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -36,11 +33,7 @@ public final class ApiKeysApi {
     }
 
     public void register(Javalin app) {
-        app.get(PATH, this::list);
-        app.post(PATH, this::create);
-        app.get(PATH + "/{id}", this::get);
-        app.patch(PATH + "/{id}", this::patch);
-        app.delete(PATH + "/{id}", this::delete);
+        ApiContext.crud(app, PATH, this::list, this::create, this::get, this::patch, this::delete);
     }
 
     private List<KeyRow> rows(String where, Object... params) {
@@ -55,29 +48,18 @@ public final class ApiKeysApi {
         p.requireOrgAdmin("list API keys");
         Paging.onlyParams(ctx, "api-key", Set.of("spec.owner", "spec.resource", "page_size", "page_token"));
         Paging paging = Paging.of(ctx);
-        Map<String, String> filters = new LinkedHashMap<>();
-        String where = "org_id = ?";
-        List<Object> params = new ArrayList<>(List.of(p.orgId()));
+        OrgQuery query = new OrgQuery(p.orgId());
         String owner = ctx.queryParam("spec.owner");
         if (owner != null) {
-            filters.put("spec.owner", owner);
-            where += " AND owner_id = ?";
-            params.add(owner);
+            query.and("spec.owner", owner, "owner_id = ?", owner);
         }
         if (ctx.queryParam("spec.resource") != null) {
             // Keyhold's API keys are all Cloud (organization) keys: none is scoped to a resource.
-            filters.put("spec.resource", ctx.queryParam("spec.resource"));
-            where += " AND 1 = 0";
+            query.and("spec.resource", ctx.queryParam("spec.resource"), "1 = 0");
         }
-        long total = api.sql().count("SELECT COUNT(*) FROM api_keys WHERE " + where, params.toArray());
-        params.add(paging.size());
-        params.add(paging.offset());
-        List<KeyRow> page = rows(where + " ORDER BY created_at, id LIMIT ? OFFSET ?", params.toArray());
-        ObjectNode out = Json.object().put("api_version", "iam/v2").put("kind", "ApiKeyList");
-        out.set("metadata", paging.metadata(api.links().baseUrl(), PATH, filters, total));
-        var data = out.putArray("data");
-        page.forEach(r -> data.add(render(r, null)));
-        ctx.json(out);
+        long total = query.count(api.sql(), "api_keys");
+        List<KeyRow> page = query.page(paging, this::rows);
+        ctx.json(api.list("iam/v2", "ApiKeyList", paging, PATH, query.filters(), total, page, r -> render(r, null)));
     }
 
     private KeyRow find(Principal p, String id) {

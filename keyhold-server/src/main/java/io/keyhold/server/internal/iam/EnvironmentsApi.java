@@ -34,11 +34,7 @@ public final class EnvironmentsApi {
     }
 
     public void register(Javalin app) {
-        app.get(PATH, this::list);
-        app.post(PATH, this::create);
-        app.get(PATH + "/{id}", this::get);
-        app.patch(PATH + "/{id}", this::patch);
-        app.delete(PATH + "/{id}", this::delete);
+        ApiContext.crud(app, PATH, this::list, this::create, this::get, this::patch, this::delete);
         app.get("/org/v2/organizations", this::listOrgs);
         app.get("/org/v2/organizations/{id}", this::getOrg);
     }
@@ -60,11 +56,7 @@ public final class EnvironmentsApi {
                 visible.add(r);
             }
         }
-        ObjectNode out = Json.object().put("api_version", "org/v2").put("kind", "EnvironmentList");
-        out.set("metadata", paging.metadata(api.links().baseUrl(), PATH, Map.of(), visible.size()));
-        var data = out.putArray("data");
-        visible.stream().skip(paging.offset()).limit(paging.size()).forEach(r -> data.add(render(r)));
-        ctx.json(out);
+        ctx.json(api.list("org/v2", "EnvironmentList", paging, PATH, Map.of(), visible.size(), paging.page(visible), this::render));
     }
 
     private void get(Context ctx) {
@@ -170,13 +162,8 @@ public final class EnvironmentsApi {
         p.requireOrgReader("list organizations");
         Paging.onlyParams(ctx, "organization", Set.of("page_size", "page_token"));
         Paging paging = Paging.of(ctx);
-        ObjectNode out = Json.object().put("api_version", "org/v2").put("kind", "OrganizationList");
-        out.set("metadata", paging.metadata(api.links().baseUrl(), "/org/v2/organizations", Map.of(), 1));
-        var data = out.putArray("data");
-        if (paging.offset() == 0) {
-            data.add(org(p.orgId()));
-        }
-        ctx.json(out);
+        List<String> page = paging.offset() == 0 ? List.of(p.orgId()) : List.of();
+        ctx.json(api.list("org/v2", "OrganizationList", paging, "/org/v2/organizations", Map.of(), 1, page, this::org));
     }
 
     private void getOrg(Context ctx) {

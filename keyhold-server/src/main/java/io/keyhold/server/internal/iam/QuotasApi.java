@@ -47,13 +47,8 @@ public final class QuotasApi {
         if (id != null) {
             filters.put("id", id);
         }
-        ObjectNode out = Json.object().put("api_version", "service-quota/v1").put("kind", "AppliedQuotaList");
-        out.set("metadata", paging.metadata(api.links().baseUrl(), PATH, filters, match ? 1 : 0));
-        var data = out.putArray("data");
-        if (match && paging.offset() == 0) {
-            data.add(byokKeys(p.orgId()));
-        }
-        ctx.json(out);
+        List<String> page = match && paging.offset() == 0 ? List.of(p.orgId()) : List.of();
+        ctx.json(api.list("service-quota/v1", "AppliedQuotaList", paging, PATH, filters, match ? 1 : 0, page, this::byokKeys));
     }
 
     private void get(Context ctx) {

@@ -12,10 +12,7 @@ import io.keyhold.server.internal.http.ApiException;
 import io.keyhold.server.internal.http.Body;
 import io.keyhold.server.internal.http.Paging;
 import io.keyhold.server.internal.util.Json;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -84,23 +81,14 @@ public final class ServiceAccountsApi {
         Paging paging = Paging.of(ctx);
         // display_name: exact match, may be given several times (any of them), as in the published iam/v2 file
         List<String> names = ctx.queryParams("display_name");
-        StringBuilder where = new StringBuilder("org_id = ?");
-        List<Object> params = new ArrayList<>(List.of(p.orgId()));
-        Map<String, String> filters = new LinkedHashMap<>();
+        OrgQuery query = new OrgQuery(p.orgId());
         if (!names.isEmpty()) {
-            where.append(" AND display_name IN (").append(String.join(", ", java.util.Collections.nCopies(names.size(), "?"))).append(")");
-            params.addAll(names);
-            filters.put("display_name", names.get(0));
+            query.and("display_name", names.get(0),
+                    "display_name IN (" + String.join(", ", java.util.Collections.nCopies(names.size(), "?")) + ")", names.toArray());
         }
-        long total = api.sql().count("SELECT COUNT(*) FROM service_accounts WHERE " + where, params.toArray());
-        params.add(paging.size());
-        params.add(paging.offset());
-        List<SaRow> page = accounts(where + " ORDER BY created_at, id LIMIT ? OFFSET ?", params.toArray());
-        ObjectNode out = Json.object().put("api_version", "iam/v2").put("kind", "ServiceAccountList");
-        out.set("metadata", paging.metadata(api.links().baseUrl(), SA, filters, total));
-        var data = out.putArray("data");
-        page.forEach(r -> data.add(render(r)));
-        ctx.json(out);
+        long total = query.count(api.sql(), "service_accounts");
+        List<SaRow> page = query.page(paging, this::accounts);
+        ctx.json(api.list("iam/v2", "ServiceAccountList", paging, SA, query.filters(), total, page, this::render));
     }
 
     private void createAccount(Context ctx) {
@@ -144,30 +132,18 @@ public final class ServiceAccountsApi {
         Principal p = admin(ctx, "list role bindings");
         Paging.onlyParams(ctx, "role-binding", Set.of("principal", "role_name", "page_size", "page_token"));
         Paging paging = Paging.of(ctx);
-        Map<String, String> filters = new LinkedHashMap<>();
-        String where = "org_id = ?";
-        List<Object> params = new ArrayList<>(List.of(p.orgId()));
+        OrgQuery query = new OrgQuery(p.orgId());
         String principal = ctx.queryParam("principal");
         if (principal != null) {
-            filters.put("principal", principal);
-            where += " AND principal_id = ?";
-            params.add(principal.startsWith("User:") ? principal.substring(5) : principal);
+            query.and("principal", principal, "principal_id = ?", principal.startsWith("User:") ? principal.substring(5) : principal);
         }
         String role = ctx.queryParam("role_name");
         if (role != null) {
-            filters.put("role_name", role);
-            where += " AND role_name = ?";
-            params.add(role);
+            query.and("role_name", role, "role_name = ?", role);
         }
-        long total = api.sql().count("SELECT COUNT(*) FROM role_bindings WHERE " + where, params.toArray());
-        params.add(paging.size());
-        params.add(paging.offset());
-        List<RbRow> page = bindings(where + " ORDER BY created_at, id LIMIT ? OFFSET ?", params.toArray());
-        ObjectNode out = Json.object().put("api_version", "iam/v2").put("kind", "RoleBindingList");
-        out.set("metadata", paging.metadata(api.links().baseUrl(), RB, filters, total));
-        var data = out.putArray("data");
-        page.forEach(r -> data.add(render(r)));
-        ctx.json(out);
+        long total = query.count(api.sql(), "role_bindings");
+        List<RbRow> page = query.page(paging, this::bindings);
+        ctx.json(api.list("iam/v2", "RoleBindingList", paging, RB, query.filters(), total, page, this::render));
     }
 
     private void createBinding(Context ctx) {

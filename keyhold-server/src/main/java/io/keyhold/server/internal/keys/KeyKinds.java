@@ -53,33 +53,20 @@ public final class KeyKinds {
 
     private KeySpec aws(Body body) {
         body.onlyFields("/key", Set.of("kind", "key_arn", "roles"));
-        String arn = body.requiredString("/key/key_arn").trim();
-        Matcher m = AWS_ARN.matcher(arn);
-        if (!m.matches()) {
-            throw ApiException.invalid("/key/key_arn", "invalid key format: '/key/key_arn' must be an AWS KMS key or alias ARN "
-                    + "(arn:aws:kms:<region>:<account>:key/<id> or .../alias/<name>)");
-        }
+        Matcher m = matching(body, "/key/key_arn", AWS_ARN, "invalid key format: '/key/key_arn' must be an AWS KMS key or alias ARN "
+                + "(arn:aws:kms:<region>:<account>:key/<id> or .../alias/<name>)");
+        String arn = m.group();
         ObjectNode stored = Json.object().put("kind", "AwsKey").put("key_arn", arn);
         return new KeySpec("AwsKey", "AWS", "aws", arn, m.group(1), stored);
     }
 
     private KeySpec azure(Body body) {
         body.onlyFields("/key", Set.of("kind", "key_id", "key_vault_id", "tenant_id", "application_id"));
-        String keyId = body.requiredString("/key/key_id").trim();
-        Matcher m = AZURE_KEY.matcher(keyId);
-        if (!m.matches()) {
-            throw ApiException.invalid("/key/key_id", "invalid key format: '/key/key_id' must be an Azure Key Vault key URL "
-                    + "(https://<vault>.vault.azure.net/keys/<name>)");
-        }
-        String vault = body.requiredString("/key/key_vault_id").trim();
-        if (!AZURE_VAULT.matcher(vault).matches()) {
-            throw ApiException.invalid("/key/key_vault_id", "'/key/key_vault_id' must be a Key Vault resource id "
-                    + "(/subscriptions/<uuid>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<vault>)");
-        }
-        String tenant = body.requiredString("/key/tenant_id").trim();
-        if (!UUID.matcher(tenant).matches()) {
-            throw ApiException.invalid("/key/tenant_id", "'/key/tenant_id' must be a UUID");
-        }
+        Matcher m = matching(body, "/key/key_id", AZURE_KEY, "invalid key format: '/key/key_id' must be an Azure Key Vault key URL "
+                + "(https://<vault>.vault.azure.net/keys/<name>)");
+        String vault = matching(body, "/key/key_vault_id", AZURE_VAULT, "'/key/key_vault_id' must be a Key Vault resource id "
+                + "(/subscriptions/<uuid>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<vault>)").group();
+        String tenant = matching(body, "/key/tenant_id", UUID, "'/key/tenant_id' must be a UUID").group();
         // The contract stores the key URL without its version: the newest version is always used.
         String versionless = m.group(1);
         ObjectNode stored = Json.object().put("kind", "AzureKey").put("key_id", versionless)
@@ -89,25 +76,28 @@ public final class KeyKinds {
 
     private KeySpec gcp(Body body) {
         body.onlyFields("/key", Set.of("kind", "key_id", "security_group"));
-        String keyId = body.requiredString("/key/key_id").trim();
-        Matcher m = GCP_KEY.matcher(keyId);
-        if (!m.matches()) {
-            throw ApiException.invalid("/key/key_id", "invalid key format: '/key/key_id' must be a Cloud KMS key name "
-                    + "(projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>)");
-        }
+        Matcher m = matching(body, "/key/key_id", GCP_KEY, "invalid key format: '/key/key_id' must be a Cloud KMS key name "
+                + "(projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>)");
+        String keyId = m.group();
         ObjectNode stored = Json.object().put("kind", "GcpKey").put("key_id", keyId);
         return new KeySpec("GcpKey", "GCP", "gcp", keyId, m.group(1), stored);
     }
 
     private KeySpec local(Body body) {
         body.onlyFields("/key", Set.of("kind", "key_id"));
-        String name = body.requiredString("/key/key_id").trim();
-        if (!LOCAL_NAME.matcher(name).matches()) {
-            throw ApiException.invalid("/key/key_id", "'/key/key_id' must name a key of the local KMS: 1-128 of A-Z a-z 0-9 . _ -, "
-                    + "starting with a letter or digit");
-        }
+        String name = matching(body, "/key/key_id", LOCAL_NAME,
+                "'/key/key_id' must name a key of the local KMS: 1-128 of A-Z a-z 0-9 . _ -, starting with a letter or digit").group();
         ObjectNode stored = Json.object().put("kind", "LocalKey").put("key_id", name);
         return new KeySpec("LocalKey", "Local", "local", name, "local", stored);
+    }
+
+    /** The trimmed string at {@code pointer}, matched whole by {@code pattern}; else a 400 with {@code message}. */
+    private static Matcher matching(Body body, String pointer, Pattern pattern, String message) {
+        Matcher m = pattern.matcher(body.requiredString(pointer).trim());
+        if (!m.matches()) {
+            throw ApiException.invalid(pointer, message);
+        }
+        return m;
     }
 
     /** The {@code key} object as returned: the stored fields plus the read-only ones of its variant. */

@@ -39,11 +39,7 @@ public final class KeysApi {
     }
 
     public void register(Javalin app) {
-        app.get(PATH, this::list);
-        app.post(PATH, this::create);
-        app.get(PATH + "/{id}", this::get);
-        app.patch(PATH + "/{id}", this::patch);
-        app.delete(PATH + "/{id}", this::delete);
+        ApiContext.crud(app, PATH, this::list, this::create, this::get, this::patch, this::delete);
     }
 
     private void list(Context ctx) {
@@ -69,11 +65,7 @@ public final class KeysApi {
                 filters.get("validation_region"), filters.get("display_name"), filters.get("key"));
         long total = store.count(p.orgId(), f, now);
         List<KeyRow> rows = store.list(p.orgId(), f, now, paging.offset(), paging.size());
-        ObjectNode out = Json.object().put("api_version", "byok/v1").put("kind", "KeyList");
-        out.set("metadata", paging.metadata(api.links().baseUrl(), PATH, filters, total));
-        var data = out.putArray("data");
-        rows.forEach(r -> data.add(render(r, now)));
-        ctx.json(out);
+        ctx.json(api.list("byok/v1", "KeyList", paging, PATH, filters, total, rows, r -> render(r, now)));
     }
 
     private static void check(Map<String, String> filters, String name, List<String> allowed) {

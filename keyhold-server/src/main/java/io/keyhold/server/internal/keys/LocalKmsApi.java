@@ -70,11 +70,7 @@ public final class LocalKmsApi {
         Paging.onlyParams(ctx, "local-kms-key", Set.of("page_size", "page_token"));
         Paging paging = Paging.of(ctx);
         List<KeyInfo> all = guard(() -> local().list());
-        ObjectNode out = Json.object().put("api_version", "keyhold/v1").put("kind", "LocalKmsKeyList");
-        out.set("metadata", paging.metadata(api.links().baseUrl(), PATH, Map.of(), all.size()));
-        var data = out.putArray("data");
-        all.stream().skip(paging.offset()).limit(paging.size()).forEach(k -> data.add(render(k)));
-        ctx.json(out);
+        ctx.json(api.list("keyhold/v1", "LocalKmsKeyList", paging, PATH, Map.of(), all.size(), paging.page(all), LocalKmsApi::render));
     }
 
     private void create(Context ctx) {
