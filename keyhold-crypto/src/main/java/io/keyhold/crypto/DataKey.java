@@ -20,6 +20,7 @@ public final class DataKey implements Destroyable, AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final byte[] bytes;
+    private final JcaView jcaView = new JcaView();
     private volatile boolean destroyed;
 
     private DataKey(byte[] bytes) {
@@ -75,7 +76,7 @@ public final class DataKey implements Destroyable, AutoCloseable {
 
     /** The JCA view of this key, used only by {@link AesGcm}. */
     SecretKey secretKey() {
-        return new JcaView();
+        return jcaView;
     }
 
     private byte[] copy() {

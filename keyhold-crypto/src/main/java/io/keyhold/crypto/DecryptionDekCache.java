@@ -2,6 +2,7 @@ package io.keyhold.crypto;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -12,6 +13,9 @@ import java.util.Objects;
  * EDEK to DEK, bounded in size (least recently used go first) and in time (an entry is dropped
  * {@code ttl} after it was unwrapped, so access to the KEK is re-checked at the KMS periodically).
  * Concurrent misses on the same EDEK share one unwrap call.
+ *
+ * <p>Entries are keyed by the envelope header's bytes (which name the KEK version and hold the
+ * EDEK), so a hit costs one hash lookup over a view of the caller's buffer: no parsing, no copy.
  */
 public final class DecryptionDekCache {
     private final DekUnwrapper unwrapper;
@@ -32,7 +36,7 @@ public final class DecryptionDekCache {
                 .expireAfterWrite(ttl)
                 .ticker(ticker)
                 .executor(Runnable::run) // wipe evicted keys on the caller's thread, at once
-                .removalListener((ByteBuffer k, SharedKey v, com.github.benmanes.caffeine.cache.RemovalCause c) -> {
+                .removalListener((ByteBuffer k, SharedKey v, RemovalCause c) -> {
                     if (v != null) {
                         v.retire();
                     }
@@ -41,11 +45,18 @@ public final class DecryptionDekCache {
     }
 
     /**
-     * A DEK for the envelope header at {@code buf[off..off+header.length())}, acquired for one use;
+     * A DEK for the envelope header at {@code buf[off..off+headerLength)}, acquired for one use;
      * the caller must {@link SharedKey#release()} it.
      */
-    SharedKey acquire(byte[] buf, int off, EnvelopeFormat.Header header) {
-        ByteBuffer id = ByteBuffer.wrap(Arrays.copyOfRange(buf, off, off + header.length()));
+    SharedKey acquire(byte[] buf, int off, int headerLength) {
+        ByteBuffer view = ByteBuffer.wrap(buf, off, headerLength);
+        SharedKey hit = cache.getIfPresent(view);
+        if (hit != null && hit.acquire()) {
+            return hit;
+        }
+        // Miss (or a key retired under us): parse the header and key the entry by a private copy.
+        EnvelopeFormat.Header header = EnvelopeFormat.parseHeader(buf, off, headerLength, buf[off + 3]);
+        ByteBuffer id = ByteBuffer.wrap(Arrays.copyOfRange(buf, off, off + headerLength));
         while (true) {
             SharedKey key = cache.get(id, k -> new SharedKey(unwrapper.unwrap(header.kek(), header.edek(buf, off))));
             if (key.acquire()) {

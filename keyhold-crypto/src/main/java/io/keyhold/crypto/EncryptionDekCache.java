@@ -29,6 +29,11 @@ public final class EncryptionDekCache {
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
     }
 
+    /** The current time on this cache's clock. */
+    long now() {
+        return nanoClock.getAsLong();
+    }
+
     /** A lease on the current DEK; {@code release()} it when the encryption is done. */
     Lease lease(String kekId, String context) {
         Scope scope = new Scope(Objects.requireNonNull(kekId, "kekId"), Objects.requireNonNull(context, "context"));

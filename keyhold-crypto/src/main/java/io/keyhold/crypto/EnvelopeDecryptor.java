@@ -23,16 +23,21 @@ public final class EnvelopeDecryptor {
      */
     public byte[] decrypt(byte[] buf, int off, int len, Aad aad) {
         Objects.requireNonNull(aad, "aad");
-        EnvelopeFormat.Header header = EnvelopeFormat.parseHeader(buf, off, len, EnvelopeFormat.CIPHER_AES256_GCM);
-        int ivOff = off + header.length();
+        int headerLength = EnvelopeFormat.headerLength(buf, off, len, EnvelopeFormat.CIPHER_AES256_GCM);
+        if (headerLength < 0) {
+            // Not well formed: parse fully, only to say precisely what is wrong.
+            EnvelopeFormat.parseHeader(buf, off, len, EnvelopeFormat.CIPHER_AES256_GCM);
+            throw new CryptoException("malformed envelope header");
+        }
+        int ivOff = off + headerLength;
         int ctOff = ivOff + AesGcm.IV_LENGTH;
         int ctLen = off + len - ctOff;
         if (ctLen < AesGcm.TAG_LENGTH) {
             throw new CryptoException("truncated envelope: no room for IV and authentication tag");
         }
-        SharedKey key = deks.acquire(buf, off, header);
+        SharedKey key = deks.acquire(buf, off, headerLength);
         try {
-            return AesGcm.decrypt(key.key(), buf, ivOff, buf, off, header.length(), aad.bytes(), buf, ctOff, ctLen);
+            return AesGcm.decrypt(key.key(), buf, ivOff, buf, off, headerLength, aad.bytes(), buf, ctOff, ctLen);
         } finally {
             key.release();
         }

@@ -9,6 +9,18 @@ import java.util.Objects;
  */
 public final class EnvelopeEncryptor {
     private final EncryptionDekCache deks;
+    /**
+     * The DEK this thread used last, and for what: consecutive records of one batch almost always
+     * share (KEK, context), so they skip the cache lookup. The DEK's own use counter still enforces
+     * the rotation policy, and a purged DEK refuses further use, sending us back to the cache.
+     */
+    private final ThreadLocal<LastDek> last = new ThreadLocal<>();
+
+    private static final class LastDek {
+        String kekId;
+        String context;
+        ActiveDek dek;
+    }
 
     public EnvelopeEncryptor(EncryptionDekCache deks) {
         this.deks = Objects.requireNonNull(deks, "deks");
@@ -26,19 +38,37 @@ public final class EnvelopeEncryptor {
     public byte[] encrypt(String kekId, String dekContext, byte[] plaintext, int off, int len, Aad aad) {
         Objects.requireNonNull(aad, "aad");
         Objects.checkFromIndexSize(off, len, plaintext.length);
-        EncryptionDekCache.Lease lease = deks.lease(kekId, dekContext);
+        LastDek memo = last.get();
+        ActiveDek dek = null;
+        long use = -1;
+        if (memo != null && memo.kekId.equals(kekId) && memo.context.equals(dekContext)) {
+            dek = memo.dek;
+            use = dek.tryUse(deks.now());
+        }
+        if (use < 0) {
+            EncryptionDekCache.Lease lease = deks.lease(kekId, dekContext);
+            dek = lease.dek;
+            use = lease.use;
+            if (memo == null) {
+                memo = new LastDek();
+                last.set(memo);
+            }
+            memo.kekId = kekId;
+            memo.context = dekContext;
+            memo.dek = dek;
+        }
         try {
-            byte[] header = lease.dek.header();
+            byte[] header = dek.header();
             byte[] out = new byte[header.length + AesGcm.IV_LENGTH + len + AesGcm.TAG_LENGTH];
             System.arraycopy(header, 0, out, 0, header.length);
             byte[] iv = new byte[AesGcm.IV_LENGTH];
-            lease.dek.iv(lease.use, iv);
+            dek.iv(use, iv);
             System.arraycopy(iv, 0, out, header.length, iv.length);
-            AesGcm.encrypt(lease.dek.key(), iv, header, header.length, aad.bytes(),
+            AesGcm.encrypt(dek.key(), iv, header, header.length, aad.bytes(),
                     plaintext, off, len, out, header.length + iv.length);
             return out;
         } finally {
-            lease.release();
+            dek.release();
         }
     }
 }

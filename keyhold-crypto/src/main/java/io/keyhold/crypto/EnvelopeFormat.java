@@ -92,6 +92,33 @@ public final class EnvelopeFormat {
         return new Header(cipher, kek, edekOff, edekLen, r.pos - off);
     }
 
+    /**
+     * The length of the header at {@code buf[off..off+len)}, checking magic, version, cipher and
+     * bounds but building nothing: the hot path uses it to find a cached DEK by the header's bytes.
+     */
+    static int headerLength(byte[] buf, int off, int len, byte expectedCipher) {
+        int end = off + len;
+        if (off < 0 || len < 7 || end > buf.length || buf[off] != MAGIC_0 || buf[off + 1] != MAGIC_1
+                || buf[off + 2] != VERSION_1 || buf[off + 3] != expectedCipher) {
+            return -1;
+        }
+        int pos = off + 4;
+        pos += 1 + (buf[pos] & 0xff);
+        if (pos + 2 > end) {
+            return -1;
+        }
+        pos += 2 + Bytes.getShort(buf, pos);
+        if (pos + 1 > end) {
+            return -1;
+        }
+        pos += 1 + (buf[pos] & 0xff);
+        if (pos + 2 > end) {
+            return -1;
+        }
+        pos += 2 + Bytes.getShort(buf, pos);
+        return pos > end ? -1 : pos - off;
+    }
+
     /** The KEK an envelope's DEK is wrapped under, without decrypting anything (for rotation tooling). */
     public static KekRef kekOf(byte[] envelope) {
         return parseHeader(envelope, 0, envelope.length, CIPHER_AES256_GCM).kek();

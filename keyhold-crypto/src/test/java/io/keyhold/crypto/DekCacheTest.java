@@ -93,6 +93,11 @@ class DekCacheTest {
         // after a purge, keys come back from the KEK (which may now refuse)
         assertThat(dec.decrypt(envelopes.get(2), Aad.of("c"))).hasSize(8);
         assertThat(kek.unwrapped).hasValue(3);
+        // the encryptor's per-thread shortcut must not keep using a purged DEK
+        int before = kek.generated.get();
+        byte[] again = enc.encrypt("k", "c", new byte[8], Aad.of("c"));
+        assertThat(kek.generated).hasValue(before + 1);
+        assertThat(dec.decrypt(again, Aad.of("c"))).hasSize(8);
     }
 
     @Test
