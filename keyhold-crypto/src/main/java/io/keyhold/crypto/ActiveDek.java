@@ -18,8 +18,12 @@ final class ActiveDek extends SharedKey {
     private final long expiresAtNanos;
 
     ActiveDek(GeneratedDek generated, DekRotationPolicy policy, long nowNanos) {
-        super(generated.dek());
-        this.header = EnvelopeFormat.encodeHeader(EnvelopeFormat.CIPHER_AES256_GCM, generated.kek(), generated.edek());
+        this(generated, EnvelopeFormat.encodeHeader(EnvelopeFormat.CIPHER_AES256_GCM, generated.kek(), generated.edek()), policy, nowNanos);
+    }
+
+    private ActiveDek(GeneratedDek generated, byte[] header, DekRotationPolicy policy, long nowNanos) {
+        super(generated.dek(), AesGcm.sha256(header, 0, header.length));
+        this.header = header;
         this.maxUses = policy.maxEncryptions();
         this.expiresAtNanos = nowNanos + policy.maxAge().toNanos();
     }

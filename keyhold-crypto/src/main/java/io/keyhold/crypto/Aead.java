@@ -22,7 +22,7 @@ public final class Aead {
         RANDOM.nextBytes(iv);
         byte[] out = new byte[OVERHEAD + plaintext.length];
         System.arraycopy(iv, 0, out, 0, iv.length);
-        AesGcm.encrypt(key, iv, new byte[0], 0, aad.bytes(), plaintext, 0, plaintext.length, out, iv.length);
+        AesGcm.encrypt(key, iv, aad.bytes(), plaintext, 0, plaintext.length, out, iv.length);
         return out;
     }
 
@@ -32,6 +32,6 @@ public final class Aead {
         if (sealed.length < OVERHEAD) {
             throw new CryptoException("sealed value too short");
         }
-        return AesGcm.decrypt(key, sealed, 0, new byte[0], 0, 0, aad.bytes(), sealed, AesGcm.IV_LENGTH, sealed.length - AesGcm.IV_LENGTH);
+        return AesGcm.decrypt(key, sealed, 0, aad.bytes(), sealed, AesGcm.IV_LENGTH, sealed.length - AesGcm.IV_LENGTH);
     }
 }

@@ -58,7 +58,8 @@ public final class DecryptionDekCache {
         EnvelopeFormat.Header header = EnvelopeFormat.parseHeader(buf, off, headerLength, buf[off + 3]);
         ByteBuffer id = ByteBuffer.wrap(Arrays.copyOfRange(buf, off, off + headerLength));
         while (true) {
-            SharedKey key = cache.get(id, k -> new SharedKey(unwrapper.unwrap(header.kek(), header.edek(buf, off))));
+            SharedKey key = cache.get(id, k -> new SharedKey(unwrapper.unwrap(header.kek(), header.edek(buf, off)),
+                    AesGcm.sha256(buf, off, headerLength)));
             if (key.acquire()) {
                 return key;
             }

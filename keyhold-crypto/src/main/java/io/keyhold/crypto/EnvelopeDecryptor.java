@@ -37,7 +37,7 @@ public final class EnvelopeDecryptor {
         }
         SharedKey key = deks.acquire(buf, off, headerLength);
         try {
-            return AesGcm.decrypt(key.key(), buf, ivOff, buf, off, headerLength, aad.bytes(), buf, ctOff, ctLen);
+            return AesGcm.decrypt(key.key(), buf, ivOff, key.recordAad(aad), buf, ctOff, ctLen);
         } finally {
             key.release();
         }

@@ -20,6 +20,8 @@ public final class EnvelopeEncryptor {
         String kekId;
         String context;
         ActiveDek dek;
+        Aad aad;          // the last context bound, and
+        byte[] recordAad; // SHA-256(header of dek) || aad, reused while both stay the same
     }
 
     public EnvelopeEncryptor(EncryptionDekCache deks) {
@@ -56,6 +58,11 @@ public final class EnvelopeEncryptor {
             memo.kekId = kekId;
             memo.context = dekContext;
             memo.dek = dek;
+            memo.aad = null;
+        }
+        if (!aad.equals(memo.aad)) {
+            memo.aad = aad;
+            memo.recordAad = dek.recordAad(aad);
         }
         try {
             byte[] header = dek.header();
@@ -64,8 +71,7 @@ public final class EnvelopeEncryptor {
             byte[] iv = new byte[AesGcm.IV_LENGTH];
             dek.iv(use, iv);
             System.arraycopy(iv, 0, out, header.length, iv.length);
-            AesGcm.encrypt(dek.key(), iv, header, header.length, aad.bytes(),
-                    plaintext, off, len, out, header.length + iv.length);
+            AesGcm.encrypt(dek.key(), iv, memo.recordAad, plaintext, off, len, out, header.length + iv.length);
             return out;
         } finally {
             dek.release();

@@ -10,16 +10,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 class SharedKey {
     private final DataKey key;
+    private final byte[] headerDigest;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean wiped = new AtomicBoolean();
     private volatile boolean retired;
 
-    SharedKey(DataKey key) {
+    /** @param headerDigest SHA-256 of the envelope header this key belongs to (part of every record's AAD) */
+    SharedKey(DataKey key, byte[] headerDigest) {
         this.key = key;
+        this.headerDigest = headerDigest;
     }
 
     DataKey key() {
         return key;
+    }
+
+    /** The record AAD for this key's envelopes: {@code SHA-256(header) || context}. */
+    byte[] recordAad(Aad context) {
+        return AesGcm.concat(headerDigest, context.bytes());
     }
 
     /** Marks one use as started; false when the key is retired (the caller must then get another). */

@@ -108,9 +108,8 @@ public final class StreamingEnvelope {
 
     private static final class Encrypting extends FilterOutputStream {
         private final DataKey key;
-        private final byte[] header;
+        private final byte[] segmentAad;
         private final byte[] prefix;
-        private final Aad aad;
         private final byte[] buffer;
         private final byte[] sealed;
         private int buffered;
@@ -120,9 +119,8 @@ public final class StreamingEnvelope {
         Encrypting(OutputStream out, DataKey key, byte[] header, byte[] prefix, Aad aad, int segmentSize) {
             super(out);
             this.key = key;
-            this.header = header;
+            this.segmentAad = AesGcm.concat(header, aad.bytes());
             this.prefix = prefix;
-            this.aad = aad;
             this.buffer = new byte[segmentSize];
             this.sealed = new byte[segmentSize + AesGcm.TAG_LENGTH];
         }
@@ -152,7 +150,7 @@ public final class StreamingEnvelope {
         }
 
         private void seal(boolean last) throws IOException {
-            AesGcm.encrypt(key, nonce(prefix, index++, last), header, header.length, aad.bytes(), buffer, 0, buffered, sealed, 0);
+            AesGcm.encrypt(key, nonce(prefix, index++, last), segmentAad, buffer, 0, buffered, sealed, 0);
             out.write(sealed, 0, buffered + AesGcm.TAG_LENGTH);
             buffered = 0;
         }
@@ -182,9 +180,8 @@ public final class StreamingEnvelope {
     private static final class Decrypting extends InputStream {
         private final InputStream in;
         private final DataKey key;
-        private final byte[] header;
+        private final byte[] segmentAad;
         private final byte[] prefix;
-        private final Aad aad;
         private final int segmentSize;
         private byte[] plain = new byte[0];
         private int pos;
@@ -195,9 +192,8 @@ public final class StreamingEnvelope {
         Decrypting(InputStream in, DataKey key, byte[] header, byte[] prefix, Aad aad, int segmentSize) {
             this.in = in;
             this.key = key;
-            this.header = header;
+            this.segmentAad = AesGcm.concat(header, aad.bytes());
             this.prefix = prefix;
-            this.aad = aad;
             this.segmentSize = segmentSize;
         }
 
@@ -246,7 +242,7 @@ public final class StreamingEnvelope {
             }
             java.util.Arrays.fill(plain, (byte) 0);
             try {
-                plain = AesGcm.decrypt(key, nonce(prefix, index, last), 0, header, 0, header.length, aad.bytes(), sealed, 0, have);
+                plain = AesGcm.decrypt(key, nonce(prefix, index, last), 0, segmentAad, sealed, 0, have);
             } catch (CryptoException e) {
                 throw new CryptoException("stream segment " + index + " failed authentication: the stream was modified, truncated, or bound to other associated data");
             }
