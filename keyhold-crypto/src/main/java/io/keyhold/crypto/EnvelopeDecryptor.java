@@ -1,5 +1,6 @@
 package io.keyhold.crypto;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -9,6 +10,19 @@ import java.util.Objects;
  */
 public final class EnvelopeDecryptor {
     private final DecryptionDekCache deks;
+    /**
+     * The header and DEK this thread decrypted with last: consecutive records of a fetched batch
+     * almost always share one DEK, so a byte comparison replaces the cache lookup. A key that was
+     * evicted or purged meanwhile refuses {@code acquire()}, which sends us back to the cache.
+     */
+    private final ThreadLocal<LastKey> last = new ThreadLocal<>();
+
+    private static final class LastKey {
+        byte[] header = new byte[0];
+        SharedKey key;
+        Aad aad;
+        byte[] recordAad;
+    }
 
     public EnvelopeDecryptor(DecryptionDekCache deks) {
         this.deks = Objects.requireNonNull(deks, "deks");
@@ -35,9 +49,26 @@ public final class EnvelopeDecryptor {
         if (ctLen < AesGcm.TAG_LENGTH) {
             throw new CryptoException("truncated envelope: no room for IV and authentication tag");
         }
-        SharedKey key = deks.acquire(buf, off, headerLength);
+        LastKey memo = last.get();
+        if (memo == null) {
+            memo = new LastKey();
+            last.set(memo);
+        }
+        SharedKey key = memo.key;
+        boolean sameHeader = key != null
+                && Arrays.equals(memo.header, 0, memo.header.length, buf, off, off + headerLength);
+        if (!sameHeader || !key.acquire()) {
+            key = deks.acquire(buf, off, headerLength);
+            memo.header = Arrays.copyOfRange(buf, off, off + headerLength);
+            memo.key = key;
+            memo.aad = null;
+        }
         try {
-            return AesGcm.decrypt(key.key(), buf, ivOff, key.recordAad(aad), buf, ctOff, ctLen);
+            if (!aad.equals(memo.aad)) {
+                memo.aad = aad;
+                memo.recordAad = key.recordAad(aad);
+            }
+            return AesGcm.decrypt(key.key(), buf, ivOff, memo.recordAad, buf, ctOff, ctLen);
         } finally {
             key.release();
         }
