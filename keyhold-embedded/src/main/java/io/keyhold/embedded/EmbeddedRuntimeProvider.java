@@ -17,9 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Plugs {@link EmbeddedClusterRuntime} into {@code keyhold server}. New clusters get a broker on this
  * machine, or bind to the Kafka clusters registered in the server config ({@code kafka-clusters})
- * when there are any. Settings (environment):
- * {@code KEYHOLD_CLUSTER_PORTS} (proxy port range, default {@code 19092-19191}; each cluster takes
- * two ports, or max-node-id + 2 for a registered cluster), {@code KEYHOLD_CLUSTER_HOST} (host name in cluster endpoints, default
+ * when there are any. Settings (environment): {@code KEYHOLD_CLUSTER_PORTS} (proxy port range,
+ * default {@code 19092-19191}; each cluster takes two ports, or max-node-id + 2 for a registered
+ * cluster), {@code KEYHOLD_CLUSTER_HOST} (host name in cluster endpoints, default
  * {@code 127.0.0.1}) and {@code KEYHOLD_CLUSTER_BIND} (interface proxies listen on, default
  * {@code 127.0.0.1}).
  */

@@ -1,6 +1,7 @@
 package io.keyhold.embedded.internal;
 
 import io.keyhold.proxy.UpstreamSettings;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Properties;
 
@@ -24,7 +25,7 @@ public interface KafkaSource {
             throws Exception;
 
     /** Starts or reaches the cluster's Kafka; closing the result stops what was started (never the data). */
-    Upstream open(String clusterId, java.nio.file.Path clusterDir, Properties record) throws Exception;
+    Upstream open(String clusterId, Path clusterDir, Properties record) throws Exception;
 
     /** How the proxy connects, and what to stop with the cluster. */
     record Upstream(UpstreamSettings settings, AutoCloseable stop) {
