@@ -33,11 +33,14 @@ public final class PrometheusText {
         if (labels.length % 2 != 0) {
             throw new IllegalArgumentException("labels must be name/value pairs");
         }
+        requireName(METRIC_NAME, name);
+        for (int i = 0; i < labels.length; i += 2) {
+            requireName(LABEL_NAME, labels[i]);
+        }
         out.append(name);
         if (labels.length > 0) {
             out.append('{');
             for (int i = 0; i < labels.length; i += 2) {
-                requireName(LABEL_NAME, labels[i]);
                 out.append(i == 0 ? "" : ",").append(labels[i]).append("=\"").append(escapeLabelValue(labels[i + 1])).append('"');
             }
             out.append('}');
