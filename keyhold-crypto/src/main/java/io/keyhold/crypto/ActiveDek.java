@@ -49,8 +49,9 @@ final class ActiveDek extends SharedKey {
         return n;
     }
 
-    void iv(long useNumber, byte[] iv) {
-        Bytes.putInt(iv, 0, ivPrefix);
-        Bytes.putLong(iv, 4, useNumber);
+    /** Writes the 12-byte IV of use {@code useNumber} at {@code out[off]}. */
+    void iv(long useNumber, byte[] out, int off) {
+        Bytes.putInt(out, off, ivPrefix);
+        Bytes.putLong(out, off + 4, useNumber);
     }
 }

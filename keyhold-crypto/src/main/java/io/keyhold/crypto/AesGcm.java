@@ -51,9 +51,15 @@ final class AesGcm {
      */
     static void encrypt(DataKey key, byte[] iv, byte[] aad,
                         byte[] plaintext, int ptOff, int ptLen, byte[] out, int outOff) {
+        encrypt(key, iv, 0, aad, plaintext, ptOff, ptLen, out, outOff);
+    }
+
+    /** As above, with the IV at {@code iv[ivOff, ivOff+12)} (it may lie in {@code out}, before {@code outOff}). */
+    static void encrypt(DataKey key, byte[] iv, int ivOff, byte[] aad,
+                        byte[] plaintext, int ptOff, int ptLen, byte[] out, int outOff) {
         Cipher c = CIPHERS.get();
         try {
-            c.init(Cipher.ENCRYPT_MODE, key.secretKey(), new GCMParameterSpec(TAG_LENGTH * 8, iv));
+            c.init(Cipher.ENCRYPT_MODE, key.secretKey(), new GCMParameterSpec(TAG_LENGTH * 8, iv, ivOff, IV_LENGTH));
             c.updateAAD(aad);
             c.doFinal(plaintext, ptOff, ptLen, out, outOff);
         } catch (GeneralSecurityException e) {
@@ -70,12 +76,27 @@ final class AesGcm {
         if (ctLen < TAG_LENGTH) {
             throw new CryptoException("ciphertext shorter than its authentication tag");
         }
+        byte[] out = new byte[ctLen - TAG_LENGTH];
+        decrypt(key, iv, ivOff, aad, ct, ctOff, ctLen, out, 0);
+        return out;
+    }
+
+    /**
+     * As above, writing the {@code ctLen - 16} plaintext bytes to {@code out} at {@code outOff}.
+     * When the tag does not verify, that range of {@code out} is zeroed: no unauthenticated
+     * plaintext is left behind, whatever the provider wrote there.
+     */
+    static void decrypt(DataKey key, byte[] iv, int ivOff, byte[] aad, byte[] ct, int ctOff, int ctLen, byte[] out, int outOff) {
+        if (ctLen < TAG_LENGTH) {
+            throw new CryptoException("ciphertext shorter than its authentication tag");
+        }
         Cipher c = CIPHERS.get();
         try {
             c.init(Cipher.DECRYPT_MODE, key.secretKey(), new GCMParameterSpec(TAG_LENGTH * 8, iv, ivOff, IV_LENGTH));
             c.updateAAD(aad);
-            return c.doFinal(ct, ctOff, ctLen);
+            c.doFinal(ct, ctOff, ctLen, out, outOff);
         } catch (AEADBadTagException e) {
+            java.util.Arrays.fill(out, outOff, outOff + ctLen - TAG_LENGTH, (byte) 0);
             throw new CryptoException("authentication failed: the ciphertext was modified, or the key or associated data differ");
         } catch (GeneralSecurityException e) {
             throw new CryptoException("AES-GCM decryption failed: " + e.getClass().getSimpleName());

@@ -36,19 +36,27 @@ public final class EnvelopeDecryptor {
      * @throws CryptoException when the envelope is malformed, was modified, or is bound to other AAD
      */
     public byte[] decrypt(byte[] buf, int off, int len, Aad aad) {
+        int ctLen = ciphertextLength(buf, off, len);
+        byte[] out = new byte[ctLen - AesGcm.TAG_LENGTH];
+        decrypt(buf, off, len, aad, out, 0);
+        return out;
+    }
+
+    /**
+     * Opens the envelope at {@code buf[off, off+len)} into {@code out} at {@code outOff}, with no
+     * allocation; returns the plaintext length. {@code out} needs room for {@code len} bytes (the
+     * plaintext is always shorter than its envelope).
+     *
+     * @throws CryptoException when the envelope is malformed, was modified, or is bound to other AAD
+     */
+    public int decrypt(byte[] buf, int off, int len, Aad aad, byte[] out, int outOff) {
         Objects.requireNonNull(aad, "aad");
-        int headerLength = EnvelopeFormat.headerLength(buf, off, len, EnvelopeFormat.CIPHER_AES256_GCM);
-        if (headerLength < 0) {
-            // Not well formed: parse fully, only to say precisely what is wrong.
-            EnvelopeFormat.parseHeader(buf, off, len, EnvelopeFormat.CIPHER_AES256_GCM);
-            throw new CryptoException("malformed envelope header");
-        }
+        Objects.checkFromIndexSize(off, len, buf.length);
+        int ctLen = ciphertextLength(buf, off, len);
+        int headerLength = len - ctLen - AesGcm.IV_LENGTH;
         int ivOff = off + headerLength;
         int ctOff = ivOff + AesGcm.IV_LENGTH;
-        int ctLen = off + len - ctOff;
-        if (ctLen < AesGcm.TAG_LENGTH) {
-            throw new CryptoException("truncated envelope: no room for IV and authentication tag");
-        }
+        Objects.checkFromIndexSize(outOff, ctLen - AesGcm.TAG_LENGTH, out.length);
         LastKey memo = last.get();
         if (memo == null) {
             memo = new LastKey();
@@ -68,9 +76,25 @@ public final class EnvelopeDecryptor {
                 memo.aad = aad;
                 memo.recordAad = key.recordAad(aad);
             }
-            return AesGcm.decrypt(key.key(), buf, ivOff, memo.recordAad, buf, ctOff, ctLen);
+            AesGcm.decrypt(key.key(), buf, ivOff, memo.recordAad, buf, ctOff, ctLen, out, outOff);
+            return ctLen - AesGcm.TAG_LENGTH;
         } finally {
             key.release();
         }
+    }
+
+    /** Length of ciphertext plus tag in a well-formed envelope. */
+    private static int ciphertextLength(byte[] buf, int off, int len) {
+        int headerLength = EnvelopeFormat.headerLength(buf, off, len, EnvelopeFormat.CIPHER_AES256_GCM);
+        if (headerLength < 0) {
+            // Not well formed: parse fully, only to say precisely what is wrong.
+            EnvelopeFormat.parseHeader(buf, off, len, EnvelopeFormat.CIPHER_AES256_GCM);
+            throw new CryptoException("malformed envelope header");
+        }
+        int ctLen = len - headerLength - AesGcm.IV_LENGTH;
+        if (ctLen < AesGcm.TAG_LENGTH) {
+            throw new CryptoException("truncated envelope: no room for IV and authentication tag");
+        }
+        return ctLen;
     }
 }

@@ -65,16 +65,118 @@ public final class EnvelopeEncryptor {
             memo.recordAad = dek.recordAad(aad);
         }
         try {
-            byte[] header = dek.header();
-            byte[] out = new byte[header.length + AesGcm.IV_LENGTH + len + AesGcm.TAG_LENGTH];
-            System.arraycopy(header, 0, out, 0, header.length);
-            byte[] iv = new byte[AesGcm.IV_LENGTH];
-            dek.iv(use, iv);
-            System.arraycopy(iv, 0, out, header.length, iv.length);
-            AesGcm.encrypt(dek.key(), iv, memo.recordAad, plaintext, off, len, out, header.length + iv.length);
+            byte[] out = new byte[envelopeLength(dek, len)];
+            sealInto(dek, use, memo.recordAad, plaintext, off, len, out, 0);
             return out;
         } finally {
             dek.release();
+        }
+    }
+
+    private static int envelopeLength(ActiveDek dek, int plaintextLength) {
+        return dek.header().length + AesGcm.IV_LENGTH + plaintextLength + AesGcm.TAG_LENGTH;
+    }
+
+    /** Writes header, IV, ciphertext and tag at {@code out[outOff]}; the caller holds a use of {@code dek}. */
+    private static void sealInto(ActiveDek dek, long use, byte[] recordAad, byte[] pt, int off, int len, byte[] out, int outOff) {
+        byte[] header = dek.header();
+        System.arraycopy(header, 0, out, outOff, header.length);
+        int ivOff = outOff + header.length;
+        dek.iv(use, out, ivOff);
+        AesGcm.encrypt(dek.key(), out, ivOff, recordAad, pt, off, len, out, ivOff + AesGcm.IV_LENGTH);
+    }
+
+    /**
+     * A sealer for a run of payloads that share KEK, DEK context and AAD (the records of one batch):
+     * it writes envelopes straight into the caller's array, with no allocation per payload. Use it
+     * from one thread, and close it.
+     */
+    public Sealer sealer(String kekId, String dekContext, Aad aad) {
+        return new Sealer(Objects.requireNonNull(kekId, "kekId"), Objects.requireNonNull(dekContext, "dekContext"),
+                Objects.requireNonNull(aad, "aad"));
+    }
+
+    /**
+     * Seals payloads one by one: {@link #envelopeLength} says how many bytes the next envelope takes
+     * (DEKs rotate, and a new DEK may have a header of another length), then {@link #seal} writes it.
+     */
+    public final class Sealer implements AutoCloseable {
+        private final String kekId;
+        private final String dekContext;
+        private final Aad aad;
+        private ActiveDek dek;       // the DEK of the reserved use, or null
+        private long use = -1;       // the reserved use (IV counter), or -1
+        private ActiveDek aadDek;    // the DEK recordAad was computed for
+        private byte[] recordAad;
+        private boolean closed;
+
+        private Sealer(String kekId, String dekContext, Aad aad) {
+            this.kekId = kekId;
+            this.dekContext = dekContext;
+            this.aad = aad;
+        }
+
+        /** The envelope length for {@code plaintextLength} bytes under the DEK the next {@link #seal} uses. */
+        public int envelopeLength(int plaintextLength) {
+            if (plaintextLength < 0) {
+                throw new IllegalArgumentException("negative plaintext length");
+            }
+            reserve();
+            return EnvelopeEncryptor.envelopeLength(dek, plaintextLength);
+        }
+
+        /**
+         * Encrypts {@code pt[off, off+len)} into {@code out} at {@code outOff}, using exactly
+         * {@link #envelopeLength envelopeLength(len)} bytes; returns that length.
+         */
+        public int seal(byte[] pt, int off, int len, byte[] out, int outOff) {
+            int n = envelopeLength(len);
+            Objects.checkFromIndexSize(off, len, pt.length);
+            Objects.checkFromIndexSize(outOff, n, out.length);
+            ActiveDek d = dek;
+            long u = use;
+            dek = null;
+            use = -1;
+            try {
+                if (aadDek != d) {
+                    recordAad = d.recordAad(aad);
+                    aadDek = d;
+                }
+                sealInto(d, u, recordAad, pt, off, len, out, outOff);
+                return n;
+            } finally {
+                d.release();
+            }
+        }
+
+        private void reserve() {
+            if (closed) {
+                throw new IllegalStateException("sealer is closed");
+            }
+            if (dek != null) {
+                return;
+            }
+            if (aadDek != null) {
+                long u = aadDek.tryUse(deks.now()); // usually the DEK of the previous payload is still in service
+                if (u >= 0) {
+                    dek = aadDek;
+                    use = u;
+                    return;
+                }
+            }
+            EncryptionDekCache.Lease lease = deks.lease(kekId, dekContext);
+            dek = lease.dek;
+            use = lease.use;
+        }
+
+        /** Gives back a reserved but unused slot; the sealer refuses further use. */
+        @Override
+        public void close() {
+            if (dek != null) {
+                dek.release();
+                dek = null;
+            }
+            closed = true;
         }
     }
 }

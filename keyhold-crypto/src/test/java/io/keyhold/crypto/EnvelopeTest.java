@@ -36,6 +36,54 @@ class EnvelopeTest {
     }
 
     @Test
+    void aSealerWritesEnvelopesInPlaceThatOpenInPlace() {
+        byte[] data = "..first record..second..".getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[400];
+        int a;
+        int b;
+        try (EnvelopeEncryptor.Sealer sealer = encryptor.sealer("kek-1", "orders", orders)) {
+            int expected = sealer.envelopeLength(12);
+            a = sealer.seal(data, 2, 12, out, 5);
+            assertThat(a).isEqualTo(expected);
+            b = sealer.seal(data, 16, 6, out, 5 + a);
+        }
+        // Each is an ordinary envelope: the allocating decryptor and the in-place one agree.
+        assertThat(new String(decryptor.decrypt(out, 5, a, orders), StandardCharsets.UTF_8)).isEqualTo("first record");
+        byte[] plain = new byte[b + 3];
+        int n = decryptor.decrypt(out, 5 + a, b, orders, plain, 3);
+        assertThat(new String(plain, 3, n, StandardCharsets.UTF_8)).isEqualTo("second");
+        assertThat(Arrays.copyOfRange(out, 5, 5 + a)).isNotEqualTo(Arrays.copyOfRange(out, 5 + a, 5 + 2 * a));
+    }
+
+    @Test
+    void aSealerRotatesItsDekMidRunAndRefusesUseAfterClose() {
+        EnvelopeEncryptor small = new EnvelopeEncryptor(new EncryptionDekCache(kek, new DekRotationPolicy(2, Duration.ofHours(1))));
+        byte[][] envelopes = new byte[5][];
+        EnvelopeEncryptor.Sealer sealer = small.sealer("kek-1", "orders", orders);
+        for (int i = 0; i < 5; i++) {
+            envelopes[i] = new byte[sealer.envelopeLength(1)];
+            sealer.seal(new byte[] {(byte) i}, 0, 1, envelopes[i], 0);
+        }
+        sealer.close();
+        assertThat(kek.generated).hasValue(3); // two uses per DEK
+        for (int i = 0; i < 5; i++) {
+            assertThat(decryptor.decrypt(envelopes[i], orders)).containsExactly((byte) i);
+        }
+        assertThatThrownBy(() -> sealer.envelopeLength(1)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void inPlaceDecryptionOfATamperedEnvelopeLeavesNoPlaintext() {
+        byte[] envelope = encryptor.encrypt("kek-1", "orders", "attack at dawn".getBytes(StandardCharsets.UTF_8), orders);
+        envelope[envelope.length - 1] ^= 1;
+        byte[] out = new byte[envelope.length];
+        Arrays.fill(out, (byte) '#');
+        assertThatThrownBy(() -> decryptor.decrypt(envelope, 0, envelope.length, orders, out, 0))
+                .isInstanceOf(CryptoException.class);
+        assertThat(new String(out, StandardCharsets.UTF_8)).doesNotContain("attack");
+    }
+
+    @Test
     void samePlaintextNeverGivesTheSameCiphertext() {
         byte[] p = new byte[64];
         assertThat(encryptor.encrypt("kek-1", "orders", p, orders)).isNotEqualTo(encryptor.encrypt("kek-1", "orders", p, orders));

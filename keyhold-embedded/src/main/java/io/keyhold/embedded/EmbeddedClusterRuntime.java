@@ -9,9 +9,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control plane's {@link ClusterRuntime} on one machine: every Dedicated cluster gets a real
- * KRaft broker and its encrypting proxy from {@link EmbeddedClusters}. Calls return at once; the
- * work runs on one thread, in call order, and ends with a phase report.
+ * The control plane's {@link ClusterRuntime}: every Dedicated cluster gets an encrypting proxy in
+ * this JVM in front of a real Kafka, a KRaft broker of its own or a registered existing cluster
+ * ({@link EmbeddedClusters}). Calls return at once; the work runs on one thread, in call order,
+ * and ends with a phase report.
  */
 public final class EmbeddedClusterRuntime implements ClusterRuntime, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedClusterRuntime.class);
@@ -49,7 +50,8 @@ public final class EmbeddedClusterRuntime implements ClusterRuntime, AutoCloseab
         work.execute(() -> {
             try {
                 KeyBinding key = cluster.key();
-                String endpoint = clusters.start(cluster.id(), key == null ? null : key.kmsKind(), key == null ? null : key.kmsKeyId());
+                String endpoint = clusters.start(cluster.id(), new EmbeddedClusters.Placement(cluster.cloud(), cluster.region()),
+                        key == null ? null : key.kmsKind(), key == null ? null : key.kmsKeyId());
                 sink.report(cluster.id(), ClusterPhase.PROVISIONED, null, endpoint);
             } catch (Exception e) {
                 LOG.error("cluster {}: cannot start: {}", cluster.id(), e.toString());
@@ -64,7 +66,7 @@ public final class EmbeddedClusterRuntime implements ClusterRuntime, AutoCloseab
             try {
                 clusters.delete(clusterId);
             } catch (Exception e) {
-                LOG.error("cluster {}: cannot delete its data: {}", clusterId, e.toString());
+                LOG.error("cluster {}: cannot delete it: {}", clusterId, e.toString());
             }
         });
     }

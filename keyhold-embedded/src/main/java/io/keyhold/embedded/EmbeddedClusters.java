@@ -1,49 +1,49 @@
 package io.keyhold.embedded;
 
-import io.keyhold.embedded.internal.EmbeddedBroker;
+import io.keyhold.common.AtomicFiles;
+import io.keyhold.embedded.internal.ClusterRecord;
+import io.keyhold.embedded.internal.KafkaSource;
+import io.keyhold.embedded.internal.LocalKafka;
+import io.keyhold.embedded.internal.ProxyPorts;
+import io.keyhold.embedded.internal.RegisteredKafka;
 import io.keyhold.proxy.KeyholdProxy;
 import io.keyhold.proxy.ProxyConfig;
+import io.keyhold.server.RegisteredKafkaCluster;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.apache.kafka.common.Uuid;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Clusters that run on this machine: each has a real single-node KRaft Kafka in this JVM with its
- * data under {@code DATA_DIR/clusters/<id>/}, and an encrypting proxy in front of it on two ports
- * from a configured range (bootstrap, and the broker's own port). Clients only ever get the
- * proxy's address. What a cluster needs to come back after a restart (its ports, Kafka cluster id
- * and key binding) is kept in {@code cluster.properties} next to its data.
+ * The clusters this server runs, each an encrypting proxy in this JVM in front of a Kafka that is
+ * either a single-node KRaft broker started in this JVM (data under {@code DATA_DIR/clusters/<id>/kafka})
+ * or, when the operator registered Kafka clusters, one of those (bound one to one). The proxy takes a
+ * block of consecutive ports from a configured range: its first port is the cluster's endpoint, the
+ * others stand for the brokers. Clients only ever get the proxy's address. What a cluster needs to come
+ * back after a restart is kept in {@code DATA_DIR/clusters/<id>/cluster.properties}.
  */
 public final class EmbeddedClusters implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedClusters.class);
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-    private static final String RECORD = "cluster.properties";
     private static final String LOCKED_MARKER = "locked";
 
     /**
      * @param dataDir        Keyhold's data directory; clusters live in {@code dataDir/clusters}
      * @param listenHost     the interface proxies bind (brokers always bind 127.0.0.1)
      * @param advertisedHost the host name clients are told to use
-     * @param portRangeStart first port proxies may use (each cluster takes two consecutive ports)
+     * @param portRangeStart first port proxies may use
      * @param portRangeEnd   last port proxies may use
      */
     public record Settings(Path dataDir, String listenHost, String advertisedHost, int portRangeStart, int portRangeEnd) {
@@ -54,52 +54,81 @@ public final class EmbeddedClusters implements AutoCloseable {
         }
     }
 
-    private record Running(EmbeddedBroker broker, KeyholdProxy proxy) {
+    /** Where a new cluster was created: registered Kafka clusters may accept only some clouds and regions. */
+    public record Placement(String cloud, String region) {
+        public static final Placement ANY = new Placement(null, null);
+    }
+
+    private record Running(KafkaSource.Upstream upstream, KeyholdProxy proxy) {
     }
 
     private final Settings settings;
     private final ClusterKeys keys;
+    private final ProxyPorts ports;
+    private final Map<String, KafkaSource> sources = new HashMap<>();
+    private final KafkaSource forNewClusters;
     private final Map<String, Running> running = new HashMap<>();
 
+    /** Clusters with brokers on this machine. */
     public EmbeddedClusters(Settings settings, ClusterKeys keys) {
-        this.settings = settings;
-        this.keys = keys;
+        this(settings, keys, List.of());
     }
 
     /**
-     * Starts cluster {@code clusterId}: creates it (formats a new broker, picks ports) the first
-     * time, restarts it with its existing data afterwards. Blocks until clients can connect.
+     * @param registered Kafka clusters the operator registered: when there are any, new clusters bind
+     *                   to them and no broker is started on this machine. Clusters created before keep
+     *                   the Kafka they have.
+     */
+    public EmbeddedClusters(Settings settings, ClusterKeys keys, List<RegisteredKafkaCluster> registered) {
+        this.settings = settings;
+        this.keys = keys;
+        this.ports = new ProxyPorts(settings.portRangeStart(), settings.portRangeEnd());
+        LocalKafka local = new LocalKafka();
+        RegisteredKafka external = new RegisteredKafka(registered);
+        sources.put(local.kind(), local);
+        sources.put(external.kind(), external);
+        this.forNewClusters = registered.isEmpty() ? local : external;
+    }
+
+    /** As {@link #start(String, Placement, String, String)} for a cluster that may run anywhere. */
+    public String start(String clusterId, String kmsKind, String kmsKeyId) throws Exception {
+        return start(clusterId, Placement.ANY, kmsKind, kmsKeyId);
+    }
+
+    /**
+     * Starts cluster {@code clusterId}: creates it (chooses its Kafka, picks ports) the first time,
+     * restarts it as recorded afterwards. Blocks until clients can connect.
      *
      * @return the bootstrap endpoint ({@code host:port}) clients use
      */
-    public synchronized String start(String clusterId, String kmsKind, String kmsKeyId) throws Exception {
+    public synchronized String start(String clusterId, Placement placement, String kmsKind, String kmsKeyId) throws Exception {
         Path dir = clusterDir(clusterId);
         Running r = running.get(clusterId);
         if (r != null) {
             return r.proxy().bootstrapServers();
         }
-        Properties record = Files.exists(dir.resolve(RECORD)) ? load(dir) : create(dir, kmsKind, kmsKeyId);
-        int brokerPort = Integer.parseInt(record.getProperty("broker.port"));
-        int controllerPort = Integer.parseInt(record.getProperty("controller.port"));
-        int proxyPort = Integer.parseInt(record.getProperty("proxy.port"));
-        EmbeddedBroker broker = EmbeddedBroker.start(dir.resolve("kafka"), record.getProperty("kafka.cluster.id"),
-                brokerPort, controllerPort);
+        Properties record = ClusterRecord.exists(dir) ? ClusterRecord.load(dir) : create(clusterId, dir, placement, kmsKind, kmsKeyId);
+        KafkaSource source = sourceOf(clusterId, record);
+        KafkaSource.Upstream upstream = source.open(clusterId, dir, record);
         try {
-            ClusterKeys.ClusterKey key = keys.keyFor(clusterId, record.getProperty("kms.kind"), record.getProperty("kms.key"));
-            ProxyConfig config = ProxyConfig.builder(clusterId, List.of(broker.bootstrapServers()), key.kekId())
+            int proxyPort = ClusterRecord.integer(record, ClusterRecord.PROXY_PORT, -1);
+            ClusterKeys.ClusterKey key = keys.keyFor(clusterId, record.getProperty(ClusterRecord.KMS_KIND),
+                    record.getProperty(ClusterRecord.KMS_KEY));
+            ProxyConfig config = ProxyConfig.builder(clusterId, upstream.settings().bootstrapServers(), key.kekId())
+                    .upstreamTls(upstream.settings().tls())
                     .listen(settings.listenHost(), proxyPort)
                     .advertisedHost(settings.advertisedHost())
-                    .brokerPortBase(proxyPort) // node 1 is reached on proxyPort + 1
+                    .brokerPortBase(ClusterRecord.integer(record, ClusterRecord.BROKER_PORT_BASE, proxyPort))
                     .build();
             KeyholdProxy proxy = KeyholdProxy.start(config, key.kms());
             if (Files.exists(dir.resolve(LOCKED_MARKER))) {
                 proxy.lock(); // locked before a restart: stays locked until the control plane unlocks it
             }
-            running.put(clusterId, new Running(broker, proxy));
-            LOG.info("cluster {}: running, endpoint {}", clusterId, proxy.bootstrapServers());
+            running.put(clusterId, new Running(upstream, proxy));
+            LOG.info("cluster {}: running ({} Kafka), endpoint {}", clusterId, source.kind(), proxy.bootstrapServers());
             return proxy.bootstrapServers();
         } catch (Exception | Error e) {
-            broker.close();
+            upstream.stop().close();
             throw e;
         }
     }
@@ -150,7 +179,7 @@ public final class EmbeddedClusters implements AutoCloseable {
         Path dir = clusterDir(clusterId);
         try {
             if (locked && Files.isDirectory(dir)) {
-                Files.writeString(dir.resolve(LOCKED_MARKER), "locked: the cluster's key cannot be used\n");
+                AtomicFiles.write(dir.resolve(LOCKED_MARKER), "locked: the cluster's key cannot be used\n".getBytes(StandardCharsets.UTF_8));
             } else if (!locked) {
                 Files.deleteIfExists(dir.resolve(LOCKED_MARKER));
             }
@@ -159,8 +188,12 @@ public final class EmbeddedClusters implements AutoCloseable {
         }
     }
 
-    /** Stops the cluster (locking it first, so no DEK outlives it) and deletes all its data. */
-    public synchronized void delete(String clusterId) throws IOException {
+    /**
+     * Stops the cluster (locking it first, so no DEK outlives it) and deletes its directory: for a
+     * Kafka on this machine that is all its data; for a registered Kafka only the binding, since the
+     * topics there are not ours to delete (they stay as ciphertext, unreadable once the key is gone).
+     */
+    public synchronized void delete(String clusterId) throws Exception {
         Path dir = clusterDir(clusterId);
         Running r = running.remove(clusterId);
         if (r != null) {
@@ -174,36 +207,50 @@ public final class EmbeddedClusters implements AutoCloseable {
                 }
             }
         }
-        LOG.info("cluster {}: deleted with its data", clusterId);
+        LOG.info("cluster {}: deleted", clusterId);
     }
 
-    /** Ids of every cluster that has data on this machine (running or not). */
+    /** Ids of every cluster recorded on this machine (running or not). */
     public synchronized List<String> known() throws IOException {
         Path root = settings.dataDir().resolve("clusters");
         if (!Files.isDirectory(root)) {
             return List.of();
         }
         try (Stream<Path> dirs = Files.list(root)) {
-            return dirs.filter(d -> Files.exists(d.resolve(RECORD))).map(d -> d.getFileName().toString()).sorted().toList();
+            return dirs.filter(ClusterRecord::exists).map(d -> d.getFileName().toString()).sorted().toList();
         }
     }
 
-    /** Stops every cluster; their data stays for the next {@link #start}. */
+    /** Stops every cluster; their data and bindings stay for the next {@link #start}. */
     @Override
     public synchronized void close() {
         for (Map.Entry<String, Running> e : new ArrayList<>(running.entrySet())) {
-            stop(e.getKey(), e.getValue());
+            try {
+                stop(e.getKey(), e.getValue());
+            } catch (Exception ex) {
+                LOG.error("cluster {}: error while stopping: {}", e.getKey(), ex.toString());
+            }
         }
         running.clear();
     }
 
-    private static void stop(String clusterId, Running r) {
+    private static void stop(String clusterId, Running r) throws Exception {
         try {
             r.proxy().close();
         } finally {
-            r.broker().close();
+            r.upstream().stop().close();
             LOG.info("cluster {}: stopped", clusterId);
         }
+    }
+
+    private KafkaSource sourceOf(String clusterId, Properties record) {
+        // Records written before registered clusters existed name no source: their Kafka is local.
+        String kind = record.getProperty(ClusterRecord.SOURCE, LocalKafka.KIND);
+        KafkaSource s = sources.get(kind);
+        if (s == null) {
+            throw new IllegalStateException("cluster " + clusterId + ": unknown kafka.source '" + kind + "' in its record");
+        }
+        return s;
     }
 
     private Path clusterDir(String clusterId) {
@@ -213,65 +260,27 @@ public final class EmbeddedClusters implements AutoCloseable {
         return settings.dataDir().resolve("clusters").resolve(clusterId);
     }
 
-    private Properties create(Path dir, String kmsKind, String kmsKeyId) throws IOException {
-        Files.createDirectories(dir);
+    /** Chooses Kafka and ports, then writes the record; nothing is written when no Kafka can be had. */
+    private Properties create(String clusterId, Path dir, Placement placement, String kmsKind, String kmsKeyId) throws Exception {
+        List<Properties> others = new ArrayList<>();
+        for (String id : known()) {
+            others.add(ClusterRecord.load(clusterDir(id)));
+        }
         Properties p = new Properties();
-        p.setProperty("kafka.cluster.id", Uuid.randomUuid().toString());
-        p.setProperty("broker.port", String.valueOf(freePort()));
-        p.setProperty("controller.port", String.valueOf(freePort()));
-        p.setProperty("proxy.port", String.valueOf(freeProxyPorts()));
+        p.setProperty(ClusterRecord.SOURCE, forNewClusters.kind());
+        ProxyPorts.Need need = forNewClusters.create(clusterId, placement.cloud(), placement.region(), p, others);
+        int proxyPort = ports.allocate(need.count(), others);
+        p.setProperty(ClusterRecord.PROXY_PORT, String.valueOf(proxyPort));
+        p.setProperty(ClusterRecord.PROXY_PORT_COUNT, String.valueOf(need.count()));
+        p.setProperty(ClusterRecord.BROKER_PORT_BASE, String.valueOf(proxyPort + need.brokerOffset()));
         if (kmsKind != null) {
-            p.setProperty("kms.kind", kmsKind);
+            p.setProperty(ClusterRecord.KMS_KIND, kmsKind);
         }
         if (kmsKeyId != null) {
-            p.setProperty("kms.key", kmsKeyId);
+            p.setProperty(ClusterRecord.KMS_KEY, kmsKeyId);
         }
-        Path tmp = dir.resolve(RECORD + ".tmp");
-        try (OutputStream out = Files.newOutputStream(tmp)) {
-            p.store(out, "Keyhold embedded cluster: ports and ids it needs to come back after a restart");
-        }
-        Files.move(tmp, dir.resolve(RECORD), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.createPrivateDirectories(dir);
+        ClusterRecord.write(dir, p);
         return p;
-    }
-
-    private static Properties load(Path dir) {
-        Properties p = new Properties();
-        try (InputStream in = Files.newInputStream(dir.resolve(RECORD))) {
-            p.load(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + dir.resolve(RECORD), e);
-        }
-        return p;
-    }
-
-    /** Two consecutive free ports in the range, not promised to any other cluster on disk. */
-    private int freeProxyPorts() throws IOException {
-        Set<Integer> taken = new HashSet<>();
-        for (String id : known()) {
-            taken.add(Integer.parseInt(load(clusterDir(id)).getProperty("proxy.port")));
-        }
-        for (int p = settings.portRangeStart(); p + 1 <= settings.portRangeEnd(); p += 2) {
-            if (!taken.contains(p) && bindable(p) && bindable(p + 1)) {
-                return p;
-            }
-        }
-        throw new IOException("no free ports left in the proxy port range " + settings.portRangeStart() + "-"
-                + settings.portRangeEnd());
-    }
-
-    private static boolean bindable(int port) {
-        try (ServerSocket s = new ServerSocket()) {
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress("127.0.0.1", port));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 }

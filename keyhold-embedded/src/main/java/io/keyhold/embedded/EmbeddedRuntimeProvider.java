@@ -15,9 +15,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Plugs {@link EmbeddedClusterRuntime} into {@code keyhold server}. Settings (environment):
- * {@code KEYHOLD_CLUSTER_PORTS} (proxy port range, default {@code 19092-19191}; each cluster takes
- * two ports), {@code KEYHOLD_CLUSTER_HOST} (host name in cluster endpoints, default
+ * Plugs {@link EmbeddedClusterRuntime} into {@code keyhold server}. New clusters get a broker on this
+ * machine, or bind to the Kafka clusters registered in the server config ({@code kafka-clusters})
+ * when there are any. Settings (environment): {@code KEYHOLD_CLUSTER_PORTS} (proxy port range,
+ * default {@code 19092-19191}; each cluster takes two ports, or max-node-id + 2 for a registered
+ * cluster), {@code KEYHOLD_CLUSTER_HOST} (host name in cluster endpoints, default
  * {@code 127.0.0.1}) and {@code KEYHOLD_CLUSTER_BIND} (interface proxies listen on, default
  * {@code 127.0.0.1}).
  */
@@ -27,12 +29,17 @@ public final class EmbeddedRuntimeProvider implements ClusterRuntimeProvider {
 
     @Override
     public ClusterRuntime create(ServerConfig config) {
-        Map<String, String> env = System.getenv();
+        return create(config, System.getenv());
+    }
+
+    /** As {@link #create(ServerConfig)} with these environment variables (tests choose their port range). */
+    ClusterRuntime create(ServerConfig config, Map<String, String> env) {
         String[] range = env.getOrDefault("KEYHOLD_CLUSTER_PORTS", "19092-19191").split("-");
         EmbeddedClusters.Settings settings = new EmbeddedClusters.Settings(config.dataDir(),
                 env.getOrDefault("KEYHOLD_CLUSTER_BIND", "127.0.0.1"), env.getOrDefault("KEYHOLD_CLUSTER_HOST", "127.0.0.1"),
                 Integer.parseInt(range[0].trim()), Integer.parseInt(range[1].trim()));
-        EmbeddedClusterRuntime runtime = new EmbeddedClusterRuntime(new EmbeddedClusters(settings, new ServerKeys(config)));
+        EmbeddedClusterRuntime runtime = new EmbeddedClusterRuntime(new EmbeddedClusters(settings, new ServerKeys(config),
+                config.kafkaClusters()));
         runtime.restoreAll();
         return runtime;
     }

@@ -13,8 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The {@code proxy.yaml} of a standalone proxy ({@code keyhold proxy --config proxy.yaml}):
@@ -71,8 +69,6 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
         }
     }
 
-    private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
-
     public static StandaloneConfig load(Path file) throws IOException {
         return load(file, System::getenv);
     }
@@ -101,6 +97,7 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
     }
 
     private static Metrics metrics(JsonNode m, Path baseDir, UnaryOperator<String> env) {
+        YamlValues.onlyFields(m, java.util.Set.of("listen", "token-env", "tls"), "proxy config: metrics: ");
         String listen = text(m, "listen", env, null);
         if (listen == null) {
             throw new IllegalArgumentException("proxy config: 'metrics.listen' (host:port of the metrics endpoint) is required");
@@ -120,7 +117,12 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
                     + MIN_TOKEN_LENGTH + " characters without leading or trailing spaces, e.g. the output of 'openssl rand -hex 32'");
         }
         JsonNode tls = m.get("tls");
-        TlsSettings tlsSettings = tls == null ? null : TlsSettings.server(path(tls, "cert", baseDir, env), path(tls, "key", baseDir, env));
+        TlsSettings tlsSettings = null;
+        if (tls != null) {
+            YamlValues.onlyFields(tls, java.util.Set.of("cert", "key"), "proxy config: metrics.tls: ");
+            tlsSettings = TlsSettings.server(YamlValues.path(tls, "cert", baseDir, env, "proxy config: metrics: "),
+                    YamlValues.path(tls, "key", baseDir, env, "proxy config: metrics: "));
+        }
         return new Metrics(ProxyConfig.HostPort.parse(listen), tokenEnv, token, tlsSettings);
     }
 
@@ -130,25 +132,14 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
             throw new IllegalArgumentException("proxy config: every cluster needs an 'id'");
         }
         String where = "cluster '" + id + "': ";
-        List<String> upstream = new ArrayList<>();
-        JsonNode up = c.get("upstream");
-        if (up == null) {
-            throw new IllegalArgumentException(where + "'upstream' (bootstrap servers) is required");
-        }
-        if (up.isArray()) {
-            up.forEach(u -> upstream.add(expand(u.asText(), env)));
-        } else {
-            for (String s : expand(up.asText(), env).split(",")) {
-                upstream.add(s.trim());
-            }
-        }
+        UpstreamSettings upstream = UpstreamSettings.parse(c.get("upstream"), c.get("upstream-tls"), baseDir, env, where, "upstream");
         String key = text(c, "key", env, null);
         if (key == null) {
             throw new IllegalArgumentException(where + "'key' (the KEK id) is required");
         }
         ProxyConfig.HostPort listen = ProxyConfig.HostPort.parse(text(c, "listen", env, "127.0.0.1:9192"));
-        ProxyConfig.Builder b = ProxyConfig.builder(id, upstream, key).listen(listen.host(), listen.port())
-                .advertisedHost(text(c, "advertised-host", env, null));
+        ProxyConfig.Builder b = ProxyConfig.builder(id, upstream.bootstrapServers(), key).upstreamTls(upstream.tls())
+                .listen(listen.host(), listen.port()).advertisedHost(text(c, "advertised-host", env, null));
         String base = text(c, "broker-port-base", env, null);
         if (base != null) {
             b.brokerPortBase(Integer.parseInt(base));
@@ -161,12 +152,8 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
         }
         JsonNode tls = c.get("tls");
         if (tls != null) {
-            b.clientTls(TlsSettings.server(path(tls, "cert", baseDir, env), path(tls, "key", baseDir, env)));
-        }
-        JsonNode upTls = c.get("upstream-tls");
-        if (upTls != null) {
-            b.upstreamTls(new TlsSettings(optionalPath(upTls, "cert", baseDir, env), optionalPath(upTls, "key", baseDir, env),
-                    optionalPath(upTls, "trust", baseDir, env)));
+            b.clientTls(TlsSettings.server(YamlValues.path(tls, "cert", baseDir, env, "proxy config: "),
+                    YamlValues.path(tls, "key", baseDir, env, "proxy config: ")));
         }
         JsonNode kms = c.has("kms") ? c.get("kms") : defaultKms;
         if (kms == null || text(kms, "provider", env, null) == null) {
@@ -177,46 +164,13 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
         if (s != null) {
             for (Iterator<Map.Entry<String, JsonNode>> it = s.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                settings.put(e.getKey(), expand(e.getValue().asText(), env));
+                settings.put(e.getKey(), YamlValues.expand(e.getValue().asText(), env));
             }
         }
         return new Cluster(b.build(), text(kms, "provider", env, null), KmsConfig.of(settings));
     }
 
     private static String text(JsonNode n, String field, UnaryOperator<String> env, String dflt) {
-        JsonNode v = n.get(field);
-        return v == null || v.isNull() ? dflt : expand(v.asText(), env);
-    }
-
-    private static Path path(JsonNode n, String field, Path baseDir, UnaryOperator<String> env) {
-        Path p = optionalPath(n, field, baseDir, env);
-        if (p == null) {
-            throw new IllegalArgumentException("proxy config: TLS '" + field + "' is required");
-        }
-        return p;
-    }
-
-    private static Path optionalPath(JsonNode n, String field, Path baseDir, UnaryOperator<String> env) {
-        String s = text(n, field, env, null);
-        if (s == null) {
-            return null;
-        }
-        Path p = Path.of(s);
-        return p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p);
-    }
-
-    /** Replaces {@code ${NAME}} with environment variable NAME; an unset variable is an error, never "". */
-    private static String expand(String s, UnaryOperator<String> env) {
-        Matcher m = ENV.matcher(s);
-        StringBuilder out = new StringBuilder();
-        while (m.find()) {
-            String v = env.apply(m.group(1));
-            if (v == null) {
-                throw new IllegalArgumentException("proxy config: environment variable " + m.group(1) + " is not set");
-            }
-            m.appendReplacement(out, Matcher.quoteReplacement(v));
-        }
-        m.appendTail(out);
-        return out.toString();
+        return YamlValues.text(n, field, env, dflt);
     }
 }

@@ -93,5 +93,25 @@ class StandaloneConfigTest {
                 .hasMessageContaining("at least 16 characters");
         assertThatThrownBy(() -> parse(ONE_CLUSTER + "metrics: {token-env: T}", Map.of("T", "0123456789abcdef")))
                 .hasMessageContaining("'metrics.listen'");
+        assertThatThrownBy(() -> parse(ONE_CLUSTER + "metrics: {listen: '127.0.0.1:9464', token_env: T}", Map.of()))
+                .hasMessageContaining("unknown key 'token_env'");
+    }
+
+    @Test
+    void upstreamTlsResolvesRelativePathsAndRefusesUnknownKeysAndBadAddresses() throws Exception {
+        String kms = "kms: {provider: local}\n";
+        StandaloneConfig c = parse(kms + "clusters: [{id: a, upstream: 'h:1', key: k, upstream-tls: {trust: ca.pem, cert: c.pem, key: c.key}}]",
+                Map.of());
+        TlsSettings tls = c.clusters().get(0).proxy().upstreamTls();
+        assertThat(tls.trustedCertificates()).isEqualTo(Path.of("/etc/keyhold/ca.pem"));
+        assertThat(tls.certificateChain()).isEqualTo(Path.of("/etc/keyhold/c.pem"));
+        assertThatThrownBy(() -> parse(kms + "clusters: [{id: a, upstream: 'h:1', key: k, upstream-tls: {trusted: ca.pem}}]", Map.of()))
+                .hasMessageContaining("cluster 'a': upstream TLS: unknown key 'trusted'");
+        assertThatThrownBy(() -> parse(kms + "clusters: [{id: a, upstream: 'h:1', key: k, upstream-tls: {cert: c.pem}}]", Map.of()))
+                .hasMessageContaining("'cert' and 'key'");
+        assertThatThrownBy(() -> parse(kms + "clusters: [{id: a, upstream: [h1], key: k}]", Map.of()))
+                .hasMessageContaining("cluster 'a': 'upstream': expected host:port, got 'h1'");
+        assertThatThrownBy(() -> parse(kms + "clusters: [{id: a, upstream: [], key: k}]", Map.of()))
+                .hasMessageContaining("'upstream' must list at least one host:port");
     }
 }

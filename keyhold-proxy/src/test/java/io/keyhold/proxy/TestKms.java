@@ -20,14 +20,14 @@ import javax.crypto.spec.SecretKeySpec;
  * A KMS stand-in for proxy tests, independent of the code under test: wraps DEKs with raw JCA
  * AES-GCM under a random KEK, counts its calls, and can be told to deny (key revoked).
  */
-final class TestKms implements DekSource, DekUnwrapper {
+public final class TestKms implements DekSource, DekUnwrapper {
     private final byte[] kek = new byte[32];
     private final SecureRandom random = new SecureRandom();
     final AtomicInteger generated = new AtomicInteger();
     final AtomicInteger unwrapped = new AtomicInteger();
     volatile boolean denied;
 
-    TestKms() {
+    public TestKms() {
         random.nextBytes(kek);
     }
 

@@ -31,6 +31,7 @@ public final class ServerConfig {
     private final String bootstrapApiSecret;
     private final Map<String, String> kmsSettings;
     private final List<String> awsRoles;
+    private final List<RegisteredKafkaCluster> kafkaClusters;
     private final String azureApplicationId;
     private final String gcpSecurityGroup;
     private final Clock clock;
@@ -56,6 +57,7 @@ public final class ServerConfig {
         this.bootstrapApiSecret = b.bootstrapApiSecret;
         this.kmsSettings = Map.copyOf(b.kmsSettings);
         this.awsRoles = List.copyOf(b.awsRoles);
+        this.kafkaClusters = List.copyOf(b.kafkaClusters);
         this.azureApplicationId = b.azureApplicationId;
         this.gcpSecurityGroup = b.gcpSecurityGroup;
         this.clock = b.clock;
@@ -163,6 +165,14 @@ public final class ServerConfig {
         return awsRoles;
     }
 
+    /**
+     * Existing Kafka clusters the operator registered ({@code kafka-clusters}); when any are,
+     * created clusters bind to them instead of getting brokers on this machine.
+     */
+    public List<RegisteredKafkaCluster> kafkaClusters() {
+        return kafkaClusters;
+    }
+
     public String azureApplicationId() {
         return azureApplicationId;
     }
@@ -189,7 +199,7 @@ public final class ServerConfig {
         return "ServerConfig[dataDir=" + dataDir + ", bind=" + bind + ", httpPort=" + httpPort
                 + ", database=" + (databaseUrl == null ? "embedded H2" : databaseUrl.replaceAll("\\?.*", ""))
                 + ", releaseHold=" + releaseHold + ", maxKeysPerOrg=" + maxKeysPerOrg + ", rateLimit=" + rateLimit
-                + "/" + rateLimitWindow + "]";
+                + "/" + rateLimitWindow + (kafkaClusters.isEmpty() ? "" : ", kafkaClusters=" + kafkaClusters) + "]";
     }
 
     /** Builds a {@link ServerConfig}; every field has the documented default. */
@@ -212,6 +222,7 @@ public final class ServerConfig {
         private String bootstrapApiSecret;
         private Map<String, String> kmsSettings = Map.of();
         private List<String> awsRoles = List.of();
+        private List<RegisteredKafkaCluster> kafkaClusters = List.of();
         private String azureApplicationId;
         private String gcpSecurityGroup;
         private Clock clock = Clock.systemUTC();
@@ -301,6 +312,11 @@ public final class ServerConfig {
 
         public Builder awsRoles(List<String> v) {
             awsRoles = v;
+            return this;
+        }
+
+        public Builder kafkaClusters(List<RegisteredKafkaCluster> v) {
+            kafkaClusters = Objects.requireNonNull(v);
             return this;
         }
 

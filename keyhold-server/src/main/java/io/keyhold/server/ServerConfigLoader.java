@@ -2,7 +2,9 @@ package io.keyhold.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.keyhold.server.internal.config.KafkaClustersConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +24,8 @@ import java.util.TreeMap;
  * is {@code KEYHOLD_HTTP_PORT}), the YAML file of {@code --config} / {@code KEYHOLD_CONFIG}, defaults.
  *
  * <p>YAML keys are the option names; nested maps are joined with dots, so {@code kms: {aws: {region: x}}}
- * is {@code kms.aws.region}.
+ * is {@code kms.aws.region}. The exception is {@code kafka-clusters}, a list of registered Kafka
+ * clusters (see {@link KafkaClustersConfig}), which only the YAML file can hold.
  */
 public final class ServerConfigLoader {
     /** Every option the server reads. */
@@ -42,8 +45,14 @@ public final class ServerConfigLoader {
     public static ServerConfig.Builder load(Map<String, String> flags, Map<String, String> env, Path config) {
         Map<String, String> values = new TreeMap<>();
         Path file = config != null ? config : env.containsKey("KEYHOLD_CONFIG") ? Path.of(env.get("KEYHOLD_CONFIG")) : null;
+        JsonNode kafkaClusters = null;
         if (file != null) {
-            values.putAll(readYaml(file));
+            ObjectNode root = readYaml(file);
+            if (root != null) {
+                // A list of mappings: read on its own rather than flattened into name=value options.
+                kafkaClusters = root.remove(KafkaClustersConfig.KEY);
+                flatten("", root, values);
+            }
         }
         for (String name : OPTIONS) {
             String v = env.get(envName(name));
@@ -65,7 +74,9 @@ public final class ServerConfigLoader {
                 values.put(k, v);
             }
         });
-        return toBuilder(values);
+        ServerConfig.Builder builder = toBuilder(values);
+        Path baseDir = file == null ? null : file.toAbsolutePath().getParent();
+        return builder.kafkaClusters(KafkaClustersConfig.parse(kafkaClusters, baseDir, env::get));
     }
 
     public static String envName(String option) {
@@ -160,21 +171,21 @@ public final class ServerConfigLoader {
         }
     }
 
-    private static Map<String, String> readYaml(Path file) {
+    /** The file's top-level mapping, or null when the file is empty. */
+    private static ObjectNode readYaml(Path file) {
         JsonNode root;
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read the config file " + file + ": " + e.getMessage(), e);
         }
-        Map<String, String> out = new TreeMap<>();
-        if (root != null && !root.isNull() && !root.isMissingNode()) {
-            if (!root.isObject()) {
-                throw new IllegalArgumentException("the config file " + file + " must be a YAML mapping of option names to values");
-            }
-            flatten("", root, out);
+        if (root == null || root.isNull() || root.isMissingNode()) {
+            return null;
         }
-        return out;
+        if (!root.isObject()) {
+            throw new IllegalArgumentException("the config file " + file + " must be a YAML mapping of option names to values");
+        }
+        return (ObjectNode) root;
     }
 
     private static void flatten(String prefix, JsonNode node, Map<String, String> out) {

@@ -73,4 +73,74 @@ class ServerConfigLoaderTest {
         assertThatThrownBy(() -> ServerConfigLoader.load(Map.of(), Map.of("KEYHOLD_BOOTSTRAP_API_KEY", "K"), null).build())
                 .hasMessageContaining("set together");
     }
+
+    @Test
+    void readsRegisteredKafkaClusters() throws Exception {
+        Path yaml = tmp.resolve("keyhold.yaml");
+        Files.writeString(yaml, """
+                http-port: 7000
+                kafka-clusters:
+                  - name: prod-eu-1
+                    bootstrap-servers: [b1:9092, "b2:9092"]
+                    cloud: aws
+                    region: eu-west-1
+                    tls: { trust: ca.pem }
+                    max-node-id: 3
+                  - name: lab
+                    bootstrap-servers: ${LAB_KAFKA}
+                """);
+        ServerConfig c = ServerConfigLoader.load(Map.of(), Map.of("LAB_KAFKA", "lab1:9093,lab2:9093"), yaml).build();
+        assertThat(c.httpPort()).isEqualTo(7000);
+        assertThat(c.kafkaClusters()).hasSize(2);
+        RegisteredKafkaCluster prod = c.kafkaClusters().get(0);
+        assertThat(prod.name()).isEqualTo("prod-eu-1");
+        assertThat(prod.upstream().bootstrapServers()).containsExactly("b1:9092", "b2:9092");
+        assertThat(prod.cloud()).isEqualTo("AWS");
+        assertThat(prod.region()).isEqualTo("eu-west-1");
+        assertThat(prod.upstream().tls().trustedCertificates()).isEqualTo(tmp.resolve("ca.pem").toAbsolutePath());
+        assertThat(prod.maxNodeId()).isEqualTo(3);
+        assertThat(prod.accepts("AWS", "eu-west-1")).isTrue();
+        assertThat(prod.accepts("AWS", "us-east-1")).isFalse();
+        assertThat(prod.accepts("GCP", "eu-west-1")).isFalse();
+        RegisteredKafkaCluster lab = c.kafkaClusters().get(1);
+        assertThat(lab.upstream().bootstrapServers()).containsExactly("lab1:9093", "lab2:9093");
+        assertThat(lab.upstream().tls()).isNull();
+        assertThat(lab.cloud()).isNull();
+        assertThat(lab.maxNodeId()).isEqualTo(RegisteredKafkaCluster.DEFAULT_MAX_NODE_ID);
+        assertThat(lab.accepts("GCP", "anywhere")).isTrue();
+        assertThat(c.toString()).contains("prod-eu-1");
+        assertThat(ServerConfigLoader.load(Map.of(), Map.of(), null).build().kafkaClusters()).isEmpty();
+    }
+
+    @Test
+    void refusesBadKafkaClusterRegistrationsWithClearErrors() throws Exception {
+        assertKafkaClustersError("kafka-clusters: {name: a}", "kafka-clusters must be a list");
+        assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: [h:1], regoin: x}]",
+                "kafka-clusters[0]: unknown key 'regoin'");
+        assertKafkaClustersError("kafka-clusters: [{bootstrap-servers: [h:1]}]", "kafka-clusters[0]: 'name' is required");
+        assertKafkaClustersError("kafka-clusters: [{name: 'a b', bootstrap-servers: [h:1]}]", "got 'a b'");
+        assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: [h:1]}, {name: a, bootstrap-servers: [g:1]}]",
+                "the name 'a' is used twice");
+        assertKafkaClustersError("kafka-clusters: [{name: a}]", "kafka-clusters 'a': 'bootstrap-servers' (bootstrap servers) is required");
+        assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: []}]",
+                "kafka-clusters 'a': 'bootstrap-servers' must list at least one host:port");
+        assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: [broker-1]}]",
+                "kafka-clusters 'a': 'bootstrap-servers': expected host:port, got 'broker-1'");
+        assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: ['h:99999']}]", "port out of range in 'h:99999'");
+        assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: [h:1]}, {name: b, bootstrap-servers: [g:2, H:1]}]",
+                "'b' and 'a' both list H:1");
+        assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: [h:1], cloud: mars}]",
+                "'cloud' must be one of AWS, GCP, AZURE, LOCAL, got 'mars'");
+        assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: [h:1], tls: {trusted: ca.pem}}]",
+                "kafka-clusters 'a': upstream TLS: unknown key 'trusted'");
+        assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: [h:1], max-node-id: -1}]", "'max-node-id' must be");
+        assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: '${NOT_SET}'}]", "NOT_SET is not set");
+    }
+
+    private void assertKafkaClustersError(String yaml, String message) throws Exception {
+        Path file = tmp.resolve("bad.yaml");
+        Files.writeString(file, yaml + "\n");
+        assertThatThrownBy(() -> ServerConfigLoader.load(Map.of(), Map.of(), file)).as(yaml)
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(message);
+    }
 }

@@ -5,10 +5,8 @@ import io.netty.buffer.ByteBufAllocator;
 import java.nio.ByteBuffer;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
-import java.util.Set;
 import org.apache.kafka.common.protocol.Message;
 import org.apache.kafka.common.protocol.MessageSizeAccumulator;
-import org.apache.kafka.common.record.BaseRecords;
 import org.apache.kafka.common.protocol.ObjectSerializationCache;
 
 /**
@@ -123,15 +121,16 @@ final class Frames {
 
     /**
      * A new frame: the original header bytes, then {@code body} encoded at {@code version}. Record
-     * sets in {@code owned} (built by the proxy) are referenced, not copied.
+     * sets the proxy built ({@link RebuiltRecords}; {@code rebuiltRecords} says whether there are any)
+     * are referenced, not copied; the caller still releases its own hold on them.
      */
     static ByteBuf withBody(ByteBufAllocator alloc, ByteBuf original, int headerLength, Message body, short version,
-                            Set<BaseRecords> owned) {
+                            boolean rebuiltRecords) {
         ObjectSerializationCache cache = new ObjectSerializationCache();
         MessageSizeAccumulator size = new MessageSizeAccumulator();
         body.addSize(size, cache, version);
-        int fieldBytes = headerLength + (owned.isEmpty() ? size.totalSize() : size.sizeExcludingZeroCopy());
-        ZeroCopyWriter w = new ZeroCopyWriter(alloc, fieldBytes, owned);
+        int fieldBytes = headerLength + (rebuiltRecords ? size.sizeExcludingZeroCopy() : size.totalSize());
+        ZeroCopyWriter w = new ZeroCopyWriter(alloc, fieldBytes);
         try {
             w.writeBytes(original, original.readerIndex(), headerLength);
             body.write(w, cache, version);

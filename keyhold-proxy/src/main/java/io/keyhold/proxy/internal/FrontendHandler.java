@@ -17,17 +17,15 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldPrepender;
 import java.util.ArrayDeque;
-import java.util.Collections;
-import java.util.IdentityHashMap;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
+import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.record.BaseRecords;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -257,45 +255,52 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         Errors error = Errors.NONE;
         String message = null;
-        Set<BaseRecords> encrypted = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<RebuiltRecords> encrypted = new ArrayList<>();
         try {
-            for (ProduceRequestData.TopicProduceData t : req.topicData()) {
-                String topic = rt.topicNames.resolve(t.name(), t.topicId());
-                if (topic == null) {
-                    error = Errors.UNKNOWN_TOPIC_ID;
-                    message = "the proxy does not know this topic id yet; refresh metadata";
-                    break;
-                }
-                for (ProduceRequestData.PartitionProduceData p : t.partitionData()) {
-                    if (p.records() instanceof MemoryRecords) {
-                        MemoryRecords out = rt.encryption.encrypt(topic, (MemoryRecords) p.records());
-                        encrypted.add(out);
-                        p.setRecords(out);
+            try {
+                for (ProduceRequestData.TopicProduceData t : req.topicData()) {
+                    String topic = rt.topicNames.resolve(t.name(), t.topicId());
+                    if (topic == null) {
+                        error = Errors.UNKNOWN_TOPIC_ID;
+                        message = "the proxy does not know this topic id yet; refresh metadata";
+                        break;
+                    }
+                    for (ProduceRequestData.PartitionProduceData p : t.partitionData()) {
+                        if (p.records() instanceof MemoryRecords) {
+                            RebuiltRecords out = rt.encryption.encrypt(topic, (MemoryRecords) p.records());
+                            encrypted.add(out);
+                            p.setRecords(out);
+                        }
                     }
                 }
+            } catch (KmsDeniedException e) {
+                rt.counters.kmsFailures.increment();
+                error = Errors.TOPIC_AUTHORIZATION_FAILED;
+                message = "Keyhold: the KMS refused the cluster's key: " + e.getMessage();
+            } catch (KmsException e) {
+                rt.counters.kmsFailures.increment();
+                error = Errors.REQUEST_TIMED_OUT;
+                message = "Keyhold: the KMS is unavailable: " + e.getMessage();
+            } catch (CorruptRecordException e) {
+                error = Errors.CORRUPT_MESSAGE;
+                message = "Keyhold: " + e.getMessage();
+            } catch (CryptoException | IllegalArgumentException e) {
+                error = Errors.INVALID_RECORD;
+                message = "Keyhold: cannot encrypt the records: " + e.getMessage();
             }
-        } catch (KmsDeniedException e) {
-            rt.counters.kmsFailures.increment();
-            error = Errors.TOPIC_AUTHORIZATION_FAILED;
-            message = "Keyhold: the KMS refused the cluster's key: " + e.getMessage();
-        } catch (KmsException e) {
-            rt.counters.kmsFailures.increment();
-            error = Errors.REQUEST_TIMED_OUT;
-            message = "Keyhold: the KMS is unavailable: " + e.getMessage();
-        } catch (CryptoException | IllegalArgumentException e) {
-            error = Errors.INVALID_RECORD;
-            message = "Keyhold: cannot encrypt the records: " + e.getMessage();
-        }
-        if (error != Errors.NONE) {
-            LOG.warn("cluster {}: produce refused: {}", rt.config.clusterId(), message);
-            refuseProduce(rs, api, req, acks, error, message);
-            return;
-        }
-        ByteBuf out = Frames.withBody(client.alloc(), frame, headerLength, req, v, encrypted);
-        if (acks) {
-            forward(out, rs, api);
-        } else {
-            upstream.write(out); // acks=0: the broker sends no response, so none is awaited
+            if (error != Errors.NONE) {
+                LOG.warn("cluster {}: produce refused: {}", rt.config.clusterId(), message);
+                refuseProduce(rs, api, req, acks, error, message);
+                return;
+            }
+            ByteBuf out = Frames.withBody(client.alloc(), frame, headerLength, req, v, !encrypted.isEmpty());
+            if (acks) {
+                forward(out, rs, api);
+            } else {
+                upstream.write(out); // acks=0: the broker sends no response, so none is awaited
+            }
+        } finally {
+            encrypted.forEach(RebuiltRecords::release); // the encoded frame holds its own references
         }
     }
 
@@ -346,9 +351,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (p.api != null && ResponseRewriter.rewrites(p.api, p.version)) {
             try {
                 int headerLength = Frames.responseHeaderLength(frame, p.api, p.version);
-                Set<BaseRecords> decrypted = Collections.newSetFromMap(new IdentityHashMap<>());
-                ApiMessage changed = rewriter.rewrite(p.api, p.version, Frames.body(frame, headerLength), decrypted);
-                p.response = Frames.withBody(client.alloc(), frame, headerLength, changed, p.version, decrypted);
+                List<RebuiltRecords> decrypted = new ArrayList<>();
+                try {
+                    ApiMessage changed = rewriter.rewrite(p.api, p.version, Frames.body(frame, headerLength), decrypted);
+                    p.response = Frames.withBody(client.alloc(), frame, headerLength, changed, p.version, !decrypted.isEmpty());
+                } finally {
+                    decrypted.forEach(RebuiltRecords::release);
+                }
             } catch (RuntimeException e) {
                 LOG.warn("cluster {}: cannot process a {} response: {}; closing the connection", rt.config.clusterId(), p.api, e.toString());
                 upstream.close();

@@ -5,6 +5,8 @@ import io.keyhold.crypto.CryptoException;
 import io.keyhold.crypto.EnvelopeDecryptor;
 import io.keyhold.crypto.EnvelopeEncryptor;
 import io.keyhold.proxy.UnencryptedRecordPolicy;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.record.MemoryRecords;
@@ -33,6 +36,10 @@ import org.apache.kafka.common.utils.Crc32C;
  * sequence, transactional flag, leader epoch and compression codec; control batches are copied as
  * they are. Thread-safe.
  *
+ * <p>Two paths: uncompressed v2 batches (the common case) are rewritten on their bytes by
+ * {@link UncompressedBatches}, without per-record allocation; everything else (compressed, control
+ * and pre-v2 batches) goes through Kafka's own record classes here. Both write the same bytes.
+ *
  * <p>Record format on disk (see docs/PROXY.md): key unchanged; value = envelope of
  * {@link RecordPayload}; exactly one header {@value #MARKER} whose value is the format version
  * (1). A tombstone keeps its null value; if it had headers, the marker's value is the version byte
@@ -46,9 +53,6 @@ public final class RecordEncryption {
 
     private static final Header[] MARKER_V1 = {new RecordHeader(MARKER, new byte[] {FORMAT_V1})};
     private static final Header[] NO_HEADERS = new Header[0];
-    private static final int BATCH_LAST_OFFSET_DELTA = 23;
-    private static final int BATCH_CRC = 17;
-    private static final int BATCH_ATTRIBUTES = 21;
     private static final ThreadLocal<BufferSupplier> BUFFERS = ThreadLocal.withInitial(BufferSupplier::create);
 
     private final EnvelopeEncryptor encryptor;
@@ -58,6 +62,10 @@ public final class RecordEncryption {
     private final ProxyCounters counters;
     private final ConcurrentHashMap<String, Aad> aadByTopic = new ConcurrentHashMap<>();
     private final ExecutorService helpers;
+    private final UncompressedBatches fast;
+    private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+    /** Smallest batch-length field of any format (a v0 message with empty key and value). */
+    private static final int MIN_BATCH_LENGTH = 14;
 
     /** Fetched partitions at least this large are decrypted by two threads (see {@link #decryptInTwo}). */
     static final int PARALLEL_MIN_BYTES = 256 * 1024;
@@ -76,6 +84,7 @@ public final class RecordEncryption {
         this.kekId = kekId;
         this.unencryptedPolicy = unencryptedPolicy;
         this.counters = counters;
+        this.fast = new UncompressedBatches(decryptor, unencryptedPolicy, counters);
     }
 
     /** A fetched record that carries no encryption marker, on a cluster whose policy rejects those. */
@@ -93,31 +102,54 @@ public final class RecordEncryption {
         return aadByTopic.computeIfAbsent(topic, t -> Aad.ofParts("keyhold.record.v1", t));
     }
 
-    /** Encrypts every data record of a produce request's partition. */
-    public MemoryRecords encrypt(String topic, MemoryRecords in) {
+    /**
+     * Encrypts every data record of a produce request's partition. The result lives in a pooled
+     * buffer: {@link RebuiltRecords#release() release} it once the request is encoded.
+     *
+     * @throws org.apache.kafka.common.errors.CorruptRecordException a batch is malformed or fails its CRC
+     */
+    public RebuiltRecords encrypt(String topic, MemoryRecords in) {
         Aad aad = aad(topic);
-        ByteBufferOutputStream out = new ByteBufferOutputStream(in.sizeInBytes() + in.sizeInBytes() / 4 + 256);
-        for (MutableRecordBatch batch : in.batches()) {
-            if (batch.magic() < RecordBatch.MAGIC_VALUE_V2) {
-                throw new IllegalArgumentException("record batches older than format v2 are not supported");
+        ByteBuffer buf = in.buffer();
+        ByteBuf out = alloc.heapBuffer(in.sizeInBytes() + in.sizeInBytes() / 4 + 256);
+        try (EnvelopeEncryptor.Sealer sealer = encryptor.sealer(kekId, topic, aad)) {
+            for (Span span : spans(buf)) {
+                int n;
+                if (UncompressedBatches.applies(buf, span.start, span.end)) {
+                    n = fast.encrypt(buf, span.start, span.end, sealer, out);
+                } else {
+                    n = encryptInGeneral(topic, aad, span.batch(buf), out);
+                }
+                counters.recordsEncrypted.add(n);
             }
-            if (batch.isControlBatch()) {
-                batch.writeTo(out);
-                continue;
-            }
-            MemoryRecordsBuilder builder = builderLike(batch, out);
-            int n = 0;
+            return new RebuiltRecords(List.of(out));
+        } catch (RuntimeException | Error e) {
+            out.release();
+            throw e;
+        }
+    }
+
+    /** The general path (compressed and control batches): Kafka's record classes, a record at a time. */
+    private int encryptInGeneral(String topic, Aad aad, MutableRecordBatch batch, ByteBuf out) {
+        if (batch.magic() < RecordBatch.MAGIC_VALUE_V2) {
+            throw new IllegalArgumentException("record batches older than format v2 are not supported");
+        }
+        ByteBufferOutputStream o = new ByteBufferOutputStream(batch.sizeInBytes() + batch.sizeInBytes() / 4 + 256);
+        int n = 0;
+        if (batch.isControlBatch()) {
+            batch.writeTo(o);
+        } else {
+            MemoryRecordsBuilder builder = builderLike(batch, o);
             try (CloseableIterator<Record> records = batch.streamingIterator(BUFFERS.get())) {
                 while (records.hasNext()) {
-                    Record r = records.next();
-                    appendEncrypted(builder, r, topic, aad);
+                    appendEncrypted(builder, records.next(), topic, aad);
                     n++;
                 }
             }
             builder.close();
-            counters.recordsEncrypted.add(n);
         }
-        return MemoryRecords.readableRecords(flipped(out));
+        out.writeBytes(flipped(o));
+        return n;
     }
 
     private void appendEncrypted(MemoryRecordsBuilder builder, Record r, String topic, Aad aad) {
@@ -141,94 +173,161 @@ public final class RecordEncryption {
     }
 
     /**
-     * Decrypts every encrypted record of a fetched partition.
+     * Decrypts every encrypted record of a fetched partition. The result lives in pooled buffers:
+     * {@link RebuiltRecords#release() release} it once the response is encoded.
      *
      * @throws UnencryptedRecordException a data record lacks the marker and the policy is REJECT
      * @throws CryptoException            an envelope does not open (tampered, other topic, other key)
+     * @throws org.apache.kafka.common.errors.CorruptRecordException a batch is malformed or fails its CRC
      */
-    public MemoryRecords decrypt(String topic, MemoryRecords in) {
-        if (helpers != null && in.sizeInBytes() >= PARALLEL_MIN_BYTES) {
-            List<MutableRecordBatch> batches = new ArrayList<>();
-            in.batches().forEach(batches::add);
-            if (batches.size() >= 2) {
-                return decryptInTwo(topic, in, batches);
-            }
+    public RebuiltRecords decrypt(String topic, MemoryRecords in) {
+        ByteBuffer buf = in.buffer();
+        List<Span> spans = spans(buf);
+        if (helpers != null && in.sizeInBytes() >= PARALLEL_MIN_BYTES && spans.size() >= 2) {
+            return decryptInTwo(topic, buf, spans);
         }
-        ByteBufferOutputStream out = new ByteBufferOutputStream(in.sizeInBytes() + 256);
-        decryptBatches(topic, in.batches(), out);
-        return MemoryRecords.readableRecords(flipped(out));
+        return new RebuiltRecords(List.of(decryptSpans(topic, buf, spans)));
     }
 
     /**
      * A large fetch (the consumer waits for all of it) is decrypted by two threads at once: the
-     * second half of its batches on a helper thread, the first half here; then the halves are joined
-     * in order. Same CPU, about half the wait.
+     * second half of its batches on a helper thread, the first half here. The halves stay two
+     * buffers, sent one after the other. Same CPU, about half the wait.
      */
-    private MemoryRecords decryptInTwo(String topic, MemoryRecords in, List<MutableRecordBatch> batches) {
-        int half = in.sizeInBytes() / 2;
+    private RebuiltRecords decryptInTwo(String topic, ByteBuffer buf, List<Span> spans) {
+        int half = (spans.get(spans.size() - 1).end - spans.get(0).start) / 2;
         int split = 1;
-        for (int bytes = batches.get(0).sizeInBytes(); split < batches.size() - 1 && bytes < half; split++) {
-            bytes += batches.get(split).sizeInBytes();
+        while (split < spans.size() - 1 && spans.get(split).end - spans.get(0).start <= half) {
+            split++;
         }
-        List<MutableRecordBatch> tail = batches.subList(split, batches.size());
-        Future<ByteBufferOutputStream> tailDone = helpers.submit(() -> {
-            ByteBufferOutputStream o = new ByteBufferOutputStream(in.sizeInBytes() / 2 + 256);
-            decryptBatches(topic, tail, o);
-            return o;
-        });
-        ByteBufferOutputStream out = new ByteBufferOutputStream(in.sizeInBytes() + 256);
+        List<Span> tail = spans.subList(split, spans.size());
+        Future<ByteBuf> tailDone = helpers.submit(() -> decryptSpans(topic, buf, tail));
+        ByteBuf head = null;
         try {
-            decryptBatches(topic, batches.subList(0, split), out);
-            out.write(flipped(tailDone.get()));
-        } catch (RuntimeException e) {
-            tailDone.cancel(false);
-            throw e;
+            head = decryptSpans(topic, buf, spans.subList(0, split));
+            return new RebuiltRecords(List.of(head, tailDone.get()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            releaseAll(head, awaitQuietly(tailDone));
             throw new IllegalStateException("interrupted while decrypting", e);
         } catch (ExecutionException e) {
+            releaseAll(head, null);
             if (e.getCause() instanceof RuntimeException) {
                 throw (RuntimeException) e.getCause();
             }
             throw new IllegalStateException("decryption failed", e.getCause());
+        } catch (RuntimeException | Error e) {
+            // The helper may still be writing its buffer: wait for it before giving the buffer back.
+            releaseAll(head, awaitQuietly(tailDone));
+            throw e;
         }
-        return MemoryRecords.readableRecords(flipped(out));
     }
 
-    private void decryptBatches(String topic, Iterable<MutableRecordBatch> batches, ByteBufferOutputStream out) {
+    private static ByteBuf awaitQuietly(Future<ByteBuf> f) {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private static void releaseAll(ByteBuf a, ByteBuf b) {
+        if (a != null) {
+            a.release();
+        }
+        if (b != null) {
+            b.release();
+        }
+    }
+
+    /** Decrypts the batches at {@code spans} of {@code buf} into a new pooled buffer. */
+    private ByteBuf decryptSpans(String topic, ByteBuffer buf, List<Span> spans) {
         Aad aad = aad(topic);
-        for (MutableRecordBatch batch : batches) {
-            if (batch.magic() < RecordBatch.MAGIC_VALUE_V2) {
-                if (unencryptedPolicy == UnencryptedRecordPolicy.REJECT) {
-                    counters.unencryptedRecordsRejected.increment();
-                    throw new UnencryptedRecordException(topic, batch.baseOffset());
+        int size = spans.isEmpty() ? 0 : spans.get(spans.size() - 1).end - spans.get(0).start;
+        ByteBuf out = alloc.heapBuffer(size + 256);
+        try {
+            for (Span span : spans) {
+                if (UncompressedBatches.applies(buf, span.start, span.end)) {
+                    counters.recordsDecrypted.add(fast.decrypt(buf, span.start, span.end, topic, aad, out));
+                } else {
+                    decryptInGeneral(topic, aad, span.batch(buf), out);
                 }
-                counters.unencryptedRecordsPassed.increment();
-                batch.writeTo(out);
-                continue;
             }
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.release();
+            throw e;
+        }
+    }
+
+    /** The general path for fetched batches: older formats, control batches, compressed batches. */
+    private void decryptInGeneral(String topic, Aad aad, MutableRecordBatch batch, ByteBuf out) {
+        ByteBufferOutputStream o = new ByteBufferOutputStream(batch.sizeInBytes() + 256);
+        if (batch.magic() < RecordBatch.MAGIC_VALUE_V2) {
+            if (unencryptedPolicy == UnencryptedRecordPolicy.REJECT) {
+                counters.unencryptedRecordsRejected.increment();
+                throw new UnencryptedRecordException(topic, batch.baseOffset());
+            }
+            counters.unencryptedRecordsPassed.increment();
+            batch.writeTo(o);
+        } else {
             Integer count = batch.countOrNull();
             if (batch.isControlBatch() || (count != null && count == 0)) {
-                batch.writeTo(out);
-                continue;
-            }
-            int start = out.position();
-            MemoryRecordsBuilder builder = builderLike(batch, out);
-            long lastAppended = -1;
-            int n = 0;
-            try (CloseableIterator<Record> records = batch.streamingIterator(BUFFERS.get())) {
-                while (records.hasNext()) {
-                    Record r = records.next();
-                    if (appendDecrypted(builder, r, topic, aad)) {
-                        n++;
+                batch.writeTo(o);
+            } else {
+                MemoryRecordsBuilder builder = builderLike(batch, o);
+                long lastAppended = -1;
+                int n = 0;
+                try (CloseableIterator<Record> records = batch.streamingIterator(BUFFERS.get())) {
+                    while (records.hasNext()) {
+                        Record r = records.next();
+                        if (appendDecrypted(builder, r, topic, aad)) {
+                            n++;
+                        }
+                        lastAppended = r.offset();
                     }
-                    lastAppended = r.offset();
                 }
+                builder.close();
+                counters.recordsDecrypted.add(n);
+                keepLastOffset(o, 0, batch, lastAppended);
             }
-            builder.close();
-            counters.recordsDecrypted.add(n);
-            keepLastOffset(out, start, batch, lastAppended);
         }
+        out.writeBytes(flipped(o));
+    }
+
+    /** Where one record batch lies in a record set's buffer. */
+    private record Span(int start, int end) {
+        MutableRecordBatch batch(ByteBuffer buf) {
+            ByteBuffer b = buf.duplicate();
+            b.limit(end).position(start);
+            return MemoryRecords.readableRecords(b.slice()).batches().iterator().next();
+        }
+    }
+
+    /**
+     * The whole batches of a record set, in order. A partial batch at the end (a broker cuts fetches
+     * at a size limit) is left out, as Kafka's clients leave it out.
+     */
+    private static List<Span> spans(ByteBuffer buf) {
+        List<Span> spans = new ArrayList<>();
+        int pos = buf.position();
+        int limit = buf.limit();
+        while (limit - pos > UncompressedBatches.MAGIC_AT) {
+            int length = buf.getInt(pos + UncompressedBatches.LENGTH_AT);
+            if (length < MIN_BATCH_LENGTH) {
+                throw new CorruptRecordException("record batch length " + length + " is too small");
+            }
+            long end = (long) pos + UncompressedBatches.LOG_OVERHEAD + length;
+            if (end > limit) {
+                break;
+            }
+            spans.add(new Span(pos, (int) end));
+            pos = (int) end;
+        }
+        return spans;
     }
 
     /** Returns whether the record was decrypted (false: passed through unchanged). */
@@ -297,10 +396,10 @@ public final class RecordEncryption {
         }
         ByteBuffer buf = out.buffer().duplicate();
         buf.position(0);
-        buf.putInt(start + BATCH_LAST_OFFSET_DELTA, (int) (original.lastOffset() - original.baseOffset()));
+        buf.putInt(start + UncompressedBatches.LAST_OFFSET_DELTA_AT, (int) (original.lastOffset() - original.baseOffset()));
         int end = out.position();
-        long crc = Crc32C.compute(buf, start + BATCH_ATTRIBUTES, end - start - BATCH_ATTRIBUTES);
-        buf.putInt(start + BATCH_CRC, (int) crc);
+        long crc = Crc32C.compute(buf, start + UncompressedBatches.ATTRIBUTES_AT, end - start - UncompressedBatches.ATTRIBUTES_AT);
+        buf.putInt(start + UncompressedBatches.CRC_AT, (int) crc);
     }
 
     private static ByteBuffer flipped(ByteBufferOutputStream out) {

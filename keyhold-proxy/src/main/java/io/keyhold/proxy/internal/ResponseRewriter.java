@@ -5,7 +5,9 @@ import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsException;
 import io.keyhold.proxy.ProxyConfig.HostPort;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
+import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.DescribeClusterResponseData;
 import org.apache.kafka.common.message.FetchResponseData;
@@ -60,7 +62,7 @@ final class ResponseRewriter {
     }
 
     /** @param built collects the record sets this rewrite created (they may be sent without copying) */
-    ApiMessage rewrite(ApiKeys api, short version, ByteBufferAccessor body, Set<BaseRecords> built) {
+    ApiMessage rewrite(ApiKeys api, short version, ByteBufferAccessor body, List<RebuiltRecords> built) {
         switch (api) {
             case API_VERSIONS:
                 return apiVersions(new ApiVersionsResponseData(body, version));
@@ -144,7 +146,7 @@ final class ResponseRewriter {
     }
 
     /** <b>Where fetched records get decrypted</b> (one partition at a time; a failure fails only that partition). */
-    private FetchResponseData fetch(FetchResponseData resp, Set<BaseRecords> built) {
+    private FetchResponseData fetch(FetchResponseData resp, List<RebuiltRecords> built) {
         for (FetchResponseData.NodeEndpoint n : resp.nodeEndpoints()) {
             HostPort p = rt.brokerPorts.proxyAddressFor(n.nodeId(), n.host(), n.port());
             n.setHost(p.host()).setPort(p.port());
@@ -171,12 +173,12 @@ final class ResponseRewriter {
         return resp;
     }
 
-    private void decryptPartition(String topic, FetchResponseData.PartitionData p, Set<BaseRecords> built) {
+    private void decryptPartition(String topic, FetchResponseData.PartitionData p, List<RebuiltRecords> built) {
         try {
-            MemoryRecords plain = rt.encryption.decrypt(topic, (MemoryRecords) p.records());
+            RebuiltRecords plain = rt.encryption.decrypt(topic, (MemoryRecords) p.records());
             built.add(plain);
             p.setRecords(plain);
-        } catch (RecordEncryption.UnencryptedRecordException | CryptoException e) {
+        } catch (RecordEncryption.UnencryptedRecordException | CryptoException | CorruptRecordException e) {
             LOG.warn("cluster {}: fetch of {}-{} failed: {}", rt.config.clusterId(), topic, p.partitionIndex(), e.getMessage());
             fail(p, Errors.CORRUPT_MESSAGE);
         } catch (KmsDeniedException e) {

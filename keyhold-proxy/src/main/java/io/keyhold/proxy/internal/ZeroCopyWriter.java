@@ -3,18 +3,16 @@ package io.keyhold.proxy.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
-import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
-import java.util.Set;
 import org.apache.kafka.common.protocol.Writable;
 import org.apache.kafka.common.record.BaseRecords;
 import org.apache.kafka.common.record.MemoryRecords;
 
 /**
  * Encodes a Kafka message into a Netty buffer without copying the record batches the proxy has
- * just built: those become components of a composite buffer as they are, and only the small
- * fields around them are written out. Record sets the proxy does not own (still views into the
- * frame it came from, which is released after encoding) are copied.
+ * just built ({@link RebuiltRecords}): their pooled buffers become components of a composite buffer
+ * as they are, and only the small fields around them are written out. Other record sets (still
+ * views into the frame they came from, which is released after encoding) are copied.
  */
 final class ZeroCopyWriter implements Writable {
     /** Below this size a copy is cheaper than one more buffer component. */
@@ -22,18 +20,15 @@ final class ZeroCopyWriter implements Writable {
 
     private final CompositeByteBuf out;
     private final ByteBuf fields;
-    private final Set<BaseRecords> owned;
     private int pieceStart;
 
     /**
      * @param fieldBytes room for everything except zero-copied records (the message's
-     *                   {@code sizeExcludingZeroCopy} plus any header written first)
-     * @param owned      record sets built by the proxy, safe to hand to Netty without copying
+     *                   {@code sizeExcludingZeroCopy} plus any header written first); grows if needed
      */
-    ZeroCopyWriter(ByteBufAllocator alloc, int fieldBytes, Set<BaseRecords> owned) {
+    ZeroCopyWriter(ByteBufAllocator alloc, int fieldBytes) {
         this.out = alloc.compositeHeapBuffer(Integer.MAX_VALUE);
         this.fields = alloc.heapBuffer(fieldBytes);
-        this.owned = owned;
     }
 
     void writeBytes(ByteBuf src, int index, int length) {
@@ -57,15 +52,19 @@ final class ZeroCopyWriter implements Writable {
 
     @Override
     public void writeRecords(BaseRecords records) {
-        if (!(records instanceof MemoryRecords)) {
-            throw new IllegalArgumentException("unsupported record set " + records.getClass().getSimpleName());
-        }
-        ByteBuffer buf = ((MemoryRecords) records).buffer();
-        if (owned.contains(records) && buf.remaining() >= ZERO_COPY_MIN) {
-            endPiece();
-            out.addComponent(true, Unpooled.wrappedBuffer(buf.duplicate()));
+        if (records instanceof RebuiltRecords) {
+            for (ByteBuf piece : ((RebuiltRecords) records).pieces()) {
+                if (piece.readableBytes() >= ZERO_COPY_MIN) {
+                    endPiece();
+                    out.addComponent(true, piece.retainedDuplicate());
+                } else {
+                    fields.writeBytes(piece, piece.readerIndex(), piece.readableBytes());
+                }
+            }
+        } else if (records instanceof MemoryRecords) {
+            writeByteBuffer(((MemoryRecords) records).buffer());
         } else {
-            writeByteBuffer(buf);
+            throw new IllegalArgumentException("unsupported record set " + records.getClass().getSimpleName());
         }
     }
 

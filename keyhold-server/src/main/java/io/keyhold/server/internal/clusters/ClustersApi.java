@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class ClustersApi {
     private static final Logger LOG = LoggerFactory.getLogger(ClustersApi.class);
     private static final String PATH = "/cmk/v2/clusters";
-    private static final List<String> CLOUDS = List.of("AWS", "GCP", "AZURE", "LOCAL");
+    /** The {@code spec.cloud} values a cluster may have. */
+    public static final List<String> CLOUDS = List.of("AWS", "GCP", "AZURE", "LOCAL");
     private static final List<String> AVAILABILITY = List.of("SINGLE_ZONE", "MULTI_ZONE", "LOW", "HIGH");
     private static final Set<String> TOP = Set.of("api_version", "kind", "id", "metadata", "spec", "status");
     private static final Set<String> SPEC = Set.of("display_name", "availability", "cloud", "region", "config", "environment",

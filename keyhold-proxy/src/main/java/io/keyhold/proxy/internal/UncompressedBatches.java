@@ -1,0 +1,310 @@
+package io.keyhold.proxy.internal;
+
+import io.keyhold.crypto.Aad;
+import io.keyhold.crypto.CryptoException;
+import io.keyhold.crypto.EnvelopeDecryptor;
+import io.keyhold.crypto.EnvelopeEncryptor;
+import io.keyhold.proxy.UnencryptedRecordPolicy;
+import io.netty.buffer.ByteBuf;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.utils.ByteUtils;
+import org.apache.kafka.common.utils.Crc32C;
+
+/**
+ * The fast path of {@link RecordEncryption}: encrypts and decrypts uncompressed v2 record batches
+ * directly on their bytes, record by record, into a pooled output buffer. Nothing is allocated per
+ * record (no record objects, no header objects, no plaintext arrays): an envelope is sealed straight
+ * into the output, and opened into a per-thread scratch array from which the record is written.
+ * The output is byte for byte what the general path (Kafka's {@code MemoryRecordsBuilder}) writes.
+ *
+ * <p>The input batch's CRC is checked first, so a batch damaged on the way in is refused rather than
+ * given a fresh, valid CRC. Batch-level fields are copied as they are; only the batch length and
+ * CRC are recomputed.
+ */
+final class UncompressedBatches {
+    /** v2 batch header layout (offsets from the batch start) and its size. */
+    static final int LENGTH_AT = 8;
+    static final int MAGIC_AT = 16;
+    static final int CRC_AT = 17;
+    static final int ATTRIBUTES_AT = 21;
+    static final int LAST_OFFSET_DELTA_AT = 23;
+    static final int COUNT_AT = 57;
+    static final int HEADER_SIZE = 61;
+    /** The batch-length field counts the bytes after itself. */
+    static final int LOG_OVERHEAD = 12;
+
+    private static final byte[] MARKER_KEY = RecordEncryption.MARKER.getBytes(StandardCharsets.UTF_8);
+    /** The header section of an encrypted record with a value: one header, the marker, value = version. */
+    private static final byte[] MARKER_SECTION = markerSection();
+    /** Per-record growth on encryption besides the envelope: marker section and longer varints. */
+    private static final int ENCRYPT_SLACK = MARKER_SECTION.length + 10;
+
+    private final EnvelopeDecryptor decryptor;
+    private final UnencryptedRecordPolicy unencryptedPolicy;
+    private final ProxyCounters counters;
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    UncompressedBatches(EnvelopeDecryptor decryptor, UnencryptedRecordPolicy unencryptedPolicy, ProxyCounters counters) {
+        this.decryptor = decryptor;
+        this.unencryptedPolicy = unencryptedPolicy;
+        this.counters = counters;
+    }
+
+    /** Whether the batch at {@code in[start, end)} takes this path: format v2, no compression, not a control batch. */
+    static boolean applies(ByteBuffer in, int start, int end) {
+        if (!in.hasArray() || end - start < HEADER_SIZE || in.get(start + MAGIC_AT) != 2) {
+            return false;
+        }
+        short attributes = in.getShort(start + ATTRIBUTES_AT);
+        return (attributes & 0x07) == 0 && (attributes & 0x20) == 0;
+    }
+
+    /** Per-thread room for one record's plaintext (grown to the largest record seen). */
+    private static final class Scratch {
+        byte[] bytes = new byte[16 * 1024];
+        ByteBuffer view = ByteBuffer.wrap(bytes);
+
+        byte[] ensure(int n) {
+            if (bytes.length < n) {
+                bytes = new byte[Math.max(n, bytes.length * 2)];
+                view = ByteBuffer.wrap(bytes);
+            }
+            return bytes;
+        }
+    }
+
+    /** Where the output goes: the array behind a pooled heap buffer, written through a ByteBuffer view. */
+    private static final class Output {
+        final ByteBuf buf;
+        byte[] array;
+        int base;
+        ByteBuffer w;
+
+        Output(ByteBuf buf, int room) {
+            this.buf = buf;
+            grow(room);
+        }
+
+        /** Makes room for {@code n} more bytes (rarely needed: the first estimate is an upper bound). */
+        void ensure(int n) {
+            if (w.remaining() < n) {
+                buf.writerIndex(w.position() - base);
+                grow(n + 4096);
+            }
+        }
+
+        private void grow(int room) {
+            buf.ensureWritable(room);
+            array = buf.array();
+            base = buf.arrayOffset();
+            w = ByteBuffer.wrap(array);
+            w.position(base + buf.writerIndex());
+        }
+
+        /** Finishes the batch that began at writer index {@code start}: its length and CRC. */
+        void endBatch(int start) {
+            int batchAt = base + start;
+            int end = w.position();
+            w.putInt(batchAt + LENGTH_AT, end - batchAt - LOG_OVERHEAD);
+            ByteUtils.writeUnsignedInt(w, batchAt + CRC_AT, Crc32C.compute(array, batchAt + ATTRIBUTES_AT, end - batchAt - ATTRIBUTES_AT));
+            buf.writerIndex(end - base);
+        }
+    }
+
+    /** Encrypts the batch at {@code in[start, end)} into {@code out}; returns its record count. */
+    int encrypt(ByteBuffer in, int start, int end, EnvelopeEncryptor.Sealer sealer, ByteBuf out) {
+        int count = checkedCount(in, start, end);
+        long room = (long) (end - start) + (long) count * (sealer.envelopeLength(0) + ENCRYPT_SLACK);
+        if (room > Integer.MAX_VALUE - 64) {
+            throw new CorruptRecordException("record batch too large to encrypt");
+        }
+        Output o = new Output(out, (int) room);
+        int outStart = out.writerIndex();
+        byte[] ia = in.array();
+        int iBase = in.arrayOffset();
+        o.w.put(ia, iBase + start, HEADER_SIZE);
+        Scratch scratch = SCRATCH.get();
+        RecordCursor cur = new RecordCursor();
+        ByteBuffer r = in.duplicate();
+        r.limit(end).position(start + HEADER_SIZE);
+        int n = 0;
+        while (r.hasRemaining()) {
+            cur.read(r);
+            n++;
+            ByteBuffer w = o.w;
+            int prefixLength = cur.valueLengthAt - cur.bodyStart;
+            int sectionLength = cur.end - cur.headersAt;
+            if (cur.valueLength < 0) {
+                if (cur.headerCount == 0) {
+                    // A bare tombstone has nothing to hide, and its null value is what compaction needs.
+                    o.ensure(cur.end - cur.start);
+                    o.w.put(ia, iBase + cur.start, cur.end - cur.start);
+                    continue;
+                }
+                // A tombstone with headers: its value stays null; the headers go into the marker.
+                int envelope = sealer.envelopeLength(sectionLength);
+                int marker = 1 + envelope;
+                o.ensure(prefixLength + marker + 32);
+                w = o.w;
+                ByteUtils.writeVarint(prefixLength + 1 + 1 + 1 + MARKER_KEY.length + ByteUtils.sizeOfVarint(marker) + marker, w);
+                w.put(ia, iBase + cur.bodyStart, prefixLength);
+                ByteUtils.writeVarint(-1, w);
+                ByteUtils.writeVarint(1, w);
+                ByteUtils.writeVarint(MARKER_KEY.length, w);
+                w.put(MARKER_KEY);
+                ByteUtils.writeVarint(marker, w);
+                w.put(RecordEncryption.FORMAT_V1);
+                w.position(w.position() + sealer.seal(ia, iBase + cur.headersAt, sectionLength, o.array, w.position()));
+                continue;
+            }
+            // The payload is the header section followed by the value (see RecordPayload).
+            int payload = sectionLength + cur.valueLength;
+            byte[] p = scratch.ensure(payload);
+            System.arraycopy(ia, iBase + cur.headersAt, p, 0, sectionLength);
+            System.arraycopy(ia, iBase + cur.valueAt, p, sectionLength, cur.valueLength);
+            int envelope = sealer.envelopeLength(payload);
+            o.ensure(prefixLength + envelope + MARKER_SECTION.length + 16);
+            w = o.w;
+            ByteUtils.writeVarint(prefixLength + ByteUtils.sizeOfVarint(envelope) + envelope + MARKER_SECTION.length, w);
+            w.put(ia, iBase + cur.bodyStart, prefixLength);
+            ByteUtils.writeVarint(envelope, w);
+            w.position(w.position() + sealer.seal(p, 0, payload, o.array, w.position()));
+            w.put(MARKER_SECTION);
+        }
+        checkCount(count, n);
+        o.endBatch(outStart);
+        return n;
+    }
+
+    /**
+     * Decrypts the batch at {@code in[start, end)} into {@code out}; returns how many records were
+     * decrypted (unencrypted ones passed through are not counted).
+     *
+     * @throws RecordEncryption.UnencryptedRecordException a record lacks the marker and the policy is REJECT
+     * @throws CryptoException an envelope does not open, or holds a malformed payload
+     */
+    int decrypt(ByteBuffer in, int start, int end, String topic, Aad aad, ByteBuf out) {
+        int count = checkedCount(in, start, end);
+        Output o = new Output(out, end - start); // a decrypted record is always shorter than its encrypted form
+        int outStart = out.writerIndex();
+        byte[] ia = in.array();
+        int iBase = in.arrayOffset();
+        long baseOffset = in.getLong(start);
+        o.w.put(ia, iBase + start, HEADER_SIZE);
+        Scratch scratch = SCRATCH.get();
+        RecordCursor cur = new RecordCursor();
+        ByteBuffer r = in.duplicate();
+        r.limit(end).position(start + HEADER_SIZE);
+        int n = 0;
+        int decrypted = 0;
+        while (r.hasRemaining()) {
+            cur.read(r);
+            n++;
+            ByteBuffer w = o.w;
+            boolean marked = cur.headerCount == 1 && cur.headerKeyLength == MARKER_KEY.length
+                    && Arrays.equals(ia, iBase + cur.headerKeyAt, iBase + cur.headerKeyAt + MARKER_KEY.length, MARKER_KEY, 0, MARKER_KEY.length);
+            if (!marked) {
+                if (cur.valueLength >= 0 || cur.headerCount > 0) {
+                    if (unencryptedPolicy == UnencryptedRecordPolicy.REJECT) {
+                        counters.unencryptedRecordsRejected.increment();
+                        throw new RecordEncryption.UnencryptedRecordException(topic, baseOffset + cur.offsetDelta);
+                    }
+                    counters.unencryptedRecordsPassed.increment();
+                }
+                w.put(ia, iBase + cur.start, cur.end - cur.start);
+                continue;
+            }
+            long offset = baseOffset + cur.offsetDelta;
+            if (cur.headerValueLength < 1 || ia[iBase + cur.headerValueAt] != RecordEncryption.FORMAT_V1) {
+                counters.decryptionFailures.increment();
+                throw new CryptoException("record at offset " + offset + " of topic '" + topic + "' has an unknown Keyhold record format");
+            }
+            int prefixLength = cur.valueLengthAt - cur.bodyStart;
+            if (cur.valueLength >= 0) {
+                byte[] p = scratch.ensure(cur.valueLength);
+                int payload = open(ia, iBase + cur.valueAt, cur.valueLength, aad, p, topic, offset);
+                int section = section(scratch, payload, topic, offset);
+                int value = payload - section;
+                ByteUtils.writeVarint(prefixLength + ByteUtils.sizeOfVarint(value) + payload, w);
+                w.put(ia, iBase + cur.bodyStart, prefixLength);
+                ByteUtils.writeVarint(value, w);
+                w.put(p, section, value);
+                w.put(p, 0, section);
+            } else if (cur.headerValueLength == 1) {
+                ByteUtils.writeVarint(prefixLength + 2, w); // a tombstone that had no headers
+                w.put(ia, iBase + cur.bodyStart, prefixLength);
+                ByteUtils.writeVarint(-1, w);
+                ByteUtils.writeVarint(0, w);
+            } else {
+                int sealed = cur.headerValueLength - 1;
+                byte[] p = scratch.ensure(sealed);
+                int payload = open(ia, iBase + cur.headerValueAt + 1, sealed, aad, p, topic, offset);
+                if (section(scratch, payload, topic, offset) != payload) {
+                    counters.decryptionFailures.increment();
+                    throw new CryptoException("record at offset " + offset + " of topic '" + topic
+                            + "': a tombstone's sealed headers carry a value");
+                }
+                ByteUtils.writeVarint(prefixLength + 1 + payload, w);
+                w.put(ia, iBase + cur.bodyStart, prefixLength);
+                ByteUtils.writeVarint(-1, w);
+                w.put(p, 0, payload);
+            }
+            decrypted++;
+        }
+        checkCount(count, n);
+        o.endBatch(outStart);
+        return decrypted;
+    }
+
+    private int open(byte[] in, int off, int len, Aad aad, byte[] out, String topic, long offset) {
+        try {
+            return decryptor.decrypt(in, off, len, aad, out, 0);
+        } catch (CryptoException e) {
+            counters.decryptionFailures.increment();
+            throw new CryptoException("record at offset " + offset + " of topic '" + topic + "': " + e.getMessage());
+        }
+    }
+
+    /** Length of the header section at the start of a decrypted payload. */
+    private int section(Scratch scratch, int payload, String topic, long offset) {
+        try {
+            return RecordCursor.headerSectionLength(scratch.view, 0, payload);
+        } catch (CorruptRecordException e) {
+            counters.decryptionFailures.increment();
+            throw new CryptoException("record at offset " + offset + " of topic '" + topic + "' decrypted to a malformed payload");
+        }
+    }
+
+    /** Checks the batch's CRC and returns its record count. */
+    private static int checkedCount(ByteBuffer in, int start, int end) {
+        long stored = ByteUtils.readUnsignedInt(in, start + CRC_AT);
+        long actual = Crc32C.compute(in.array(), in.arrayOffset() + start + ATTRIBUTES_AT, end - start - ATTRIBUTES_AT);
+        if (stored != actual) {
+            throw new CorruptRecordException("record batch at offset " + in.getLong(start) + " fails its CRC check");
+        }
+        int count = in.getInt(start + COUNT_AT);
+        if (count < 0 || count > end - start - HEADER_SIZE) {
+            throw new CorruptRecordException("record batch claims " + count + " records");
+        }
+        return count;
+    }
+
+    private static void checkCount(int declared, int found) {
+        if (declared != found) {
+            throw new CorruptRecordException("record batch declares " + declared + " records but holds " + found);
+        }
+    }
+
+    private static byte[] markerSection() {
+        ByteBuffer b = ByteBuffer.allocate(32);
+        ByteUtils.writeVarint(1, b);
+        ByteUtils.writeVarint(MARKER_KEY.length, b);
+        b.put(MARKER_KEY);
+        ByteUtils.writeVarint(1, b);
+        b.put(RecordEncryption.FORMAT_V1);
+        return Arrays.copyOf(b.array(), b.position());
+    }
+}

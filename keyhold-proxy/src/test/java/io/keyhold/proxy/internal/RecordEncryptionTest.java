@@ -1,0 +1,248 @@
+package io.keyhold.proxy.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keyhold.crypto.CryptoException;
+import io.keyhold.crypto.DecryptionDekCache;
+import io.keyhold.crypto.DekRotationPolicy;
+import io.keyhold.crypto.EncryptionDekCache;
+import io.keyhold.crypto.EnvelopeDecryptor;
+import io.keyhold.crypto.EnvelopeEncryptor;
+import io.keyhold.proxy.TestKms;
+import io.keyhold.proxy.UnencryptedRecordPolicy;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.record.CompressionType;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.MemoryRecordsBuilder;
+import org.apache.kafka.common.record.MutableRecordBatch;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.record.TimestampType;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The record path without a network: the byte-level fast path (uncompressed batches) and Kafka's
+ * record classes (compressed batches) must agree with each other and give back exactly what the
+ * producer sent.
+ */
+class RecordEncryptionTest {
+    private final TestKms kms = new TestKms();
+    private final ProxyCounters counters = new ProxyCounters();
+    /** Shared by every test instance (jqwik makes many); a daemon, so it never holds the JVM up. */
+    private static final ExecutorService HELPER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "decrypt-helper");
+        t.setDaemon(true);
+        return t;
+    });
+    private final RecordEncryption encryption = new RecordEncryption(
+            new EnvelopeEncryptor(new EncryptionDekCache(kms, DekRotationPolicy.DEFAULT)),
+            new EnvelopeDecryptor(new DecryptionDekCache(kms, 100, Duration.ofMinutes(5))),
+            "kek", UnencryptedRecordPolicy.REJECT, counters, HELPER);
+
+    /** One record as a producer sends it. */
+    record Rec(byte[] key, byte[] value, Header[] headers) {
+    }
+
+    @Provide
+    Arbitrary<List<Rec>> batches() {
+        Arbitrary<byte[]> bytes = Arbitraries.bytes().array(byte[].class).ofMaxSize(300);
+        Arbitrary<byte[]> maybe = Arbitraries.oneOf(bytes, Arbitraries.just(null));
+        Arbitrary<Header> header = Combinators.combine(Arbitraries.strings().ofMaxLength(12), maybe)
+                .as((k, v) -> (Header) new RecordHeader(k, v));
+        Arbitrary<Header[]> headers = header.array(Header[].class).ofMaxSize(3);
+        return Combinators.combine(maybe, maybe, headers).as(Rec::new).list().ofMinSize(1).ofMaxSize(40);
+    }
+
+    @Property(tries = 150)
+    void anyUncompressedBatchComesBackByteForByte(@ForAll("batches") List<Rec> recs) {
+        MemoryRecords original = build(recs, CompressionType.NONE, 1000L);
+        MemoryRecords encrypted = take(encryption.encrypt("orders", original));
+        assertThat(encrypted.sizeInBytes()).isGreaterThan(0);
+        for (Record r : encrypted.records()) {
+            boolean bareTombstone = !r.hasValue() && r.headers().length == 0;
+            assertThat(r.headers()).extracting(Header::key)
+                    .containsExactly(bareTombstone ? new String[0] : new String[] {RecordEncryption.MARKER});
+        }
+        MemoryRecords decrypted = take(encryption.decrypt("orders", encrypted));
+        assertThat(bytes(decrypted)).isEqualTo(bytes(original));
+    }
+
+    @Property(tries = 60)
+    void bothPathsReadWhatTheOtherWrote(@ForAll("batches") List<Rec> recs) {
+        // Fast path encrypts; the encrypted records, re-batched with gzip, go through the general path.
+        MemoryRecords fastSealed = take(encryption.encrypt("orders", build(recs, CompressionType.NONE, 0L)));
+        MemoryRecords regzipped = rebatch(fastSealed, CompressionType.GZIP);
+        assertThat(records(take(encryption.decrypt("orders", regzipped)))).isEqualTo(describe(recs));
+        // The general path encrypts a gzip batch; its records, re-batched uncompressed, go through the fast path.
+        MemoryRecords generalSealed = take(encryption.encrypt("orders", build(recs, CompressionType.GZIP, 0L)));
+        MemoryRecords plain = rebatch(generalSealed, CompressionType.NONE);
+        assertThat(records(take(encryption.decrypt("orders", plain)))).isEqualTo(describe(recs));
+    }
+
+    @Test
+    void largeFetchesAreDecryptedInTwoHalvesAndKeepTheirOrder() {
+        ByteBuffer all = ByteBuffer.allocate(4 * 1024 * 1024);
+        List<String> expected = new ArrayList<>();
+        long offset = 0;
+        for (int b = 0; b < 12; b++) {
+            List<Rec> recs = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                byte[] v = new byte[1000];
+                Arrays.fill(v, (byte) ('a' + b));
+                recs.add(new Rec(("k" + offset).getBytes(StandardCharsets.UTF_8), v, new Header[0]));
+                offset++;
+            }
+            expected.addAll(describe(recs));
+            all.put(take(encryption.encrypt("orders", build(recs, CompressionType.NONE, offset - 40))).buffer());
+        }
+        all.flip();
+        MemoryRecords fetched = MemoryRecords.readableRecords(all);
+        assertThat(fetched.sizeInBytes()).isGreaterThan(RecordEncryption.PARALLEL_MIN_BYTES);
+        RebuiltRecords decrypted = encryption.decrypt("orders", fetched);
+        assertThat(decrypted.pieces()).hasSize(2);
+        assertThat(records(take(decrypted))).isEqualTo(expected);
+    }
+
+    @Test
+    void aBatchDamagedOnTheWayInIsRefusedNotGivenAFreshCrc() {
+        MemoryRecords original = build(List.of(new Rec(null, "v".getBytes(StandardCharsets.UTF_8), new Header[0])),
+                CompressionType.NONE, 0L);
+        ByteBuffer damaged = original.buffer().duplicate();
+        damaged.put(damaged.limit() - 1, (byte) (damaged.get(damaged.limit() - 1) ^ 1));
+        assertThatThrownBy(() -> encryption.encrypt("orders", MemoryRecords.readableRecords(damaged)))
+                .isInstanceOf(CorruptRecordException.class).hasMessageContaining("CRC");
+    }
+
+    @Test
+    void aCiphertextMovedToAnotherTopicDoesNotDecrypt() {
+        MemoryRecords sealed = take(encryption.encrypt("orders",
+                build(List.of(new Rec(null, "secret".getBytes(StandardCharsets.UTF_8), new Header[0])), CompressionType.NONE, 7L)));
+        assertThatThrownBy(() -> encryption.decrypt("payments", sealed))
+                .isInstanceOf(CryptoException.class).hasMessageContaining("offset 7").hasMessageContaining("payments");
+        assertThat(counters.decryptionFailures.sum()).isEqualTo(1);
+    }
+
+    @Test
+    void anUnencryptedRecordFailsTheFetchUnderRejectAndPassesUnderPassThrough() {
+        MemoryRecords plain = build(List.of(new Rec(null, "written around the proxy".getBytes(StandardCharsets.UTF_8),
+                new Header[0])), CompressionType.NONE, 3L);
+        assertThatThrownBy(() -> encryption.decrypt("orders", plain))
+                .isInstanceOf(RecordEncryption.UnencryptedRecordException.class).hasMessageContaining("offset 3");
+        RecordEncryption lenient = new RecordEncryption(
+                new EnvelopeEncryptor(new EncryptionDekCache(kms, DekRotationPolicy.DEFAULT)),
+                new EnvelopeDecryptor(new DecryptionDekCache(kms, 100, Duration.ofMinutes(5))),
+                "kek", UnencryptedRecordPolicy.PASS_THROUGH, counters);
+        assertThat(bytes(take(lenient.decrypt("orders", plain)))).isEqualTo(bytes(plain));
+        assertThat(counters.unencryptedRecordsPassed.sum()).isEqualTo(1);
+    }
+
+    @Property(tries = 300)
+    void garbledRecordsAreRefusedCleanly(@ForAll("batches") List<Rec> recs, @ForAll int seed) {
+        // Damage the records but give the batch a valid CRC: the parser itself must hold.
+        MemoryRecords sealed = take(encryption.encrypt("orders", build(recs, CompressionType.NONE, 0L)));
+        ByteBuffer b = sealed.buffer().duplicate();
+        java.util.Random random = new java.util.Random(seed);
+        int at = UncompressedBatches.HEADER_SIZE + random.nextInt(b.limit() - UncompressedBatches.HEADER_SIZE);
+        b.put(at, (byte) random.nextInt());
+        long crc = org.apache.kafka.common.utils.Crc32C.compute(b.array(), b.arrayOffset() + UncompressedBatches.ATTRIBUTES_AT,
+                b.limit() - UncompressedBatches.ATTRIBUTES_AT);
+        b.putInt(UncompressedBatches.CRC_AT, (int) crc);
+        try {
+            take(encryption.decrypt("orders", MemoryRecords.readableRecords(b)));
+            // A change that keeps the record well formed and outside the envelope (key, timestamp) is allowed through.
+        } catch (CorruptRecordException | CryptoException | RecordEncryption.UnencryptedRecordException expected) {
+            // refused with a clear, typed error
+        }
+    }
+
+    // ---- helpers ------------------------------------------------------------------------
+
+    private static MemoryRecords build(List<Rec> recs, CompressionType type, long baseOffset) {
+        ByteBuffer buf = ByteBuffer.allocate(1024 + recs.size() * 2048);
+        MemoryRecordsBuilder b = new MemoryRecordsBuilder(buf, RecordBatch.MAGIC_VALUE_V2, Compression.of(type).build(),
+                TimestampType.CREATE_TIME, baseOffset, RecordBatch.NO_TIMESTAMP, 42L, (short) 3, 17, false, false, 5, buf.capacity());
+        long ts = 1_700_000_000_000L;
+        for (Rec r : recs) {
+            b.append(ts++, r.key(), r.value(), r.headers());
+        }
+        return b.build();
+    }
+
+    /** The same records (offsets, timestamps, everything) in one new batch of another codec. */
+    private static MemoryRecords rebatch(MemoryRecords in, CompressionType type) {
+        MutableRecordBatch first = in.batches().iterator().next();
+        ByteBuffer buf = ByteBuffer.allocate(in.sizeInBytes() * 2 + 1024);
+        MemoryRecordsBuilder b = new MemoryRecordsBuilder(buf, RecordBatch.MAGIC_VALUE_V2, Compression.of(type).build(),
+                TimestampType.CREATE_TIME, first.baseOffset(), RecordBatch.NO_TIMESTAMP, first.producerId(), first.producerEpoch(),
+                first.baseSequence(), false, false, first.partitionLeaderEpoch(), buf.capacity());
+        for (Record r : in.records()) {
+            b.appendWithOffset(r.offset(), r.timestamp(), r.key(), r.value(), r.headers());
+        }
+        return b.build();
+    }
+
+    private static MemoryRecords take(RebuiltRecords r) {
+        try {
+            return r.copyToMemoryRecords();
+        } finally {
+            r.release();
+        }
+    }
+
+    private static byte[] bytes(MemoryRecords r) {
+        byte[] out = new byte[r.sizeInBytes()];
+        r.buffer().duplicate().get(out);
+        return out;
+    }
+
+    private static List<String> records(MemoryRecords in) {
+        List<String> out = new ArrayList<>();
+        for (Record r : in.records()) {
+            out.add(describe(bytesOf(r.key()), bytesOf(r.value()), r.headers()));
+        }
+        return out;
+    }
+
+    private static List<String> describe(List<Rec> recs) {
+        List<String> out = new ArrayList<>();
+        for (Rec r : recs) {
+            out.add(describe(r.key(), r.value(), r.headers()));
+        }
+        return out;
+    }
+
+    private static String describe(byte[] key, byte[] value, Header[] headers) {
+        StringBuilder sb = new StringBuilder().append(Arrays.toString(key)).append('|').append(Arrays.toString(value));
+        for (Header h : headers) {
+            sb.append('|').append(h.key()).append('=').append(Arrays.toString(h.value()));
+        }
+        return sb.toString();
+    }
+
+    private static byte[] bytesOf(ByteBuffer b) {
+        if (b == null) {
+            return null;
+        }
+        byte[] a = new byte[b.remaining()];
+        b.duplicate().get(a);
+        return a;
+    }
+}
