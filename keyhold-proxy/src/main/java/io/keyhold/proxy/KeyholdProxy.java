@@ -42,7 +42,7 @@ public final class KeyholdProxy implements AutoCloseable {
     private final EncryptionDekCache encryptionDeks;
     private final DecryptionDekCache decryptionDeks;
     private final ProxyCounters counters = new ProxyCounters();
-    private final ProxyMetrics metrics = new ProxyMetrics(counters);
+    private final ProxyMetrics metrics;
     private final ProxyServer server;
     private final ExecutorService decryptHelpers;
     private volatile boolean locked;
@@ -51,6 +51,7 @@ public final class KeyholdProxy implements AutoCloseable {
         this.config = config;
         this.encryptionDeks = new EncryptionDekCache(dekSource, config.dekRotation());
         this.decryptionDeks = new DecryptionDekCache(unwrapper, config.decryptionCacheSize(), config.decryptionCacheTtl());
+        this.metrics = new ProxyMetrics(config.clusterId(), counters, () -> locked, encryptionDeks::size, decryptionDeks::size);
         int cores = Runtime.getRuntime().availableProcessors();
         this.decryptHelpers = cores < 2 ? null : Executors.newFixedThreadPool(cores - 1, r -> {
             Thread t = new Thread(r, "keyhold-proxy-decrypt-" + config.clusterId());
