@@ -84,20 +84,15 @@ public final class ProxyBench {
                 java.util.Map<String, Double> threads0 = threadCpu(proxyPid);
                 double cpu0 = cpuSeconds(proxyPid);
                 double p = produce(via, topic, records);
+                java.util.Map<String, Double> threads1 = threadCpu(proxyPid);
                 double cpu1 = cpuSeconds(proxyPid);
                 double c = consume(via, topic, records);
                 double cpu2 = cpuSeconds(proxyPid);
+                java.util.Map<String, Double> threads2 = threadCpu(proxyPid);
                 deleteTopic(direct, topic);
                 if (viaProxy && System.getenv("PROXY_THREADS") != null) {
-                    java.util.Map<String, Double> threads1 = threadCpu(proxyPid);
-                    StringBuilder sb = new StringBuilder();
-                    threads1.forEach((name, cpu) -> {
-                        double d = cpu - threads0.getOrDefault(name, 0.0);
-                        if (d >= 0.05) {
-                            sb.append(name).append('=').append(String.format("%.2f", d)).append(' ');
-                        }
-                    });
-                    log("proxy CPU seconds by thread during this round: " + sb);
+                    log("proxy CPU seconds by thread while producing: " + delta(threads0, threads1));
+                    log("proxy CPU seconds by thread while consuming: " + delta(threads1, threads2));
                 }
                 if (viaProxy) {
                     proxyProduce.add(p);
@@ -215,7 +210,21 @@ public final class ProxyBench {
         return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS;
     }
 
-    /** CPU seconds of the proxy's threads by name (numbers folded), to see where its time goes. */
+    private static String delta(java.util.Map<String, Double> before, java.util.Map<String, Double> after) {
+        StringBuilder sb = new StringBuilder();
+        after.forEach((name, cpu) -> {
+            double d = cpu - before.getOrDefault(name, 0.0);
+            if (d >= 0.05) {
+                sb.append(name).append('=').append(String.format("%.2f", d)).append(' ');
+            }
+        });
+        return sb.toString();
+    }
+
+    /**
+     * CPU seconds of the proxy's threads by name (numbers folded), user and system time apart
+     * (names ending in ":sys"), to see where its time goes.
+     */
     private static java.util.Map<String, Double> threadCpu(long pid) throws IOException {
         java.util.Map<String, Double> byName = new java.util.TreeMap<>();
         try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
@@ -224,7 +233,8 @@ public final class ProxyBench {
                     String name = Files.readString(t.resolve("comm")).trim().replaceAll("[0-9]+", "#");
                     String stat = Files.readString(t.resolve("stat"));
                     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    byName.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS, Double::sum);
+                    byName.merge(name, Long.parseLong(f[11]) / (double) CLOCK_TICKS, Double::sum);
+                    byName.merge(name + ":sys", Long.parseLong(f[12]) / (double) CLOCK_TICKS, Double::sum);
                 } catch (IOException e) {
                     // thread ended
                 }
