@@ -84,6 +84,11 @@ public final class EmbeddedClusterRuntime implements ClusterRuntime, AutoCloseab
         sink.report(clusterId, ClusterPhase.PROVISIONED, null, clusters.endpoint(clusterId).orElse(null));
     }
 
+    @Override
+    public void writeMetrics(Appendable out, java.util.function.Predicate<String> include) throws java.io.IOException {
+        clusters.writeMetrics(out, include);
+    }
+
     /** Stops every cluster; their data stays for the next start. */
     @Override
     public void close() throws InterruptedException {

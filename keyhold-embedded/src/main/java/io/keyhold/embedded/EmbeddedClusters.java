@@ -140,6 +140,22 @@ public final class EmbeddedClusters implements AutoCloseable {
     }
 
     /**
+     * Appends, in the Prometheus text format, the proxy metrics of the running clusters {@code include}
+     * accepts. (Waits while a cluster is starting: starts hold this object's lock.)
+     */
+    public void writeMetrics(Appendable out, java.util.function.Predicate<String> include) throws IOException {
+        List<io.keyhold.proxy.ProxyMetrics> metrics = new ArrayList<>();
+        synchronized (this) {
+            running.forEach((id, r) -> {
+                if (include.test(id)) {
+                    metrics.add(r.proxy().metrics());
+                }
+            });
+        }
+        io.keyhold.proxy.PrometheusExporter.write(metrics, out);
+    }
+
+    /**
      * Refuses produce and fetch and wipes every DEK (the key cannot be used). Remembered on disk, so
      * a cluster locked when the server stops comes back locked.
      */

@@ -52,7 +52,7 @@ public final class KeyholdProxy implements AutoCloseable {
     private final EncryptionDekCache encryptionDeks;
     private final DecryptionDekCache decryptionDeks;
     private final ProxyCounters counters = new ProxyCounters();
-    private final ProxyMetrics metrics = new ProxyMetrics(counters);
+    private final ProxyMetrics metrics;
     private final ProxyServer server;
     private final ExecutorService decryptHelpers;
     private volatile boolean locked;
@@ -62,6 +62,7 @@ public final class KeyholdProxy implements AutoCloseable {
         KekPolicy ownKey = KekPolicy.onlyKey(kmsKind, config.kekId(), "this cluster's key");
         this.encryptionDeks = new EncryptionDekCache(ownKeyOnly(dekSource, ownKey), config.dekRotation());
         this.decryptionDeks = new DecryptionDekCache(unwrapper, ownKey, config.decryptionCacheSize(), config.decryptionCacheTtl());
+        this.metrics = new ProxyMetrics(config.clusterId(), counters, () -> locked, encryptionDeks::size, decryptionDeks::size);
         int cores = Runtime.getRuntime().availableProcessors();
         this.decryptHelpers = cores < 2 ? null : Executors.newFixedThreadPool(cores - 1, r -> {
             Thread t = new Thread(r, "keyhold-proxy-decrypt-" + config.clusterId());

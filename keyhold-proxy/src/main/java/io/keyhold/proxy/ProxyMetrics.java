@@ -1,17 +1,55 @@
 package io.keyhold.proxy;
 
+import io.keyhold.proxy.internal.ProxyCounters;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import io.keyhold.proxy.internal.ProxyCounters;
+import java.util.Objects;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
- * Counters of one proxy. Never holds key material or record contents; safe to export as they are.
+ * Counters and gauges of one proxy. Never holds key material or record contents (the DEK gauges
+ * are counts); safe to export as they are, e.g. with {@link PrometheusExporter}.
  */
 public final class ProxyMetrics {
+    private final String clusterId;
     private final ProxyCounters c;
+    private final BooleanSupplier locked;
+    private final LongSupplier encryptionDeks;
+    private final LongSupplier decryptionDeks;
 
-    ProxyMetrics(ProxyCounters counters) {
+    ProxyMetrics(String clusterId, ProxyCounters counters, BooleanSupplier locked, LongSupplier encryptionDeks,
+                 LongSupplier decryptionDeks) {
+        this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
         this.c = counters;
+        this.locked = locked;
+        this.encryptionDeks = encryptionDeks;
+        this.decryptionDeks = decryptionDeks;
+    }
+
+    /** The cluster these metrics belong to ({@link ProxyConfig#clusterId()}). */
+    public String clusterId() {
+        return clusterId;
+    }
+
+    /** Whether the cluster is locked right now (produce and fetch refused). */
+    public boolean locked() {
+        return locked.getAsBoolean();
+    }
+
+    /** Client connections open right now. */
+    public long connectionsOpen() {
+        return c.connectionsOpen.sum();
+    }
+
+    /** Plaintext DEKs held for encryption right now (a count; never the keys). */
+    public long encryptionDeks() {
+        return encryptionDeks.getAsLong();
+    }
+
+    /** Unwrapped DEKs held for decryption right now (a count; never the keys). */
+    public long decryptionDeks() {
+        return decryptionDeks.getAsLong();
     }
 
     public long connectionsAccepted() {
@@ -56,7 +94,7 @@ public final class ProxyMetrics {
         return c.connectionsClosedBadFrame.sum();
     }
 
-    /** All counters by name, for exporters and logs. */
+    /** All counters (not the gauges) by name, for logs. */
     public Map<String, Long> snapshot() {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("connections_accepted", connectionsAccepted());

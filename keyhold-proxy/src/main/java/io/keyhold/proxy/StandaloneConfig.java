@@ -35,17 +35,47 @@ import java.util.function.UnaryOperator;
  *     tls: { cert: proxy.pem, key: proxy.key }   # optional, client-facing TLS
  *     upstream-tls: { trust: ca.pem }             # optional, TLS to the brokers
  *     kms: { provider: ..., settings: ... }       # optional, overrides the default
+ * metrics:                   # optional: GET /metrics in Prometheus text format, for every cluster
+ *   listen: 127.0.0.1:9464
+ *   token-env: KEYHOLD_METRICS_TOKEN          # required: scrapers send "Authorization: Bearer $token"
+ *   tls: { cert: metrics.pem, key: metrics.key }  # optional
  * </pre>
  *
  * Secrets belong in environment variables (or Keyhold's secret files), never in this file.
+ *
+ * @param metrics the metrics endpoint, or null when the file has no {@code metrics} section
  */
-public record StandaloneConfig(List<Cluster> clusters) {
+public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
     /** One proxied cluster: its proxy settings and the KMS that holds its key. */
     public record Cluster(ProxyConfig proxy, String kmsProvider, KmsConfig kmsSettings) {
     }
 
+    /** Shortest scrape token accepted: shorter ones can be guessed by a patient scraper. */
+    public static final int MIN_TOKEN_LENGTH = 16;
+
+    /**
+     * The metrics endpoint. Every Keyhold endpoint requires authentication, so there is no way to
+     * configure it without a token.
+     *
+     * @param listen   the exact address to bind
+     * @param tokenEnv the environment variable the token was read from (for messages)
+     * @param token    the bearer token scrapers must send; never printed
+     * @param tls      TLS for the endpoint, or null for plain HTTP
+     */
+    public record Metrics(ProxyConfig.HostPort listen, String tokenEnv, String token, TlsSettings tls) {
+        @Override
+        public String toString() {
+            return "Metrics[listen=" + listen + ", tokenEnv=" + tokenEnv + ", tls=" + (tls != null) + "]";
+        }
+    }
+
     public static StandaloneConfig load(Path file) throws IOException {
-        return parse(new ObjectMapper(new YAMLFactory()).readTree(file.toFile()), file.toAbsolutePath().getParent(), System::getenv);
+        return load(file, System::getenv);
+    }
+
+    /** Reads {@code file}, looking up {@code ${NAME}} and {@code token-env} in {@code env} instead of the process environment. */
+    public static StandaloneConfig load(Path file, UnaryOperator<String> env) throws IOException {
+        return parse(new ObjectMapper(new YAMLFactory()).readTree(file.toFile()), file.toAbsolutePath().getParent(), env);
     }
 
     /** Parses an already-read tree; {@code env} resolves {@code ${NAME}} (tests pass their own). */
@@ -62,7 +92,38 @@ public record StandaloneConfig(List<Cluster> clusters) {
         for (JsonNode c : clusters) {
             out.add(cluster(c, defaultKms, baseDir, env));
         }
-        return new StandaloneConfig(List.copyOf(out));
+        JsonNode metrics = root.get("metrics");
+        return new StandaloneConfig(List.copyOf(out), metrics == null || metrics.isNull() ? null : metrics(metrics, baseDir, env));
+    }
+
+    private static Metrics metrics(JsonNode m, Path baseDir, UnaryOperator<String> env) {
+        YamlValues.onlyFields(m, java.util.Set.of("listen", "token-env", "tls"), "proxy config: metrics: ");
+        String listen = text(m, "listen", env, null);
+        if (listen == null) {
+            throw new IllegalArgumentException("proxy config: 'metrics.listen' (host:port of the metrics endpoint) is required");
+        }
+        String tokenEnv = text(m, "token-env", env, null);
+        if (tokenEnv == null) {
+            throw new IllegalArgumentException("proxy config: 'metrics.token-env' is required: it names the environment variable"
+                    + " holding the token scrapers must send (every Keyhold endpoint requires authentication)");
+        }
+        String token = env.apply(tokenEnv);
+        if (token == null || token.isEmpty()) {
+            throw new IllegalArgumentException("proxy config: environment variable " + tokenEnv + " (metrics.token-env) is not set;"
+                    + " set it to a random token, e.g. the output of 'openssl rand -hex 32'");
+        }
+        if (token.length() < MIN_TOKEN_LENGTH || !token.strip().equals(token)) {
+            throw new IllegalArgumentException("proxy config: the metrics token in " + tokenEnv + " must be at least "
+                    + MIN_TOKEN_LENGTH + " characters without leading or trailing spaces, e.g. the output of 'openssl rand -hex 32'");
+        }
+        JsonNode tls = m.get("tls");
+        TlsSettings tlsSettings = null;
+        if (tls != null) {
+            YamlValues.onlyFields(tls, java.util.Set.of("cert", "key"), "proxy config: metrics.tls: ");
+            tlsSettings = TlsSettings.server(YamlValues.path(tls, "cert", baseDir, env, "proxy config: metrics: "),
+                    YamlValues.path(tls, "key", baseDir, env, "proxy config: metrics: "));
+        }
+        return new Metrics(ProxyConfig.HostPort.parse(listen), tokenEnv, token, tlsSettings);
     }
 
     private static Cluster cluster(JsonNode c, JsonNode defaultKms, Path baseDir, UnaryOperator<String> env) {

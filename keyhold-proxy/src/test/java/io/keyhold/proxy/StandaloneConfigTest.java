@@ -61,6 +61,42 @@ class StandaloneConfigTest {
                 Map.of())).hasMessageContaining("NOPE is not set");
     }
 
+    private static final String ONE_CLUSTER = "kms: {provider: local}\nclusters: [{id: a, upstream: 'h:1', key: k}]\n";
+
+    @Test
+    void metricsSectionIsOptionalAndNeedsATokenFromTheEnvironment() throws Exception {
+        assertThat(parse(ONE_CLUSTER, Map.of()).metrics()).isNull();
+        String token = "0123456789abcdef0123456789abcdef";
+        StandaloneConfig c = parse(ONE_CLUSTER + """
+                metrics:
+                  listen: 127.0.0.1:9464
+                  token-env: SCRAPE_TOKEN
+                  tls: { cert: m.pem, key: m.key }
+                """, Map.of("SCRAPE_TOKEN", token));
+        assertThat(c.metrics().listen()).isEqualTo(new ProxyConfig.HostPort("127.0.0.1", 9464));
+        assertThat(c.metrics().token()).isEqualTo(token);
+        assertThat(c.metrics().tokenEnv()).isEqualTo("SCRAPE_TOKEN");
+        assertThat(c.metrics().tls().certificateChain()).isEqualTo(Path.of("/etc/keyhold/m.pem"));
+        assertThat(c.metrics().toString()).doesNotContain(token);
+        assertThat(c.toString()).doesNotContain(token);
+    }
+
+    @Test
+    void refusesAMetricsEndpointWithoutAuthentication() {
+        assertThatThrownBy(() -> parse(ONE_CLUSTER + "metrics: {listen: '127.0.0.1:9464'}", Map.of()))
+                .hasMessageContaining("'metrics.token-env' is required").hasMessageContaining("authentication");
+        assertThatThrownBy(() -> parse(ONE_CLUSTER + "metrics: {listen: '127.0.0.1:9464', token-env: T}", Map.of()))
+                .hasMessageContaining("environment variable T (metrics.token-env) is not set");
+        assertThatThrownBy(() -> parse(ONE_CLUSTER + "metrics: {listen: '127.0.0.1:9464', token-env: T}", Map.of("T", "")))
+                .hasMessageContaining("is not set");
+        assertThatThrownBy(() -> parse(ONE_CLUSTER + "metrics: {listen: '127.0.0.1:9464', token-env: T}", Map.of("T", "short")))
+                .hasMessageContaining("at least 16 characters");
+        assertThatThrownBy(() -> parse(ONE_CLUSTER + "metrics: {token-env: T}", Map.of("T", "0123456789abcdef")))
+                .hasMessageContaining("'metrics.listen'");
+        assertThatThrownBy(() -> parse(ONE_CLUSTER + "metrics: {listen: '127.0.0.1:9464', token_env: T}", Map.of()))
+                .hasMessageContaining("unknown key 'token_env'");
+    }
+
     @Test
     void upstreamTlsResolvesRelativePathsAndRefusesUnknownKeysAndBadAddresses() throws Exception {
         String kms = "kms: {provider: local}\n";

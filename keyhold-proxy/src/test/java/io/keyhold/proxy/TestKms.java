@@ -53,7 +53,8 @@ public final class TestKms implements Kms {
             c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(kek, "AES"), new GCMParameterSpec(128, edek, 0, 12));
             c.updateAAD(ref.keyId().getBytes(StandardCharsets.UTF_8));
             return DataKey.fromBytesWipingSource(c.doFinal(edek, 12, edek.length - 12));
-        } catch (GeneralSecurityException e) {
+        } catch (GeneralSecurityException | IllegalArgumentException | java.security.ProviderException e) {
+            // a damaged EDEK (too short, bad tag): refused like a real KMS refuses it
             throw new CryptoException("test KMS cannot unwrap this EDEK");
         }
     }

@@ -1,5 +1,8 @@
 package io.keyhold.server;
 
+import java.io.IOException;
+import java.util.function.Predicate;
+
 /**
  * Runs clusters: the hook through which the data plane (brokers + encrypting proxy) plugs into the
  * control plane. The server calls it after the database says so (a cluster was created or deleted,
@@ -45,6 +48,16 @@ public interface ClusterRuntime {
 
     /** The key is usable again: resume serving; report PROVISIONED. */
     void unlock(String clusterId, StatusSink sink);
+
+    /**
+     * Appends the data plane's metrics for the running clusters that {@code include} accepts (the
+     * server passes the caller's organization's clusters), in the Prometheus text format 0.0.4 with
+     * metric names that do not clash with the server's own ({@code keyhold_proxy_*}). Called on an
+     * HTTP thread for every {@code GET /metrics}, so it should be quick. Never key material.
+     * The default writes nothing.
+     */
+    default void writeMetrics(Appendable out, Predicate<String> include) throws IOException {
+    }
 
     /** No data plane installed: clusters are records only and stay PROVISIONING. */
     ClusterRuntime NONE = new ClusterRuntime() {

@@ -10,6 +10,7 @@ import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.http.ApiContext;
 import io.keyhold.server.internal.http.HttpApi;
 import io.keyhold.server.internal.http.Links;
+import io.keyhold.server.internal.http.MetricsApi;
 import io.keyhold.server.internal.http.RateLimiter;
 import io.keyhold.server.internal.iam.ApiKeysApi;
 import io.keyhold.server.internal.iam.Bootstrap;
@@ -102,6 +103,7 @@ public final class KeyholdServer implements AutoCloseable {
             new KeysApi(api, keyStore, new KeyKinds(config), validator).register(app);
             ClusterStore clusterStore = new ClusterStore(sql, config.clock());
             new ClustersApi(api, clusterStore, keyStore, config.clusterRuntime()).register(app);
+            new MetricsApi(metrics, config.clusterRuntime(), clusterStore::idsInOrganization).register(app);
             health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock());
             new EnvironmentsApi(api, auth).register(app);
             new ApiKeysApi(api, auth).register(app);

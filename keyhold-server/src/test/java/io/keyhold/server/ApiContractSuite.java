@@ -34,6 +34,15 @@ public abstract class ApiContractSuite extends ApiTestBase {
     }
 
     @Test
+    void metricsNeedAnOrganizationWideRole() {
+        assertThat(userWithRole("ReadOnly", null).get("/metrics").status()).isEqualTo(200);
+        JsonNode e = assertError(userWithRole("EnvironmentAdmin", env).get("/metrics"), 403, "user_unauthorized");
+        assertThat(e.path("detail").asText()).contains("'OrganizationAdmin' or 'ReadOnly'");
+        assertError(userWithRole(null, null).get("/metrics"), 403, "user_unauthorized");
+        assertError(admin.as(BOOT_KEY, "wrong-secret").get("/metrics"), 401, "user_unauthenticated");
+    }
+
+    @Test
     void everyResponseHasRequestIdAndRateLimitHeaders() {
         Api.Res r = admin.get("/org/v2/environments");
         assertThat(r.header("X-Request-Id")).isNotBlank();

@@ -18,11 +18,14 @@ class ClusterRuntimeTest {
     /** Records calls and reports PROVISIONED with an endpoint, as a real runtime would once brokers run. */
     static final class RecordingRuntime implements ClusterRuntime {
         final List<String> calls = new CopyOnWriteArrayList<>();
+        /** What it runs: the clusters provisioned here, and one the server never heard of (another organization's, say). */
+        final List<String> running = new CopyOnWriteArrayList<>(List.of("lkc-elsewhere"));
         volatile StatusSink sink;
 
         @Override
         public void provision(Cluster cluster, StatusSink sink) {
             this.sink = sink;
+            running.add(cluster.id());
             calls.add("provision " + cluster.id() + " " + (cluster.key() == null ? "automatic" : cluster.key().kmsKind() + ":"
                     + cluster.key().kmsKeyId()));
             sink.report(cluster.id(), ClusterPhase.PROVISIONED, null, "127.0.0.1:19092");
@@ -31,6 +34,16 @@ class ClusterRuntimeTest {
         @Override
         public void deprovision(String clusterId) {
             calls.add("deprovision " + clusterId);
+        }
+
+        @Override
+        public void writeMetrics(Appendable out, java.util.function.Predicate<String> include) throws java.io.IOException {
+            out.append("# HELP test_cluster_up Test.\n# TYPE test_cluster_up gauge\n");
+            for (String id : running) {
+                if (include.test(id)) {
+                    out.append("test_cluster_up{cluster=\"").append(id).append("\"} 1\n");
+                }
+            }
         }
 
         @Override
@@ -72,6 +85,38 @@ class ClusterRuntimeTest {
 
             assertThat(api.delete("/cmk/v2/clusters/" + id + "?environment=" + env).status()).isEqualTo(204);
             assertThat(runtime.calls).containsExactly("provision " + id + " local:rt", "deprovision " + id);
+        }
+    }
+
+    @Test
+    void metricsShowTheRuntimesMetricsOfTheCallersOrganizationsClustersOnly() throws Exception {
+        RecordingRuntime runtime = new RecordingRuntime();
+        try (KeyholdServer server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp).httpPort(0)
+                .bootstrapCredentials("RTKEY", "runtime-secret").clusterRuntime(runtime).printBootstrapSecret(false).build())) {
+            Api api = new Api(server.url(), "RTKEY", "runtime-secret");
+            String env = server.bootstrapEnvironmentId();
+            String id = api.post("/cmk/v2/clusters", ApiTestBase.clusterBody("m", env, "AWS", "us-east-1", null)).body().get("id").asText();
+
+            Api.Res mine = api.get("/metrics");
+            assertThat(mine.status()).isEqualTo(200);
+            assertThat(mine.header("Content-Type")).isEqualTo("text/plain; version=0.0.4; charset=utf-8");
+            assertThat(mine.raw().body()).contains("keyhold_http_requests_seconds_count")
+                    .contains("test_cluster_up{cluster=\"" + id + "\"} 1\n").doesNotContain("lkc-elsewhere");
+
+            // Another organization on the same server sees the server's meters, never this organization's clusters.
+            String orgB = java.util.UUID.randomUUID().toString();
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(io.keyhold.server.internal.db.Database.embeddedUrl(tmp))) {
+                long now = System.currentTimeMillis();
+                io.keyhold.server.internal.iam.Accounts.insertOrganization(c, orgB, "Other", now);
+                String sa = io.keyhold.server.internal.iam.Accounts.insertServiceAccount(c, orgB, "admin", "", now);
+                io.keyhold.server.internal.iam.Accounts.insertRoleBinding(c, orgB, sa,
+                        io.keyhold.server.internal.auth.Role.OrganizationAdmin, null, now);
+                io.keyhold.server.internal.iam.Accounts.insertApiKey(c, "ORGBKEY", orgB, sa, "k", "", "org-b-secret", now);
+            }
+            Api.Res theirs = api.as("ORGBKEY", "org-b-secret").get("/metrics");
+            assertThat(theirs.status()).isEqualTo(200);
+            assertThat(theirs.raw().body()).contains("keyhold_http_requests_seconds_count").doesNotContain(id)
+                    .doesNotContain("test_cluster_up");
         }
     }
 

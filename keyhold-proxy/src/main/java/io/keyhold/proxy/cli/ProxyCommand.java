@@ -5,12 +5,15 @@ import io.keyhold.kms.KmsProviders;
 import io.keyhold.kms.ResilientKms;
 import io.keyhold.kms.RetryPolicy;
 import io.keyhold.proxy.KeyholdProxy;
+import io.keyhold.proxy.ProxyMetrics;
 import io.keyhold.proxy.StandaloneConfig;
+import io.keyhold.proxy.internal.MetricsEndpoint;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -25,11 +28,22 @@ public final class ProxyCommand implements Callable<Integer> {
     Path config;
 
     private final CountDownLatch stop = new CountDownLatch(1);
+    private final UnaryOperator<String> environment;
+
+    public ProxyCommand() {
+        this(System::getenv);
+    }
+
+    /** For embedding and tests: {@code environment} resolves {@code ${NAME}} and {@code metrics.token-env}. */
+    public ProxyCommand(UnaryOperator<String> environment) {
+        this.environment = environment;
+    }
 
     @Override
     public Integer call() throws Exception {
-        StandaloneConfig cfg = StandaloneConfig.load(config);
+        StandaloneConfig cfg = StandaloneConfig.load(config, environment);
         List<AutoCloseable> open = new ArrayList<>();
+        List<ProxyMetrics> metrics = new ArrayList<>();
         try {
             for (StandaloneConfig.Cluster c : cfg.clusters()) {
                 Kms kms = new ResilientKms(KmsProviders.require(c.kmsProvider()).open(c.kmsSettings()), RetryPolicy.DEFAULT);
@@ -37,8 +51,16 @@ public final class ProxyCommand implements Callable<Integer> {
                 kms.checkAccess(c.proxy().kekId());
                 KeyholdProxy proxy = KeyholdProxy.start(c.proxy(), kms);
                 open.add(0, proxy);
+                metrics.add(proxy.metrics());
                 System.out.println("cluster " + c.proxy().clusterId() + ": bootstrap " + proxy.bootstrapServers()
                         + " -> " + String.join(",", c.proxy().upstreamBootstrap()));
+            }
+            StandaloneConfig.Metrics m = cfg.metrics();
+            if (m != null) {
+                MetricsEndpoint endpoint = MetricsEndpoint.start(m.listen(), m.token(), m.tls(), metrics);
+                open.add(0, endpoint);
+                System.out.println("metrics: " + (m.tls() == null ? "http" : "https") + "://" + m.listen() + "/metrics"
+                        + " (Authorization: Bearer $" + m.tokenEnv() + ")");
             }
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "keyhold-proxy-shutdown"));
             stop.await();

@@ -13,4 +13,6 @@ public final class ProxyCounters {
     public final LongAdder requestsRefusedLocked = new LongAdder();
     public final LongAdder kmsFailures = new LongAdder();
     public final LongAdder connectionsClosedBadFrame = new LongAdder();
+    /** A gauge, not a counter: up when a client connection is set up, down when it closes. */
+    public final LongAdder connectionsOpen = new LongAdder();
 }

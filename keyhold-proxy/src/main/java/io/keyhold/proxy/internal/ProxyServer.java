@@ -119,6 +119,10 @@ public final class ProxyServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        // Counted here rather than in the handler: every accepted channel passes here
+                        // once, and its close future fires exactly once, whatever closes it.
+                        runtime.counters.connectionsOpen.increment();
+                        ch.closeFuture().addListener(f -> runtime.counters.connectionsOpen.decrement());
                         if (runtime.clientSsl != null) {
                             ch.pipeline().addLast(runtime.clientSsl.newHandler(ch.alloc()));
                         }

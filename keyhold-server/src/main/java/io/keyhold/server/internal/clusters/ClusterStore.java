@@ -65,6 +65,11 @@ public final class ClusterStore implements ClusterRuntime.StatusSink {
                 ClusterRow::map, environmentId, limit, offset);
     }
 
+    /** The ids of every cluster of an organization, whatever its environment; {@code GET /metrics} shows only these. */
+    public java.util.Set<String> idsInOrganization(String orgId) {
+        return java.util.Set.copyOf(sql.query("SELECT id FROM clusters WHERE org_id = ?", rs -> rs.getString(1), orgId));
+    }
+
     void rename(String id, String name, long now) {
         sql.update("UPDATE clusters SET display_name = ?, updated_at = ? WHERE id = ?", name, now, id);
     }

@@ -107,7 +107,7 @@ public final class HttpApi {
                 ctx.status(503).json(Json.object().put("status", "starting"));
             }
         });
-        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+        // GET /metrics is MetricsApi's: it needs the cluster store and the runtime.
         app.get("/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(openApi()));
         return app;
     }
