@@ -18,6 +18,8 @@ import javax.crypto.spec.SecretKeySpec;
  * (one per DEK), so which KMS wraps them does not change the record path being measured.
  */
 final class BenchKms implements DekSource, DekUnwrapper {
+    /** The KMS kind in the envelopes it wraps. */
+    static final String KIND = "bench";
     private final byte[] kek = new byte[32];
     private final SecureRandom random = new SecureRandom();
 
@@ -43,7 +45,7 @@ final class BenchKms implements DekSource, DekUnwrapper {
                 throw new IllegalStateException(e);
             }
         });
-        return new GeneratedDek(dek, new KekRef("bench", kekId, "1"), edek);
+        return new GeneratedDek(dek, new KekRef(KIND, kekId, "1"), edek);
     }
 
     @Override

@@ -11,7 +11,8 @@ public final class BenchProxy {
 
     public static void main(String[] args) throws Exception {
         BenchKms kms = new BenchKms();
-        try (KeyholdProxy proxy = KeyholdProxy.start(ProxyConfig.builder("bench", List.of(args[0]), "bench-kek").build(), kms)) {
+        try (KeyholdProxy proxy = KeyholdProxy.start(ProxyConfig.builder("bench", List.of(args[0]), "bench-kek").build(),
+                BenchKms.KIND, kms, kms, Math.max(1, Runtime.getRuntime().availableProcessors()))) {
             System.out.println("PROXY " + proxy.bootstrapServers());
             System.out.flush();
             while (System.in.read() >= 0) {

@@ -8,6 +8,7 @@ import io.keyhold.crypto.EncryptionDekCache;
 import io.keyhold.crypto.EnvelopeDecryptor;
 import io.keyhold.crypto.EnvelopeEncryptor;
 import io.keyhold.crypto.GeneratedDek;
+import io.keyhold.crypto.KekPolicy;
 import io.keyhold.crypto.KekRef;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -65,7 +66,8 @@ public class EnvelopeBench {
         encryptor = new EnvelopeEncryptor(new EncryptionDekCache(
                 id -> new GeneratedDek(DataKey.fromBytesWipingSource(keyBytes.clone()), kek, edek),
                 new DekRotationPolicy(1L << 32, Duration.ofDays(1))));
-        decryptor = new EnvelopeDecryptor(new DecryptionDekCache((k, e) -> DataKey.fromBytesWipingSource(keyBytes.clone()), 1000, Duration.ofHours(1)));
+        decryptor = new EnvelopeDecryptor(new DecryptionDekCache((k, e) -> DataKey.fromBytesWipingSource(keyBytes.clone()),
+                KekPolicy.onlyKey(kek.provider(), kek.keyId()), 1000, Duration.ofHours(1)));
         envelope = encryptor.encrypt("orders-key", "orders", payload, aad);
         header = java.util.Arrays.copyOf(envelope, envelope.length - 12 - 16 - size);
         byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(header);

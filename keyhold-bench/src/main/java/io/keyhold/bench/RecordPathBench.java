@@ -5,6 +5,7 @@ import io.keyhold.crypto.DekRotationPolicy;
 import io.keyhold.crypto.EncryptionDekCache;
 import io.keyhold.crypto.EnvelopeDecryptor;
 import io.keyhold.crypto.EnvelopeEncryptor;
+import io.keyhold.crypto.KekPolicy;
 import io.keyhold.proxy.UnencryptedRecordPolicy;
 import io.keyhold.proxy.internal.ProxyCounters;
 import io.keyhold.proxy.internal.RebuiltRecords;
@@ -30,7 +31,7 @@ public final class RecordPathBench {
         BenchKms kms = new BenchKms();
         RecordEncryption enc = new RecordEncryption(
                 new EnvelopeEncryptor(new EncryptionDekCache(kms, DekRotationPolicy.DEFAULT)),
-                new EnvelopeDecryptor(new DecryptionDekCache(kms, 1000, Duration.ofMinutes(5))),
+                new EnvelopeDecryptor(new DecryptionDekCache(kms, KekPolicy.onlyKey(BenchKms.KIND, "bench-kek"), 1000, Duration.ofMinutes(5))),
                 "bench-kek", UnencryptedRecordPolicy.REJECT, new ProxyCounters());
         MemoryRecords batch = batch(120, 1024);
         RebuiltRecords sealed = enc.encrypt("topic", batch);

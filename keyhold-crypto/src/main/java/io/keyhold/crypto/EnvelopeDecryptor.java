@@ -5,8 +5,9 @@ import java.util.Objects;
 
 /**
  * Opens envelopes written by {@link EnvelopeEncryptor}: finds the DEK through the
- * {@link DecryptionDekCache} (one KMS unwrap per distinct DEK) and authenticates everything, header
- * included, against the caller's AAD. Thread-safe.
+ * {@link DecryptionDekCache} (one KMS unwrap per distinct DEK, only under the KEKs the cache's
+ * {@link KekPolicy} allows) and authenticates everything, header included, against the caller's
+ * AAD. Thread-safe.
  */
 public final class EnvelopeDecryptor {
     private final DecryptionDekCache deks;
@@ -33,7 +34,8 @@ public final class EnvelopeDecryptor {
     }
 
     /**
-     * @throws CryptoException when the envelope is malformed, was modified, or is bound to other AAD
+     * @throws CryptoException when the envelope is malformed, was modified, or is bound to other AAD;
+     *                         {@link ForeignKekException} when it is under a KEK the policy does not allow
      */
     public byte[] decrypt(byte[] buf, int off, int len, Aad aad) {
         int ctLen = ciphertextLength(buf, off, len);
@@ -47,7 +49,8 @@ public final class EnvelopeDecryptor {
      * allocation; returns the plaintext length. {@code out} needs room for {@code len} bytes (the
      * plaintext is always shorter than its envelope).
      *
-     * @throws CryptoException when the envelope is malformed, was modified, or is bound to other AAD
+     * @throws CryptoException when the envelope is malformed, was modified, or is bound to other AAD;
+     *                         {@link ForeignKekException} when it is under a KEK the policy does not allow
      */
     public int decrypt(byte[] buf, int off, int len, Aad aad, byte[] out, int outOff) {
         Objects.requireNonNull(aad, "aad");

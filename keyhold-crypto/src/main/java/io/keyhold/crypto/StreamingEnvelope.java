@@ -49,8 +49,15 @@ public final class StreamingEnvelope {
         return new Encrypting(out, dek.dek(), header, prefix, Objects.requireNonNull(aad, "aad"), segmentSize);
     }
 
-    /** An input stream that decrypts what {@link #encrypting} wrote; the DEK is unwrapped through {@code unwrapper}. */
-    public static InputStream decrypting(InputStream in, DekUnwrapper unwrapper, Aad aad) throws IOException {
+    /**
+     * An input stream that decrypts what {@link #encrypting} wrote; the DEK is unwrapped through
+     * {@code unwrapper} if {@code kekPolicy} allows the KEK the stream names.
+     *
+     * @throws ForeignKekException when the stream is wrapped under a KEK the policy does not allow
+     */
+    public static InputStream decrypting(InputStream in, DekUnwrapper unwrapper, KekPolicy kekPolicy, Aad aad)
+            throws IOException {
+        Objects.requireNonNull(kekPolicy, "kekPolicy");
         ByteArrayOutputStream h = new ByteArrayOutputStream();
         copyExactly(in, h, 4);                           // magic, version, cipher
         copyExactly(in, h, readLength(in, h, 1));        // provider
@@ -64,6 +71,7 @@ public final class StreamingEnvelope {
         int segmentSize = Bytes.getInt(header, envelopeLength);
         checkSegmentSize(segmentSize);
         byte[] prefix = java.util.Arrays.copyOfRange(header, envelopeLength + 4, header.length);
+        kekPolicy.check(parsed.kek());
         DataKey key = unwrapper.unwrap(parsed.kek(), parsed.edek(header, 0));
         return new Decrypting(in, key, header, prefix, Objects.requireNonNull(aad, "aad"), segmentSize);
     }

@@ -71,7 +71,7 @@ class DekCacheTest {
     @Test
     void purgeWipesEveryKeyInBothCaches() {
         EncryptionDekCache encCache = new EncryptionDekCache(kek, DekRotationPolicy.DEFAULT);
-        DecryptionDekCache decCache = new DecryptionDekCache(kek, 100, Duration.ofMinutes(5));
+        DecryptionDekCache decCache = new DecryptionDekCache(kek, KekPolicy.onlyKey("test", "k"), 100, Duration.ofMinutes(5));
         EnvelopeEncryptor enc = new EnvelopeEncryptor(encCache);
         EnvelopeDecryptor dec = new EnvelopeDecryptor(decCache);
         List<byte[]> envelopes = new ArrayList<>();
@@ -102,7 +102,7 @@ class DekCacheTest {
 
     @Test
     void decryptionCacheIsBoundedInSizeAndWipesWhatItEvicts() {
-        DecryptionDekCache decCache = new DecryptionDekCache(kek, 2, Duration.ofMinutes(5));
+        DecryptionDekCache decCache = new DecryptionDekCache(kek, KekPolicy.onlyKey("test", "k"), 2, Duration.ofMinutes(5));
         EnvelopeDecryptor dec = new EnvelopeDecryptor(decCache);
         EnvelopeEncryptor enc = new EnvelopeEncryptor(new EncryptionDekCache(kek, DekRotationPolicy.DEFAULT));
         for (int i = 0; i < 10; i++) {
@@ -117,7 +117,7 @@ class DekCacheTest {
     void decryptionCacheEntriesExpireAfterTheirTtl() {
         AtomicLong ticks = new AtomicLong();
         Ticker ticker = ticks::get;
-        DecryptionDekCache decCache = new DecryptionDekCache(kek, 100, Duration.ofSeconds(30), ticker);
+        DecryptionDekCache decCache = new DecryptionDekCache(kek, KekPolicy.onlyKey("test", "k"), 100, Duration.ofSeconds(30), ticker);
         EnvelopeDecryptor dec = new EnvelopeDecryptor(decCache);
         byte[] e = new EnvelopeEncryptor(new EncryptionDekCache(kek, DekRotationPolicy.DEFAULT)).encrypt("k", "t", new byte[1], aad);
         dec.decrypt(e, aad);
@@ -136,7 +136,7 @@ class DekCacheTest {
     void concurrentEncryptionNeverReusesAnIvAndEverythingDecrypts() throws Exception {
         EncryptionDekCache cache = new EncryptionDekCache(kek, new DekRotationPolicy(97, Duration.ofHours(1)));
         EnvelopeEncryptor enc = new EnvelopeEncryptor(cache);
-        EnvelopeDecryptor dec = new EnvelopeDecryptor(new DecryptionDekCache(kek, 1000, Duration.ofMinutes(5)));
+        EnvelopeDecryptor dec = new EnvelopeDecryptor(new DecryptionDekCache(kek, KekPolicy.onlyKey("test", "k"), 1000, Duration.ofMinutes(5)));
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             List<Future<List<byte[]>>> futures = new ArrayList<>();

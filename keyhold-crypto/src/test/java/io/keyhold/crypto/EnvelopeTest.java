@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class EnvelopeTest {
     private final TestKek kek = new TestKek();
     private final EnvelopeEncryptor encryptor = new EnvelopeEncryptor(new EncryptionDekCache(kek, DekRotationPolicy.DEFAULT));
-    private final EnvelopeDecryptor decryptor = new EnvelopeDecryptor(new DecryptionDekCache(kek, 100, Duration.ofMinutes(5)));
+    private final EnvelopeDecryptor decryptor = new EnvelopeDecryptor(new DecryptionDekCache(kek, KekPolicy.onlyKey("test", "kek-1"), 100, Duration.ofMinutes(5)));
     private final Aad orders = Aad.of("topic:orders");
 
     @Property(tries = 200)

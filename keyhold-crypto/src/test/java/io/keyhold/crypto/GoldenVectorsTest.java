@@ -16,6 +16,7 @@ class GoldenVectorsTest {
     private final Properties v = new Properties();
     private final HexFormat hex = HexFormat.of();
     private DekUnwrapper unwrapper;
+    private KekPolicy policy;
 
     @BeforeEach
     void load() throws Exception {
@@ -24,6 +25,7 @@ class GoldenVectorsTest {
         }
         KekRef expected = new KekRef(v.getProperty("kek.provider"), v.getProperty("kek.key_id"), v.getProperty("kek.key_version"));
         byte[] expectedEdek = v.getProperty("edek.ascii").getBytes(StandardCharsets.US_ASCII);
+        policy = KekPolicy.onlyKey(expected.provider(), expected.keyId());
         unwrapper = (kek, edek) -> {
             assertThat(kek).isEqualTo(expected);
             assertThat(edek).isEqualTo(expectedEdek);
@@ -33,7 +35,7 @@ class GoldenVectorsTest {
 
     @Test
     void recordEnvelopeDecrypts() {
-        EnvelopeDecryptor dec = new EnvelopeDecryptor(new DecryptionDekCache(unwrapper, 10, Duration.ofMinutes(1)));
+        EnvelopeDecryptor dec = new EnvelopeDecryptor(new DecryptionDekCache(unwrapper, policy, 10, Duration.ofMinutes(1)));
         Aad aad = Aad.of(v.getProperty("record.aad"));
         assertThat(new String(dec.decrypt(hex.parseHex(v.getProperty("record.envelope")), aad), StandardCharsets.UTF_8))
                 .isEqualTo(v.getProperty("record.plaintext"));
@@ -48,7 +50,7 @@ class GoldenVectorsTest {
             expected[i] = (byte) i;
         }
         try (InputStream in = StreamingEnvelope.decrypting(new ByteArrayInputStream(hex.parseHex(v.getProperty("stream.envelope"))),
-                unwrapper, Aad.of(v.getProperty("stream.aad")))) {
+                unwrapper, policy, Aad.of(v.getProperty("stream.aad")))) {
             assertThat(in.readAllBytes()).isEqualTo(expected);
         }
     }

@@ -36,7 +36,7 @@ class StreamingEnvelopeTest {
     }
 
     private byte[] decrypt(byte[] stream, Aad withAad) throws IOException {
-        try (InputStream in = StreamingEnvelope.decrypting(new ByteArrayInputStream(stream), kek, withAad)) {
+        try (InputStream in = StreamingEnvelope.decrypting(new ByteArrayInputStream(stream), kek, KekPolicy.onlyKey("test", "k"), withAad)) {
             return in.readAllBytes();
         }
     }

@@ -22,7 +22,11 @@ public interface Kms extends DekSource, DekUnwrapper, AutoCloseable {
     /** What the KMS says about a key: state, algorithm, region, current version. */
     KeyInfo describe(String keyId);
 
-    /** A new 256-bit DEK wrapped under the current version of {@code keyId}. */
+    /**
+     * A new 256-bit DEK wrapped under the current version of {@code keyId}. Its {@link KekRef} is
+     * {@code (kind(), keyId, version)} with {@code keyId} exactly as given: that is how a proxy
+     * recognises records under its own key (any version) and refuses every other KEK.
+     */
     @Override
     GeneratedDek generate(String keyId);
 

@@ -1,11 +1,16 @@
 package io.keyhold.proxy;
 
+import io.keyhold.crypto.CryptoException;
 import io.keyhold.crypto.DecryptionDekCache;
 import io.keyhold.crypto.DekSource;
 import io.keyhold.crypto.DekUnwrapper;
 import io.keyhold.crypto.EncryptionDekCache;
 import io.keyhold.crypto.EnvelopeDecryptor;
 import io.keyhold.crypto.EnvelopeEncryptor;
+import io.keyhold.crypto.ForeignKekException;
+import io.keyhold.crypto.GeneratedDek;
+import io.keyhold.crypto.KekPolicy;
+import io.keyhold.kms.Kms;
 import io.keyhold.proxy.internal.ProxyCounters;
 import io.keyhold.proxy.internal.ProxyRuntime;
 import io.keyhold.proxy.internal.ProxyServer;
@@ -27,6 +32,11 @@ import org.slf4j.LoggerFactory;
  * and stay on the proxy; record values and headers are encrypted on produce and decrypted on fetch
  * with DEKs from the cluster's KMS key. See {@code docs/PROXY.md}.
  *
+ * <p>A proxy decrypts only records under its own cluster's key: KEK {@link ProxyConfig#kekId()}
+ * of its KMS's kind, any version. A record under any other KEK fails its partition's fetch without
+ * the KMS being asked, even when the KMS could unwrap it (a Kafka cluster still holding another
+ * Keyhold cluster's topics). Each proxy has DEK caches of its own; they are never shared.
+ *
  * <pre>{@code
  * try (KeyholdProxy proxy = KeyholdProxy.start(config, kms)) {
  *     ... clients use proxy.bootstrapAddress() ...
@@ -47,10 +57,11 @@ public final class KeyholdProxy implements AutoCloseable {
     private final ExecutorService decryptHelpers;
     private volatile boolean locked;
 
-    private KeyholdProxy(ProxyConfig config, DekSource dekSource, DekUnwrapper unwrapper, int workerThreads) {
+    private KeyholdProxy(ProxyConfig config, String kmsKind, DekSource dekSource, DekUnwrapper unwrapper, int workerThreads) {
         this.config = config;
-        this.encryptionDeks = new EncryptionDekCache(dekSource, config.dekRotation());
-        this.decryptionDeks = new DecryptionDekCache(unwrapper, config.decryptionCacheSize(), config.decryptionCacheTtl());
+        KekPolicy ownKey = KekPolicy.onlyKey(kmsKind, config.kekId(), "this cluster's key");
+        this.encryptionDeks = new EncryptionDekCache(ownKeyOnly(dekSource, ownKey), config.dekRotation());
+        this.decryptionDeks = new DecryptionDekCache(unwrapper, ownKey, config.decryptionCacheSize(), config.decryptionCacheTtl());
         this.metrics = new ProxyMetrics(config.clusterId(), counters, () -> locked, encryptionDeks::size, decryptionDeks::size);
         int cores = Runtime.getRuntime().availableProcessors();
         this.decryptHelpers = cores < 2 ? null : Executors.newFixedThreadPool(cores - 1, r -> {
@@ -67,18 +78,44 @@ public final class KeyholdProxy implements AutoCloseable {
     }
 
     /**
-     * Starts a proxy. {@code kms} (usually an {@code io.keyhold.kms.Kms}, ideally wrapped in
-     * {@code ResilientKms}) stays owned by the caller.
+     * Starts a proxy for the cluster's key {@code config.kekId()} in {@code kms} (ideally wrapped in
+     * {@code ResilientKms}), which stays owned by the caller. Records are decrypted only when their
+     * KEK is that key ({@link Kms#kind()} and key id, any version).
      */
-    public static <K extends DekSource & DekUnwrapper> KeyholdProxy start(ProxyConfig config, K kms) {
-        return start(config, kms, kms, Math.max(1, Runtime.getRuntime().availableProcessors()));
+    public static KeyholdProxy start(ProxyConfig config, Kms kms) {
+        Objects.requireNonNull(kms, "kms");
+        return start(config, kms.kind(), kms, kms, Math.max(1, Runtime.getRuntime().availableProcessors()));
     }
 
-    /** Starts a proxy with separate DEK source and unwrapper and {@code workerThreads} event loops. */
-    public static KeyholdProxy start(ProxyConfig config, DekSource dekSource, DekUnwrapper unwrapper, int workerThreads) {
+    /**
+     * Starts a proxy with separate DEK source and unwrapper and {@code workerThreads} event loops.
+     * {@code kmsKind} is the {@link io.keyhold.crypto.KekRef#provider()} the DEK source writes: with
+     * {@code config.kekId()} it names the only KEK whose records this proxy decrypts.
+     */
+    public static KeyholdProxy start(ProxyConfig config, String kmsKind, DekSource dekSource, DekUnwrapper unwrapper,
+                                     int workerThreads) {
         Objects.requireNonNull(config, "config");
-        return new KeyholdProxy(config, Objects.requireNonNull(dekSource, "dekSource"),
+        Objects.requireNonNull(kmsKind, "kmsKind");
+        return new KeyholdProxy(config, kmsKind, Objects.requireNonNull(dekSource, "dekSource"),
                 Objects.requireNonNull(unwrapper, "unwrapper"), workerThreads);
+    }
+
+    /**
+     * New DEKs must be under the proxy's own key: if the KMS named the key differently (another id,
+     * another kind), records written under it would be refused on fetch, so refuse the produce instead.
+     */
+    private static DekSource ownKeyOnly(DekSource source, KekPolicy ownKey) {
+        return kekId -> {
+            GeneratedDek g = source.generate(kekId);
+            try {
+                ownKey.check(g.kek());
+            } catch (ForeignKekException e) {
+                g.dek().destroy();
+                throw new CryptoException("refusing a new DEK from the KMS: it is " + e.getMessage()
+                        + ", so this proxy could not decrypt records under it");
+            }
+            return g;
+        };
     }
 
     /** Where clients connect (the advertised host and the bound bootstrap port). */

@@ -74,7 +74,7 @@ public final class ProxyMetrics {
         return c.unencryptedRecordsPassed.sum();
     }
 
-    /** Encrypted records that failed to decrypt (tampered, wrong topic, key refused). */
+    /** Encrypted records that failed to decrypt (tampered, wrong topic, under another cluster's key, key refused). */
     public long decryptionFailures() {
         return c.decryptionFailures.sum();
     }

@@ -2,10 +2,11 @@ package io.keyhold.proxy;
 
 import io.keyhold.crypto.CryptoException;
 import io.keyhold.crypto.DataKey;
-import io.keyhold.crypto.DekSource;
-import io.keyhold.crypto.DekUnwrapper;
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekRef;
+import io.keyhold.kms.KeyInfo;
+import io.keyhold.kms.KeyState;
+import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsDeniedException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -18,9 +19,12 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * A KMS stand-in for proxy tests, independent of the code under test: wraps DEKs with raw JCA
- * AES-GCM under a random KEK, counts its calls, and can be told to deny (key revoked).
+ * AES-GCM under a random KEK, counts its calls, and can be told to deny (key revoked). One instance
+ * wraps and unwraps for every key id (its kind is {@value #KIND}), like one KMS holding many keys.
  */
-public final class TestKms implements DekSource, DekUnwrapper {
+public final class TestKms implements Kms {
+    public static final String KIND = "test";
+
     private final byte[] kek = new byte[32];
     private final SecureRandom random = new SecureRandom();
     final AtomicInteger generated = new AtomicInteger();
@@ -37,7 +41,7 @@ public final class TestKms implements DekSource, DekUnwrapper {
         generated.incrementAndGet();
         DataKey dek = DataKey.generate();
         byte[] edek = dek.withKeyBytes(b -> wrap(b, kekId));
-        return new GeneratedDek(dek, new KekRef("test", kekId, "1"), edek);
+        return new GeneratedDek(dek, new KekRef(KIND, kekId, "1"), edek);
     }
 
     @Override
@@ -55,7 +59,28 @@ public final class TestKms implements DekSource, DekUnwrapper {
         }
     }
 
-    private void checkAccess(String kekId) {
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
+    @Override
+    public KeyInfo describe(String keyId) {
+        checkAccess(keyId);
+        return new KeyInfo(keyId, KeyState.ENABLED, "AES-256-GCM", "test", "1", false, null, null);
+    }
+
+    @Override
+    public KeyInfo rotate(String keyId) {
+        throw new UnsupportedOperationException("the test KMS has one version per key");
+    }
+
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public void checkAccess(String kekId) {
         if (denied) {
             throw new KmsDeniedException(KmsDeniedException.Reason.DISABLED, "test key " + kekId + " is disabled");
         }

@@ -9,6 +9,7 @@ import io.keyhold.crypto.DekRotationPolicy;
 import io.keyhold.crypto.EncryptionDekCache;
 import io.keyhold.crypto.EnvelopeDecryptor;
 import io.keyhold.crypto.EnvelopeEncryptor;
+import io.keyhold.crypto.KekPolicy;
 import io.keyhold.proxy.TestKms;
 import io.keyhold.proxy.UnencryptedRecordPolicy;
 import java.nio.ByteBuffer;
@@ -54,7 +55,7 @@ class RecordEncryptionTest {
     });
     private final RecordEncryption encryption = new RecordEncryption(
             new EnvelopeEncryptor(new EncryptionDekCache(kms, DekRotationPolicy.DEFAULT)),
-            new EnvelopeDecryptor(new DecryptionDekCache(kms, 100, Duration.ofMinutes(5))),
+            new EnvelopeDecryptor(new DecryptionDekCache(kms, KekPolicy.onlyKey(TestKms.KIND, "kek"), 100, Duration.ofMinutes(5))),
             "kek", UnencryptedRecordPolicy.REJECT, counters, HELPER);
 
     /** One record as a producer sends it. */
@@ -148,7 +149,7 @@ class RecordEncryptionTest {
                 .isInstanceOf(RecordEncryption.UnencryptedRecordException.class).hasMessageContaining("offset 3");
         RecordEncryption lenient = new RecordEncryption(
                 new EnvelopeEncryptor(new EncryptionDekCache(kms, DekRotationPolicy.DEFAULT)),
-                new EnvelopeDecryptor(new DecryptionDekCache(kms, 100, Duration.ofMinutes(5))),
+                new EnvelopeDecryptor(new DecryptionDekCache(kms, KekPolicy.onlyKey(TestKms.KIND, "kek"), 100, Duration.ofMinutes(5))),
                 "kek", UnencryptedRecordPolicy.PASS_THROUGH, counters);
         assertThat(bytes(take(lenient.decrypt("orders", plain)))).isEqualTo(bytes(plain));
         assertThat(counters.unencryptedRecordsPassed.sum()).isEqualTo(1);
