@@ -49,6 +49,23 @@ final class ActiveDek extends SharedKey {
         return n;
     }
 
+    /**
+     * Starts one more encryption for a caller that already holds a use of this DEK (a sealer
+     * working through a batch): no further acquire, only the counter and the policy checks.
+     * Returns the use number, or -1 when the DEK is retired, used up or too old.
+     */
+    long tryNextUse(long nowNanos) {
+        if (isRetired()) {
+            return -1;
+        }
+        long n = used.getAndIncrement();
+        if (n >= maxUses || nowNanos - expiresAtNanos >= 0) {
+            retire();
+            return -1;
+        }
+        return n;
+    }
+
     /** Writes the 12-byte IV of use {@code useNumber} at {@code out[off]}. */
     void iv(long useNumber, byte[] out, int off) {
         Bytes.putInt(out, off, ivPrefix);

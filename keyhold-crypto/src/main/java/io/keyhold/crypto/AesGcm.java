@@ -57,7 +57,17 @@ final class AesGcm {
     /** As above, with the IV at {@code iv[ivOff, ivOff+12)} (it may lie in {@code out}, before {@code outOff}). */
     static void encrypt(DataKey key, byte[] iv, int ivOff, byte[] aad,
                         byte[] plaintext, int ptOff, int ptLen, byte[] out, int outOff) {
-        Cipher c = CIPHERS.get();
+        encrypt(CIPHERS.get(), key, iv, ivOff, aad, plaintext, ptOff, ptLen, out, outOff);
+    }
+
+    /** This thread's cipher object, for callers that make many calls in a row (one lookup, not one per call). */
+    static Cipher threadCipher() {
+        return CIPHERS.get();
+    }
+
+    /** As above, with a cipher from {@link #threadCipher()} of the calling thread. */
+    static void encrypt(Cipher c, DataKey key, byte[] iv, int ivOff, byte[] aad,
+                        byte[] plaintext, int ptOff, int ptLen, byte[] out, int outOff) {
         try {
             c.init(Cipher.ENCRYPT_MODE, key.secretKey(), new GCMParameterSpec(TAG_LENGTH * 8, iv, ivOff, IV_LENGTH));
             c.updateAAD(aad);
@@ -87,10 +97,15 @@ final class AesGcm {
      * plaintext is left behind, whatever the provider wrote there.
      */
     static void decrypt(DataKey key, byte[] iv, int ivOff, byte[] aad, byte[] ct, int ctOff, int ctLen, byte[] out, int outOff) {
+        decrypt(CIPHERS.get(), key, iv, ivOff, aad, ct, ctOff, ctLen, out, outOff);
+    }
+
+    /** As above, with a cipher from {@link #threadCipher()} of the calling thread. */
+    static void decrypt(Cipher c, DataKey key, byte[] iv, int ivOff, byte[] aad, byte[] ct, int ctOff, int ctLen,
+                        byte[] out, int outOff) {
         if (ctLen < TAG_LENGTH) {
             throw new CryptoException("ciphertext shorter than its authentication tag");
         }
-        Cipher c = CIPHERS.get();
         try {
             c.init(Cipher.DECRYPT_MODE, key.secretKey(), new GCMParameterSpec(TAG_LENGTH * 8, iv, ivOff, IV_LENGTH));
             c.updateAAD(aad);

@@ -79,11 +79,16 @@ public final class EnvelopeEncryptor {
 
     /** Writes header, IV, ciphertext and tag at {@code out[outOff]}; the caller holds a use of {@code dek}. */
     private static void sealInto(ActiveDek dek, long use, byte[] recordAad, byte[] pt, int off, int len, byte[] out, int outOff) {
+        sealInto(AesGcm.threadCipher(), dek, use, recordAad, pt, off, len, out, outOff);
+    }
+
+    private static void sealInto(javax.crypto.Cipher cipher, ActiveDek dek, long use, byte[] recordAad,
+                                 byte[] pt, int off, int len, byte[] out, int outOff) {
         byte[] header = dek.header();
         System.arraycopy(header, 0, out, outOff, header.length);
         int ivOff = outOff + header.length;
         dek.iv(use, out, ivOff);
-        AesGcm.encrypt(dek.key(), out, ivOff, recordAad, pt, off, len, out, ivOff + AesGcm.IV_LENGTH);
+        AesGcm.encrypt(cipher, dek.key(), out, ivOff, recordAad, pt, off, len, out, ivOff + AesGcm.IV_LENGTH);
     }
 
     /**
@@ -104,10 +109,10 @@ public final class EnvelopeEncryptor {
         private final String kekId;
         private final String dekContext;
         private final Aad aad;
-        private ActiveDek dek;       // the DEK of the reserved use, or null
-        private long use = -1;       // the reserved use (IV counter), or -1
-        private ActiveDek aadDek;    // the DEK recordAad was computed for
-        private byte[] recordAad;
+        private final javax.crypto.Cipher cipher = AesGcm.threadCipher();
+        private ActiveDek held;      // the DEK this sealer holds one use of (acquired), or null
+        private long use = -1;       // the reserved use (IV counter) of held, or -1
+        private byte[] recordAad;    // for held
         private boolean closed;
 
         private Sealer(String kekId, String dekContext, Aad aad) {
@@ -122,7 +127,7 @@ public final class EnvelopeEncryptor {
                 throw new IllegalArgumentException("negative plaintext length");
             }
             reserve();
-            return EnvelopeEncryptor.envelopeLength(dek, plaintextLength);
+            return EnvelopeEncryptor.envelopeLength(held, plaintextLength);
         }
 
         /**
@@ -133,48 +138,44 @@ public final class EnvelopeEncryptor {
             int n = envelopeLength(len);
             Objects.checkFromIndexSize(off, len, pt.length);
             Objects.checkFromIndexSize(outOff, n, out.length);
-            ActiveDek d = dek;
             long u = use;
-            dek = null;
             use = -1;
-            try {
-                if (aadDek != d) {
-                    recordAad = d.recordAad(aad);
-                    aadDek = d;
-                }
-                sealInto(d, u, recordAad, pt, off, len, out, outOff);
-                return n;
-            } finally {
-                d.release();
-            }
+            sealInto(cipher, held, u, recordAad, pt, off, len, out, outOff);
+            return n;
         }
 
+        /**
+         * Reserves the next use: usually of the DEK already held (a counter step, no cache lookup);
+         * when that DEK is retired, used up or too old, of the cache's current one.
+         */
         private void reserve() {
             if (closed) {
                 throw new IllegalStateException("sealer is closed");
             }
-            if (dek != null) {
+            if (use >= 0) {
                 return;
             }
-            if (aadDek != null) {
-                long u = aadDek.tryUse(deks.now()); // usually the DEK of the previous payload is still in service
+            if (held != null) {
+                long u = held.tryNextUse(deks.now());
                 if (u >= 0) {
-                    dek = aadDek;
                     use = u;
                     return;
                 }
+                held.release();
+                held = null;
             }
             EncryptionDekCache.Lease lease = deks.lease(kekId, dekContext);
-            dek = lease.dek;
+            held = lease.dek;
             use = lease.use;
+            recordAad = held.recordAad(aad);
         }
 
-        /** Gives back a reserved but unused slot; the sealer refuses further use. */
+        /** Gives back the held DEK (a reserved but unused IV is simply skipped); the sealer refuses further use. */
         @Override
         public void close() {
-            if (dek != null) {
-                dek.release();
-                dek = null;
+            if (held != null) {
+                held.release();
+                held = null;
             }
             closed = true;
         }

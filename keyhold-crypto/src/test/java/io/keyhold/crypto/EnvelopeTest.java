@@ -73,6 +73,49 @@ class EnvelopeTest {
     }
 
     @Test
+    void anOpenerOpensARunAcrossDekChangesWithOneUnwrapPerDek() {
+        EnvelopeEncryptor small = new EnvelopeEncryptor(new EncryptionDekCache(kek, new DekRotationPolicy(3, Duration.ofHours(1))));
+        byte[][] envelopes = new byte[7][];
+        for (int i = 0; i < envelopes.length; i++) {
+            envelopes[i] = small.encrypt("kek-1", "orders", new byte[] {(byte) i, 9}, orders);
+        }
+        byte[] out = new byte[64];
+        try (EnvelopeDecryptor.Opener opener = decryptor.opener(orders)) {
+            for (int i = 0; i < envelopes.length; i++) {
+                assertThat(opener.open(envelopes[i], 0, envelopes[i].length, out, 1)).isEqualTo(2);
+                assertThat(out[1]).isEqualTo((byte) i);
+            }
+            byte[] tampered = envelopes[0].clone();
+            tampered[tampered.length - 1] ^= 1;
+            assertThatThrownBy(() -> opener.open(tampered, 0, tampered.length, out, 0)).isInstanceOf(CryptoException.class);
+        }
+        assertThat(kek.unwrapped).hasValue(3); // DEKs of 3 + 3 + 1 records
+        EnvelopeDecryptor.Opener closed = decryptor.opener(orders);
+        closed.close();
+        assertThatThrownBy(() -> closed.open(envelopes[0], 0, envelopes[0].length, out, 0)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aPurgeWhileAnOpenerHoldsTheDekWipesItWhenTheOpenerCloses() {
+        DecryptionDekCache cache = new DecryptionDekCache(kek, KekPolicy.anyKey(), 100, Duration.ofMinutes(5));
+        EnvelopeDecryptor d = new EnvelopeDecryptor(cache);
+        byte[] e = encryptor.encrypt("kek-1", "orders", new byte[] {1, 2, 3}, orders);
+        byte[] out = new byte[e.length];
+        EnvelopeDecryptor.Opener opener = d.opener(orders);
+        opener.open(e, 0, e.length, out, 0);
+        cache.purge();
+        assertThat(opener.open(e, 0, e.length, out, 0)).isEqualTo(3); // the run in progress finishes
+        opener.close();
+        assertThat(cache.size()).isZero();
+        // the next run must go back to the KMS: the purged key is gone
+        int before = kek.unwrapped.get();
+        try (EnvelopeDecryptor.Opener next = d.opener(orders)) {
+            next.open(e, 0, e.length, out, 0);
+        }
+        assertThat(kek.unwrapped.get()).isEqualTo(before + 1);
+    }
+
+    @Test
     void inPlaceDecryptionOfATamperedEnvelopeLeavesNoPlaintext() {
         byte[] envelope = encryptor.encrypt("kek-1", "orders", "attack at dawn".getBytes(StandardCharsets.UTF_8), orders);
         envelope[envelope.length - 1] ^= 1;

@@ -134,45 +134,7 @@ final class UncompressedBatches {
         while (r.hasRemaining()) {
             cur.read(r);
             n++;
-            ByteBuffer w = o.w;
-            int prefixLength = cur.valueLengthAt - cur.bodyStart;
-            int sectionLength = cur.end - cur.headersAt;
-            if (cur.valueLength < 0) {
-                if (cur.headerCount == 0) {
-                    // A bare tombstone has nothing to hide, and its null value is what compaction needs.
-                    o.ensure(cur.end - cur.start);
-                    o.w.put(ia, iBase + cur.start, cur.end - cur.start);
-                    continue;
-                }
-                // A tombstone with headers: its value stays null; the headers go into the marker.
-                int envelope = sealer.envelopeLength(sectionLength);
-                int marker = 1 + envelope;
-                o.ensure(prefixLength + marker + 32);
-                w = o.w;
-                ByteUtils.writeVarint(prefixLength + 1 + 1 + 1 + MARKER_KEY.length + ByteUtils.sizeOfVarint(marker) + marker, w);
-                w.put(ia, iBase + cur.bodyStart, prefixLength);
-                ByteUtils.writeVarint(-1, w);
-                ByteUtils.writeVarint(1, w);
-                ByteUtils.writeVarint(MARKER_KEY.length, w);
-                w.put(MARKER_KEY);
-                ByteUtils.writeVarint(marker, w);
-                w.put(RecordEncryption.FORMAT_V1);
-                w.position(w.position() + sealer.seal(ia, iBase + cur.headersAt, sectionLength, o.array, w.position()));
-                continue;
-            }
-            // The payload is the header section followed by the value (see RecordPayload).
-            int payload = sectionLength + cur.valueLength;
-            byte[] p = scratch.ensure(payload);
-            System.arraycopy(ia, iBase + cur.headersAt, p, 0, sectionLength);
-            System.arraycopy(ia, iBase + cur.valueAt, p, sectionLength, cur.valueLength);
-            int envelope = sealer.envelopeLength(payload);
-            o.ensure(prefixLength + envelope + MARKER_SECTION.length + 16);
-            w = o.w;
-            ByteUtils.writeVarint(prefixLength + ByteUtils.sizeOfVarint(envelope) + envelope + MARKER_SECTION.length, w);
-            w.put(ia, iBase + cur.bodyStart, prefixLength);
-            ByteUtils.writeVarint(envelope, w);
-            w.position(w.position() + sealer.seal(p, 0, payload, o.array, w.position()));
-            w.put(MARKER_SECTION);
+            encryptRecord(cur, ia, iBase, o, scratch, sealer);
         }
         checkCount(count, n);
         o.endBatch(outStart);
@@ -200,68 +162,121 @@ final class UncompressedBatches {
         r.limit(end).position(start + HEADER_SIZE);
         int n = 0;
         int decrypted = 0;
-        while (r.hasRemaining()) {
-            cur.read(r);
-            n++;
-            ByteBuffer w = o.w;
-            boolean marked = cur.headerCount == 1 && cur.headerKeyLength == MARKER_KEY.length
-                    && Arrays.equals(ia, iBase + cur.headerKeyAt, iBase + cur.headerKeyAt + MARKER_KEY.length, MARKER_KEY, 0, MARKER_KEY.length);
-            if (!marked) {
-                if (cur.valueLength >= 0 || cur.headerCount > 0) {
-                    if (unencryptedPolicy == UnencryptedRecordPolicy.REJECT) {
-                        counters.unencryptedRecordsRejected.increment();
-                        throw new RecordEncryption.UnencryptedRecordException(topic, baseOffset + cur.offsetDelta);
-                    }
-                    counters.unencryptedRecordsPassed.increment();
+        try (EnvelopeDecryptor.Opener opener = decryptor.opener(aad)) {
+            while (r.hasRemaining()) {
+                cur.read(r);
+                n++;
+                if (decryptRecord(cur, ia, iBase, o, scratch, opener, topic, baseOffset)) {
+                    decrypted++;
                 }
-                w.put(ia, iBase + cur.start, cur.end - cur.start);
-                continue;
             }
-            long offset = baseOffset + cur.offsetDelta;
-            if (cur.headerValueLength < 1 || ia[iBase + cur.headerValueAt] != RecordEncryption.FORMAT_V1) {
-                counters.decryptionFailures.increment();
-                throw new CryptoException("record at offset " + offset + " of topic '" + topic + "' has an unknown Keyhold record format");
-            }
-            int prefixLength = cur.valueLengthAt - cur.bodyStart;
-            if (cur.valueLength >= 0) {
-                byte[] p = scratch.ensure(cur.valueLength);
-                int payload = open(ia, iBase + cur.valueAt, cur.valueLength, aad, p, topic, offset);
-                int section = section(scratch, payload, topic, offset);
-                int value = payload - section;
-                ByteUtils.writeVarint(prefixLength + ByteUtils.sizeOfVarint(value) + payload, w);
-                w.put(ia, iBase + cur.bodyStart, prefixLength);
-                ByteUtils.writeVarint(value, w);
-                w.put(p, section, value);
-                w.put(p, 0, section);
-            } else if (cur.headerValueLength == 1) {
-                ByteUtils.writeVarint(prefixLength + 2, w); // a tombstone that had no headers
-                w.put(ia, iBase + cur.bodyStart, prefixLength);
-                ByteUtils.writeVarint(-1, w);
-                ByteUtils.writeVarint(0, w);
-            } else {
-                int sealed = cur.headerValueLength - 1;
-                byte[] p = scratch.ensure(sealed);
-                int payload = open(ia, iBase + cur.headerValueAt + 1, sealed, aad, p, topic, offset);
-                if (section(scratch, payload, topic, offset) != payload) {
-                    counters.decryptionFailures.increment();
-                    throw new CryptoException("record at offset " + offset + " of topic '" + topic
-                            + "': a tombstone's sealed headers carry a value");
-                }
-                ByteUtils.writeVarint(prefixLength + 1 + payload, w);
-                w.put(ia, iBase + cur.bodyStart, prefixLength);
-                ByteUtils.writeVarint(-1, w);
-                w.put(p, 0, payload);
-            }
-            decrypted++;
         }
         checkCount(count, n);
         o.endBatch(outStart);
         return decrypted;
     }
 
-    private int open(byte[] in, int off, int len, Aad aad, byte[] out, String topic, long offset) {
+    /** Writes one record of a batch being encrypted. */
+    private static void encryptRecord(RecordCursor cur, byte[] ia, int iBase, Output o, Scratch scratch,
+                                      EnvelopeEncryptor.Sealer sealer) {
+        int prefixLength = cur.valueLengthAt - cur.bodyStart;
+        int sectionLength = cur.end - cur.headersAt;
+        if (cur.valueLength < 0) {
+            if (cur.headerCount == 0) {
+                // A bare tombstone has nothing to hide, and its null value is what compaction needs.
+                o.ensure(cur.end - cur.start);
+                o.w.put(ia, iBase + cur.start, cur.end - cur.start);
+                return;
+            }
+            // A tombstone with headers: its value stays null; the headers go into the marker.
+            int envelope = sealer.envelopeLength(sectionLength);
+            int marker = 1 + envelope;
+            o.ensure(prefixLength + marker + 32);
+            ByteBuffer w = o.w;
+            ByteUtils.writeVarint(prefixLength + 1 + 1 + 1 + MARKER_KEY.length + ByteUtils.sizeOfVarint(marker) + marker, w);
+            w.put(ia, iBase + cur.bodyStart, prefixLength);
+            ByteUtils.writeVarint(-1, w);
+            ByteUtils.writeVarint(1, w);
+            ByteUtils.writeVarint(MARKER_KEY.length, w);
+            w.put(MARKER_KEY);
+            ByteUtils.writeVarint(marker, w);
+            w.put(RecordEncryption.FORMAT_V1);
+            w.position(w.position() + sealer.seal(ia, iBase + cur.headersAt, sectionLength, o.array, w.position()));
+            return;
+        }
+        // The payload is the header section followed by the value (see RecordPayload).
+        int payload = sectionLength + cur.valueLength;
+        byte[] p = scratch.ensure(payload);
+        System.arraycopy(ia, iBase + cur.headersAt, p, 0, sectionLength);
+        System.arraycopy(ia, iBase + cur.valueAt, p, sectionLength, cur.valueLength);
+        int envelope = sealer.envelopeLength(payload);
+        o.ensure(prefixLength + envelope + MARKER_SECTION.length + 16);
+        ByteBuffer w = o.w;
+        ByteUtils.writeVarint(prefixLength + ByteUtils.sizeOfVarint(envelope) + envelope + MARKER_SECTION.length, w);
+        w.put(ia, iBase + cur.bodyStart, prefixLength);
+        ByteUtils.writeVarint(envelope, w);
+        w.position(w.position() + sealer.seal(p, 0, payload, o.array, w.position()));
+        w.put(MARKER_SECTION);
+    }
+
+    /** Writes one record of a batch being decrypted; returns whether it was decrypted (not passed through). */
+    private boolean decryptRecord(RecordCursor cur, byte[] ia, int iBase, Output o, Scratch scratch,
+                                  EnvelopeDecryptor.Opener opener, String topic, long baseOffset) {
+        ByteBuffer w = o.w;
+        boolean marked = cur.headerCount == 1 && cur.headerKeyLength == MARKER_KEY.length
+                && Arrays.equals(ia, iBase + cur.headerKeyAt, iBase + cur.headerKeyAt + MARKER_KEY.length, MARKER_KEY, 0, MARKER_KEY.length);
+        if (!marked) {
+            if (cur.valueLength >= 0 || cur.headerCount > 0) {
+                if (unencryptedPolicy == UnencryptedRecordPolicy.REJECT) {
+                    counters.unencryptedRecordsRejected.increment();
+                    throw new RecordEncryption.UnencryptedRecordException(topic, baseOffset + cur.offsetDelta);
+                }
+                counters.unencryptedRecordsPassed.increment();
+            }
+            w.put(ia, iBase + cur.start, cur.end - cur.start);
+            return false;
+        }
+        long offset = baseOffset + cur.offsetDelta;
+        if (cur.headerValueLength < 1 || ia[iBase + cur.headerValueAt] != RecordEncryption.FORMAT_V1) {
+            counters.decryptionFailures.increment();
+            throw new CryptoException("record at offset " + offset + " of topic '" + topic + "' has an unknown Keyhold record format");
+        }
+        int prefixLength = cur.valueLengthAt - cur.bodyStart;
+        if (cur.valueLength >= 0) {
+            byte[] p = scratch.ensure(cur.valueLength);
+            int payload = open(opener, ia, iBase + cur.valueAt, cur.valueLength, p, topic, offset);
+            int section = section(scratch, payload, topic, offset);
+            int value = payload - section;
+            ByteUtils.writeVarint(prefixLength + ByteUtils.sizeOfVarint(value) + payload, w);
+            w.put(ia, iBase + cur.bodyStart, prefixLength);
+            ByteUtils.writeVarint(value, w);
+            w.put(p, section, value);
+            w.put(p, 0, section);
+        } else if (cur.headerValueLength == 1) {
+            ByteUtils.writeVarint(prefixLength + 2, w); // a tombstone that had no headers
+            w.put(ia, iBase + cur.bodyStart, prefixLength);
+            ByteUtils.writeVarint(-1, w);
+            ByteUtils.writeVarint(0, w);
+        } else {
+            int sealed = cur.headerValueLength - 1;
+            byte[] p = scratch.ensure(sealed);
+            int payload = open(opener, ia, iBase + cur.headerValueAt + 1, sealed, p, topic, offset);
+            if (section(scratch, payload, topic, offset) != payload) {
+                counters.decryptionFailures.increment();
+                throw new CryptoException("record at offset " + offset + " of topic '" + topic
+                        + "': a tombstone's sealed headers carry a value");
+            }
+            ByteUtils.writeVarint(prefixLength + 1 + payload, w);
+            w.put(ia, iBase + cur.bodyStart, prefixLength);
+            ByteUtils.writeVarint(-1, w);
+            w.put(p, 0, payload);
+        }
+        return true;
+    }
+
+    private int open(EnvelopeDecryptor.Opener opener, byte[] in, int off, int len, byte[] out, String topic, long offset) {
         try {
-            return decryptor.decrypt(in, off, len, aad, out, 0);
+            return opener.open(in, off, len, out, 0);
         } catch (CryptoException e) {
             counters.decryptionFailures.increment();
             throw new CryptoException("record at offset " + offset + " of topic '" + topic + "': " + e.getMessage());
