@@ -88,17 +88,21 @@ public final class ProxyBench {
                 String via = viaProxy ? proxied : direct;
                 String topic = createTopic(direct, "bench-" + round + (viaProxy ? "-proxy" : "-direct"));
                 java.util.Map<String, Double> threads0 = threadCpu(proxyPid);
+                long faults0 = minorFaults(proxyPid);
                 double cpu0 = cpuSeconds(proxyPid);
                 double p = produce(via, topic, records);
                 java.util.Map<String, Double> threads1 = threadCpu(proxyPid);
+                long faults1 = minorFaults(proxyPid);
                 double cpu1 = cpuSeconds(proxyPid);
                 double c = consume(via, topic, records);
                 double cpu2 = cpuSeconds(proxyPid);
                 java.util.Map<String, Double> threads2 = threadCpu(proxyPid);
+                long faults2 = minorFaults(proxyPid);
                 deleteTopic(direct, topic);
                 if (viaProxy && System.getenv("PROXY_THREADS") != null) {
                     log("proxy CPU seconds by thread while producing: " + delta(threads0, threads1));
                     log("proxy CPU seconds by thread while consuming: " + delta(threads1, threads2));
+                    log("proxy minor page faults: " + (faults1 - faults0) + " producing, " + (faults2 - faults1) + " consuming");
                 }
                 if (viaProxy) {
                     proxyProduce.add(p);
@@ -214,6 +218,12 @@ public final class ProxyBench {
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         // after "(comm) ", field 3 (state) is f[0]; utime is field 14 and stime field 15
         return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS;
+    }
+
+    /** Minor page faults of process {@code pid} so far (field 10 of /proc/PID/stat). */
+    private static long minorFaults(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[7]);
     }
 
     private static String delta(java.util.Map<String, Double> before, java.util.Map<String, Double> after) {

@@ -91,7 +91,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                         if (rt.upstreamSsl != null) {
                             ch.pipeline().addLast(rt.upstreamSsl.newHandler(ch.alloc(), to.host(), to.port()));
                         }
-                        ch.pipeline().addLast(new SizedFrameDecoder(Integer.MAX_VALUE));
+                        ch.pipeline().addLast(new SizedFrameDecoder(Integer.MAX_VALUE, Integer.MAX_VALUE)); // the broker is trusted
                         ch.pipeline().addLast(new LengthFieldPrepender(4));
                         ch.pipeline().addLast(new BackendHandler(FrontendHandler.this));
                     }

@@ -6,7 +6,6 @@ import io.keyhold.proxy.TlsSettings;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.PreferHeapByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -15,7 +14,6 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -35,12 +33,13 @@ import javax.net.ssl.SSLException;
  */
 public final class ProxyServer implements AutoCloseable {
     /**
-     * Heap buffers, for socket reads too: record batches are decrypted through byte arrays (the
-     * JDK's AES-GCM works on arrays), so frames read into direct buffers would need one more copy
-     * per record on the hot path.
+     * Direct buffers for socket reads (the JDK would otherwise read into a temporary direct buffer
+     * and copy it into the heap); every frame is then copied once into a heap buffer of its exact
+     * size ({@link SizedFrameDecoder}), because the JDK's AES-GCM works on arrays. Buffers the proxy
+     * builds (encrypted requests, decrypted responses) are heap buffers, asked for by name.
      */
-    private static final PooledByteBufAllocator POOL = new PooledByteBufAllocator(false);
-    private static final ByteBufAllocator ALLOCATOR = new PreferHeapByteBufAllocator(POOL);
+    private static final PooledByteBufAllocator POOL = new PooledByteBufAllocator(true);
+    private static final ByteBufAllocator ALLOCATOR = POOL;
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024);
 
     private final ProxyConfig config;
@@ -85,7 +84,8 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Pooled buffers in use right now (live allocations minus releases, thread caches included); tests use it to spot leaks. */
     public static long activeBufferAllocations() {
-        return POOL.metric().heapArenas().stream().mapToLong(a -> a.numActiveAllocations()).sum();
+        return POOL.metric().heapArenas().stream().mapToLong(a -> a.numActiveAllocations()).sum()
+                + POOL.metric().directArenas().stream().mapToLong(a -> a.numActiveAllocations()).sum();
     }
 
     public EventLoopGroup workers() {
@@ -126,9 +126,9 @@ public final class ProxyServer implements AutoCloseable {
                         if (runtime.clientSsl != null) {
                             ch.pipeline().addLast(runtime.clientSsl.newHandler(ch.alloc()));
                         }
-                        // An oversized frame fails at once (failFast) without buffering it; the
-                        // handler's exceptionCaught then closes this connection only.
-                        ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(config.maxFrameBytes(), 0, 4, 0, 4, true));
+                        // An oversized frame fails at once without buffering it; the handler's
+                        // exceptionCaught then closes this connection only.
+                        ch.pipeline().addLast(new SizedFrameDecoder(config.maxFrameBytes(), SizedFrameDecoder.CLIENT_UPFRONT_BYTES));
                         ch.pipeline().addLast(new LengthFieldPrepender(4));
                         ch.pipeline().addLast(new FrontendHandler(runtime, target));
                     }
