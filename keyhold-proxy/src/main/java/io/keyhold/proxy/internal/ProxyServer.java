@@ -39,7 +39,6 @@ public final class ProxyServer implements AutoCloseable {
      * builds (encrypted requests, decrypted responses) are heap buffers, asked for by name.
      */
     private static final PooledByteBufAllocator POOL = new PooledByteBufAllocator(true);
-    private static final ByteBufAllocator ALLOCATOR = POOL;
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(512 * 1024, 2 * 1024 * 1024);
 
     private final ProxyConfig config;
@@ -82,6 +81,11 @@ public final class ProxyServer implements AutoCloseable {
         return runtime;
     }
 
+    /** The proxy's one buffer pool: sockets, frames, and the record batches it rebuilds. */
+    static ByteBufAllocator allocator() {
+        return POOL;
+    }
+
     /** Pooled buffers in use right now (live allocations minus releases, thread caches included); tests use it to spot leaks. */
     public static long activeBufferAllocations() {
         return POOL.metric().heapArenas().stream().mapToLong(a -> a.numActiveAllocations()).sum()
@@ -114,7 +118,7 @@ public final class ProxyServer implements AutoCloseable {
         ServerBootstrap b = new ServerBootstrap().group(acceptors, workers).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
+                .childOption(ChannelOption.ALLOCATOR, POOL)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override

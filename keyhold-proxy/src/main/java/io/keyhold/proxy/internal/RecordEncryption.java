@@ -63,7 +63,7 @@ public final class RecordEncryption {
     private final ConcurrentHashMap<String, Aad> aadByTopic = new ConcurrentHashMap<>();
     private final ExecutorService helpers;
     private final UncompressedBatches fast;
-    private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+    private final ByteBufAllocator alloc = ProxyServer.allocator();
     /** Smallest batch-length field of any format (a v0 message with empty key and value). */
     private static final int MIN_BATCH_LENGTH = 14;
 
