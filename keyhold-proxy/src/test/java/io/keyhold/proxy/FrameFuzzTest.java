@@ -84,10 +84,9 @@ class FrameFuzzTest {
 
     @Property(tries = 1)
     void noBuffersLeakAcrossManyBadConnections() throws Exception {
-        // Netty's per-thread caches keep freed buffers counted as allocated, so compare rounds
-        // after the caches have filled: a leak grows with every round, a cache does not.
-        long[] active = new long[5];
-        for (int round = 0; round < active.length; round++) {
+        // 400 bad connections per round: leaking even one buffer per connection would add 400 in
+        // every round; caches filling up add some in one round and nothing in the next.
+        assertLiveBuffersStopGrowing(100, round -> {
             for (int i = 0; i < 200; i++) {
                 ByteBuffer f = ByteBuffer.allocate(40).putInt(36).putShort(ApiKeys.PRODUCE.id).putShort((short) 9).putInt(i)
                         .putShort((short) -1);
@@ -95,24 +94,15 @@ class FrameFuzzTest {
                 sendAndClose(new byte[] {0, 0, 0, 9, 0, 3, 0, 12, 0, 0}, 0);
             }
             assertStillServes();
-            Thread.sleep(300);
-            active[round] = ProxyServer.activeBufferAllocations();
-        }
-        // 400 bad connections per round: leaking even one buffer per connection would add 400 in
-        // every round; caches filling up add some in one round and nothing in the next.
-        long smallestGrowth = Long.MAX_VALUE;
-        for (int round = 2; round < active.length; round++) {
-            smallestGrowth = Math.min(smallestGrowth, active[round] - active[round - 1]);
-        }
-        assertThat(smallestGrowth).as("live buffers after rounds: %s", java.util.Arrays.toString(active)).isLessThan(100);
+        });
     }
 
     @Property(tries = 1)
     void noBuffersLeakAcrossRealProduceAndFetch() throws Exception {
-        // The same round-over-round comparison, with the record path at work: every round
-        // produces and consumes encrypted batches (uncompressed and compressed) through the proxy.
-        long[] active = new long[5];
-        for (int round = 0; round < active.length; round++) {
+        // The record path at work: every round produces and consumes encrypted batches
+        // (uncompressed and lz4) through the proxy, hundreds of frames and rebuilt batches; a leak
+        // of any of them would grow every round by at least the number of requests.
+        assertLiveBuffersStopGrowing(10, round -> {
             String topic = "leak-" + round;
             for (String codec : List.of("none", "lz4")) {
                 try (var producer = Clients.producer(proxy.bootstrapServers(), java.util.Map.of("compression.type", codec))) {
@@ -127,16 +117,31 @@ class FrameFuzzTest {
                 consumer.subscribe(List.of(topic));
                 assertThat(Clients.poll(consumer, 600, java.time.Duration.ofSeconds(30))).hasSize(600);
             }
+        });
+    }
+
+    /** One round of traffic through the proxy. */
+    private interface Round {
+        void run(int round) throws Exception;
+    }
+
+    /**
+     * Runs five rounds and compares the proxy's live pooled buffers after each. Netty's per-thread
+     * caches keep freed buffers counted as allocated, so only rounds after the caches have filled
+     * are compared: a leak grows with every round, a cache does not.
+     */
+    private static void assertLiveBuffersStopGrowing(long tolerance, Round round) throws Exception {
+        long[] active = new long[5];
+        for (int r = 0; r < active.length; r++) {
+            round.run(r);
             Thread.sleep(300);
-            active[round] = ProxyServer.activeBufferAllocations();
+            active[r] = ProxyServer.activeBufferAllocations();
         }
-        // Each round moves hundreds of buffers (frames, rebuilt batches); a leak of any of them
-        // would grow every round by at least the number of requests.
         long smallestGrowth = Long.MAX_VALUE;
-        for (int round = 2; round < active.length; round++) {
-            smallestGrowth = Math.min(smallestGrowth, active[round] - active[round - 1]);
+        for (int r = 2; r < active.length; r++) {
+            smallestGrowth = Math.min(smallestGrowth, active[r] - active[r - 1]);
         }
-        assertThat(smallestGrowth).as("live buffers after rounds: %s", java.util.Arrays.toString(active)).isLessThan(10);
+        assertThat(smallestGrowth).as("live buffers after rounds: %s", java.util.Arrays.toString(active)).isLessThan(tolerance);
     }
 
     @net.jqwik.api.Example
