@@ -8,7 +8,11 @@
 #   ratio proxy/direct consume: Y
 #   proxy cpu-s per 1M produce: A
 #   proxy cpu-s per 1M consume: B
-# Environment: RECORDS (default 1000000), ROUNDS (default 3).
+# then each round's own proxy/direct ratio (median and range: direct and proxied run back to back,
+# so these move less when a shared machine's speed drifts between rounds) and the share of CPU
+# time the hypervisor took during the rounds, to judge how noisy the run was.
+# Environment: RECORDS (default 1000000), ROUNDS (default 3); PROXY_THREADS=1 also prints the
+# proxy's CPU by thread and its minor page faults per phase; PROXY_JVM_OPTS adds proxy JVM options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -82,6 +82,7 @@ public final class ProxyBench {
         List<Double> proxyConsume = new ArrayList<>();
         List<Double> cpuProduce = new ArrayList<>();
         List<Double> cpuConsume = new ArrayList<>();
+        long[] machine0 = machineTicks();
         for (int round = 0; round < rounds; round++) {
             boolean proxyFirst = round % 2 == 1; // rotate the order so neither side always runs on a warmer machine
             for (boolean viaProxy : proxyFirst ? new boolean[] {true, false} : new boolean[] {false, true}) {
@@ -118,12 +119,21 @@ public final class ProxyBench {
                                 ? String.format(", proxy cpu-s %.2f produce / %.2f consume", cpu1 - cpu0, cpu2 - cpu1) : ""));
             }
         }
+        long[] machine1 = machineTicks();
         System.out.printf("direct produce median: %.0f records/s, proxy produce median: %.0f records/s%n", median(directProduce), median(proxyProduce));
         System.out.printf("direct consume median: %.0f records/s, proxy consume median: %.0f records/s%n", median(directConsume), median(proxyConsume));
         System.out.printf("ratio proxy/direct produce: %.2f%n", median(proxyProduce) / median(directProduce));
         System.out.printf("ratio proxy/direct consume: %.2f%n", median(proxyConsume) / median(directConsume));
         System.out.printf("proxy cpu-s per 1M produce: %.2f%n", median(cpuProduce));
         System.out.printf("proxy cpu-s per 1M consume: %.2f%n", median(cpuConsume));
+        // Each round runs direct and proxied back to back, so a round's own ratio is less exposed to
+        // the machine drifting between rounds (a shared VM's speed does); shown beside the medians.
+        System.out.println("paired ratios, median of the rounds' own (range): produce " + paired(proxyProduce, directProduce)
+                + ", consume " + paired(proxyConsume, directConsume));
+        long busy = machine1[0] - machine0[0];
+        long steal = machine1[1] - machine0[1];
+        System.out.printf("machine: CPU time stolen by the hypervisor during the rounds: %.1f%% of busy time%n",
+                busy + steal == 0 ? 0.0 : 100.0 * steal / (busy + steal));
     }
 
     /** ProducerPerformance: records/s from its summary line. */
@@ -218,6 +228,22 @@ public final class ProxyBench {
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         // after "(comm) ", field 3 (state) is f[0]; utime is field 14 and stime field 15
         return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS;
+    }
+
+    private static String paired(List<Double> proxied, List<Double> direct) {
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < proxied.size(); i++) {
+            ratios.add(proxied.get(i) / direct.get(i));
+        }
+        double[] sorted = ratios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return String.format("%.2f (%.2f-%.2f)", median(ratios), sorted[0], sorted[sorted.length - 1]);
+    }
+
+    /** The machine's busy CPU ticks (user, nice, system, irq, softirq) and stolen ticks, from /proc/stat. */
+    private static long[] machineTicks() throws IOException {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long busy = Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6]) + Long.parseLong(f[7]);
+        return new long[] {busy, Long.parseLong(f[8])};
     }
 
     /** Minor page faults of process {@code pid} so far (field 10 of /proc/PID/stat). */
