@@ -222,12 +222,24 @@ public final class ProxyBench {
         return Admin.create(p);
     }
 
+    /** Indices into {@link #statFields}: minflt (field 10 of proc(5)), utime (14), stime (15). */
+    private static final int MINFLT = 7;
+    private static final int UTIME = 11;
+    private static final int STIME = 12;
+
+    /**
+     * The fields of a /proc stat file after "(comm) ", so that field 3 of proc(5) (state) is
+     * index 0. The command name may hold spaces, hence the split after its closing parenthesis.
+     */
+    private static String[] statFields(Path stat) throws IOException {
+        String s = Files.readString(stat);
+        return s.substring(s.lastIndexOf(')') + 2).split(" ");
+    }
+
     /** utime + stime of process {@code pid}, in seconds. */
     private static double cpuSeconds(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        // after "(comm) ", field 3 (state) is f[0]; utime is field 14 and stime field 15
-        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS;
+        String[] f = statFields(Path.of("/proc/" + pid + "/stat"));
+        return (Long.parseLong(f[UTIME]) + Long.parseLong(f[STIME])) / (double) CLOCK_TICKS;
     }
 
     private static String paired(List<Double> proxied, List<Double> direct) {
@@ -246,10 +258,9 @@ public final class ProxyBench {
         return new long[] {busy, Long.parseLong(f[8])};
     }
 
-    /** Minor page faults of process {@code pid} so far (field 10 of /proc/PID/stat). */
+    /** Minor page faults of process {@code pid} so far. */
     private static long minorFaults(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[7]);
+        return Long.parseLong(statFields(Path.of("/proc/" + pid + "/stat"))[MINFLT]);
     }
 
     private static String delta(java.util.Map<String, Double> before, java.util.Map<String, Double> after) {
@@ -273,10 +284,9 @@ public final class ProxyBench {
             for (Path t : tasks.toList()) {
                 try {
                     String name = Files.readString(t.resolve("comm")).trim().replaceAll("[0-9]+", "#");
-                    String stat = Files.readString(t.resolve("stat"));
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    byName.merge(name, Long.parseLong(f[11]) / (double) CLOCK_TICKS, Double::sum);
-                    byName.merge(name + ":sys", Long.parseLong(f[12]) / (double) CLOCK_TICKS, Double::sum);
+                    String[] f = statFields(t.resolve("stat"));
+                    byName.merge(name, Long.parseLong(f[UTIME]) / (double) CLOCK_TICKS, Double::sum);
+                    byName.merge(name + ":sys", Long.parseLong(f[STIME]) / (double) CLOCK_TICKS, Double::sum);
                 } catch (IOException e) {
                     // thread ended
                 }

@@ -83,11 +83,13 @@ class SizedFrameDecoderTest {
         EmbeddedChannel ch = new EmbeddedChannel(new SizedFrameDecoder(1 << 20, 1 << 20));
         ch.config().setAllocator(alloc);
         ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {0, 0, 1, 0, 1, 2, 3}));
-        long active = alloc.metric().heapArenas().stream().mapToLong(a -> a.numActiveAllocations()).sum();
-        assertThat(active).isEqualTo(1);
+        assertThat(liveHeapBuffers(alloc)).isEqualTo(1);
         ch.close();
-        active = alloc.metric().heapArenas().stream().mapToLong(a -> a.numActiveAllocations()).sum();
-        assertThat(active).isZero();
+        assertThat(liveHeapBuffers(alloc)).isZero();
+    }
+
+    private static long liveHeapBuffers(PooledByteBufAllocator alloc) {
+        return alloc.metric().heapArenas().stream().mapToLong(a -> a.numActiveAllocations()).sum();
     }
 
     private static byte[] stream(List<byte[]> frames) {
