@@ -21,8 +21,6 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,7 +52,6 @@ public final class KeyholdProxy implements AutoCloseable {
     private final ProxyCounters counters = new ProxyCounters();
     private final ProxyMetrics metrics;
     private final ProxyServer server;
-    private final ExecutorService decryptHelpers;
     private volatile boolean locked;
 
     private KeyholdProxy(ProxyConfig config, String kmsKind, DekSource dekSource, DekUnwrapper unwrapper, int workerThreads) {
@@ -63,14 +60,8 @@ public final class KeyholdProxy implements AutoCloseable {
         this.encryptionDeks = new EncryptionDekCache(ownKeyOnly(dekSource, ownKey), config.dekRotation());
         this.decryptionDeks = new DecryptionDekCache(unwrapper, ownKey, config.decryptionCacheSize(), config.decryptionCacheTtl());
         this.metrics = new ProxyMetrics(config.clusterId(), counters, () -> locked, encryptionDeks::size, decryptionDeks::size);
-        int cores = Runtime.getRuntime().availableProcessors();
-        this.decryptHelpers = cores < 2 ? null : Executors.newFixedThreadPool(cores - 1, r -> {
-            Thread t = new Thread(r, "keyhold-proxy-decrypt-" + config.clusterId());
-            t.setDaemon(true);
-            return t;
-        });
         RecordEncryption encryption = new RecordEncryption(new EnvelopeEncryptor(encryptionDeks),
-                new EnvelopeDecryptor(decryptionDeks), config.kekId(), config.unencryptedRecords(), counters, decryptHelpers);
+                new EnvelopeDecryptor(decryptionDeks), config.kekId(), config.unencryptedRecords(), counters);
         this.server = new ProxyServer(config, workerThreads, parts -> new ProxyRuntime(config, encryption, counters,
                 parts.clientSsl(), parts.upstreamSsl(), parts.brokerPorts(), () -> locked));
         LOG.info("cluster {}: proxy listening on {} for upstream {}", config.clusterId(), server.bootstrapAddress(),
@@ -180,9 +171,6 @@ public final class KeyholdProxy implements AutoCloseable {
     @Override
     public void close() {
         server.close();
-        if (decryptHelpers != null) {
-            decryptHelpers.shutdownNow();
-        }
         purgeDeks();
         LOG.info("cluster {}: proxy stopped", config.clusterId());
     }

@@ -11,9 +11,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.header.Header;
@@ -61,24 +58,13 @@ public final class RecordEncryption {
     private final UnencryptedRecordPolicy unencryptedPolicy;
     private final ProxyCounters counters;
     private final ConcurrentHashMap<String, Aad> aadByTopic = new ConcurrentHashMap<>();
-    private final ExecutorService helpers;
     private final UncompressedBatches fast;
     private final ByteBufAllocator alloc = ProxyServer.allocator();
     /** Smallest batch-length field of any format (a v0 message with empty key and value). */
     private static final int MIN_BATCH_LENGTH = 14;
 
-    /** Fetched partitions at least this large are decrypted by two threads (see {@link #decryptInTwo}). */
-    static final int PARALLEL_MIN_BYTES = 256 * 1024;
-
     public RecordEncryption(EnvelopeEncryptor encryptor, EnvelopeDecryptor decryptor, String kekId,
                             UnencryptedRecordPolicy unencryptedPolicy, ProxyCounters counters) {
-        this(encryptor, decryptor, kekId, unencryptedPolicy, counters, null);
-    }
-
-    /** @param helpers threads that share the decryption of large fetches (null: decrypt on the caller's thread only) */
-    public RecordEncryption(EnvelopeEncryptor encryptor, EnvelopeDecryptor decryptor, String kekId,
-                            UnencryptedRecordPolicy unencryptedPolicy, ProxyCounters counters, ExecutorService helpers) {
-        this.helpers = helpers;
         this.encryptor = encryptor;
         this.decryptor = decryptor;
         this.kekId = kekId;
@@ -122,7 +108,7 @@ public final class RecordEncryption {
                 }
                 counters.recordsEncrypted.add(n);
             }
-            return new RebuiltRecords(List.of(out));
+            return new RebuiltRecords(out);
         } catch (RuntimeException | Error e) {
             out.release();
             throw e;
@@ -173,90 +159,26 @@ public final class RecordEncryption {
     }
 
     /**
-     * Decrypts every encrypted record of a fetched partition. The result lives in pooled buffers:
-     * {@link RebuiltRecords#release() release} it once the response is encoded.
+     * Decrypts every encrypted record of a fetched partition. The result lives in a pooled
+     * buffer: {@link RebuiltRecords#release() release} it once the response is encoded.
      *
      * @throws UnencryptedRecordException a data record lacks the marker and the policy is REJECT
      * @throws CryptoException            an envelope does not open (tampered, other topic, other key)
      * @throws org.apache.kafka.common.errors.CorruptRecordException a batch is malformed or fails its CRC
      */
     public RebuiltRecords decrypt(String topic, MemoryRecords in) {
-        ByteBuffer buf = in.buffer();
-        List<Span> spans = spans(buf);
-        if (helpers != null && in.sizeInBytes() >= PARALLEL_MIN_BYTES && spans.size() >= 2) {
-            return decryptInTwo(topic, buf, spans);
-        }
-        return new RebuiltRecords(List.of(decryptSpans(topic, buf, spans)));
-    }
-
-    /**
-     * A large fetch (the consumer waits for all of it) is decrypted by two threads at once: the
-     * second half of its batches on a helper thread, the first half here. The halves stay two
-     * buffers, sent one after the other. Same CPU, about half the wait.
-     */
-    private RebuiltRecords decryptInTwo(String topic, ByteBuffer buf, List<Span> spans) {
-        int half = (spans.get(spans.size() - 1).end - spans.get(0).start) / 2;
-        int split = 1;
-        while (split < spans.size() - 1 && spans.get(split).end - spans.get(0).start <= half) {
-            split++;
-        }
-        List<Span> tail = spans.subList(split, spans.size());
-        Future<ByteBuf> tailDone = helpers.submit(() -> decryptSpans(topic, buf, tail));
-        ByteBuf head = null;
-        try {
-            head = decryptSpans(topic, buf, spans.subList(0, split));
-            return new RebuiltRecords(List.of(head, tailDone.get()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            releaseAll(head, awaitQuietly(tailDone));
-            throw new IllegalStateException("interrupted while decrypting", e);
-        } catch (ExecutionException e) {
-            releaseAll(head, null);
-            if (e.getCause() instanceof RuntimeException) {
-                throw (RuntimeException) e.getCause();
-            }
-            throw new IllegalStateException("decryption failed", e.getCause());
-        } catch (RuntimeException | Error e) {
-            // The helper may still be writing its buffer: wait for it before giving the buffer back.
-            releaseAll(head, awaitQuietly(tailDone));
-            throw e;
-        }
-    }
-
-    private static ByteBuf awaitQuietly(Future<ByteBuf> f) {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
-    }
-
-    private static void releaseAll(ByteBuf a, ByteBuf b) {
-        if (a != null) {
-            a.release();
-        }
-        if (b != null) {
-            b.release();
-        }
-    }
-
-    /** Decrypts the batches at {@code spans} of {@code buf} into a new pooled buffer. */
-    private ByteBuf decryptSpans(String topic, ByteBuffer buf, List<Span> spans) {
         Aad aad = aad(topic);
-        int size = spans.isEmpty() ? 0 : spans.get(spans.size() - 1).end - spans.get(0).start;
-        ByteBuf out = alloc.heapBuffer(size + 256);
+        ByteBuffer buf = in.buffer();
+        ByteBuf out = alloc.heapBuffer(in.sizeInBytes() + 256);
         try {
-            for (Span span : spans) {
+            for (Span span : spans(buf)) {
                 if (UncompressedBatches.applies(buf, span.start, span.end)) {
                     counters.recordsDecrypted.add(fast.decrypt(buf, span.start, span.end, topic, aad, out));
                 } else {
                     decryptInGeneral(topic, aad, span.batch(buf), out);
                 }
             }
-            return out;
+            return new RebuiltRecords(out);
         } catch (RuntimeException | Error e) {
             out.release();
             throw e;

@@ -53,13 +53,12 @@ final class ZeroCopyWriter implements Writable {
     @Override
     public void writeRecords(BaseRecords records) {
         if (records instanceof RebuiltRecords) {
-            for (ByteBuf piece : ((RebuiltRecords) records).pieces()) {
-                if (piece.readableBytes() >= ZERO_COPY_MIN) {
-                    endPiece();
-                    out.addComponent(true, piece.retainedDuplicate());
-                } else {
-                    fields.writeBytes(piece, piece.readerIndex(), piece.readableBytes());
-                }
+            ByteBuf batches = ((RebuiltRecords) records).batches();
+            if (batches.readableBytes() >= ZERO_COPY_MIN) {
+                endPiece();
+                out.addComponent(true, batches.retainedDuplicate());
+            } else {
+                fields.writeBytes(batches, batches.readerIndex(), batches.readableBytes());
             }
         } else if (records instanceof MemoryRecords) {
             writeByteBuffer(((MemoryRecords) records).buffer());

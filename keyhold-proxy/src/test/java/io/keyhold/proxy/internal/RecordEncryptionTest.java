@@ -18,8 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -47,16 +45,10 @@ import org.junit.jupiter.api.Test;
 class RecordEncryptionTest {
     private final TestKms kms = new TestKms();
     private final ProxyCounters counters = new ProxyCounters();
-    /** Shared by every test instance (jqwik makes many); a daemon, so it never holds the JVM up. */
-    private static final ExecutorService HELPER = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "decrypt-helper");
-        t.setDaemon(true);
-        return t;
-    });
     private final RecordEncryption encryption = new RecordEncryption(
             new EnvelopeEncryptor(new EncryptionDekCache(kms, DekRotationPolicy.DEFAULT)),
             new EnvelopeDecryptor(new DecryptionDekCache(kms, KekPolicy.onlyKey(TestKms.KIND, "kek"), 100, Duration.ofMinutes(5))),
-            "kek", UnencryptedRecordPolicy.REJECT, counters, HELPER);
+            "kek", UnencryptedRecordPolicy.REJECT, counters);
 
     /** One record as a producer sends it. */
     record Rec(byte[] key, byte[] value, Header[] headers) {
@@ -99,7 +91,7 @@ class RecordEncryptionTest {
     }
 
     @Test
-    void largeFetchesAreDecryptedInTwoHalvesAndKeepTheirOrder() {
+    void aLargeFetchOfManyBatchesComesBackWholeAndInOrder() {
         ByteBuffer all = ByteBuffer.allocate(4 * 1024 * 1024);
         List<String> expected = new ArrayList<>();
         long offset = 0;
@@ -116,10 +108,7 @@ class RecordEncryptionTest {
         }
         all.flip();
         MemoryRecords fetched = MemoryRecords.readableRecords(all);
-        assertThat(fetched.sizeInBytes()).isGreaterThan(RecordEncryption.PARALLEL_MIN_BYTES);
-        RebuiltRecords decrypted = encryption.decrypt("orders", fetched);
-        assertThat(decrypted.pieces()).hasSize(2);
-        assertThat(records(take(decrypted))).isEqualTo(expected);
+        assertThat(records(take(encryption.decrypt("orders", fetched)))).isEqualTo(expected);
     }
 
     @Test
