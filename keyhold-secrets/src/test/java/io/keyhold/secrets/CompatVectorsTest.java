@@ -13,7 +13,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The test vectors of shared/compat/confluent-secrets.md, in files laid out as Confluent's CLI writes them. */
+/** The secrets-file test vectors verified against Confluent's CLI (kept here as constants), in files laid out as Confluent's CLI writes them. */
 class CompatVectorsTest {
     static final String GCM_PASSPHRASE = "123";
     static final String GCM_SALT = "a3dxASgtO0kVRyAjajx/Hqs8xDgnBXZwoZtzrfceuCc=";

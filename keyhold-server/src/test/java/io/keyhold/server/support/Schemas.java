@@ -11,9 +11,8 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
@@ -22,7 +21,7 @@ import java.util.stream.Collectors;
 
 /**
  * Validates responses against the component schemas of OpenAPI 3.0 files: the published ones in
- * {@code ../shared/compat/openapi/} beside the repository, and Keyhold's own {@code /openapi.yaml}.
+ * kept as test resources under {@code third-party/confluent-openapi/}, and Keyhold's own {@code /openapi.yaml}.
  * OpenAPI 3.0 schemas are JSON Schema with a few differences; {@link #convert} turns them into
  * draft 7 ({@code nullable} becomes a null type, component refs become definitions).
  */
@@ -35,20 +34,12 @@ public final class Schemas {
     private Schemas() {
     }
 
-    /** The published OpenAPI directory: {@code shared/compat/openapi} in the nearest ancestor directory that has it. */
-    public static Path publishedDir() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path candidate = p.resolve("shared").resolve("compat").resolve("openapi");
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("shared/compat/openapi not found beside the repository (CI has ../shared next to it)");
-    }
+    /** Where the published OpenAPI files are kept as test resources (see the README there for source and license). */
+    private static final String PUBLISHED = "/third-party/confluent-openapi/";
 
     /** Errors of {@code json} against schema {@code name} of the published {@code file} (e.g. byok-v1.yaml). */
     public static Set<String> published(String file, String name, JsonNode json) {
-        JsonNode doc = DOCS.computeIfAbsent(file, f -> read(publishedDir().resolve(f)));
+        JsonNode doc = DOCS.computeIfAbsent(file, Schemas::readPublished);
         return validate(file, doc, name, json);
     }
 
@@ -78,9 +69,12 @@ public final class Schemas {
         return schema.validate(json).stream().map(ValidationMessage::getMessage).collect(Collectors.toCollection(java.util.TreeSet::new));
     }
 
-    private static JsonNode read(Path file) {
-        try {
-            return YAML.readTree(Files.readAllBytes(file));
+    private static JsonNode readPublished(String file) {
+        try (InputStream in = Schemas.class.getResourceAsStream(PUBLISHED + file)) {
+            if (in == null) {
+                throw new IllegalArgumentException("no published OpenAPI file " + file + " in test resources " + PUBLISHED);
+            }
+            return YAML.readTree(in);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
