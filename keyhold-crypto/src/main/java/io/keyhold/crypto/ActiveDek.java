@@ -1,6 +1,7 @@
 package io.keyhold.crypto;
 
 import java.security.SecureRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -16,16 +17,39 @@ final class ActiveDek extends SharedKey {
     private final AtomicLong used = new AtomicLong();
     private final long maxUses;
     private final long expiresAtNanos;
+    /** Three quarters through its life (uses or age), the DEK asks for its successor, once. */
+    private final long successorAtUse;
+    private final long successorAtNanos;
+    private final Runnable requestSuccessor;
+    private final AtomicBoolean successorRequested = new AtomicBoolean();
 
     ActiveDek(GeneratedDek generated, DekRotationPolicy policy, long nowNanos) {
-        this(generated, EnvelopeFormat.encodeHeader(EnvelopeFormat.CIPHER_AES256_GCM, generated.kek(), generated.edek()), policy, nowNanos);
+        this(generated, policy, nowNanos, () -> { });
     }
 
-    private ActiveDek(GeneratedDek generated, byte[] header, DekRotationPolicy policy, long nowNanos) {
+    /** @param requestSuccessor asks the KMS for the DEK that will replace this one (must not block) */
+    ActiveDek(GeneratedDek generated, DekRotationPolicy policy, long nowNanos, Runnable requestSuccessor) {
+        this(generated, EnvelopeFormat.encodeHeader(EnvelopeFormat.CIPHER_AES256_GCM, generated.kek(), generated.edek()), policy,
+                nowNanos, requestSuccessor);
+    }
+
+    private ActiveDek(GeneratedDek generated, byte[] header, DekRotationPolicy policy, long nowNanos, Runnable requestSuccessor) {
         super(generated.dek(), AesGcm.sha256(header, 0, header.length));
         this.header = header;
         this.maxUses = policy.maxEncryptions();
-        this.expiresAtNanos = nowNanos + policy.maxAge().toNanos();
+        long life = policy.maxAge().toNanos();
+        this.expiresAtNanos = nowNanos + life;
+        this.successorAtUse = maxUses - maxUses / 4;
+        this.successorAtNanos = nowNanos + (life - life / 4);
+        this.requestSuccessor = requestSuccessor;
+    }
+
+    /** Asks for the successor once this DEK is three quarters through its life. */
+    private void checkSuccessor(long use, long nowNanos) {
+        if ((use >= successorAtUse || nowNanos - successorAtNanos >= 0) && !successorRequested.get()
+                && successorRequested.compareAndSet(false, true)) {
+            requestSuccessor.run();
+        }
     }
 
     byte[] header() {
@@ -46,6 +70,7 @@ final class ActiveDek extends SharedKey {
             release();
             return -1;
         }
+        checkSuccessor(n, nowNanos);
         return n;
     }
 
@@ -63,6 +88,7 @@ final class ActiveDek extends SharedKey {
             retire();
             return -1;
         }
+        checkSuccessor(n, nowNanos);
         return n;
     }
 

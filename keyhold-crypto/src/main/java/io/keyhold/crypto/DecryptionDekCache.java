@@ -2,12 +2,15 @@ package io.keyhold.crypto;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * EDEK to DEK, for the KEKs its {@link KekPolicy} allows: an envelope under any other KEK is
@@ -15,17 +18,37 @@ import java.util.Objects;
  * is cached for it. Every entry therefore passed the policy, which is fixed for the cache's life;
  * a cache serves one policy owner (one proxy, one cluster) and is never shared with another.
  *
- * <p>Bounded in size (least recently used go first) and in time (an entry is dropped
- * {@code ttl} after it was unwrapped, so access to the KEK is re-checked at the KMS periodically).
+ * <p>The KMS is never called on the caller's thread: a miss starts an asynchronous unwrap and
+ * throws {@link DekPendingException}; the caller retries once its {@code ready()} stage completes.
  * Concurrent misses on the same EDEK share one unwrap call.
+ *
+ * <p>Each DEK is cached with the {@link EncryptionContext} it was unwrapped under; an envelope
+ * carrying the same EDEK under another context (a record copied into another topic) is refused
+ * without a KMS call, as the KMS itself would refuse it.
+ *
+ * <p>Bounded in size (least recently used go first) and in time (an entry is dropped {@code ttl}
+ * after it was unwrapped, so access to the KEK is re-checked at the KMS periodically). Failed
+ * unwraps are remembered briefly (a refusal for {@link #REFUSAL_MEMORY}, a KMS that could not be
+ * reached for {@link #OUTAGE_MEMORY}), so one damaged or injected EDEK costs one KMS call, not one
+ * per fetch.
  *
  * <p>Entries are keyed by the envelope header's bytes (which name the KEK version and hold the
  * EDEK), so a hit costs one hash lookup over a view of the caller's buffer: no parsing, no copy.
  */
 public final class DecryptionDekCache {
+    /** How long a refused EDEK (invalid, under a disabled key, ...) is answered from memory. */
+    public static final Duration REFUSAL_MEMORY = Duration.ofSeconds(30);
+    /** How long an EDEK whose unwrap failed for want of the KMS is answered from memory. */
+    public static final Duration OUTAGE_MEMORY = Duration.ofSeconds(1);
+    private static final long MAX_FAILURES = 10_000;
+
     private final DekUnwrapper unwrapper;
     private final KekPolicy policy;
-    private final Cache<ByteBuffer, SharedKey> cache;
+    private final Cache<ByteBuffer, UnwrappedKey> cache;
+    private final Cache<ByteBuffer, RuntimeException> failures;
+    private final ConcurrentHashMap<ByteBuffer, CompletableFuture<Void>> unwrapping = new ConcurrentHashMap<>();
+    private final Object installLock = new Object();
+    private long epoch;
 
     /**
      * @param unwrapper turns EDEKs into DEKs (usually the KMS)
@@ -47,53 +70,116 @@ public final class DecryptionDekCache {
                 .expireAfterWrite(ttl)
                 .ticker(ticker)
                 .executor(Runnable::run) // wipe evicted keys on the caller's thread, at once
-                .removalListener((ByteBuffer k, SharedKey v, RemovalCause c) -> {
+                .removalListener((ByteBuffer k, UnwrappedKey v, RemovalCause c) -> {
                     if (v != null) {
                         v.retire();
                     }
                 })
                 .build();
+        this.failures = Caffeine.newBuilder()
+                .maximumSize(MAX_FAILURES)
+                .expireAfter(Expiry.creating((ByteBuffer k, RuntimeException e) -> isRetriable(e) ? OUTAGE_MEMORY : REFUSAL_MEMORY))
+                .ticker(ticker)
+                .executor(Runnable::run)
+                .build();
+    }
+
+    private static boolean isRetriable(Throwable e) {
+        return e instanceof Retriable && ((Retriable) e).isRetriable();
     }
 
     /**
      * A DEK for the envelope header at {@code buf[off..off+headerLength)}, acquired for one use;
      * the caller must {@link SharedKey#release()} it.
      *
-     * @throws ForeignKekException when the header names a KEK the policy does not allow
+     * @throws ForeignKekException  when the header names a KEK the policy does not allow
+     * @throws DekPendingException  when the DEK is not cached yet: an unwrap has been started
+     * @throws CryptoException      when the EDEK is cached under another context
+     * @throws RuntimeException     the KMS's error, remembered from a recent failed unwrap of this EDEK
      */
-    SharedKey acquire(byte[] buf, int off, int headerLength) {
+    SharedKey acquire(byte[] buf, int off, int headerLength, EncryptionContext context) {
         ByteBuffer view = ByteBuffer.wrap(buf, off, headerLength);
-        SharedKey hit = cache.getIfPresent(view);
-        if (hit != null && hit.acquire()) {
-            return hit;
+        UnwrappedKey hit = cache.getIfPresent(view);
+        if (hit != null) {
+            if (!hit.context.equals(context)) {
+                throw new CryptoException("the envelope's data key was wrapped for another topic or cluster");
+            }
+            if (hit.acquire()) {
+                return hit;
+            }
         }
-        // Miss (or a key retired under us): parse the header and key the entry by a private copy.
+        RuntimeException failed = failures.getIfPresent(view);
+        if (failed != null) {
+            throw failed;
+        }
+        // Miss: parse the header and key the entry by a private copy.
         EnvelopeFormat.Header header = EnvelopeFormat.parseHeader(buf, off, headerLength, buf[off + 3]);
         policy.check(header.kek()); // before the KMS sees the EDEK; cached entries all passed it
         ByteBuffer id = ByteBuffer.wrap(Arrays.copyOfRange(buf, off, off + headerLength));
-        while (true) {
-            SharedKey key = cache.get(id, k -> new SharedKey(unwrapper.unwrap(header.kek(), header.edek(buf, off)),
-                    AesGcm.sha256(buf, off, headerLength)));
-            if (key.acquire()) {
-                return key;
-            }
-            cache.asMap().remove(id, key);
-        }
+        throw new DekPendingException(request(id, header.kek(), header.edek(buf, off), AesGcm.sha256(buf, off, headerLength), context));
     }
 
-    /** Drops and wipes every cached DEK now. */
+    private CompletableFuture<Void> request(ByteBuffer id, KekRef kek, byte[] edek, byte[] headerDigest, EncryptionContext context) {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> theirs = unwrapping.putIfAbsent(id, mine);
+        if (theirs != null) {
+            return theirs;
+        }
+        long startedIn;
+        synchronized (installLock) {
+            startedIn = epoch;
+        }
+        KmsFutures.call(() -> unwrapper.unwrap(kek, edek, context)).whenComplete((dek, err) -> {
+            unwrapping.remove(id, mine);
+            if (err != null) {
+                Throwable cause = KmsFutures.cause(err);
+                RuntimeException failure = cause instanceof RuntimeException ? (RuntimeException) cause
+                        : new CryptoException("unwrapping a data key failed: " + cause);
+                failures.put(id, failure);
+                mine.completeExceptionally(failure);
+                return;
+            }
+            UnwrappedKey key = new UnwrappedKey(dek, headerDigest, context);
+            synchronized (installLock) {
+                if (epoch != startedIn) {
+                    key.retire(); // purged while the KMS answered (a lock): keep nothing
+                } else {
+                    cache.put(id, key);
+                }
+            }
+            mine.complete(null);
+        });
+        return mine;
+    }
+
+    /** Drops and wipes every cached DEK now, and any that is on its way from the KMS when it arrives. */
     public void purge() {
-        cache.invalidateAll();
+        synchronized (installLock) {
+            epoch++;
+            cache.invalidateAll();
+            failures.invalidateAll();
+        }
         cache.cleanUp();
     }
 
     /** Expires what is due now (tests; Caffeine otherwise does this during normal use). */
     public void cleanUp() {
         cache.cleanUp();
+        failures.cleanUp();
     }
 
     public long size() {
         cache.cleanUp();
         return cache.estimatedSize();
+    }
+
+    /** A cached DEK and the context it was unwrapped under. */
+    private static final class UnwrappedKey extends SharedKey {
+        final EncryptionContext context;
+
+        UnwrappedKey(DataKey key, byte[] headerDigest, EncryptionContext context) {
+            super(key, headerDigest);
+            this.context = context;
+        }
     }
 }

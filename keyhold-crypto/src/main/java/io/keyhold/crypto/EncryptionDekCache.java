@@ -1,22 +1,34 @@
 package io.keyhold.crypto;
 
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
- * Hands out the current DEK for each (KEK, context) pair, generating one through the
- * {@link DekSource} (one KMS call) when there is none or the current one is retired by its
- * {@link DekRotationPolicy}. KMS calls are therefore proportional to DEKs, not to records.
+ * Hands out the current DEK for each (KEK, encryption context) pair. KMS calls are proportional to
+ * DEKs, not to records, and never made on the caller's thread: when there is no usable DEK,
+ * {@link #lease} asks the {@link DekSource} for one and throws {@link DekPendingException}, whose
+ * {@code ready()} stage tells the caller when to try again. Concurrent misses on one pair share one
+ * KMS call.
+ *
+ * <p>A DEK serves until its {@link DekRotationPolicy} retires it; when it has used three quarters
+ * of its life its successor is requested in the background, so a busy topic does not stall at
+ * rotation. {@link #purge()} (a cluster locks) wipes every DEK, and a DEK whose KMS call was under
+ * way during a purge is wiped on arrival instead of being put in service.
  */
 public final class EncryptionDekCache {
-    private record Scope(String kekId, String context) {
+    private record Scope(String kekId, EncryptionContext context) {
     }
 
     private final DekSource source;
     private final DekRotationPolicy policy;
     private final LongSupplier nanoClock;
     private final ConcurrentHashMap<Scope, ActiveDek> current = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Scope, CompletableFuture<Void>> generating = new ConcurrentHashMap<>();
+    /** Guards installing a new DEK against a concurrent purge; {@code epoch} counts purges. */
+    private final Object installLock = new Object();
+    private long epoch;
 
     public EncryptionDekCache(DekSource source, DekRotationPolicy policy) {
         this(source, policy, System::nanoTime);
@@ -34,31 +46,84 @@ public final class EncryptionDekCache {
         return nanoClock.getAsLong();
     }
 
-    /** A lease on the current DEK; {@code release()} it when the encryption is done. */
-    Lease lease(String kekId, String context) {
+    /**
+     * A lease on the current DEK; {@code release()} it when the encryption is done.
+     *
+     * @throws DekPendingException when no DEK is usable yet: one has been requested from the KMS
+     */
+    Lease lease(String kekId, EncryptionContext context) {
         Scope scope = new Scope(Objects.requireNonNull(kekId, "kekId"), Objects.requireNonNull(context, "context"));
-        while (true) {
-            ActiveDek dek = current.get(scope);
-            if (dek == null || dek.isRetired()) {
-                dek = current.compute(scope, (s, cur) -> cur != null && !cur.isRetired() ? cur : newDek(s));
-            }
+        ActiveDek dek = current.get(scope);
+        if (dek != null) {
             long use = dek.tryUse(nanoClock.getAsLong());
             if (use >= 0) {
                 return new Lease(dek, use);
             }
+            current.remove(scope, dek);
+        }
+        throw new DekPendingException(request(scope));
+    }
+
+    /**
+     * Asks the KMS for a DEK for {@code (kekId, context)} unless one is usable or already on its way;
+     * the stage completes when a lease can find it. For callers that know ahead what they will
+     * encrypt.
+     */
+    public CompletableFuture<Void> prepare(String kekId, EncryptionContext context) {
+        Scope scope = new Scope(Objects.requireNonNull(kekId, "kekId"), Objects.requireNonNull(context, "context"));
+        ActiveDek dek = current.get(scope);
+        if (dek != null && !dek.isRetired()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return request(scope);
+    }
+
+    /** The KMS call for {@code scope}: the one under way, or a new one. */
+    private CompletableFuture<Void> request(Scope scope) {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> theirs = generating.putIfAbsent(scope, mine);
+        if (theirs != null) {
+            return theirs;
+        }
+        long startedIn;
+        synchronized (installLock) {
+            startedIn = epoch;
+        }
+        KmsFutures.call(() -> source.generate(scope.kekId(), scope.context())).whenComplete((g, err) -> {
+            generating.remove(scope, mine);
+            if (err != null) {
+                mine.completeExceptionally(KmsFutures.cause(err));
+                return;
+            }
+            install(scope, g, startedIn);
+            mine.complete(null);
+        });
+        return mine;
+    }
+
+    private void install(Scope scope, GeneratedDek g, long startedIn) {
+        ActiveDek fresh = new ActiveDek(g, policy, nanoClock.getAsLong(), () -> request(scope));
+        synchronized (installLock) {
+            if (epoch != startedIn) {
+                fresh.retire(); // purged while the KMS answered: a locked cluster keeps no DEK
+                return;
+            }
+            ActiveDek old = current.put(scope, fresh);
+            if (old != null) {
+                old.retire(); // its successor: encryptions still using it finish first
+            }
         }
     }
 
-    private ActiveDek newDek(Scope scope) {
-        return new ActiveDek(source.generate(scope.kekId()), policy, nanoClock.getAsLong());
-    }
-
-    /** Retires and wipes every DEK now (e.g. the cluster locked); later leases generate new DEKs. */
+    /** Retires and wipes every DEK now (e.g. the cluster locked); later leases request new DEKs. */
     public void purge() {
-        current.forEach((scope, dek) -> {
-            current.remove(scope, dek);
-            dek.retire();
-        });
+        synchronized (installLock) {
+            epoch++;
+            current.forEach((scope, dek) -> {
+                current.remove(scope, dek);
+                dek.retire();
+            });
+        }
     }
 
     /** Number of (KEK, context) pairs with a DEK in service. */

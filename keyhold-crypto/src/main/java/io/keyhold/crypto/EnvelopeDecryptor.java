@@ -21,6 +21,7 @@ public final class EnvelopeDecryptor {
     private static final class LastKey {
         byte[] header = new byte[0];
         SharedKey key;
+        EncryptionContext context;
         Aad aad;
         byte[] recordAad;
     }
@@ -29,18 +30,21 @@ public final class EnvelopeDecryptor {
         this.deks = Objects.requireNonNull(deks, "deks");
     }
 
-    public byte[] decrypt(byte[] envelope, Aad aad) {
-        return decrypt(envelope, 0, envelope.length, aad);
+    /** @see #decrypt(byte[], int, int, EncryptionContext, Aad) */
+    public byte[] decrypt(byte[] envelope, EncryptionContext dekContext, Aad aad) {
+        return decrypt(envelope, 0, envelope.length, dekContext, aad);
     }
 
     /**
-     * @throws CryptoException when the envelope is malformed, was modified, or is bound to other AAD;
-     *                         {@link ForeignKekException} when it is under a KEK the policy does not allow
+     * @param dekContext the encryption context the envelope's DEK was wrapped with (the cluster and topic)
+     * @throws CryptoException     when the envelope is malformed, was modified, or is bound to other AAD;
+     *                             {@link ForeignKekException} when it is under a KEK the policy does not allow
+     * @throws DekPendingException when its DEK is being unwrapped: retry once {@code ready()} completes
      */
-    public byte[] decrypt(byte[] buf, int off, int len, Aad aad) {
+    public byte[] decrypt(byte[] buf, int off, int len, EncryptionContext dekContext, Aad aad) {
         int ctLen = ciphertextLength(buf, off, len);
         byte[] out = new byte[ctLen - AesGcm.TAG_LENGTH];
-        decrypt(buf, off, len, aad, out, 0);
+        decrypt(buf, off, len, dekContext, aad, out, 0);
         return out;
     }
 
@@ -49,11 +53,13 @@ public final class EnvelopeDecryptor {
      * allocation; returns the plaintext length. {@code out} needs room for {@code len} bytes (the
      * plaintext is always shorter than its envelope).
      *
-     * @throws CryptoException when the envelope is malformed, was modified, or is bound to other AAD;
-     *                         {@link ForeignKekException} when it is under a KEK the policy does not allow
+     * @throws CryptoException     when the envelope is malformed, was modified, or is bound to other AAD;
+     *                             {@link ForeignKekException} when it is under a KEK the policy does not allow
+     * @throws DekPendingException when its DEK is being unwrapped: retry once {@code ready()} completes
      */
-    public int decrypt(byte[] buf, int off, int len, Aad aad, byte[] out, int outOff) {
+    public int decrypt(byte[] buf, int off, int len, EncryptionContext dekContext, Aad aad, byte[] out, int outOff) {
         Objects.requireNonNull(aad, "aad");
+        Objects.requireNonNull(dekContext, "dekContext");
         Objects.checkFromIndexSize(off, len, buf.length);
         int ctLen = ciphertextLength(buf, off, len);
         int headerLength = len - ctLen - AesGcm.IV_LENGTH;
@@ -66,12 +72,13 @@ public final class EnvelopeDecryptor {
             last.set(memo);
         }
         SharedKey key = memo.key;
-        boolean sameHeader = key != null
+        boolean sameHeader = key != null && dekContext.equals(memo.context)
                 && Arrays.equals(memo.header, 0, memo.header.length, buf, off, off + headerLength);
         if (!sameHeader || !key.acquire()) {
-            key = deks.acquire(buf, off, headerLength);
+            key = deks.acquire(buf, off, headerLength, dekContext);
             memo.header = Arrays.copyOfRange(buf, off, off + headerLength);
             memo.key = key;
+            memo.context = dekContext;
             memo.aad = null;
         }
         try {
@@ -87,31 +94,35 @@ public final class EnvelopeDecryptor {
     }
 
     /**
-     * An opener for a run of envelopes bound to one AAD (the records of one fetched batch), for one
+     * An opener for a run of envelopes with one DEK context and one AAD (the records of one fetched batch), for one
      * thread: it keeps the DEK of the previous envelope acquired while the next ones carry the same
      * header, so a run under one DEK costs one cache lookup and one acquire, not one per envelope
      * (threads decrypting parts of one fetch would otherwise contend on the key's use count). A
      * purge during the run takes effect when the opener is closed: close it promptly.
      */
-    public Opener opener(Aad aad) {
-        return new Opener(Objects.requireNonNull(aad, "aad"));
+    public Opener opener(EncryptionContext dekContext, Aad aad) {
+        return new Opener(Objects.requireNonNull(dekContext, "dekContext"), Objects.requireNonNull(aad, "aad"));
     }
 
     public final class Opener implements AutoCloseable {
+        private final EncryptionContext dekContext;
         private final Aad aad;
         private final javax.crypto.Cipher cipher = AesGcm.threadCipher();
         private byte[] header = new byte[0];
         private SharedKey key;
         private byte[] recordAad;
 
-        private Opener(Aad aad) {
+        private Opener(EncryptionContext dekContext, Aad aad) {
+            this.dekContext = dekContext;
             this.aad = aad;
         }
 
         /**
-         * As {@link EnvelopeDecryptor#decrypt(byte[], int, int, Aad, byte[], int)}, with this opener's AAD.
+         * As {@link EnvelopeDecryptor#decrypt(byte[], int, int, EncryptionContext, Aad, byte[], int)}, with this
+         * opener's context and AAD.
          *
          * @throws CryptoException          when the envelope is malformed, was modified, or is bound to other AAD
+         * @throws DekPendingException      when its DEK is being unwrapped: retry once {@code ready()} completes
          * @throws IllegalStateException    when the opener is used after {@link #close()}
          */
         public int open(byte[] buf, int off, int len, byte[] out, int outOff) {
@@ -125,7 +136,7 @@ public final class EnvelopeDecryptor {
             Objects.checkFromIndexSize(outOff, ctLen - AesGcm.TAG_LENGTH, out.length);
             if (key == null || !Arrays.equals(header, 0, header.length, buf, off, off + headerLength)) {
                 releaseKey();
-                key = deks.acquire(buf, off, headerLength);
+                key = deks.acquire(buf, off, headerLength, dekContext);
                 header = Arrays.copyOfRange(buf, off, off + headerLength);
                 recordAad = key.recordAad(aad);
             }

@@ -18,7 +18,7 @@ public final class EnvelopeEncryptor {
 
     private static final class LastDek {
         String kekId;
-        String context;
+        EncryptionContext context;
         ActiveDek dek;
         Aad aad;          // the last context bound, and
         byte[] recordAad; // SHA-256(header of dek) || aad, reused while both stay the same
@@ -30,14 +30,17 @@ public final class EnvelopeEncryptor {
 
     /**
      * @param kekId      the KEK to wrap DEKs under
-     * @param dekContext which DEK to use under that KEK (e.g. the topic): DEKs are never shared across contexts
+     * @param dekContext which DEK to use under that KEK (e.g. the cluster and topic), bound to the DEK
+     *                   by the KMS: DEKs are never shared across contexts
      * @param aad        what the ciphertext is bound to; decryption needs the same
+     * @throws DekPendingException when the DEK for {@code (kekId, dekContext)} is still on its way
+     *                             from the KMS: retry once its {@code ready()} completes
      */
-    public byte[] encrypt(String kekId, String dekContext, byte[] plaintext, Aad aad) {
+    public byte[] encrypt(String kekId, EncryptionContext dekContext, byte[] plaintext, Aad aad) {
         return encrypt(kekId, dekContext, plaintext, 0, plaintext.length, aad);
     }
 
-    public byte[] encrypt(String kekId, String dekContext, byte[] plaintext, int off, int len, Aad aad) {
+    public byte[] encrypt(String kekId, EncryptionContext dekContext, byte[] plaintext, int off, int len, Aad aad) {
         Objects.requireNonNull(aad, "aad");
         Objects.checkFromIndexSize(off, len, plaintext.length);
         LastDek memo = last.get();
@@ -96,7 +99,7 @@ public final class EnvelopeEncryptor {
      * it writes envelopes straight into the caller's array, with no allocation per payload. Use it
      * from one thread, and close it.
      */
-    public Sealer sealer(String kekId, String dekContext, Aad aad) {
+    public Sealer sealer(String kekId, EncryptionContext dekContext, Aad aad) {
         return new Sealer(Objects.requireNonNull(kekId, "kekId"), Objects.requireNonNull(dekContext, "dekContext"),
                 Objects.requireNonNull(aad, "aad"));
     }
@@ -104,10 +107,11 @@ public final class EnvelopeEncryptor {
     /**
      * Seals payloads one by one: {@link #envelopeLength} says how many bytes the next envelope takes
      * (DEKs rotate, and a new DEK may have a header of another length), then {@link #seal} writes it.
+     * Both throw {@link DekPendingException} when a new DEK is needed and not yet there.
      */
     public final class Sealer implements AutoCloseable {
         private final String kekId;
-        private final String dekContext;
+        private final EncryptionContext dekContext;
         private final Aad aad;
         private final javax.crypto.Cipher cipher = AesGcm.threadCipher();
         private ActiveDek held;      // the DEK this sealer holds one use of (acquired), or null
@@ -115,7 +119,7 @@ public final class EnvelopeEncryptor {
         private byte[] recordAad;    // for held
         private boolean closed;
 
-        private Sealer(String kekId, String dekContext, Aad aad) {
+        private Sealer(String kekId, EncryptionContext dekContext, Aad aad) {
             this.kekId = kekId;
             this.dekContext = dekContext;
             this.aad = aad;

@@ -51,12 +51,14 @@ public final class StreamingEnvelope {
 
     /**
      * An input stream that decrypts what {@link #encrypting} wrote; the DEK is unwrapped through
-     * {@code unwrapper} if {@code kekPolicy} allows the KEK the stream names.
+     * {@code unwrapper}, with {@code dekContext}, if {@code kekPolicy} allows the KEK the stream
+     * names. Blocking, like the stream it reads: it waits for the unwrap, so never call it on an
+     * event loop.
      *
      * @throws ForeignKekException when the stream is wrapped under a KEK the policy does not allow
      */
-    public static InputStream decrypting(InputStream in, DekUnwrapper unwrapper, KekPolicy kekPolicy, Aad aad)
-            throws IOException {
+    public static InputStream decrypting(InputStream in, DekUnwrapper unwrapper, KekPolicy kekPolicy, EncryptionContext dekContext,
+                                         Aad aad) throws IOException {
         Objects.requireNonNull(kekPolicy, "kekPolicy");
         ByteArrayOutputStream h = new ByteArrayOutputStream();
         copyExactly(in, h, 4);                           // magic, version, cipher
@@ -72,8 +74,23 @@ public final class StreamingEnvelope {
         checkSegmentSize(segmentSize);
         byte[] prefix = java.util.Arrays.copyOfRange(header, envelopeLength + 4, header.length);
         kekPolicy.check(parsed.kek());
-        DataKey key = unwrapper.unwrap(parsed.kek(), parsed.edek(header, 0));
+        DataKey key = awaitUnwrap(unwrapper, parsed.kek(), parsed.edek(header, 0), Objects.requireNonNull(dekContext, "dekContext"));
         return new Decrypting(in, key, header, prefix, Objects.requireNonNull(aad, "aad"), segmentSize);
+    }
+
+    private static DataKey awaitUnwrap(DekUnwrapper unwrapper, KekRef kek, byte[] edek, EncryptionContext context) throws IOException {
+        try {
+            return unwrapper.unwrap(kek, edek, context).toCompletableFuture().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for the data key");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = KmsFutures.cause(e);
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            }
+            throw new IOException("unwrapping the stream's data key failed", cause);
+        }
     }
 
     private static void checkSegmentSize(int segmentSize) {

@@ -6,11 +6,14 @@ import java.util.Objects;
 /**
  * A key as its KMS describes it.
  *
- * @param keyId          the key's identifier in its KMS
+ * @param keyId          the key's stable identity in its KMS: what a reference resolves to (an AWS
+ *                       alias becomes its target key's ARN; an Azure key URL stays versionless).
+ *                       Two references with the same identity are the same key
  * @param state          lifecycle state
  * @param algorithm      e.g. {@code AES-256-GCM}, {@code SYMMETRIC_DEFAULT}
  * @param region         where the key lives ({@code local} for the embedded KMS)
- * @param currentVersion the version new DEKs are wrapped under ("" when the KMS has no versions)
+ * @param currentVersion the version new DEKs are wrapped under ("" when the KMS has no versions); a
+ *                       change means the key rotated, or the alias moved
  * @param rotatable      whether {@link Kms#rotate} works for this key
  * @param createdAt      creation time, or null when unknown
  * @param deletionDate   when a key scheduled for deletion will be destroyed, or null

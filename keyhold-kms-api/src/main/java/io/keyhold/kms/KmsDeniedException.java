@@ -16,8 +16,13 @@ public class KmsDeniedException extends KmsException {
         PENDING_DELETION,
         /** The key, or the key version, is destroyed. */
         DESTROYED,
-        /** The key cannot do this: wrong type or usage, wrong region, or the ciphertext is not from this key. */
-        INVALID_KEY
+        /** The key cannot do this: wrong type or usage, wrong region. */
+        INVALID_KEY,
+        /**
+         * The wrapped DEK is damaged, not from this key, or bound to another encryption context
+         * (another cluster or topic). Says nothing about the key itself: fail the data, lock nothing.
+         */
+        INVALID_CIPHERTEXT
     }
 
     private final Reason reason;

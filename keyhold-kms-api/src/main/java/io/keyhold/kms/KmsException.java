@@ -6,7 +6,7 @@ package io.keyhold.kms;
  * {@link KmsUnavailableException} (retry: the KMS could not be reached or answered in time).
  * Messages never contain key material.
  */
-public abstract class KmsException extends RuntimeException {
+public abstract class KmsException extends RuntimeException implements io.keyhold.crypto.Retriable {
     private static final long serialVersionUID = 1L;
 
     protected KmsException(String message, Throwable cause) {
@@ -14,5 +14,6 @@ public abstract class KmsException extends RuntimeException {
     }
 
     /** True for errors worth retrying. */
+    @Override
     public abstract boolean isRetriable();
 }

@@ -1,0 +1,87 @@
+package io.keyhold.kms;
+
+import io.keyhold.crypto.DataKey;
+import io.keyhold.crypto.EncryptionContext;
+import io.keyhold.crypto.GeneratedDek;
+import io.keyhold.crypto.KekRef;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The base of providers whose client library blocks (a file store, an HTTP client, an HSM): each
+ * {@link Kms} call runs the provider's blocking method on this connection's own threads, so callers
+ * on event loops never wait. Subclasses implement the {@code ...Blocking} methods with the same
+ * contract as {@link Kms}'s, throwing instead of failing a stage.
+ *
+ * <p>The threads are daemons named {@code keyhold-kms-<kind>-N}; at most {@code threads} calls run
+ * at once and the rest queue (a KMS that hangs holds its threads until {@link ResilientKms}'s
+ * timeout gives up on the call: the thread returns when the client library's own timeout fires).
+ */
+public abstract class BlockingKms implements Kms {
+    private final ExecutorService calls;
+
+    /** @param threads how many calls may run at once */
+    protected BlockingKms(String kind, int threads) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "keyhold-kms-" + kind + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        pool.allowCoreThreadTimeOut(true);
+        this.calls = pool;
+    }
+
+    protected abstract KeyInfo describeBlocking(String keyRef);
+
+    protected abstract GeneratedDek generateBlocking(String keyRef, EncryptionContext context);
+
+    protected abstract DataKey unwrapBlocking(KekRef kek, byte[] edek, EncryptionContext context);
+
+    protected abstract KeyInfo rotateBlocking(String keyRef);
+
+    /** Releases the client library's resources; called once by {@link #close()}. */
+    protected abstract void closeBlocking();
+
+    @Override
+    public final CompletionStage<KeyInfo> describe(String keyRef) {
+        return run(() -> describeBlocking(keyRef));
+    }
+
+    @Override
+    public final CompletionStage<GeneratedDek> generate(String keyRef, EncryptionContext context) {
+        return run(() -> generateBlocking(keyRef, context));
+    }
+
+    @Override
+    public final CompletionStage<DataKey> unwrap(KekRef kek, byte[] edek, EncryptionContext context) {
+        byte[] copy = edek == null ? null : edek.clone();
+        return run(() -> unwrapBlocking(kek, copy, context));
+    }
+
+    @Override
+    public final CompletionStage<KeyInfo> rotate(String keyRef) {
+        return run(() -> rotateBlocking(keyRef));
+    }
+
+    private <T> CompletionStage<T> run(Supplier<T> call) {
+        try {
+            return CompletableFuture.supplyAsync(call, calls);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(new IllegalStateException("the " + kind() + " KMS connection is closed"));
+        }
+    }
+
+    @Override
+    public final void close() {
+        calls.shutdownNow();
+        closeBlocking();
+    }
+}

@@ -1,0 +1,62 @@
+package io.keyhold.kms;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * The one place a process opens KMS connections: one per provider kind, opened on first use from
+ * that kind's settings and wrapped once in {@link ResilientKms}, shared by everything in the process
+ * (key validator, health monitor, every proxy). A key store such as the local KMS's is therefore
+ * open once, with one copy of its master key in memory. Thread-safe; closing it closes every
+ * connection.
+ */
+public final class KmsRegistry implements AutoCloseable {
+    private final Function<String, KmsConfig> settings;
+    private final RetryPolicy policy;
+    private final Map<String, Kms> open = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    /** @param settings the settings of each provider kind, e.g. the server's {@code kms.<kind>.*} */
+    public KmsRegistry(Function<String, KmsConfig> settings, RetryPolicy policy) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.policy = Objects.requireNonNull(policy, "policy");
+    }
+
+    /** The installed provider of {@code kind}, if any. */
+    public Optional<KmsProvider> provider(String kind) {
+        return KmsProviders.find(kind);
+    }
+
+    /**
+     * The connection for {@code kind}, opened on first use.
+     *
+     * @throws IllegalArgumentException when no provider of that kind is installed or its settings are not usable
+     * @throws IllegalStateException    when the registry is closed
+     */
+    public Kms get(String kind) {
+        if (closed) {
+            throw new IllegalStateException("the KMS connections are closed");
+        }
+        return open.computeIfAbsent(kind, k -> new ResilientKms(KmsProviders.require(k).open(settings.apply(k)), policy));
+    }
+
+    /**
+     * The provider's own connection for {@code kind}, unwrapped, for management calls specific to
+     * it (the local KMS's create, disable, ...); {@code type} is the provider's class.
+     */
+    public <T extends Kms> T unwrapped(String kind, Class<T> type) {
+        Kms k = get(kind);
+        Kms inner = k instanceof ResilientKms ? ((ResilientKms) k).delegate() : k;
+        return type.cast(inner);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        open.values().forEach(Kms::close);
+        open.clear();
+    }
+}
