@@ -95,6 +95,14 @@ public final class EnvelopeEncryptor {
     }
 
     /**
+     * Asks for the DEK of {@code (kekId, dekContext)} ahead of use, unless it is there or on its way;
+     * the stage completes when an encryption can find it (exceptionally with the KMS's error).
+     */
+    public java.util.concurrent.CompletableFuture<Void> prepare(String kekId, EncryptionContext dekContext) {
+        return deks.prepare(kekId, dekContext);
+    }
+
+    /**
      * A sealer for a run of payloads that share KEK, DEK context and AAD (the records of one batch):
      * it writes envelopes straight into the caller's array, with no allocation per payload. Use it
      * from one thread, and close it.

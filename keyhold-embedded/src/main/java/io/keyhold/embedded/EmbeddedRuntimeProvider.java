@@ -1,18 +1,11 @@
 package io.keyhold.embedded;
 
-import io.keyhold.kms.Kms;
-import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsDeniedException;
-import io.keyhold.kms.KmsProviders;
-import io.keyhold.kms.ResilientKms;
-import io.keyhold.kms.RetryPolicy;
 import io.keyhold.kms.local.LocalKms;
 import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.ClusterRuntimeProvider;
 import io.keyhold.server.ServerConfig;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Plugs {@link EmbeddedClusterRuntime} into {@code keyhold server}. New clusters get a broker on this
@@ -44,10 +37,9 @@ public final class EmbeddedRuntimeProvider implements ClusterRuntimeProvider {
         return runtime;
     }
 
-    /** One KMS connection per provider kind, set up like the server's own (data-dir and kms.KIND.* settings). */
+    /** The cluster keys, through the server's own KMS connections (one per provider kind per process). */
     static final class ServerKeys implements ClusterKeys {
         private final ServerConfig config;
-        private final Map<String, Kms> open = new ConcurrentHashMap<>();
 
         ServerKeys(ServerConfig config) {
             this.config = config;
@@ -58,46 +50,22 @@ public final class EmbeddedRuntimeProvider implements ClusterRuntimeProvider {
             if (kmsKind == null || kmsKeyId == null) {
                 return automatic(clusterId);
             }
-            return new ClusterKey(kms(kmsKind), kmsKeyId);
+            return new ClusterKey(config.kms().get(kmsKind), kmsKeyId);
         }
 
         /** Automatic encryption: a local key made for the cluster (Keyhold holds it, not the customer). */
         private ClusterKey automatic(String clusterId) {
-            Kms kms = kms(LocalKms.KIND);
+            LocalKms local = config.kms().unwrapped(LocalKms.KIND, LocalKms.class);
             String name = AUTOMATIC_KEY_PREFIX + clusterId;
             try {
-                kms.checkAccess(name);
+                local.checkUsable(name);
             } catch (KmsDeniedException e) {
                 if (e.reason() != KmsDeniedException.Reason.NOT_FOUND) {
                     throw e;
                 }
-                try (LocalKms local = LocalKms.open(io.keyhold.kms.local.LocalKmsOptions.of(config.dataDir(),
-                        io.keyhold.kms.local.Passphrases.resolve(passphraseFile())))) {
-                    local.create(name);
-                }
+                local.create(name);
             }
-            return new ClusterKey(kms, name);
-        }
-
-        private java.nio.file.Path passphraseFile() {
-            String f = config.kmsSettings().get(LocalKms.KIND + ".passphrase-file");
-            return f == null ? null : java.nio.file.Path.of(f);
-        }
-
-        private Kms kms(String kind) {
-            return open.computeIfAbsent(kind, k -> new ResilientKms(KmsProviders.require(k).open(settings(k)), RetryPolicy.DEFAULT));
-        }
-
-        private KmsConfig settings(String kind) {
-            Map<String, String> values = new HashMap<>();
-            values.put("data-dir", config.dataDir().toAbsolutePath().toString());
-            String prefix = kind + ".";
-            config.kmsSettings().forEach((name, value) -> {
-                if (name.startsWith(prefix)) {
-                    values.put(name.substring(prefix.length()), value);
-                }
-            });
-            return KmsConfig.of(values);
+            return new ClusterKey(config.kms().get(LocalKms.KIND), name);
         }
     }
 }

@@ -39,6 +39,17 @@ public final class KmsConfig {
         return new KmsConfig(copy);
     }
 
+    /** Equal settings open equal connections: a process opens one for each distinct (kind, settings). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof KmsConfig && values.equals(((KmsConfig) o).values);
+    }
+
+    @Override
+    public int hashCode() {
+        return values.hashCode();
+    }
+
     @Override
     public String toString() {
         return "KmsConfig" + new TreeMap<>(values).keySet();

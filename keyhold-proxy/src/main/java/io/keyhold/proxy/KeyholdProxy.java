@@ -61,7 +61,7 @@ public final class KeyholdProxy implements AutoCloseable {
         this.decryptionDeks = new DecryptionDekCache(unwrapper, ownKey, config.decryptionCacheSize(), config.decryptionCacheTtl());
         this.metrics = new ProxyMetrics(config.clusterId(), counters, () -> locked, encryptionDeks::size, decryptionDeks::size);
         RecordEncryption encryption = new RecordEncryption(new EnvelopeEncryptor(encryptionDeks),
-                new EnvelopeDecryptor(decryptionDeks), config.kekId(), config.unencryptedRecords(), counters);
+                new EnvelopeDecryptor(decryptionDeks), config.kekId(), config.clusterId(), config.unencryptedRecords(), counters);
         this.server = new ProxyServer(config, workerThreads, parts -> new ProxyRuntime(config, encryption, counters,
                 parts.clientSsl(), parts.upstreamSsl(), parts.brokerPorts(), () -> locked));
         LOG.info("cluster {}: proxy listening on {} for upstream {}", config.clusterId(), server.bootstrapAddress(),
@@ -71,7 +71,9 @@ public final class KeyholdProxy implements AutoCloseable {
     /**
      * Starts a proxy for the cluster's key {@code config.kekId()} in {@code kms} (ideally wrapped in
      * {@code ResilientKms}), which stays owned by the caller. Records are decrypted only when their
-     * KEK is that key ({@link Kms#kind()} and key id, any version).
+     * KEK is that key ({@link Kms#kind()} and key id, any version). KMS calls never run on the
+     * proxy's event loops: a request that needs a DEK waits, parked, for at most
+     * {@link ProxyConfig#kmsWait()} while the loop serves other connections.
      */
     public static KeyholdProxy start(ProxyConfig config, Kms kms) {
         Objects.requireNonNull(kms, "kms");
@@ -96,8 +98,7 @@ public final class KeyholdProxy implements AutoCloseable {
      * another kind), records written under it would be refused on fetch, so refuse the produce instead.
      */
     private static DekSource ownKeyOnly(DekSource source, KekPolicy ownKey) {
-        return kekId -> {
-            GeneratedDek g = source.generate(kekId);
+        return (kekId, context) -> source.generate(kekId, context).thenApply(g -> {
             try {
                 ownKey.check(g.kek());
             } catch (ForeignKekException e) {
@@ -106,7 +107,7 @@ public final class KeyholdProxy implements AutoCloseable {
                         + ", so this proxy could not decrypt records under it");
             }
             return g;
-        };
+        });
     }
 
     /** Where clients connect (the advertised host and the bound bootstrap port). */

@@ -30,6 +30,9 @@ import java.util.Objects;
  * @param dekRotation          when an encryption DEK is replaced
  * @param decryptionCacheSize  how many unwrapped DEKs fetch keeps
  * @param decryptionCacheTtl   how long an unwrapped DEK is kept before the KMS is asked again
+ * @param kmsWait              how long a request that needs a DEK waits for the KMS before it is
+ *                             answered with a retriable error (the connection's other requests wait
+ *                             behind it; other connections do not)
  */
 public record ProxyConfig(
         String clusterId,
@@ -45,7 +48,11 @@ public record ProxyConfig(
         TlsSettings upstreamTls,
         DekRotationPolicy dekRotation,
         int decryptionCacheSize,
-        Duration decryptionCacheTtl) {
+        Duration decryptionCacheTtl,
+        Duration kmsWait) {
+
+    /** Under the Java client's default {@code request.timeout.ms} (30 s), so the proxy answers first. */
+    public static final Duration DEFAULT_KMS_WAIT = Duration.ofSeconds(20);
 
     /** Kafka's own default for {@code socket.request.max.bytes}. */
     public static final int DEFAULT_MAX_FRAME_BYTES = 100 * 1024 * 1024;
@@ -66,6 +73,10 @@ public record ProxyConfig(
         Objects.requireNonNull(unencryptedRecords, "unencryptedRecords");
         Objects.requireNonNull(dekRotation, "dekRotation");
         Objects.requireNonNull(decryptionCacheTtl, "decryptionCacheTtl");
+        Objects.requireNonNull(kmsWait, "kmsWait");
+        if (kmsWait.isNegative() || kmsWait.isZero()) {
+            throw new IllegalArgumentException("kmsWait must be positive, got " + kmsWait);
+        }
         if (listenPort < 0 || listenPort > 65535) {
             throw new IllegalArgumentException("listenPort out of range: " + listenPort);
         }
@@ -124,6 +135,7 @@ public record ProxyConfig(
         private DekRotationPolicy dekRotation = DekRotationPolicy.DEFAULT;
         private int decryptionCacheSize = 10_000;
         private Duration decryptionCacheTtl = Duration.ofMinutes(5);
+        private Duration kmsWait = DEFAULT_KMS_WAIT;
 
         private Builder(String clusterId, List<String> upstream, String kekId) {
             this.clusterId = clusterId;
@@ -178,9 +190,14 @@ public record ProxyConfig(
             return this;
         }
 
+        public Builder kmsWait(Duration wait) {
+            this.kmsWait = wait;
+            return this;
+        }
+
         public ProxyConfig build() {
             return new ProxyConfig(clusterId, upstream, kekId, listenHost, listenPort, advertisedHost, brokerPortBase,
-                    unencrypted, maxFrameBytes, clientTls, upstreamTls, dekRotation, decryptionCacheSize, decryptionCacheTtl);
+                    unencrypted, maxFrameBytes, clientTls, upstreamTls, dekRotation, decryptionCacheSize, decryptionCacheTtl, kmsWait);
         }
     }
 }

@@ -89,6 +89,11 @@ public final class ProxyMetrics {
         return c.kmsFailures.sum();
     }
 
+    /** Requests and responses that waited, parked off the event loop, for the KMS to supply a DEK. */
+    public long requestsWaitedForKms() {
+        return c.requestsWaitedForKms.sum();
+    }
+
     /** Client connections closed because they sent a malformed or oversized frame. */
     public long connectionsClosedBadFrame() {
         return c.connectionsClosedBadFrame.sum();
@@ -105,6 +110,7 @@ public final class ProxyMetrics {
         m.put("decryption_failures", decryptionFailures());
         m.put("requests_refused_locked", requestsRefusedLocked());
         m.put("kms_failures", kmsFailures());
+        m.put("requests_waited_for_kms", requestsWaitedForKms());
         m.put("connections_closed_bad_frame", connectionsClosedBadFrame());
         return m;
     }

@@ -1,6 +1,7 @@
 package io.keyhold.server;
 
 import io.javalin.Javalin;
+import io.keyhold.kms.KmsRegistry;
 import io.keyhold.server.internal.auth.Authenticator;
 import io.keyhold.server.internal.clusters.ClusterStore;
 import io.keyhold.server.internal.clusters.ClustersApi;
@@ -21,7 +22,6 @@ import io.keyhold.server.internal.keys.KeyKinds;
 import io.keyhold.server.internal.keys.KeyStore;
 import io.keyhold.server.internal.keys.KeyValidator;
 import io.keyhold.server.internal.keys.KeysApi;
-import io.keyhold.server.internal.keys.KmsConnections;
 import io.keyhold.server.internal.keys.LocalKmsApi;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -46,7 +46,7 @@ public final class KeyholdServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final Database db;
-    private final KmsConnections kms;
+    private final KmsRegistry kms;
     private final KeyValidator validator;
     private final KeyHealthMonitor health;
     private final Javalin app;
@@ -55,7 +55,7 @@ public final class KeyholdServer implements AutoCloseable {
     private final Bootstrap.Result bootstrap;
     private boolean closed;
 
-    private KeyholdServer(ServerConfig config, Database db, KmsConnections kms, KeyValidator validator, KeyHealthMonitor health, Javalin app,
+    private KeyholdServer(ServerConfig config, Database db, KmsRegistry kms, KeyValidator validator, KeyHealthMonitor health, Javalin app,
                           ScheduledExecutorService housekeeping, String url, Bootstrap.Result bootstrap) {
         this.config = config;
         this.db = db;
@@ -80,7 +80,7 @@ public final class KeyholdServer implements AutoCloseable {
             throw new UncheckedIOException("cannot create the data directory " + config.dataDir(), e);
         }
         Database db = Database.open(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.dataDir(), 16);
-        KmsConnections kms = new KmsConnections(config);
+        KmsRegistry kms = config.kms();
         KeyValidator validator = null;
         KeyHealthMonitor health = null;
         Javalin app = null;
@@ -142,7 +142,7 @@ public final class KeyholdServer implements AutoCloseable {
     }
 
     private static void cleanup(Javalin app, KeyValidator validator, KeyHealthMonitor health, ScheduledExecutorService housekeeping,
-                                KmsConnections kms,
+                                KmsRegistry kms,
                                 Database db) {
         if (app != null) {
             app.stop();

@@ -68,6 +68,8 @@ public final class ServerCommand implements Callable<Integer> {
         flags.put("rate-limit", rateLimit);
         flags.put("rate-limit-window", rateLimitWindow);
         ServerConfig.Builder builder = ServerConfigLoader.load(flags, System.getenv(), config);
+        // One set of KMS connections for the whole process: the control plane and every cluster's proxy.
+        builder.kms(builder.build().kms());
         // A data plane on the class path (keyhold-embedded) runs the clusters; without one they stay records.
         ClusterRuntime runtime = ClusterRuntimeProvider.installed().map(p -> p.create(builder.build())).orElse(ClusterRuntime.NONE);
         ServerConfig cfg = builder.clusterRuntime(runtime).build();

@@ -1,5 +1,8 @@
 package io.keyhold.server;
 
+import io.keyhold.kms.KmsConfig;
+import io.keyhold.kms.KmsRegistry;
+import io.keyhold.kms.RetryPolicy;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,6 +39,7 @@ public final class ServerConfig {
     private final String gcpSecurityGroup;
     private final Clock clock;
     private final ClusterRuntime clusterRuntime;
+    private final KmsRegistry kms;
     private final boolean printBootstrapSecret;
 
     private ServerConfig(Builder b) {
@@ -62,6 +66,7 @@ public final class ServerConfig {
         this.gcpSecurityGroup = b.gcpSecurityGroup;
         this.clock = b.clock;
         this.clusterRuntime = b.clusterRuntime;
+        this.kms = b.kms != null ? b.kms : new KmsRegistry(this::kmsSettingsFor, RetryPolicy.DEFAULT);
         this.printBootstrapSecret = b.printBootstrapSecret;
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http-port must be 0..65535, got " + httpPort);
@@ -189,6 +194,27 @@ public final class ServerConfig {
         return clusterRuntime;
     }
 
+    /**
+     * The process's KMS connections, one per provider kind, shared by the key validator, the health
+     * monitor and every cluster's proxy; closed with the server.
+     */
+    public KmsRegistry kms() {
+        return kms;
+    }
+
+    /** The settings a provider kind is opened with: {@code kms.<kind>.*} plus {@code data-dir}. */
+    public KmsConfig kmsSettingsFor(String kind) {
+        Map<String, String> values = new java.util.HashMap<>();
+        values.put("data-dir", dataDir.toAbsolutePath().toString());
+        String prefix = kind + ".";
+        kmsSettings.forEach((name, value) -> {
+            if (name.startsWith(prefix)) {
+                values.put(name.substring(prefix.length()), value);
+            }
+        });
+        return KmsConfig.of(values);
+    }
+
     /** Whether a freshly generated bootstrap secret is printed to standard output (once). */
     public boolean printBootstrapSecret() {
         return printBootstrapSecret;
@@ -227,7 +253,14 @@ public final class ServerConfig {
         private String gcpSecurityGroup;
         private Clock clock = Clock.systemUTC();
         private ClusterRuntime clusterRuntime = ClusterRuntime.NONE;
+        private KmsRegistry kms;
         private boolean printBootstrapSecret = true;
+
+        /** The KMS connections to use (default: a registry of this configuration's own, made by {@link #build()}). */
+        public Builder kms(KmsRegistry v) {
+            kms = Objects.requireNonNull(v);
+            return this;
+        }
 
         public Builder dataDir(Path v) {
             dataDir = v;

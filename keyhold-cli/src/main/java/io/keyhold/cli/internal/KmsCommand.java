@@ -114,14 +114,14 @@ public final class KmsCommand {
     @Command(name = "describe", mixinStandardHelpOptions = true, description = "Show one key.")
     static final class Describe extends NamedKeyCommand {
         BiFunction<LocalKms, String, KeyInfo> operation() {
-            return LocalKms::describe;
+            return LocalKms::describeKey;
         }
     }
 
     @Command(name = "rotate", mixinStandardHelpOptions = true, description = "Add a key version; new DEKs wrap under it, old versions still decrypt.")
     static final class Rotate extends NamedKeyCommand {
         BiFunction<LocalKms, String, KeyInfo> operation() {
-            return LocalKms::rotate;
+            return LocalKms::rotateKey;
         }
     }
 

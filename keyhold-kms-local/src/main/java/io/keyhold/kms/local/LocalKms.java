@@ -5,11 +5,12 @@ import io.keyhold.crypto.Aad;
 import io.keyhold.crypto.Aead;
 import io.keyhold.crypto.CryptoException;
 import io.keyhold.crypto.DataKey;
+import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekRef;
 import io.keyhold.kms.KeyInfo;
+import io.keyhold.kms.BlockingKms;
 import io.keyhold.kms.KeyState;
-import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsDeniedException.Reason;
 import io.keyhold.kms.local.LocalKmsException.Kind;
@@ -48,15 +49,24 @@ import org.slf4j.LoggerFactory;
  * of the same name) but none of its material.
  *
  * <p>Safe for concurrent use by threads and by processes (the CLI beside a running server): every
- * change takes a file lock, re-reads the store, and rewrites it atomically.
+ * change takes a file lock, re-reads the store, and rewrites it atomically. The management methods
+ * ({@link #create}, {@link #disable}, ...) block; the {@link io.keyhold.kms.Kms} methods run on the
+ * connection's own threads.
+ *
+ * <p>Wrapped DEKs (format 2) are AES-GCM under the key version, with the key name, version and the
+ * DEK's {@link EncryptionContext} as associated data: a DEK wrapped for one cluster or topic does not
+ * unwrap for another. Format 1 (no context, written before contexts existed) still unwraps.
  */
-public final class LocalKms implements Kms {
+public final class LocalKms extends BlockingKms {
     public static final String KIND = "local";
     public static final String REGION = "local";
     public static final String ALGORITHM = "AES-256-GCM";
     private static final Logger LOG = LoggerFactory.getLogger(LocalKms.class);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-    private static final byte EDEK_VERSION = 1;
+    /** Wrapped DEKs bound to their encryption context. */
+    private static final byte EDEK_VERSION = 2;
+    /** Wrapped DEKs of earlier releases: bound to the key version only; still unwrapped, never written. */
+    private static final byte EDEK_VERSION_UNBOUND = 1;
     private static final ConcurrentHashMap<Path, Object> MONITORS = new ConcurrentHashMap<>();
 
     private final LocalKmsOptions options;
@@ -71,6 +81,7 @@ public final class LocalKms implements Kms {
     private boolean closed;
 
     private LocalKms(LocalKmsOptions options, Protection protection, DataKey master, boolean generatedKeyFile) {
+        super(KIND, 2);
         this.options = options;
         this.storeFile = options.storeDir().resolve(LocalKeyFiles.STORE_FILE);
         this.lockFile = options.storeDir().resolve(LocalKeyFiles.LOCK_FILE);
@@ -205,13 +216,23 @@ public final class LocalKms implements Kms {
         });
     }
 
-    @Override
-    public KeyInfo describe(String name) {
+    /** The key {@code name} as the store has it (blocking). */
+    public KeyInfo describeKey(String name) {
         return read(ks -> info(find(ks, name)));
     }
 
     @Override
-    public KeyInfo rotate(String name) {
+    protected KeyInfo describeBlocking(String keyRef) {
+        return describeKey(keyRef);
+    }
+
+    @Override
+    protected KeyInfo rotateBlocking(String keyRef) {
+        return rotateKey(keyRef);
+    }
+
+    /** A new version of key {@code name}, which wraps from now on (blocking). */
+    public KeyInfo rotateKey(String name) {
         return mutate(ks -> {
             StoredKey k = find(ks, name);
             requireState(k, "rotate", KeyState.ENABLED);
@@ -271,12 +292,13 @@ public final class LocalKms implements Kms {
     // ---- the KMS SPI ------------------------------------------------------------------------
 
     @Override
-    public GeneratedDek generate(String keyId) {
+    protected GeneratedDek generateBlocking(String keyId, EncryptionContext context) {
+        Objects.requireNonNull(context, "context");
         return read(ks -> {
             StoredKey k = usable(ks, keyId);
             StoredKey.Version v = k.versions.get(k.currentVersion());
             DataKey dek = DataKey.generate();
-            byte[] sealed = dek.withKeyBytes(b -> Aead.seal(v.material, b, edekAad(k.name, v.number)));
+            byte[] sealed = dek.withKeyBytes(b -> Aead.seal(v.material, b, edekAad(k.name, v.number, context)));
             byte[] edek = new byte[1 + sealed.length];
             edek[0] = EDEK_VERSION;
             System.arraycopy(sealed, 0, edek, 1, sealed.length);
@@ -285,8 +307,10 @@ public final class LocalKms implements Kms {
     }
 
     @Override
-    public DataKey unwrap(KekRef kek, byte[] edek) {
+    protected DataKey unwrapBlocking(KekRef kek, byte[] edek, EncryptionContext context) {
         Objects.requireNonNull(kek, "kek");
+        Objects.requireNonNull(edek, "edek");
+        Objects.requireNonNull(context, "context");
         if (!KIND.equals(kek.provider())) {
             throw new KmsDeniedException(Reason.INVALID_KEY, "this DEK was wrapped by a '" + kek.provider() + "' KMS, not the local KMS");
         }
@@ -304,26 +328,27 @@ public final class LocalKms implements Kms {
             if (v.material == null) {
                 throw new KmsDeniedException(Reason.DESTROYED, "version " + v.number + " of local key '" + k.name + "' is destroyed");
             }
-            if (edek.length < 1 || edek[0] != EDEK_VERSION) {
-                throw new KmsDeniedException(Reason.INVALID_KEY, "not a local KMS wrapped key (unknown format)");
+            if (edek.length < 1 || (edek[0] != EDEK_VERSION && edek[0] != EDEK_VERSION_UNBOUND)) {
+                throw new KmsDeniedException(Reason.INVALID_CIPHERTEXT, "not a local KMS wrapped key (unknown format)");
             }
+            Aad aad = edek[0] == EDEK_VERSION ? edekAad(k.name, v.number, context) : edekAad(k.name, v.number);
             byte[] sealed = java.util.Arrays.copyOfRange(edek, 1, edek.length);
             try {
-                return DataKey.fromBytesWipingSource(Aead.open(v.material, sealed, edekAad(k.name, v.number)));
+                return DataKey.fromBytesWipingSource(Aead.open(v.material, sealed, aad));
             } catch (CryptoException | IllegalArgumentException e) {
-                throw new KmsDeniedException(Reason.INVALID_KEY, "the wrapped key was not produced by version " + v.number
-                        + " of local key '" + k.name + "' (or was modified)");
+                throw new KmsDeniedException(Reason.INVALID_CIPHERTEXT, "the wrapped key was not produced by version " + v.number
+                        + " of local key '" + k.name + "' for this encryption context (or was modified)");
             }
         });
     }
 
-    @Override
-    public void checkAccess(String keyId) {
+    /** That {@code keyId} exists and is enabled (blocking); no round trip: nothing but this process holds the material. */
+    public void checkUsable(String keyId) {
         read(ks -> usable(ks, keyId));
     }
 
     @Override
-    public void close() {
+    protected void closeBlocking() {
         synchronized (monitor) {
             if (!closed) {
                 closed = true;
@@ -339,6 +364,11 @@ public final class LocalKms implements Kms {
 
     private static Aad edekAad(String name, int version) {
         return Aad.ofParts("keyhold-local-kms/v1/dek", name, Integer.toString(version));
+    }
+
+    private static Aad edekAad(String name, int version, EncryptionContext context) {
+        return Aad.ofParts("keyhold-local-kms/v2/dek", name, Integer.toString(version),
+                java.util.Base64.getEncoder().encodeToString(context.canonicalBytes()));
     }
 
     private KeyInfo transition(String name, String verb, KeyState to, KeyState... from) {

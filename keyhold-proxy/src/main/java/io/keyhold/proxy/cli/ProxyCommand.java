@@ -1,6 +1,7 @@
 package io.keyhold.proxy.cli;
 
 import io.keyhold.kms.Kms;
+import io.keyhold.kms.KmsCalls;
 import io.keyhold.kms.KmsProviders;
 import io.keyhold.kms.ResilientKms;
 import io.keyhold.kms.RetryPolicy;
@@ -10,7 +11,9 @@ import io.keyhold.proxy.StandaloneConfig;
 import io.keyhold.proxy.internal.MetricsEndpoint;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.UnaryOperator;
@@ -44,11 +47,16 @@ public final class ProxyCommand implements Callable<Integer> {
         StandaloneConfig cfg = StandaloneConfig.load(config, environment);
         List<AutoCloseable> open = new ArrayList<>();
         List<ProxyMetrics> metrics = new ArrayList<>();
+        // One KMS connection per distinct (provider, settings), shared by the clusters that name it.
+        Map<List<Object>, Kms> connections = new HashMap<>();
         try {
             for (StandaloneConfig.Cluster c : cfg.clusters()) {
-                Kms kms = new ResilientKms(KmsProviders.require(c.kmsProvider()).open(c.kmsSettings()), RetryPolicy.DEFAULT);
-                open.add(kms);
-                kms.checkAccess(c.proxy().kekId());
+                Kms kms = connections.computeIfAbsent(List.of(c.kmsProvider(), c.kmsSettings()), k -> {
+                    Kms opened = new ResilientKms(KmsProviders.require(c.kmsProvider()).open(c.kmsSettings()), RetryPolicy.DEFAULT);
+                    open.add(opened);
+                    return opened;
+                });
+                KmsCalls.await(kms.checkAccess(c.proxy().kekId()));
                 KeyholdProxy proxy = KeyholdProxy.start(c.proxy(), kms);
                 open.add(0, proxy);
                 metrics.add(proxy.metrics());

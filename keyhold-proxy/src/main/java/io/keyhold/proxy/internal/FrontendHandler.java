@@ -1,6 +1,7 @@
 package io.keyhold.proxy.internal;
 
 import io.keyhold.crypto.CryptoException;
+import io.keyhold.crypto.DekPendingException;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsException;
 import io.keyhold.proxy.ProxyConfig.HostPort;
@@ -20,6 +21,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
@@ -37,6 +40,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The client channel and its broker channel share one event loop, so none of this state needs
  * locking.
+ *
+ * <p>A request or response whose records need a DEK the caches do not hold yet never waits on the
+ * event loop: it is parked (see {@link KmsWaits}) and redone when the KMS has answered, while the
+ * loop serves its other connections. A parked produce holds this connection's later requests
+ * behind it (Kafka's per-connection ordering, which idempotent producers rely on); a parked fetch
+ * response holds the responses after it, as responses go back in request order anyway.
  */
 public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(FrontendHandler.class);
@@ -54,6 +63,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private Channel client;
     private Channel upstream;
     private boolean closing;
+    /** A request is parked waiting for the KMS: frames that arrive meanwhile wait in {@link #held}. */
+    private boolean parked;
+    private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
 
     public FrontendHandler(ProxyRuntime rt, UpstreamTarget target) {
         this.rt = rt;
@@ -160,8 +172,14 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (p.response != null) {
                 p.response.release();
             }
+            if (p.waitingFrame != null) {
+                p.waitingFrame.release();
+                p.waitingFrame = null;
+            }
         }
         pending.clear();
+        held.forEach(ByteBuf::release);
+        held.clear();
     }
 
     // ---- back-pressure: a side that cannot keep up stops the other side reading ----------
@@ -174,7 +192,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     void upstreamWritabilityChanged(boolean writable) {
-        client.config().setAutoRead(writable);
+        client.config().setAutoRead(writable && !parked);
     }
 
     // ---- requests -------------------------------------------------------------------------
@@ -186,9 +204,18 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             frame.release();
             return;
         }
+        if (parked) {
+            held.add(frame); // in order, behind the request that waits for the KMS
+            return;
+        }
+        handle(frame, new KmsWaits(1));
+    }
+
+    /** Handles one request frame, which it then owns. */
+    private void handle(ByteBuf frame, KmsWaits waits) {
         boolean handedOff = false;
         try {
-            handedOff = onRequest(frame);
+            handedOff = onRequest(frame, waits);
         } finally {
             if (!handedOff) {
                 frame.release();
@@ -204,8 +231,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         client.flush();
     }
 
-    /** Returns true when {@code frame}'s ownership moved on (forwarded as it is). */
-    private boolean onRequest(ByteBuf frame) {
+    /** Returns true when {@code frame}'s ownership moved on (forwarded as it is, or parked). */
+    private boolean onRequest(ByteBuf frame, KmsWaits waits) {
         Frames.RequestStart rs = Frames.requestStart(frame);
         ApiKeys api = rs.api();
         if (api == null) {
@@ -215,8 +242,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         short v = rs.apiVersion();
         switch (api) {
             case PRODUCE:
-                onProduce(frame, rs, api);
-                return false;
+                return onProduce(frame, rs, api, waits);
             case FETCH:
                 if (rt.isLocked()) {
                     refuseFetch(frame, rs, api);
@@ -242,8 +268,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** <b>Produce: every partition's records are encrypted here</b>, then the request goes on. */
-    private void onProduce(ByteBuf frame, Frames.RequestStart rs, ApiKeys api) {
+    /**
+     * <b>Produce: every partition's records are encrypted here</b>, then the request goes on.
+     * Returns true when the request is parked until the KMS supplies a missing DEK.
+     */
+    private boolean onProduce(ByteBuf frame, Frames.RequestStart rs, ApiKeys api, KmsWaits waits) {
         short v = rs.apiVersion();
         int headerLength = Frames.requestHeaderLength(frame, api, v);
         ProduceRequestData req = new ProduceRequestData(Frames.body(frame, headerLength), v);
@@ -251,7 +280,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (rt.isLocked()) {
             rt.counters.requestsRefusedLocked.increment();
             refuseProduce(rs, api, req, acks, Errors.TOPIC_AUTHORIZATION_FAILED, rt.lockedMessage());
-            return;
+            return false;
         }
         Errors error = Errors.NONE;
         String message = null;
@@ -273,25 +302,20 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                         }
                     }
                 }
-            } catch (KmsDeniedException e) {
-                rt.counters.kmsFailures.increment();
-                error = Errors.TOPIC_AUTHORIZATION_FAILED;
-                message = "Keyhold: the KMS refused the cluster's key: " + e.getMessage();
-            } catch (KmsException e) {
-                rt.counters.kmsFailures.increment();
+            } catch (DekPendingException e) {
+                if (waits.allowed()) {
+                    parkProduce(frame, req, waits);
+                    return true;
+                }
                 error = Errors.REQUEST_TIMED_OUT;
-                message = "Keyhold: the KMS is unavailable: " + e.getMessage();
-            } catch (CorruptRecordException e) {
-                error = Errors.CORRUPT_MESSAGE;
-                message = "Keyhold: " + e.getMessage();
-            } catch (CryptoException | IllegalArgumentException e) {
-                error = Errors.INVALID_RECORD;
-                message = "Keyhold: cannot encrypt the records: " + e.getMessage();
+                message = KMS_UNAVAILABLE;
+            } catch (KmsException | CryptoException | CorruptRecordException | IllegalArgumentException e) {
+                error = produceError(e);
+                message = produceMessage(e);
             }
             if (error != Errors.NONE) {
-                LOG.warn("cluster {}: produce refused: {}", rt.config.clusterId(), message);
                 refuseProduce(rs, api, req, acks, error, message);
-                return;
+                return false;
             }
             ByteBuf out = Frames.withBody(client.alloc(), frame, headerLength, req, v, !encrypted.isEmpty());
             if (acks) {
@@ -299,9 +323,115 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             } else {
                 upstream.write(out); // acks=0: the broker sends no response, so none is awaited
             }
+            return false;
         } finally {
             encrypted.forEach(RebuiltRecords::release); // the encoded frame holds its own references
         }
+    }
+
+    private static final String KMS_UNAVAILABLE = "Keyhold: the KMS did not supply a data key in time; retry";
+
+    /** The Kafka error a produce gets for a failure to encrypt its records. */
+    private static Errors produceError(Throwable e) {
+        if (e instanceof KmsDeniedException) {
+            return Errors.TOPIC_AUTHORIZATION_FAILED;
+        }
+        if (e instanceof KmsException) {
+            return Errors.REQUEST_TIMED_OUT;
+        }
+        return e instanceof CorruptRecordException ? Errors.CORRUPT_MESSAGE : Errors.INVALID_RECORD;
+    }
+
+    /**
+     * What the client is told. KMS error text (key ARNs, account ids, role names) goes to the log
+     * under a reference the client's message carries, never to the client.
+     */
+    private String produceMessage(Throwable e) {
+        if (e instanceof KmsException) {
+            rt.counters.kmsFailures.increment();
+            String ref = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+            LOG.warn("cluster {}: produce refused [ref {}]: the KMS failed: {}", rt.config.clusterId(), ref, e.getMessage());
+            return (e instanceof KmsDeniedException ? "Keyhold: the KMS refused the cluster's key" : KMS_UNAVAILABLE)
+                    + " (see the proxy log, ref " + ref + ")";
+        }
+        String message = e instanceof CorruptRecordException ? "Keyhold: " + e.getMessage()
+                : "Keyhold: cannot encrypt the records: " + e.getMessage();
+        LOG.warn("cluster {}: produce refused: {}", rt.config.clusterId(), message);
+        return message;
+    }
+
+    /**
+     * Parks a produce whose records need DEKs the cache is still getting: stops reading from the
+     * client (later requests wait behind this one), asks for the DEKs of every topic in the request
+     * at once, and redoes the request when they are there or {@code kmsWait} has passed.
+     */
+    private void parkProduce(ByteBuf frame, ProduceRequestData req, KmsWaits waits) {
+        for (ProduceRequestData.TopicProduceData t : req.topicData()) {
+            String topic = rt.topicNames.resolve(t.name(), t.topicId());
+            if (topic != null) {
+                waits.add(rt.encryption.prepare(topic));
+            }
+        }
+        parked = true;
+        client.config().setAutoRead(false);
+        rt.counters.requestsWaitedForKms.increment();
+        whenReady(waits, () -> resumeProduce(frame, waits));
+    }
+
+    private void resumeProduce(ByteBuf frame, KmsWaits waits) {
+        parked = false;
+        if (closing) {
+            frame.release();
+            return;
+        }
+        Throwable failure = waits.firstFailure();
+        if (failure != null) {
+            // The KMS answered no: say so now rather than asking again straight away.
+            try {
+                Frames.RequestStart rs = Frames.requestStart(frame);
+                short v = rs.apiVersion();
+                ProduceRequestData req = new ProduceRequestData(Frames.body(frame, Frames.requestHeaderLength(frame, rs.api(), v)), v);
+                refuseProduce(rs, rs.api(), req, req.acks() != 0, produceError(failure), produceMessage(failure));
+            } finally {
+                frame.release();
+            }
+        } else {
+            handle(frame, new KmsWaits(waits.attempt() + 1));
+        }
+        while (!parked && !closing && !held.isEmpty()) {
+            handle(held.poll(), new KmsWaits(1));
+        }
+        if (!parked && !closing) {
+            client.config().setAutoRead(upstream == null || upstream.isWritable());
+            flushBoth();
+        }
+    }
+
+    /**
+     * Runs {@code then} on this connection's event loop once every stage of {@code waits} is done,
+     * or once {@code kmsWait} has passed, whichever comes first; exactly once.
+     */
+    private void whenReady(KmsWaits waits, Runnable then) {
+        boolean[] done = new boolean[1];
+        Runnable once = () -> {
+            if (!done[0]) {
+                done[0] = true;
+                then.run();
+            }
+        };
+        var timer = client.eventLoop().schedule(once, rt.config.kmsWait().toNanos(), TimeUnit.NANOSECONDS);
+        CompletableFuture<Void> all = waits.allReady();
+        all.whenComplete((v, e) -> client.eventLoop().execute(() -> {
+            timer.cancel(false);
+            once.run();
+        }));
+    }
+
+    private void flushBoth() {
+        if (upstream != null) {
+            upstream.flush();
+        }
+        client.flush();
     }
 
     private void refuseProduce(Frames.RequestStart rs, ApiKeys api, ProduceRequestData req, boolean acks, Errors error,
@@ -348,33 +478,59 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             upstream.close();
             return;
         }
+        p.brokerAnswered = true;
         if (p.api != null && ResponseRewriter.rewrites(p.api, p.version)) {
-            try {
-                int headerLength = Frames.responseHeaderLength(frame, p.api, p.version);
-                List<RebuiltRecords> decrypted = new ArrayList<>();
-                try {
-                    ApiMessage changed = rewriter.rewrite(p.api, p.version, Frames.body(frame, headerLength), decrypted);
-                    p.response = Frames.withBody(client.alloc(), frame, headerLength, changed, p.version, !decrypted.isEmpty());
-                } finally {
-                    decrypted.forEach(RebuiltRecords::release);
-                }
-            } catch (RuntimeException e) {
-                LOG.warn("cluster {}: cannot process a {} response: {}; closing the connection", rt.config.clusterId(), p.api, e.toString());
-                upstream.close();
-                return;
-            } finally {
-                frame.release();
-            }
+            rewriteResponse(p, frame, new KmsWaits(1));
         } else {
             p.response = frame;
         }
         drain();
     }
 
+    /** Rewrites (and decrypts) a broker response, which it then owns; parks it while DEKs are missing. */
+    private void rewriteResponse(PendingResponse p, ByteBuf frame, KmsWaits waits) {
+        boolean keep = false;
+        try {
+            int headerLength = Frames.responseHeaderLength(frame, p.api, p.version);
+            List<RebuiltRecords> decrypted = new ArrayList<>();
+            try {
+                ApiMessage changed = rewriter.rewrite(p.api, p.version, Frames.body(frame, headerLength), decrypted, waits);
+                if (!waits.isEmpty()) {
+                    keep = true; // redone once the KMS has answered; what was decrypted meanwhile is dropped
+                    p.waitingFrame = frame;
+                    rt.counters.requestsWaitedForKms.increment();
+                    whenReady(waits, () -> resumeResponse(p, waits));
+                    return;
+                }
+                p.response = Frames.withBody(client.alloc(), frame, headerLength, changed, p.version, !decrypted.isEmpty());
+            } finally {
+                decrypted.forEach(RebuiltRecords::release);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("cluster {}: cannot process a {} response: {}; closing the connection", rt.config.clusterId(), p.api, e.toString());
+            upstream.close();
+        } finally {
+            if (!keep) {
+                frame.release();
+            }
+        }
+    }
+
+    private void resumeResponse(PendingResponse p, KmsWaits waits) {
+        ByteBuf frame = p.waitingFrame;
+        if (frame == null || closing) {
+            return; // the connection closed meanwhile and released it
+        }
+        p.waitingFrame = null;
+        rewriteResponse(p, frame, new KmsWaits(waits.attempt() + 1));
+        drain();
+        client.flush();
+    }
+
     private PendingResponse oldestAwaitingBroker() {
         for (Iterator<PendingResponse> it = pending.iterator(); it.hasNext(); ) {
             PendingResponse p = it.next();
-            if (p.upstream && p.response == null) {
+            if (p.upstream && !p.brokerAnswered) {
                 return p;
             }
         }

@@ -16,6 +16,10 @@ final class PendingResponse {
     final boolean upstream;
     /** The response frame once known; owned by this entry until written. */
     ByteBuf response;
+    /** The broker's answer has arrived (it may still be waiting for DEKs before it becomes {@link #response}). */
+    boolean brokerAnswered;
+    /** The broker's frame while its records wait for DEKs from the KMS; owned by this entry. */
+    ByteBuf waitingFrame;
 
     PendingResponse(int correlationId, ApiKeys api, short version, boolean upstream) {
         this.correlationId = correlationId;

@@ -12,6 +12,8 @@ public final class ProxyCounters {
     public final LongAdder decryptionFailures = new LongAdder();
     public final LongAdder requestsRefusedLocked = new LongAdder();
     public final LongAdder kmsFailures = new LongAdder();
+    /** Requests and responses that were parked until the KMS supplied a DEK. */
+    public final LongAdder requestsWaitedForKms = new LongAdder();
     public final LongAdder connectionsClosedBadFrame = new LongAdder();
     /** A gauge, not a counter: up when a client connection is set up, down when it closes. */
     public final LongAdder connectionsOpen = new LongAdder();

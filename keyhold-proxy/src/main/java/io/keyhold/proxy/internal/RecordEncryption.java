@@ -1,6 +1,7 @@
 package io.keyhold.proxy.internal;
 
 import io.keyhold.crypto.Aad;
+import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.CryptoException;
 import io.keyhold.crypto.EnvelopeDecryptor;
 import io.keyhold.crypto.EnvelopeEncryptor;
@@ -55,19 +56,25 @@ public final class RecordEncryption {
     private final EnvelopeEncryptor encryptor;
     private final EnvelopeDecryptor decryptor;
     private final String kekId;
+    private final String clusterId;
     private final UnencryptedRecordPolicy unencryptedPolicy;
     private final ProxyCounters counters;
-    private final ConcurrentHashMap<String, Aad> aadByTopic = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, TopicBinding> byTopic = new ConcurrentHashMap<>();
     private final UncompressedBatches fast;
     private final ByteBufAllocator alloc = ProxyServer.allocator();
     /** Smallest batch-length field of any format (a v0 message with empty key and value). */
     private static final int MIN_BATCH_LENGTH = 14;
 
-    public RecordEncryption(EnvelopeEncryptor encryptor, EnvelopeDecryptor decryptor, String kekId,
+    /**
+     * @param clusterId the Keyhold cluster: every DEK is bound to it (and to its topic) through the
+     *                  KMS's encryption context, so no other cluster's proxy can unwrap it
+     */
+    public RecordEncryption(EnvelopeEncryptor encryptor, EnvelopeDecryptor decryptor, String kekId, String clusterId,
                             UnencryptedRecordPolicy unencryptedPolicy, ProxyCounters counters) {
         this.encryptor = encryptor;
         this.decryptor = decryptor;
         this.kekId = kekId;
+        this.clusterId = clusterId;
         this.unencryptedPolicy = unencryptedPolicy;
         this.counters = counters;
         this.fast = new UncompressedBatches(decryptor, unencryptedPolicy, counters);
@@ -83,9 +90,21 @@ public final class RecordEncryption {
         }
     }
 
-    /** Ciphertext is bound to the topic: an envelope copied into another topic does not decrypt. */
-    private Aad aad(String topic) {
-        return aadByTopic.computeIfAbsent(topic, t -> Aad.ofParts("keyhold.record.v1", t));
+    /**
+     * What a topic's records are bound to: the record AAD (an envelope copied into another topic
+     * does not decrypt) and the DEK's encryption context at the KMS (cluster and topic).
+     */
+    private record TopicBinding(Aad aad, EncryptionContext dekContext) {
+    }
+
+    private TopicBinding binding(String topic) {
+        return byTopic.computeIfAbsent(topic, t -> new TopicBinding(Aad.ofParts("keyhold.record.v1", t),
+                EncryptionContext.forTopic(clusterId, t)));
+    }
+
+    /** Asks for the DEK of {@code topic} ahead of use; completes when an encryption can find it. */
+    java.util.concurrent.CompletableFuture<Void> prepare(String topic) {
+        return encryptor.prepare(kekId, binding(topic).dekContext());
     }
 
     /**
@@ -95,16 +114,17 @@ public final class RecordEncryption {
      * @throws org.apache.kafka.common.errors.CorruptRecordException a batch is malformed or fails its CRC
      */
     public RebuiltRecords encrypt(String topic, MemoryRecords in) {
-        Aad aad = aad(topic);
+        TopicBinding b = binding(topic);
+        Aad aad = b.aad();
         ByteBuffer buf = in.buffer();
         ByteBuf out = alloc.heapBuffer(in.sizeInBytes() + in.sizeInBytes() / 4 + 256);
-        try (EnvelopeEncryptor.Sealer sealer = encryptor.sealer(kekId, topic, aad)) {
+        try (EnvelopeEncryptor.Sealer sealer = encryptor.sealer(kekId, b.dekContext(), aad)) {
             for (Span span : spans(buf)) {
                 int n;
                 if (UncompressedBatches.applies(buf, span.start, span.end)) {
                     n = fast.encrypt(buf, span.start, span.end, sealer, out);
                 } else {
-                    n = encryptInGeneral(topic, aad, span.batch(buf), out);
+                    n = encryptInGeneral(b, span.batch(buf), out);
                 }
                 counters.recordsEncrypted.add(n);
             }
@@ -116,7 +136,7 @@ public final class RecordEncryption {
     }
 
     /** The general path (compressed and control batches): Kafka's record classes, a record at a time. */
-    private int encryptInGeneral(String topic, Aad aad, MutableRecordBatch batch, ByteBuf out) {
+    private int encryptInGeneral(TopicBinding b, MutableRecordBatch batch, ByteBuf out) {
         if (batch.magic() < RecordBatch.MAGIC_VALUE_V2) {
             throw new IllegalArgumentException("record batches older than format v2 are not supported");
         }
@@ -128,7 +148,7 @@ public final class RecordEncryption {
             MemoryRecordsBuilder builder = builderLike(batch, o);
             try (CloseableIterator<Record> records = batch.streamingIterator(BUFFERS.get())) {
                 while (records.hasNext()) {
-                    appendEncrypted(builder, records.next(), topic, aad);
+                    appendEncrypted(builder, records.next(), b);
                     n++;
                 }
             }
@@ -138,7 +158,7 @@ public final class RecordEncryption {
         return n;
     }
 
-    private void appendEncrypted(MemoryRecordsBuilder builder, Record r, String topic, Aad aad) {
+    private void appendEncrypted(MemoryRecordsBuilder builder, Record r, TopicBinding b) {
         Header[] headers = r.headers();
         if (!r.hasValue()) {
             if (headers.length == 0) {
@@ -146,7 +166,7 @@ public final class RecordEncryption {
                 builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), null, NO_HEADERS);
                 return;
             }
-            byte[] envelope = encryptor.encrypt(kekId, topic, RecordPayload.encode(headers, null), aad);
+            byte[] envelope = encryptor.encrypt(kekId, b.dekContext(), RecordPayload.encode(headers, null), b.aad());
             byte[] marker = new byte[envelope.length + 1];
             marker[0] = FORMAT_V1;
             System.arraycopy(envelope, 0, marker, 1, envelope.length);
@@ -154,7 +174,7 @@ public final class RecordEncryption {
                     new Header[] {new RecordHeader(MARKER, marker)});
             return;
         }
-        byte[] envelope = encryptor.encrypt(kekId, topic, RecordPayload.encode(headers, r.value()), aad);
+        byte[] envelope = encryptor.encrypt(kekId, b.dekContext(), RecordPayload.encode(headers, r.value()), b.aad());
         builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), ByteBuffer.wrap(envelope), MARKER_V1);
     }
 
@@ -167,15 +187,15 @@ public final class RecordEncryption {
      * @throws org.apache.kafka.common.errors.CorruptRecordException a batch is malformed or fails its CRC
      */
     public RebuiltRecords decrypt(String topic, MemoryRecords in) {
-        Aad aad = aad(topic);
+        TopicBinding b = binding(topic);
         ByteBuffer buf = in.buffer();
         ByteBuf out = alloc.heapBuffer(in.sizeInBytes() + 256);
         try {
             for (Span span : spans(buf)) {
                 if (UncompressedBatches.applies(buf, span.start, span.end)) {
-                    counters.recordsDecrypted.add(fast.decrypt(buf, span.start, span.end, topic, aad, out));
+                    counters.recordsDecrypted.add(fast.decrypt(buf, span.start, span.end, topic, b.dekContext(), b.aad(), out));
                 } else {
-                    decryptInGeneral(topic, aad, span.batch(buf), out);
+                    decryptInGeneral(topic, b, span.batch(buf), out);
                 }
             }
             return new RebuiltRecords(out);
@@ -186,7 +206,7 @@ public final class RecordEncryption {
     }
 
     /** The general path for fetched batches: older formats, control batches, compressed batches. */
-    private void decryptInGeneral(String topic, Aad aad, MutableRecordBatch batch, ByteBuf out) {
+    private void decryptInGeneral(String topic, TopicBinding b, MutableRecordBatch batch, ByteBuf out) {
         ByteBufferOutputStream o = new ByteBufferOutputStream(batch.sizeInBytes() + 256);
         if (batch.magic() < RecordBatch.MAGIC_VALUE_V2) {
             if (unencryptedPolicy == UnencryptedRecordPolicy.REJECT) {
@@ -206,7 +226,7 @@ public final class RecordEncryption {
                 try (CloseableIterator<Record> records = batch.streamingIterator(BUFFERS.get())) {
                     while (records.hasNext()) {
                         Record r = records.next();
-                        if (appendDecrypted(builder, r, topic, aad)) {
+                        if (appendDecrypted(builder, r, topic, b)) {
                             n++;
                         }
                         lastAppended = r.offset();
@@ -253,7 +273,7 @@ public final class RecordEncryption {
     }
 
     /** Returns whether the record was decrypted (false: passed through unchanged). */
-    private boolean appendDecrypted(MemoryRecordsBuilder builder, Record r, String topic, Aad aad) {
+    private boolean appendDecrypted(MemoryRecordsBuilder builder, Record r, String topic, TopicBinding b) {
         Header[] headers = r.headers();
         if (headers.length != 1 || !MARKER.equals(headers[0].key())) {
             if (!r.hasValue() && headers.length == 0) {
@@ -278,14 +298,14 @@ public final class RecordEncryption {
             if (r.hasValue()) {
                 ByteBuffer v = r.value();
                 byte[] plain = v.hasArray()
-                        ? decryptor.decrypt(v.array(), v.arrayOffset() + v.position(), v.remaining(), aad)
-                        : decryptor.decrypt(copy(v), aad);
+                        ? decryptor.decrypt(v.array(), v.arrayOffset() + v.position(), v.remaining(), b.dekContext(), b.aad())
+                        : decryptor.decrypt(copy(v), b.dekContext(), b.aad());
                 RecordPayload.Decoded d = RecordPayload.decode(plain, false);
                 builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), d.value(), d.headers());
             } else if (marker.length == 1) {
                 builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), null, NO_HEADERS);
             } else {
-                byte[] plain = decryptor.decrypt(marker, 1, marker.length - 1, aad);
+                byte[] plain = decryptor.decrypt(marker, 1, marker.length - 1, b.dekContext(), b.aad());
                 builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), null, RecordPayload.decode(plain, true).headers());
             }
             return true;

@@ -1,6 +1,7 @@
 package io.keyhold.proxy.internal;
 
 import io.keyhold.crypto.CryptoException;
+import io.keyhold.crypto.DekPendingException;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsException;
 import io.keyhold.proxy.ProxyConfig.HostPort;
@@ -61,8 +62,12 @@ final class ResponseRewriter {
         }
     }
 
-    /** @param built collects the record sets this rewrite created (they may be sent without copying) */
-    ApiMessage rewrite(ApiKeys api, short version, ByteBufferAccessor body, List<RebuiltRecords> built) {
+    /**
+     * @param built collects the record sets this rewrite created (they may be sent without copying)
+     * @param waits collects the DEKs a fetch is missing; when any is, the caller redoes the rewrite
+     *              once they are there, and discards this result
+     */
+    ApiMessage rewrite(ApiKeys api, short version, ByteBufferAccessor body, List<RebuiltRecords> built, KmsWaits waits) {
         switch (api) {
             case API_VERSIONS:
                 return apiVersions(new ApiVersionsResponseData(body, version));
@@ -75,7 +80,7 @@ final class ResponseRewriter {
             case PRODUCE:
                 return produce(new ProduceResponseData(body, version));
             case FETCH:
-                return fetch(new FetchResponseData(body, version), built);
+                return fetch(new FetchResponseData(body, version), built, waits);
             default:
                 throw new IllegalArgumentException("no rewrite for " + api);
         }
@@ -146,7 +151,7 @@ final class ResponseRewriter {
     }
 
     /** <b>Where fetched records get decrypted</b> (one partition at a time; a failure fails only that partition). */
-    private FetchResponseData fetch(FetchResponseData resp, List<RebuiltRecords> built) {
+    private FetchResponseData fetch(FetchResponseData resp, List<RebuiltRecords> built, KmsWaits waits) {
         for (FetchResponseData.NodeEndpoint n : resp.nodeEndpoints()) {
             HostPort p = rt.brokerPorts.proxyAddressFor(n.nodeId(), n.host(), n.port());
             n.setHost(p.host()).setPort(p.port());
@@ -166,25 +171,34 @@ final class ResponseRewriter {
                 } else if (topic == null) {
                     fail(p, Errors.UNKNOWN_TOPIC_ID);
                 } else {
-                    decryptPartition(topic, p, built);
+                    decryptPartition(topic, p, built, waits);
                 }
             }
         }
         return resp;
     }
 
-    private void decryptPartition(String topic, FetchResponseData.PartitionData p, List<RebuiltRecords> built) {
+    private void decryptPartition(String topic, FetchResponseData.PartitionData p, List<RebuiltRecords> built, KmsWaits waits) {
         try {
             RebuiltRecords plain = rt.encryption.decrypt(topic, (MemoryRecords) p.records());
             built.add(plain);
             p.setRecords(plain);
+        } catch (DekPendingException e) {
+            if (waits.allowed()) {
+                waits.add(e); // the KMS is unwrapping it; the whole response is redone then
+            } else {
+                rt.counters.kmsFailures.increment();
+                LOG.warn("cluster {}: the KMS did not unwrap a DEK for {}-{} in time", rt.config.clusterId(), topic, p.partitionIndex());
+                fail(p, Errors.UNKNOWN_SERVER_ERROR);
+            }
         } catch (RecordEncryption.UnencryptedRecordException | CryptoException | CorruptRecordException e) {
             LOG.warn("cluster {}: fetch of {}-{} failed: {}", rt.config.clusterId(), topic, p.partitionIndex(), e.getMessage());
             fail(p, Errors.CORRUPT_MESSAGE);
         } catch (KmsDeniedException e) {
             rt.counters.kmsFailures.increment();
             LOG.warn("cluster {}: the KMS refused a DEK for {}-{}: {}", rt.config.clusterId(), topic, p.partitionIndex(), e.getMessage());
-            fail(p, Errors.TOPIC_AUTHORIZATION_FAILED);
+            // A wrapped DEK that is damaged or bound elsewhere is bad data, not a key the customer took away.
+            fail(p, e.reason() == KmsDeniedException.Reason.INVALID_CIPHERTEXT ? Errors.CORRUPT_MESSAGE : Errors.TOPIC_AUTHORIZATION_FAILED);
         } catch (KmsException e) {
             rt.counters.kmsFailures.increment();
             LOG.warn("cluster {}: KMS unavailable while decrypting {}-{}: {}", rt.config.clusterId(), topic, p.partitionIndex(), e.getMessage());

@@ -1,6 +1,7 @@
 package io.keyhold.proxy.internal;
 
 import io.keyhold.crypto.Aad;
+import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.CryptoException;
 import io.keyhold.crypto.EnvelopeDecryptor;
 import io.keyhold.crypto.EnvelopeEncryptor;
@@ -148,7 +149,7 @@ final class UncompressedBatches {
      * @throws RecordEncryption.UnencryptedRecordException a record lacks the marker and the policy is REJECT
      * @throws CryptoException an envelope does not open, or holds a malformed payload
      */
-    int decrypt(ByteBuffer in, int start, int end, String topic, Aad aad, ByteBuf out) {
+    int decrypt(ByteBuffer in, int start, int end, String topic, EncryptionContext dekContext, Aad aad, ByteBuf out) {
         int count = checkedCount(in, start, end);
         Output o = new Output(out, end - start); // a decrypted record is always shorter than its encrypted form
         int outStart = out.writerIndex();
@@ -162,7 +163,7 @@ final class UncompressedBatches {
         r.limit(end).position(start + HEADER_SIZE);
         int n = 0;
         int decrypted = 0;
-        try (EnvelopeDecryptor.Opener opener = decryptor.opener(aad)) {
+        try (EnvelopeDecryptor.Opener opener = decryptor.opener(dekContext, aad)) {
             while (r.hasRemaining()) {
                 cur.read(r);
                 n++;

@@ -1,9 +1,11 @@
 package io.keyhold.secrets.internal;
 
 import io.keyhold.crypto.DataKey;
+import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekRef;
 import io.keyhold.kms.Kms;
+import io.keyhold.kms.KmsCalls;
 import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsException;
@@ -21,6 +23,12 @@ import java.util.stream.Collectors;
  * only the wrapped data key and which key version wrapped it.
  */
 final class KmsDataKeys {
+    /**
+     * What a secrets file's data key is bound to at the KMS: it unwraps for nothing else. (Files
+     * written before contexts existed hold local-KMS keys of the older format, which still unwrap.)
+     */
+    static final EncryptionContext CONTEXT = EncryptionContext.forPurpose("secrets-file");
+
     /** The algorithm field of a KMS-wrapped data key: Confluent's tools reject it by name, as they should. */
     static final String ALGORITHM = "KMS";
 
@@ -51,7 +59,7 @@ final class KmsDataKeys {
     static Generated generate(String ref, Map<String, String> settings) {
         KeyRef key = KeyRef.parse(ref);
         try (Kms kms = open(key, settings)) {
-            GeneratedDek generated = kms.generate(key.keyId());
+            GeneratedDek generated = KmsCalls.await(kms.generate(key.keyId(), CONTEXT));
             try (DataKey dek = generated.dek()) {
                 // Our own copy for the value cipher; the caller wipes it when done.
                 byte[] bytes = dek.withKeyBytes(byte[]::clone);
@@ -77,7 +85,8 @@ final class KmsDataKeys {
             throw new SecretsException("the KMS-wrapped data key is not valid base64", "Check the secrets file: it may have been edited.");
         }
         try (Kms kms = open(key, settings);
-             DataKey dek = kms.unwrap(new KekRef(key.kind(), key.keyId(), keyVersion == null ? "" : keyVersion), edek)) {
+             DataKey dek = KmsCalls.await(kms.unwrap(new KekRef(key.kind(), key.keyId(), keyVersion == null ? "" : keyVersion), edek,
+                     CONTEXT))) {
             return dek.withKeyBytes(byte[]::clone);
         } catch (KmsException e) {
             throw failure("the KMS key \"" + key + "\" could not unwrap the data key", e);

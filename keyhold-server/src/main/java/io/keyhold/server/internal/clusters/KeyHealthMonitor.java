@@ -1,13 +1,14 @@
 package io.keyhold.server.internal.clusters;
 
+import io.keyhold.kms.KmsCalls;
 import io.keyhold.kms.KmsDeniedException;
+import io.keyhold.kms.KmsRegistry;
 import io.keyhold.kms.KmsUnavailableException;
 import io.keyhold.server.ClusterPhase;
 import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.keys.KeyStore;
 import io.keyhold.server.internal.keys.KeyValidator;
-import io.keyhold.server.internal.keys.KmsConnections;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -28,7 +29,7 @@ public final class KeyHealthMonitor implements AutoCloseable {
 
     private final Sql sql;
     private final KeyStore keys;
-    private final KmsConnections kms;
+    private final KmsRegistry kms;
     private final ClusterRuntime runtime;
     private final ClusterStore clusters;
     private final Clock clock;
@@ -41,7 +42,7 @@ public final class KeyHealthMonitor implements AutoCloseable {
     private record Watched(String keyId, String kind, String ident, String phase, String clusterId, String clusterPhase) {
     }
 
-    public KeyHealthMonitor(Sql sql, KeyStore keys, KmsConnections kms, ClusterRuntime runtime, ClusterStore clusters, Clock clock) {
+    public KeyHealthMonitor(Sql sql, KeyStore keys, KmsRegistry kms, ClusterRuntime runtime, ClusterStore clusters, Clock clock) {
         this.sql = sql;
         this.keys = keys;
         this.kms = kms;
@@ -68,7 +69,7 @@ public final class KeyHealthMonitor implements AutoCloseable {
     private void check(Watched w) {
         String kind = KeyValidator.kmsKind(w.kind());
         try {
-            kms.get(kind).checkAccess(w.ident());
+            KmsCalls.await(kms.get(kind).checkAccess(w.ident()));
         } catch (KmsDeniedException e) {
             String reason = KeyValidator.deniedMessage(e);
             if (!"INVALID".equals(w.phase())) {

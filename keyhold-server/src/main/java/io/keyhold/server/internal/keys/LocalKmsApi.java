@@ -5,6 +5,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.KmsDeniedException;
+import io.keyhold.kms.KmsRegistry;
 import io.keyhold.kms.local.LocalKms;
 import io.keyhold.kms.local.LocalKmsException;
 import io.keyhold.server.internal.auth.Principal;
@@ -28,9 +29,9 @@ public final class LocalKmsApi {
     private static final String PATH = "/keyhold/v1/local-kms/keys";
 
     private final ApiContext api;
-    private final KmsConnections kms;
+    private final KmsRegistry kms;
 
-    public LocalKmsApi(ApiContext api, KmsConnections kms) {
+    public LocalKmsApi(ApiContext api, KmsRegistry kms) {
         this.api = api;
         this.kms = kms;
     }
@@ -38,8 +39,8 @@ public final class LocalKmsApi {
     public void register(Javalin app) {
         app.get(PATH, this::list);
         app.post(PATH, this::create);
-        app.get(PATH + "/{name}", ctx -> read(ctx, k -> k.describe(ctx.pathParam("name"))));
-        app.post(PATH + "/{name}/rotate", ctx -> write(ctx, k -> k.rotate(ctx.pathParam("name"))));
+        app.get(PATH + "/{name}", ctx -> read(ctx, k -> k.describeKey(ctx.pathParam("name"))));
+        app.post(PATH + "/{name}/rotate", ctx -> write(ctx, k -> k.rotateKey(ctx.pathParam("name"))));
         app.post(PATH + "/{name}/disable", ctx -> write(ctx, k -> k.disable(ctx.pathParam("name"))));
         app.post(PATH + "/{name}/enable", ctx -> write(ctx, k -> k.enable(ctx.pathParam("name"))));
         app.post(PATH + "/{name}/cancel-deletion", ctx -> write(ctx, k -> k.cancelDeletion(ctx.pathParam("name"))));
@@ -58,7 +59,7 @@ public final class LocalKmsApi {
 
     private LocalKms local() {
         try {
-            return (LocalKms) kms.get(LocalKms.KIND);
+            return kms.unwrapped(LocalKms.KIND, LocalKms.class);
         } catch (IllegalArgumentException | LocalKmsException e) {
             throw ApiException.of(503, "kms_unavailable", "Local KMS Unavailable", "The local KMS could not be opened: " + e.getMessage());
         }
