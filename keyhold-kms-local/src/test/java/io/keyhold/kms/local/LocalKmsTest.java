@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keyhold.crypto.DataKey;
+import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekRef;
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.KeyState;
 import io.keyhold.kms.Kms;
+import io.keyhold.kms.KmsCalls;
 import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsDeniedException.Reason;
@@ -58,6 +60,21 @@ class LocalKmsTest {
         opened.forEach(LocalKms::close);
     }
 
+    /** Every DEK of these tests is for one context, as a proxy's are for one cluster and topic. */
+    private static final EncryptionContext CONTEXT = EncryptionContext.forTopic("lkc-test", "orders");
+
+    private static GeneratedDek gen(LocalKms kms, String key) {
+        return KmsCalls.await(kms.generate(key, CONTEXT));
+    }
+
+    private static DataKey unwrap(LocalKms kms, KekRef kek, byte[] edek) {
+        return KmsCalls.await(kms.unwrap(kek, edek, CONTEXT));
+    }
+
+    private static void check(LocalKms kms, String key) {
+        KmsCalls.await(kms.checkAccess(key));
+    }
+
     private static byte[] bytesOf(DataKey k) {
         return k.withKeyBytes(byte[]::clone);
     }
@@ -70,45 +87,45 @@ class LocalKmsTest {
         assertThat(created.currentVersion()).isEqualTo("1");
         assertThat(created.region()).isEqualTo("local");
 
-        GeneratedDek g1 = kms.generate("orders");
+        GeneratedDek g1 = gen(kms, "orders");
         assertThat(g1.kek()).isEqualTo(new KekRef("local", "orders", "1"));
-        assertThat(bytesOf(kms.unwrap(g1.kek(), g1.edek()))).isEqualTo(bytesOf(g1.dek()));
+        assertThat(bytesOf(unwrap(kms, g1.kek(), g1.edek()))).isEqualTo(bytesOf(g1.dek()));
 
         kms.disable("orders");
-        assertDenied(() -> kms.unwrap(g1.kek(), g1.edek()), Reason.DISABLED);
-        assertDenied(() -> kms.generate("orders"), Reason.DISABLED);
-        assertDenied(() -> kms.checkAccess("orders"), Reason.DISABLED);
+        assertDenied(() -> unwrap(kms, g1.kek(), g1.edek()), Reason.DISABLED);
+        assertDenied(() -> gen(kms, "orders"), Reason.DISABLED);
+        assertDenied(() -> check(kms, "orders"), Reason.DISABLED);
 
         kms.enable("orders");
-        assertThat(bytesOf(kms.unwrap(g1.kek(), g1.edek()))).isEqualTo(bytesOf(g1.dek()));
+        assertThat(bytesOf(unwrap(kms, g1.kek(), g1.edek()))).isEqualTo(bytesOf(g1.dek()));
 
-        assertThat(kms.rotate("orders").currentVersion()).isEqualTo("2");
-        GeneratedDek g2 = kms.generate("orders");
+        assertThat(kms.rotateKey("orders").currentVersion()).isEqualTo("2");
+        GeneratedDek g2 = gen(kms, "orders");
         assertThat(g2.kek().keyVersion()).isEqualTo("2");
-        assertThat(bytesOf(kms.unwrap(g1.kek(), g1.edek()))).as("old versions still decrypt").isEqualTo(bytesOf(g1.dek()));
-        assertThat(bytesOf(kms.unwrap(g2.kek(), g2.edek()))).isEqualTo(bytesOf(g2.dek()));
+        assertThat(bytesOf(unwrap(kms, g1.kek(), g1.edek()))).as("old versions still decrypt").isEqualTo(bytesOf(g1.dek()));
+        assertThat(bytesOf(unwrap(kms, g2.kek(), g2.edek()))).isEqualTo(bytesOf(g2.dek()));
 
         KeyInfo pending = kms.scheduleDeletion("orders", Duration.ofDays(7));
         assertThat(pending.state()).isEqualTo(KeyState.PENDING_DELETION);
         assertThat(pending.deletionDate()).isEqualTo(now.get().plus(Duration.ofDays(7)));
-        assertDenied(() -> kms.unwrap(g1.kek(), g1.edek()), Reason.PENDING_DELETION);
+        assertDenied(() -> unwrap(kms, g1.kek(), g1.edek()), Reason.PENDING_DELETION);
 
         assertThat(kms.cancelDeletion("orders").state()).isEqualTo(KeyState.DISABLED);
         kms.enable("orders");
-        assertThat(bytesOf(kms.unwrap(g2.kek(), g2.edek()))).isEqualTo(bytesOf(g2.dek()));
+        assertThat(bytesOf(unwrap(kms, g2.kek(), g2.edek()))).isEqualTo(bytesOf(g2.dek()));
 
         assertThatThrownBy(() -> kms.destroy("orders")).isInstanceOf(LocalKmsException.class)
                 .hasMessageContaining("cannot destroy local key 'orders': it is enabled");
         kms.scheduleDeletion("orders", Duration.ofDays(30));
         assertThat(kms.destroy("orders").state()).isEqualTo(KeyState.DESTROYED);
-        assertDenied(() -> kms.unwrap(g1.kek(), g1.edek()), Reason.DESTROYED);
-        assertDenied(() -> kms.unwrap(g2.kek(), g2.edek()), Reason.DESTROYED);
+        assertDenied(() -> unwrap(kms, g1.kek(), g1.edek()), Reason.DESTROYED);
+        assertDenied(() -> unwrap(kms, g2.kek(), g2.edek()), Reason.DESTROYED);
         assertThatThrownBy(() -> kms.enable("orders")).hasMessageContaining("it is destroyed");
 
         // destroyed for good: also after reopening the store
         LocalKms again = open("correct horse");
-        assertDenied(() -> again.unwrap(g2.kek(), g2.edek()), Reason.DESTROYED);
-        assertThat(again.describe("orders").state()).isEqualTo(KeyState.DESTROYED);
+        assertDenied(() -> unwrap(again, g2.kek(), g2.edek()), Reason.DESTROYED);
+        assertThat(again.describeKey("orders").state()).isEqualTo(KeyState.DESTROYED);
         assertThat(Files.exists(dataDir.resolve("local-kms/keys.json"))).isTrue();
     }
 
@@ -120,14 +137,14 @@ class LocalKmsTest {
                 e -> assertThat(e.kind()).isEqualTo(LocalKmsException.Kind.NAME_TAKEN)).hasMessageContaining("already exists");
         assertThatThrownBy(() -> kms.create("../etc")).isInstanceOfSatisfying(LocalKmsException.class,
                 e -> assertThat(e.kind()).isEqualTo(LocalKmsException.Kind.INVALID_NAME));
-        assertDenied(() -> kms.describe("nope"), Reason.NOT_FOUND);
+        assertDenied(() -> kms.describeKey("nope"), Reason.NOT_FOUND);
     }
 
     @Test
     void keysSurviveReopeningAndTheWrongPassphraseIsAClearError() {
         LocalKms kms = open("right");
         kms.create("k");
-        GeneratedDek g = kms.generate("k");
+        GeneratedDek g = gen(kms, "k");
         kms.close();
 
         assertThatThrownBy(() -> open("wrong")).isInstanceOfSatisfying(LocalKmsException.class,
@@ -136,7 +153,7 @@ class LocalKmsTest {
                 e -> assertThat(e.kind()).isEqualTo(LocalKmsException.Kind.PASSPHRASE_REQUIRED)).hasMessageContaining("KEYHOLD_LOCAL_KMS_PASSPHRASE");
 
         LocalKms reopened = open("right");
-        assertThat(bytesOf(reopened.unwrap(g.kek(), g.edek()))).isEqualTo(bytesOf(g.dek()));
+        assertThat(bytesOf(unwrap(reopened, g.kek(), g.edek()))).isEqualTo(bytesOf(g.dek()));
     }
 
     @Test
@@ -164,7 +181,7 @@ class LocalKmsTest {
             assertThat(Files.readAllBytes(store)).as("a damaged store is left as it is").isEqualTo(bad);
         }
         Files.write(store, good);
-        assertThat(open("pw").describe("k").state()).isEqualTo(KeyState.ENABLED);
+        assertThat(open("pw").describeKey("k").state()).isEqualTo(KeyState.ENABLED);
     }
 
     @Test
@@ -183,11 +200,11 @@ class LocalKmsTest {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile))).isEqualTo("rw-------");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir.resolve("local-kms/keys.json")))).isEqualTo("rw-------");
         kms.create("k");
-        GeneratedDek g = kms.generate("k");
+        GeneratedDek g = gen(kms, "k");
 
         LocalKms again = open(null);
         assertThat(again.generatedKeyFile()).isFalse();
-        assertThat(bytesOf(again.unwrap(g.kek(), g.edek()))).isEqualTo(bytesOf(g.dek()));
+        assertThat(bytesOf(unwrap(again, g.kek(), g.edek()))).isEqualTo(bytesOf(g.dek()));
         assertThatThrownBy(() -> open("a passphrase")).hasMessageContaining("protected by the key file");
     }
 
@@ -195,15 +212,15 @@ class LocalKmsTest {
     void aLapsedDeletionDateDestroysTheKey() {
         LocalKms kms = open("pw");
         kms.create("k");
-        GeneratedDek g = kms.generate("k");
+        GeneratedDek g = gen(kms, "k");
         kms.scheduleDeletion("k", Duration.ofDays(7));
         now.set(now.get().plus(Duration.ofDays(7)).minusSeconds(1));
-        assertThat(kms.describe("k").state()).isEqualTo(KeyState.PENDING_DELETION);
+        assertThat(kms.describeKey("k").state()).isEqualTo(KeyState.PENDING_DELETION);
         now.set(now.get().plusSeconds(1));
-        assertThat(kms.describe("k").state()).isEqualTo(KeyState.DESTROYED);
+        assertThat(kms.describeKey("k").state()).isEqualTo(KeyState.DESTROYED);
         now.set(now.get().plus(Duration.ofDays(1)));
         assertThatThrownBy(() -> kms.cancelDeletion("k")).hasMessageContaining("it is destroyed");
-        assertDenied(() -> kms.unwrap(g.kek(), g.edek()), Reason.DESTROYED);
+        assertDenied(() -> unwrap(kms, g.kek(), g.edek()), Reason.DESTROYED);
     }
 
     @Test
@@ -211,13 +228,34 @@ class LocalKmsTest {
         LocalKms kms = open("pw");
         kms.create("a");
         kms.create("b");
-        GeneratedDek g = kms.generate("a");
+        GeneratedDek g = gen(kms, "a");
         byte[] edek = g.edek();
         edek[edek.length - 1] ^= 1;
-        assertDenied(() -> kms.unwrap(g.kek(), edek), Reason.INVALID_KEY);
-        assertDenied(() -> kms.unwrap(new KekRef("local", "b", "1"), g.edek()), Reason.INVALID_KEY);
-        assertDenied(() -> kms.unwrap(new KekRef("local", "a", "9"), g.edek()), Reason.INVALID_KEY);
-        assertDenied(() -> kms.unwrap(new KekRef("aws", "a", "1"), g.edek()), Reason.INVALID_KEY);
+        assertDenied(() -> unwrap(kms, g.kek(), edek), Reason.INVALID_CIPHERTEXT);
+        assertDenied(() -> unwrap(kms, new KekRef("local", "b", "1"), g.edek()), Reason.INVALID_CIPHERTEXT);
+        assertDenied(() -> unwrap(kms, new KekRef("local", "a", "9"), g.edek()), Reason.INVALID_KEY);
+        assertDenied(() -> unwrap(kms, new KekRef("aws", "a", "1"), g.edek()), Reason.INVALID_KEY);
+    }
+
+    @Test
+    void aWrappedDekUnwrapsOnlyForTheContextItWasWrappedFor() {
+        LocalKms kms = open("pw");
+        kms.create("a");
+        GeneratedDek g = gen(kms, "a");
+        assertThat(bytesOf(unwrap(kms, g.kek(), g.edek()))).isEqualTo(bytesOf(g.dek()));
+        for (EncryptionContext other : List.of(EncryptionContext.forTopic("lkc-other", "orders"),
+                EncryptionContext.forTopic("lkc-test", "payments"), EncryptionContext.forPurpose("secrets-file"))) {
+            assertDenied(() -> KmsCalls.await(kms.unwrap(g.kek(), g.edek(), other)), Reason.INVALID_CIPHERTEXT);
+        }
+    }
+
+    @Test
+    void spiCallsRunOffTheCallersThread() {
+        LocalKms kms = open("pw");
+        kms.create("a");
+        String caller = Thread.currentThread().getName();
+        String ran = KmsCalls.await(kms.describe("a").thenApply(k -> Thread.currentThread().getName()));
+        assertThat(ran).isNotEqualTo(caller).startsWith("keyhold-kms-local-");
     }
 
     @Test
@@ -225,11 +263,11 @@ class LocalKmsTest {
         LocalKms server = open("pw");
         LocalKms cli = open("pw");
         server.create("shared");
-        GeneratedDek g = server.generate("shared");
+        GeneratedDek g = gen(server, "shared");
         cli.disable("shared");
-        assertDenied(() -> server.unwrap(g.kek(), g.edek()), Reason.DISABLED);
+        assertDenied(() -> unwrap(server, g.kek(), g.edek()), Reason.DISABLED);
         cli.enable("shared");
-        assertThat(server.unwrap(g.kek(), g.edek())).isNotNull();
+        assertThat(unwrap(server, g.kek(), g.edek())).isNotNull();
 
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
@@ -240,8 +278,8 @@ class LocalKmsTest {
                 fs.add(pool.submit(() -> {
                     for (int i = 0; i < 5; i++) {
                         which.create("t" + thread + "-" + i);
-                        which.rotate("shared");
-                        which.generate("shared");
+                        which.rotateKey("shared");
+                        gen(which, "shared");
                     }
                     return null;
                 }));
@@ -253,7 +291,7 @@ class LocalKmsTest {
             pool.shutdownNow();
         }
         assertThat(open("pw").list()).hasSize(21);
-        assertThat(open("pw").describe("shared").currentVersion()).isEqualTo("21");
+        assertThat(open("pw").describeKey("shared").currentVersion()).isEqualTo("21");
     }
 
     @Test
@@ -263,7 +301,7 @@ class LocalKmsTest {
         try (Kms kms = KmsProviders.require("local").open(KmsConfig.of(Map.of("data-dir", dataDir.toString(), "passphrase-file", pass.toString())))) {
             assertThat(kms.kind()).isEqualTo("local");
             ((LocalKms) kms).create("via-spi");
-            assertThat(kms.describe("via-spi").state()).isEqualTo(KeyState.ENABLED);
+            assertThat(KmsCalls.await(kms.describe("via-spi")).state()).isEqualTo(KeyState.ENABLED);
         }
         assertThatThrownBy(() -> KmsProviders.require("nope")).hasMessageContaining("installed: local");
     }
