@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keyhold.crypto.DataKey;
+import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekRef;
+import io.keyhold.kms.KmsCalls;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -80,8 +82,9 @@ class ForeignKeyProxyTest {
                     .containsExactly(secret + " #0", secret + " #1", secret + " #2");
         }
         // The KMS B uses can open what A wrote: only B's policy stands in the way.
-        GeneratedDek probe = kms.generate("ka");
-        try (DataKey unwrapped = kms.unwrap(probe.kek(), probe.edek())) {
+        EncryptionContext asA = EncryptionContext.forTopic("a", shared);
+        GeneratedDek probe = KmsCalls.await(kms.generate("ka", asA));
+        try (DataKey unwrapped = KmsCalls.await(kms.unwrap(probe.kek(), probe.edek(), asA))) {
             assertThat(unwrapped.isDestroyed()).isFalse();
         } finally {
             probe.dek().destroy();
@@ -137,10 +140,8 @@ class ForeignKeyProxyTest {
         String topic = "renamed-key";
         kafka.createTopic(topic, 1, Map.of());
         // A KMS that reports the key under another id than the one configured (say, an ARN for an alias).
-        io.keyhold.crypto.DekSource renaming = kekId -> {
-            GeneratedDek g = kms.generate(kekId);
-            return new GeneratedDek(g.dek(), new KekRef(TestKms.KIND, "arn:test:" + kekId, "1"), g.edek());
-        };
+        io.keyhold.crypto.DekSource renaming = (kekId, context) -> kms.generate(kekId, context)
+                .thenApply(g -> new GeneratedDek(g.dek(), new KekRef(TestKms.KIND, "arn:test:" + kekId, "1"), g.edek()));
         try (KeyholdProxy c = KeyholdProxy.start(ProxyConfig.builder("c", List.of(kafka.bootstrapServers()), "kc").build(),
                 TestKms.KIND, renaming, kms, 1);
              KafkaProducer<byte[], byte[]> producer = Clients.producer(c.bootstrapServers(), Map.of())) {

@@ -1,28 +1,33 @@
 package io.keyhold.proxy;
 
-import io.keyhold.crypto.CryptoException;
 import io.keyhold.crypto.DataKey;
+import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekRef;
+import io.keyhold.kms.BlockingKms;
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.KeyState;
-import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsDeniedException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
  * A KMS stand-in for proxy tests, independent of the code under test: wraps DEKs with raw JCA
- * AES-GCM under a random KEK, counts its calls, and can be told to deny (key revoked). One instance
- * wraps and unwraps for every key id (its kind is {@value #KIND}), like one KMS holding many keys.
+ * AES-GCM under a random KEK, with the key id and the encryption context as associated data (so a
+ * DEK unwraps only for the cluster and topic it was wrapped for, as with a real KMS), counts its
+ * calls, and can be told to deny (key revoked) or to hang for some contexts (a KMS that does not
+ * answer). Calls run on the KMS's own threads, as a real provider's do. One instance wraps and
+ * unwraps for every key id (its kind is {@value #KIND}), like one KMS holding many keys.
  */
-public final class TestKms implements Kms {
+public final class TestKms extends BlockingKms {
     public static final String KIND = "test";
 
     private final byte[] kek = new byte[32];
@@ -30,32 +35,60 @@ public final class TestKms implements Kms {
     final AtomicInteger generated = new AtomicInteger();
     final AtomicInteger unwrapped = new AtomicInteger();
     volatile boolean denied;
+    /** Calls whose context matches hang until {@link #release()}. */
+    private volatile Predicate<EncryptionContext> hangs = c -> false;
+    private volatile CountDownLatch released = new CountDownLatch(0);
 
     public TestKms() {
+        super(KIND, 8);
         random.nextBytes(kek);
     }
 
+    /** From now on, calls for a context that matches do not answer until {@link #release()}. */
+    public void hangFor(Predicate<EncryptionContext> which) {
+        released = new CountDownLatch(1);
+        hangs = which;
+    }
+
+    /** Lets hanging calls go on, and stops hanging new ones. */
+    public void release() {
+        hangs = c -> false;
+        released.countDown();
+    }
+
+    private void maybeHang(EncryptionContext context) {
+        if (hangs.test(context)) {
+            try {
+                released.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     @Override
-    public GeneratedDek generate(String kekId) {
-        checkAccess(kekId);
+    protected GeneratedDek generateBlocking(String kekId, EncryptionContext context) {
+        maybeHang(context);
+        checkDenied(kekId);
         generated.incrementAndGet();
         DataKey dek = DataKey.generate();
-        byte[] edek = dek.withKeyBytes(b -> wrap(b, kekId));
+        byte[] edek = dek.withKeyBytes(b -> wrap(b, kekId, context));
         return new GeneratedDek(dek, new KekRef(KIND, kekId, "1"), edek);
     }
 
     @Override
-    public DataKey unwrap(KekRef ref, byte[] edek) {
-        checkAccess(ref.keyId());
+    protected DataKey unwrapBlocking(KekRef ref, byte[] edek, EncryptionContext context) {
+        maybeHang(context);
+        checkDenied(ref.keyId());
         unwrapped.incrementAndGet();
         try {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
             c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(kek, "AES"), new GCMParameterSpec(128, edek, 0, 12));
-            c.updateAAD(ref.keyId().getBytes(StandardCharsets.UTF_8));
+            c.updateAAD(aad(ref.keyId(), context));
             return DataKey.fromBytesWipingSource(c.doFinal(edek, 12, edek.length - 12));
         } catch (GeneralSecurityException | IllegalArgumentException | java.security.ProviderException e) {
-            // a damaged EDEK (too short, bad tag): refused like a real KMS refuses it
-            throw new CryptoException("test KMS cannot unwrap this EDEK");
+            // a damaged EDEK (too short, bad tag) or another context: refused like a real KMS refuses it
+            throw new KmsDeniedException(KmsDeniedException.Reason.INVALID_CIPHERTEXT, "test KMS cannot unwrap this EDEK");
         }
     }
 
@@ -65,34 +98,42 @@ public final class TestKms implements Kms {
     }
 
     @Override
-    public KeyInfo describe(String keyId) {
-        checkAccess(keyId);
+    protected KeyInfo describeBlocking(String keyId) {
+        checkDenied(keyId);
         return new KeyInfo(keyId, KeyState.ENABLED, "AES-256-GCM", "test", "1", false, null, null);
     }
 
     @Override
-    public KeyInfo rotate(String keyId) {
+    protected KeyInfo rotateBlocking(String keyId) {
         throw new UnsupportedOperationException("the test KMS has one version per key");
     }
 
     @Override
-    public void close() {
+    protected void closeBlocking() {
+        release();
     }
 
-    @Override
-    public void checkAccess(String kekId) {
+    private void checkDenied(String kekId) {
         if (denied) {
             throw new KmsDeniedException(KmsDeniedException.Reason.DISABLED, "test key " + kekId + " is disabled");
         }
     }
 
-    private byte[] wrap(byte[] dekBytes, String kekId) {
+    private static byte[] aad(String kekId, EncryptionContext context) {
+        byte[] id = kekId.getBytes(StandardCharsets.UTF_8);
+        byte[] ctx = context.canonicalBytes();
+        byte[] out = Arrays.copyOf(id, id.length + 1 + ctx.length);
+        System.arraycopy(ctx, 0, out, id.length + 1, ctx.length);
+        return out;
+    }
+
+    private byte[] wrap(byte[] dekBytes, String kekId, EncryptionContext context) {
         try {
             byte[] iv = new byte[12];
             random.nextBytes(iv);
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
             c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(kek, "AES"), new GCMParameterSpec(128, iv));
-            c.updateAAD(kekId.getBytes(StandardCharsets.UTF_8));
+            c.updateAAD(aad(kekId, context));
             byte[] ct = c.doFinal(dekBytes);
             byte[] out = Arrays.copyOf(iv, 12 + ct.length);
             System.arraycopy(ct, 0, out, 12, ct.length);

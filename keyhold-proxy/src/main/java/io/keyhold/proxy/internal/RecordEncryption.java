@@ -2,6 +2,7 @@ package io.keyhold.proxy.internal;
 
 import io.keyhold.crypto.Aad;
 import io.keyhold.crypto.EncryptionContext;
+import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.crypto.CryptoException;
 import io.keyhold.crypto.EnvelopeDecryptor;
 import io.keyhold.crypto.EnvelopeEncryptor;
@@ -312,11 +313,27 @@ public final class RecordEncryption {
         } catch (CryptoException e) {
             counters.decryptionFailures.increment();
             throw new CryptoException("record at offset " + r.offset() + " of topic '" + topic + "': " + e.getMessage());
+        } catch (KmsDeniedException e) {
+            throw badWrappedKey(e, topic, r.offset(), counters);
         } catch (IllegalArgumentException e) {
             counters.decryptionFailures.increment();
             throw new CryptoException("record at offset " + r.offset() + " of topic '" + topic
                     + "' decrypted to a malformed payload");
         }
+    }
+
+    /**
+     * A KMS that refuses a record's wrapped DEK as damaged or bound elsewhere (a record moved from
+     * another topic or cluster) makes the record undecryptable, like any other tampering: a
+     * {@link CryptoException} for that record. Any other refusal (the key disabled) stays a KMS error.
+     */
+    static RuntimeException badWrappedKey(KmsDeniedException e, String topic, long offset, ProxyCounters counters) {
+        if (e.reason() != KmsDeniedException.Reason.INVALID_CIPHERTEXT) {
+            return e;
+        }
+        counters.decryptionFailures.increment();
+        return new CryptoException("record at offset " + offset + " of topic '" + topic + "': its data key does not unwrap for this"
+                + " cluster and topic (damaged, or moved here from elsewhere)");
     }
 
     /** A builder that writes a batch with the same batch-level fields as {@code batch}. */

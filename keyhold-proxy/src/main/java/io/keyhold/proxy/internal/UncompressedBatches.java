@@ -2,6 +2,7 @@ package io.keyhold.proxy.internal;
 
 import io.keyhold.crypto.Aad;
 import io.keyhold.crypto.EncryptionContext;
+import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.crypto.CryptoException;
 import io.keyhold.crypto.EnvelopeDecryptor;
 import io.keyhold.crypto.EnvelopeEncryptor;
@@ -281,6 +282,8 @@ final class UncompressedBatches {
         } catch (CryptoException e) {
             counters.decryptionFailures.increment();
             throw new CryptoException("record at offset " + offset + " of topic '" + topic + "': " + e.getMessage());
+        } catch (KmsDeniedException e) {
+            throw RecordEncryption.badWrappedKey(e, topic, offset, counters);
         }
     }
 

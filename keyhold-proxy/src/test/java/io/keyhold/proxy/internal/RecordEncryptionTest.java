@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keyhold.crypto.CryptoException;
 import io.keyhold.crypto.DecryptionDekCache;
+import io.keyhold.crypto.DekPendingException;
 import io.keyhold.crypto.DekRotationPolicy;
 import io.keyhold.crypto.EncryptionDekCache;
 import io.keyhold.crypto.EnvelopeDecryptor;
@@ -48,7 +49,36 @@ class RecordEncryptionTest {
     private final RecordEncryption encryption = new RecordEncryption(
             new EnvelopeEncryptor(new EncryptionDekCache(kms, DekRotationPolicy.DEFAULT)),
             new EnvelopeDecryptor(new DecryptionDekCache(kms, KekPolicy.onlyKey(TestKms.KIND, "kek"), 100, Duration.ofMinutes(5))),
-            "kek", UnencryptedRecordPolicy.REJECT, counters);
+            "kek", "lkc-test", UnencryptedRecordPolicy.REJECT, counters);
+
+    /** {@code RecordEncryption.encrypt}, redone once the KMS has supplied a missing DEK, as the proxy does. */
+    static RebuiltRecords encrypt(RecordEncryption e, String topic, MemoryRecords in) {
+        return untilReady(() -> e.encrypt(topic, in));
+    }
+
+    /** {@code RecordEncryption.decrypt}, redone once the KMS has unwrapped a missing DEK, as the proxy does. */
+    static RebuiltRecords decrypt(RecordEncryption e, String topic, MemoryRecords in) {
+        return untilReady(() -> e.decrypt(topic, in));
+    }
+
+    private static <T> T untilReady(java.util.function.Supplier<T> call) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return call.get();
+            } catch (DekPendingException pending) {
+                if (attempt == KmsWaits.MAX_ATTEMPTS) {
+                    throw pending;
+                }
+                try {
+                    pending.ready().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException failed) {
+                    // the cache remembers the failure: the retry meets it where the record path can name the record
+                } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+                    throw new AssertionError("the test KMS did not answer", e);
+                }
+            }
+        }
+    }
 
     /** One record as a producer sends it. */
     record Rec(byte[] key, byte[] value, Header[] headers) {
@@ -67,27 +97,27 @@ class RecordEncryptionTest {
     @Property(tries = 150)
     void anyUncompressedBatchComesBackByteForByte(@ForAll("batches") List<Rec> recs) {
         MemoryRecords original = build(recs, CompressionType.NONE, 1000L);
-        MemoryRecords encrypted = take(encryption.encrypt("orders", original));
+        MemoryRecords encrypted = take(encrypt(encryption, "orders", original));
         assertThat(encrypted.sizeInBytes()).isGreaterThan(0);
         for (Record r : encrypted.records()) {
             boolean bareTombstone = !r.hasValue() && r.headers().length == 0;
             assertThat(r.headers()).extracting(Header::key)
                     .containsExactly(bareTombstone ? new String[0] : new String[] {RecordEncryption.MARKER});
         }
-        MemoryRecords decrypted = take(encryption.decrypt("orders", encrypted));
+        MemoryRecords decrypted = take(decrypt(encryption, "orders", encrypted));
         assertThat(bytes(decrypted)).isEqualTo(bytes(original));
     }
 
     @Property(tries = 60)
     void bothPathsReadWhatTheOtherWrote(@ForAll("batches") List<Rec> recs) {
         // Fast path encrypts; the encrypted records, re-batched with gzip, go through the general path.
-        MemoryRecords fastSealed = take(encryption.encrypt("orders", build(recs, CompressionType.NONE, 0L)));
+        MemoryRecords fastSealed = take(encrypt(encryption, "orders", build(recs, CompressionType.NONE, 0L)));
         MemoryRecords regzipped = rebatch(fastSealed, CompressionType.GZIP);
-        assertThat(records(take(encryption.decrypt("orders", regzipped)))).isEqualTo(describe(recs));
+        assertThat(records(take(decrypt(encryption, "orders", regzipped)))).isEqualTo(describe(recs));
         // The general path encrypts a gzip batch; its records, re-batched uncompressed, go through the fast path.
-        MemoryRecords generalSealed = take(encryption.encrypt("orders", build(recs, CompressionType.GZIP, 0L)));
+        MemoryRecords generalSealed = take(encrypt(encryption, "orders", build(recs, CompressionType.GZIP, 0L)));
         MemoryRecords plain = rebatch(generalSealed, CompressionType.NONE);
-        assertThat(records(take(encryption.decrypt("orders", plain)))).isEqualTo(describe(recs));
+        assertThat(records(take(decrypt(encryption, "orders", plain)))).isEqualTo(describe(recs));
     }
 
     @Test
@@ -104,11 +134,11 @@ class RecordEncryptionTest {
                 offset++;
             }
             expected.addAll(describe(recs));
-            all.put(take(encryption.encrypt("orders", build(recs, CompressionType.NONE, offset - 40))).buffer());
+            all.put(take(encrypt(encryption, "orders", build(recs, CompressionType.NONE, offset - 40))).buffer());
         }
         all.flip();
         MemoryRecords fetched = MemoryRecords.readableRecords(all);
-        assertThat(records(take(encryption.decrypt("orders", fetched)))).isEqualTo(expected);
+        assertThat(records(take(decrypt(encryption, "orders", fetched)))).isEqualTo(expected);
     }
 
     @Test
@@ -117,15 +147,15 @@ class RecordEncryptionTest {
                 CompressionType.NONE, 0L);
         ByteBuffer damaged = original.buffer().duplicate();
         damaged.put(damaged.limit() - 1, (byte) (damaged.get(damaged.limit() - 1) ^ 1));
-        assertThatThrownBy(() -> encryption.encrypt("orders", MemoryRecords.readableRecords(damaged)))
+        assertThatThrownBy(() -> encrypt(encryption, "orders", MemoryRecords.readableRecords(damaged)))
                 .isInstanceOf(CorruptRecordException.class).hasMessageContaining("CRC");
     }
 
     @Test
     void aCiphertextMovedToAnotherTopicDoesNotDecrypt() {
-        MemoryRecords sealed = take(encryption.encrypt("orders",
+        MemoryRecords sealed = take(encrypt(encryption, "orders",
                 build(List.of(new Rec(null, "secret".getBytes(StandardCharsets.UTF_8), new Header[0])), CompressionType.NONE, 7L)));
-        assertThatThrownBy(() -> encryption.decrypt("payments", sealed))
+        assertThatThrownBy(() -> decrypt(encryption, "payments", sealed))
                 .isInstanceOf(CryptoException.class).hasMessageContaining("offset 7").hasMessageContaining("payments");
         assertThat(counters.decryptionFailures.sum()).isEqualTo(1);
     }
@@ -134,20 +164,20 @@ class RecordEncryptionTest {
     void anUnencryptedRecordFailsTheFetchUnderRejectAndPassesUnderPassThrough() {
         MemoryRecords plain = build(List.of(new Rec(null, "written around the proxy".getBytes(StandardCharsets.UTF_8),
                 new Header[0])), CompressionType.NONE, 3L);
-        assertThatThrownBy(() -> encryption.decrypt("orders", plain))
+        assertThatThrownBy(() -> decrypt(encryption, "orders", plain))
                 .isInstanceOf(RecordEncryption.UnencryptedRecordException.class).hasMessageContaining("offset 3");
         RecordEncryption lenient = new RecordEncryption(
                 new EnvelopeEncryptor(new EncryptionDekCache(kms, DekRotationPolicy.DEFAULT)),
                 new EnvelopeDecryptor(new DecryptionDekCache(kms, KekPolicy.onlyKey(TestKms.KIND, "kek"), 100, Duration.ofMinutes(5))),
-                "kek", UnencryptedRecordPolicy.PASS_THROUGH, counters);
-        assertThat(bytes(take(lenient.decrypt("orders", plain)))).isEqualTo(bytes(plain));
+                "kek", "lkc-test", UnencryptedRecordPolicy.PASS_THROUGH, counters);
+        assertThat(bytes(take(decrypt(lenient, "orders", plain)))).isEqualTo(bytes(plain));
         assertThat(counters.unencryptedRecordsPassed.sum()).isEqualTo(1);
     }
 
     @Property(tries = 300)
     void garbledRecordsAreRefusedCleanly(@ForAll("batches") List<Rec> recs, @ForAll int seed) {
         // Damage the records but give the batch a valid CRC: the parser itself must hold.
-        MemoryRecords sealed = take(encryption.encrypt("orders", build(recs, CompressionType.NONE, 0L)));
+        MemoryRecords sealed = take(encrypt(encryption, "orders", build(recs, CompressionType.NONE, 0L)));
         ByteBuffer b = sealed.buffer().duplicate();
         java.util.Random random = new java.util.Random(seed);
         int at = UncompressedBatches.HEADER_SIZE + random.nextInt(b.limit() - UncompressedBatches.HEADER_SIZE);
@@ -156,7 +186,7 @@ class RecordEncryptionTest {
                 b.limit() - UncompressedBatches.ATTRIBUTES_AT);
         b.putInt(UncompressedBatches.CRC_AT, (int) crc);
         try {
-            take(encryption.decrypt("orders", MemoryRecords.readableRecords(b)));
+            take(decrypt(encryption, "orders", MemoryRecords.readableRecords(b)));
             // A change that keeps the record well formed and outside the envelope (key, timestamp) is allowed through.
         } catch (CorruptRecordException | CryptoException | RecordEncryption.UnencryptedRecordException expected) {
             // refused with a clear, typed error

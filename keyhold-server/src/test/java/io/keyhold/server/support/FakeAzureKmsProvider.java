@@ -1,8 +1,10 @@
 package io.keyhold.server.support;
 
 import io.keyhold.crypto.DataKey;
+import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekRef;
+import io.keyhold.kms.BlockingKms;
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.KeyState;
 import io.keyhold.kms.Kms;
@@ -30,7 +32,11 @@ public final class FakeAzureKmsProvider implements KmsProvider {
         return new FakeKms();
     }
 
-    private static final class FakeKms implements Kms {
+    private static final class FakeKms extends BlockingKms {
+        FakeKms() {
+            super("azure", 2);
+        }
+
         @Override
         public String kind() {
             return "azure";
@@ -41,7 +47,7 @@ public final class FakeAzureKmsProvider implements KmsProvider {
         }
 
         @Override
-        public KeyInfo describe(String keyId) {
+        protected KeyInfo describeBlocking(String keyId) {
             String n = name(keyId);
             if (n.startsWith("denied")) {
                 throw new KmsDeniedException(KmsDeniedException.Reason.ACCESS_DENIED, "the vault refused Keyhold's application");
@@ -56,7 +62,8 @@ public final class FakeAzureKmsProvider implements KmsProvider {
         }
 
         @Override
-        public GeneratedDek generate(String keyId) {
+        protected GeneratedDek generateBlocking(String keyId, EncryptionContext context) {
+            describeBlocking(keyId);
             if (name(keyId).startsWith("wrongtype")) {
                 throw new KmsDeniedException(KmsDeniedException.Reason.INVALID_KEY, "an EC key can not wrap");
             }
@@ -66,7 +73,7 @@ public final class FakeAzureKmsProvider implements KmsProvider {
         }
 
         @Override
-        public DataKey unwrap(KekRef kek, byte[] edek) {
+        protected DataKey unwrapBlocking(KekRef kek, byte[] edek, EncryptionContext context) {
             byte[] plain = xor(edek);
             if (name(kek.keyId()).startsWith("flaky")) {
                 plain[0] ^= 1;
@@ -83,17 +90,12 @@ public final class FakeAzureKmsProvider implements KmsProvider {
         }
 
         @Override
-        public KeyInfo rotate(String keyId) {
+        protected KeyInfo rotateBlocking(String keyId) {
             throw new UnsupportedOperationException("fake");
         }
 
         @Override
-        public void checkAccess(String keyId) {
-            describe(keyId);
-        }
-
-        @Override
-        public void close() {
+        protected void closeBlocking() {
         }
     }
 }
