@@ -174,6 +174,78 @@ class FrameFuzzTest {
         }
     }
 
+    /**
+     * Requests that neither the broker nor the proxy serves (an unknown API key; Produce v0-v2,
+     * advertised but refused; versions past the newest) get from the proxy exactly the bytes the
+     * broker sends: none, then the connection closes. A zero-length frame before the close would
+     * break clients (the Java client fails to parse it). An ApiVersions request at an unknown
+     * version gets the same UNSUPPORTED_VERSION answer from both, and the connection stays open.
+     */
+    @net.jqwik.api.Example
+    void requestsTheBrokerRefusesGetTheBrokersBytesFromTheProxy() throws Exception {
+        short newestProduce = ApiKeys.PRODUCE.latestVersion(true);
+        java.util.Map<String, byte[]> requests = new java.util.LinkedHashMap<>();
+        requests.put("unknown api key 9999", request((short) 9999, (short) 0, new byte[0]));
+        byte[] oldProduceBody = ByteBuffer.allocate(10).putShort((short) 1).putInt(1000).putInt(0).array(); // acks, timeout, no topics
+        for (short v = 0; v <= 2; v++) {
+            requests.put("Produce v" + v, request(ApiKeys.PRODUCE.id, v, oldProduceBody));
+        }
+        requests.put("Produce v" + (newestProduce + 1), request(ApiKeys.PRODUCE.id, (short) (newestProduce + 1), oldProduceBody));
+        byte[] fetchV3Body = ByteBuffer.allocate(20).putInt(-1).putInt(100).putInt(1).putInt(1000).putInt(0).array();
+        requests.put("Fetch v3", request(ApiKeys.FETCH.id, (short) 3, fetchV3Body));
+        for (java.util.Map.Entry<String, byte[]> r : requests.entrySet()) {
+            byte[] fromBroker = exchange(brokerHost(), brokerPort(), r.getValue());
+            byte[] fromProxy = exchange(proxy.bootstrapAddress().getHostString(), proxy.bootstrapAddress().getPort(), r.getValue());
+            assertThat(java.util.HexFormat.of().formatHex(fromProxy)).as(r.getKey())
+                    .isEqualTo(java.util.HexFormat.of().formatHex(fromBroker)).isEmpty();
+        }
+        // A version past the newest is read with the newest header version: the header's tagged fields come first.
+        byte[] apiVersionsV127 = request(ApiKeys.API_VERSIONS.id, (short) 127, new byte[] {0});
+        assertThat(java.util.HexFormat.of().formatHex(firstFrame(proxy.bootstrapAddress().getHostString(),
+                proxy.bootstrapAddress().getPort(), apiVersionsV127)))
+                .isEqualTo(java.util.HexFormat.of().formatHex(firstFrame(brokerHost(), brokerPort(), apiVersionsV127)));
+        assertStillServes();
+    }
+
+    /** A request frame with a v1 header (no client id) and {@code body}. */
+    private static byte[] request(short apiKey, short version, byte[] body) {
+        return ByteBuffer.allocate(4 + 10 + body.length).putInt(10 + body.length).putShort(apiKey).putShort(version)
+                .putInt(42).putShort((short) -1).put(body).array();
+    }
+
+    /** Sends {@code request} and returns every byte read back until the peer closes the connection. */
+    private static byte[] exchange(String host, int port, byte[] request) throws IOException {
+        try (Socket s = new Socket(host, port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request);
+            s.getOutputStream().flush();
+            return s.getInputStream().readAllBytes(); // a timeout here means nobody closed the connection
+        }
+    }
+
+    /** Sends {@code request} and returns the first frame read back, size prefix included. */
+    private static byte[] firstFrame(String host, int port, byte[] request) throws IOException {
+        try (Socket s = new Socket(host, port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request);
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            int size = in.readInt();
+            byte[] frame = ByteBuffer.allocate(4 + size).putInt(size).array();
+            in.readFully(frame, 4, size);
+            return frame;
+        }
+    }
+
+    private static String brokerHost() {
+        String first = kafka.bootstrapServers().split(",")[0];
+        return first.substring(0, first.lastIndexOf(':'));
+    }
+
+    private static int brokerPort() {
+        String first = kafka.bootstrapServers().split(",")[0];
+        return Integer.parseInt(first.substring(first.lastIndexOf(':') + 1));
+    }
+
     @Provide
     Arbitrary<byte[]> garbage() {
         return Arbitraries.bytes().array(byte[].class).ofMinSize(0).ofMaxSize(300);

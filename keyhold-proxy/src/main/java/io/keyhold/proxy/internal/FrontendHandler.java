@@ -6,8 +6,8 @@ import io.keyhold.kms.KmsException;
 import io.keyhold.proxy.ProxyConfig.HostPort;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -54,6 +54,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private Channel client;
     private Channel upstream;
     private boolean closing;
+    /** The latest write to the client; it completes only after every earlier one. */
+    private ChannelFuture lastClientWrite;
 
     public FrontendHandler(ProxyRuntime rt, UpstreamTarget target) {
         this.rt = rt;
@@ -134,9 +136,20 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         closeClientAfterFlush();
     }
 
+    /**
+     * Closes the client connection once every response already written has gone out. Nothing else
+     * is written: an empty buffer written through the pipeline would pass the length prepender and
+     * reach the client as a zero-length frame, which no broker sends and clients fail to parse.
+     */
     private void closeClientAfterFlush() {
-        if (client != null && client.isActive()) {
-            client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        if (client == null || !client.isActive()) {
+            return;
+        }
+        client.flush();
+        if (lastClientWrite == null) {
+            client.close();
+        } else {
+            lastClientWrite.addListener(ChannelFutureListener.CLOSE);
         }
     }
 
@@ -386,7 +399,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         PendingResponse head;
         while ((head = pending.peek()) != null && head.response != null) {
             pending.poll();
-            client.write(head.response);
+            lastClientWrite = client.write(head.response);
         }
     }
 
