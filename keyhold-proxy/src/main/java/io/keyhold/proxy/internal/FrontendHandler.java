@@ -226,6 +226,15 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return true;
         }
         short v = rs.apiVersion();
+        if (!HandledVersions.handles(api, v)) {
+            if (api == ApiKeys.API_VERSIONS) { // the one API with an error response for this, as from a broker
+                answer(rs, api, Frames.response(client.alloc(), rs.correlationId(), (short) 0,
+                        LocalResponses.unsupportedApiVersions(), (short) 0));
+                return false;
+            }
+            // What a broker does with a version it does not support: close, without a response.
+            throw new Frames.MalformedFrameException(api + " v" + v + " is not supported by this proxy");
+        }
         switch (api) {
             case PRODUCE:
                 onProduce(frame, rs, api);
@@ -233,14 +242,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             case FETCH:
                 if (rt.isLocked()) {
                     refuseFetch(frame, rs, api);
-                    return false;
-                }
-                forward(frame, rs, api);
-                return true;
-            case API_VERSIONS:
-                if (v > api.latestVersion(true)) {
-                    answer(rs, api, Frames.response(client.alloc(), rs.correlationId(), (short) 0,
-                            LocalResponses.unsupportedApiVersions(), (short) 0));
                     return false;
                 }
                 forward(frame, rs, api);
