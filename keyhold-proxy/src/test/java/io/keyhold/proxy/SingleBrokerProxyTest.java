@@ -16,8 +16,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -359,28 +357,16 @@ class SingleBrokerProxyTest {
 
     @Test
     void kcatProducesAndConsumesThroughTheProxy() throws Exception {
-        Path kcat = Stream.of("/usr/bin/kcat", "/usr/local/bin/kcat").map(Path::of).filter(Files::isExecutable).findFirst().orElse(null);
-        assertThat(kcat).as("this test needs kcat, the non-Java Kafka client: apt-get install kcat (.ci/run does)").isNotNull();
+        String kcat = Commands.kcat();
         String topic = "kcat";
         String canary = "KCAT-CANARY-" + UUID.randomUUID();
         kafka.createTopic(topic, 1, Map.of());
         String input = "k1:" + canary + "-one\nk2:" + canary + "-two\n";
-        run(input, kcat.toString(), "-b", proxy.bootstrapServers(), "-P", "-t", topic, "-K:", "-H", "origin=kcat", "-z", "lz4");
-        String out = run("", kcat.toString(), "-b", proxy.bootstrapServers(), "-C", "-t", topic, "-o", "beginning", "-e", "-q",
+        Commands.run(input, kcat, "-b", proxy.bootstrapServers(), "-P", "-t", topic, "-K:", "-H", "origin=kcat", "-z", "lz4");
+        String out = Commands.run("", kcat, "-b", proxy.bootstrapServers(), "-C", "-t", topic, "-o", "beginning", "-e", "-q",
                 "-f", "%k|%s|%h\\n");
         assertThat(out.lines().toList()).containsExactly("k1|" + canary + "-one|origin=kcat", "k2|" + canary + "-two|origin=kcat");
         assertThat(AtRest.filesContaining(kafka.logDirs(), canary)).isEmpty();
-    }
-
-    private static String run(String stdin, String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
-        p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-        p.getOutputStream().close();
-        byte[] out = p.getInputStream().readAllBytes();
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as("kcat failed: " + err).isZero();
-        return new String(out, StandardCharsets.UTF_8);
     }
 
     @Test
@@ -420,7 +406,7 @@ class SingleBrokerProxyTest {
         assertThat(haveOpenssl).as("this test makes its certificate with openssl: apt-get install openssl (.ci/run does)").isTrue();
         Path cert = dir.resolve("proxy.pem");
         Path key = dir.resolve("proxy.key");
-        run("", "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(), "-out",
+        Commands.run("", "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(), "-out",
                 cert.toString(), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
         String topic = "tls";
         kafka.createTopic(topic, 1, Map.of());

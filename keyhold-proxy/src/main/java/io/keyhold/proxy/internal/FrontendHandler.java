@@ -7,8 +7,8 @@ import io.keyhold.kms.KmsException;
 import io.keyhold.proxy.ProxyConfig.HostPort;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -66,6 +66,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** A request is parked waiting for the KMS: frames that arrive meanwhile wait in {@link #held}. */
     private boolean parked;
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+    /** The latest write to the client; it completes only after every earlier one. */
+    private ChannelFuture lastClientWrite;
 
     public FrontendHandler(ProxyRuntime rt, UpstreamTarget target) {
         this.rt = rt;
@@ -146,9 +148,20 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         closeClientAfterFlush();
     }
 
+    /**
+     * Closes the client connection once every response already written has gone out. Nothing else
+     * is written: an empty buffer written through the pipeline would pass the length prepender and
+     * reach the client as a zero-length frame, which no broker sends and clients fail to parse.
+     */
     private void closeClientAfterFlush() {
-        if (client != null && client.isActive()) {
-            client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        if (client == null || !client.isActive()) {
+            return;
+        }
+        client.flush();
+        if (lastClientWrite == null) {
+            client.close();
+        } else {
+            lastClientWrite.addListener(ChannelFutureListener.CLOSE);
         }
     }
 
@@ -240,20 +253,21 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return true;
         }
         short v = rs.apiVersion();
+        if (!HandledVersions.handles(api, v)) {
+            if (api == ApiKeys.API_VERSIONS) { // the one API with an error response for this, as from a broker
+                answer(rs, api, Frames.response(client.alloc(), rs.correlationId(), (short) 0,
+                        LocalResponses.unsupportedApiVersions(), (short) 0));
+                return false;
+            }
+            // What a broker does with a version it does not support: close, without a response.
+            throw new Frames.MalformedFrameException(api + " v" + v + " is not supported by this proxy");
+        }
         switch (api) {
             case PRODUCE:
                 return onProduce(frame, rs, api, waits);
             case FETCH:
                 if (rt.isLocked()) {
                     refuseFetch(frame, rs, api);
-                    return false;
-                }
-                forward(frame, rs, api);
-                return true;
-            case API_VERSIONS:
-                if (v > api.latestVersion(true)) {
-                    answer(rs, api, Frames.response(client.alloc(), rs.correlationId(), (short) 0,
-                            LocalResponses.unsupportedApiVersions(), (short) 0));
                     return false;
                 }
                 forward(frame, rs, api);
@@ -542,7 +556,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         PendingResponse head;
         while ((head = pending.peek()) != null && head.response != null) {
             pending.poll();
-            client.write(head.response);
+            lastClientWrite = client.write(head.response);
         }
     }
 

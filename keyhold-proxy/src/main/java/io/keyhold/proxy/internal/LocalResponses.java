@@ -53,7 +53,7 @@ final class LocalResponses {
         return resp;
     }
 
-    /** The answer to an ApiVersions request newer than the proxy knows: v0 body, UNSUPPORTED_VERSION. */
+    /** The answer to an ApiVersions request at a version the proxy does not know: v0 body, UNSUPPORTED_VERSION, as a broker answers. */
     static ApiVersionsResponseData unsupportedApiVersions() {
         ApiVersionsResponseData resp = new ApiVersionsResponseData().setErrorCode(Errors.UNSUPPORTED_VERSION.code());
         resp.apiKeys().add(new ApiVersionsResponseData.ApiVersion().setApiKey(ApiKeys.API_VERSIONS.id)

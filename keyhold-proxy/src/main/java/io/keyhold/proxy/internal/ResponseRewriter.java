@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Changes the broker responses that must change: broker addresses become proxy addresses (so
- * clients stay on the proxy), ApiVersions shrinks to what the proxy handles, and Fetch records are
+ * clients stay on the proxy), ApiVersions is capped at what the proxy handles, and Fetch records are
  * decrypted. Each method decodes the body in place, changes it and returns it for re-encoding.
  */
 final class ResponseRewriter {
@@ -86,7 +86,14 @@ final class ResponseRewriter {
         }
     }
 
-    /** Advertise only what both the broker and this proxy speak. */
+    /**
+     * Advertise the broker's range of every API, capped at the newest version this proxy speaks.
+     * The bottom of a range is never raised, even below what the proxy handles: clients detect
+     * features from the whole range (librdkafka enables gzip, snappy and lz4 only if Produce v0 is
+     * in it, which Kafka 4 brokers advertise for that reason but refuse), so a narrowed range would
+     * change what a client does. Versions the proxy cannot handle are refused per request instead
+     * ({@link HandledVersions}), the way the broker refuses them.
+     */
     private ApiVersionsResponseData apiVersions(ApiVersionsResponseData resp) {
         ApiVersionsResponseData.ApiVersionCollection kept = new ApiVersionsResponseData.ApiVersionCollection();
         for (ApiVersionsResponseData.ApiVersion v : resp.apiKeys()) {
@@ -97,10 +104,10 @@ final class ResponseRewriter {
             if (NOT_ADVERTISED.contains(k)) {
                 continue;
             }
-            short min = (short) Math.max(v.minVersion(), k.oldestVersion());
             short max = (short) Math.min(v.maxVersion(), k.latestVersion(true));
-            if (min <= max) {
-                kept.add(new ApiVersionsResponseData.ApiVersion().setApiKey(v.apiKey()).setMinVersion(min).setMaxVersion(max));
+            if (v.minVersion() <= max && HandledVersions.handles(k, max)) {
+                kept.add(new ApiVersionsResponseData.ApiVersion().setApiKey(v.apiKey()).setMinVersion(v.minVersion())
+                        .setMaxVersion(max));
             }
         }
         return resp.setApiKeys(kept);
