@@ -396,8 +396,11 @@ class SingleBrokerProxyTest {
 
         List<String> notFound = new ArrayList<>(args);
         notFound.addAll(List.of("--needle", hidden));
-        assertThat(new picocli.CommandLine(new io.keyhold.proxy.cli.VerifyAtRestCommand()).execute(notFound.toArray(String[]::new)))
-                .isZero();
+        java.io.StringWriter out2 = new java.io.StringWriter();
+        picocli.CommandLine cmd2 = new picocli.CommandLine(new io.keyhold.proxy.cli.VerifyAtRestCommand());
+        cmd2.setOut(new java.io.PrintWriter(out2, true));
+        cmd2.setErr(new java.io.PrintWriter(out2, true));
+        assertThat(cmd2.execute(notFound.toArray(String[]::new))).as(out2::toString).isZero();
     }
 
     @Test

@@ -81,7 +81,7 @@ class KmsWrappedSecretsTest {
     void dataKeyRotationUsesTheCurrentKmsKeyVersion() throws Exception {
         String before = Files.readString(secrets);
         try (LocalKms kms = LocalKms.open(LocalKmsOptions.of(dataDir, null))) {
-            kms.rotate(KEY);
+            kms.rotateKey(KEY);
         }
         CliRun rotate = CliRun.run(NO_ENV, "file", "rotate", "--data-key", "--local-secrets-file", secrets.toString());
         assertThat(rotate.exitCode()).as(rotate.err()).isZero();

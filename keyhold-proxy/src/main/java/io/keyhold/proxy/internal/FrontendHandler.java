@@ -2,7 +2,6 @@ package io.keyhold.proxy.internal;
 
 import io.keyhold.crypto.CryptoException;
 import io.keyhold.crypto.DekPendingException;
-import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsException;
 import io.keyhold.proxy.ProxyConfig.HostPort;
 import io.netty.bootstrap.Bootstrap;
@@ -19,15 +18,11 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldPrepender;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
-import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.slf4j.Logger;
@@ -58,21 +53,20 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private final ProxyRuntime rt;
     private final UpstreamTarget target;
-    private final ResponseRewriter rewriter;
-    private final ArrayDeque<PendingResponse> pending = new ArrayDeque<>();
+    private final ResponseQueue responses;
+    private final ProduceErrors produceErrors;
     private Channel client;
     private Channel upstream;
     private boolean closing;
     /** A request is parked waiting for the KMS: frames that arrive meanwhile wait in {@link #held}. */
     private boolean parked;
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
-    /** The latest write to the client; it completes only after every earlier one. */
-    private ChannelFuture lastClientWrite;
 
     public FrontendHandler(ProxyRuntime rt, UpstreamTarget target) {
         this.rt = rt;
         this.target = target;
-        this.rewriter = new ResponseRewriter(rt);
+        this.responses = new ResponseQueue(rt);
+        this.produceErrors = new ProduceErrors(rt);
     }
 
     // ---- connection set-up and tear-down -------------------------------------------------
@@ -80,6 +74,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         client = ctx.channel();
+        responses.clientConnected(client);
         client.config().setAutoRead(false); // nothing to forward to until the broker connection is up
         rt.counters.connectionsAccepted.increment();
         List<HostPort> candidates = target.candidates();
@@ -113,6 +108,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         b.connect(to.host(), to.port()).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) {
                 upstream = f.channel();
+                responses.upstreamConnected(upstream);
                 if (!client.isActive()) {
                     upstream.close();
                     return;
@@ -158,10 +154,11 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         client.flush();
-        if (lastClientWrite == null) {
+        ChannelFuture last = responses.lastWrite();
+        if (last == null) {
             client.close();
         } else {
-            lastClientWrite.addListener(ChannelFutureListener.CLOSE);
+            last.addListener(ChannelFutureListener.CLOSE);
         }
     }
 
@@ -181,16 +178,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void releasePending() {
-        for (PendingResponse p : pending) {
-            if (p.response != null) {
-                p.response.release();
-            }
-            if (p.waitingFrame != null) {
-                p.waitingFrame.release();
-                p.waitingFrame = null;
-            }
-        }
-        pending.clear();
+        responses.close();
         held.forEach(ByteBuf::release);
         held.clear();
     }
@@ -322,10 +310,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     return true;
                 }
                 error = Errors.REQUEST_TIMED_OUT;
-                message = KMS_UNAVAILABLE;
+                message = ProduceErrors.KMS_UNAVAILABLE;
             } catch (KmsException | CryptoException | CorruptRecordException | IllegalArgumentException e) {
-                error = produceError(e);
-                message = produceMessage(e);
+                error = ProduceErrors.error(e);
+                message = produceErrors.message(e);
             }
             if (error != Errors.NONE) {
                 refuseProduce(rs, api, req, acks, error, message);
@@ -343,37 +331,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static final String KMS_UNAVAILABLE = "Keyhold: the KMS did not supply a data key in time; retry";
-
-    /** The Kafka error a produce gets for a failure to encrypt its records. */
-    private static Errors produceError(Throwable e) {
-        if (e instanceof KmsDeniedException) {
-            return Errors.TOPIC_AUTHORIZATION_FAILED;
-        }
-        if (e instanceof KmsException) {
-            return Errors.REQUEST_TIMED_OUT;
-        }
-        return e instanceof CorruptRecordException ? Errors.CORRUPT_MESSAGE : Errors.INVALID_RECORD;
-    }
-
-    /**
-     * What the client is told. KMS error text (key ARNs, account ids, role names) goes to the log
-     * under a reference the client's message carries, never to the client.
-     */
-    private String produceMessage(Throwable e) {
-        if (e instanceof KmsException) {
-            rt.counters.kmsFailures.increment();
-            String ref = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
-            LOG.warn("cluster {}: produce refused [ref {}]: the KMS failed: {}", rt.config.clusterId(), ref, e.getMessage());
-            return (e instanceof KmsDeniedException ? "Keyhold: the KMS refused the cluster's key" : KMS_UNAVAILABLE)
-                    + " (see the proxy log, ref " + ref + ")";
-        }
-        String message = e instanceof CorruptRecordException ? "Keyhold: " + e.getMessage()
-                : "Keyhold: cannot encrypt the records: " + e.getMessage();
-        LOG.warn("cluster {}: produce refused: {}", rt.config.clusterId(), message);
-        return message;
-    }
-
     /**
      * Parks a produce whose records need DEKs the cache is still getting: stops reading from the
      * client (later requests wait behind this one), asks for the DEKs of every topic in the request
@@ -389,7 +346,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         parked = true;
         client.config().setAutoRead(false);
         rt.counters.requestsWaitedForKms.increment();
-        whenReady(waits, () -> resumeProduce(frame, waits));
+        waits.whenReady(client.eventLoop(), rt.config.kmsWait(), () -> resumeProduce(frame, waits));
     }
 
     private void resumeProduce(ByteBuf frame, KmsWaits waits) {
@@ -405,12 +362,12 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 Frames.RequestStart rs = Frames.requestStart(frame);
                 short v = rs.apiVersion();
                 ProduceRequestData req = new ProduceRequestData(Frames.body(frame, Frames.requestHeaderLength(frame, rs.api(), v)), v);
-                refuseProduce(rs, rs.api(), req, req.acks() != 0, produceError(failure), produceMessage(failure));
+                refuseProduce(rs, rs.api(), req, req.acks() != 0, ProduceErrors.error(failure), produceErrors.message(failure));
             } finally {
                 frame.release();
             }
         } else {
-            handle(frame, new KmsWaits(waits.attempt() + 1));
+            handle(frame, waits.next());
         }
         while (!parked && !closing && !held.isEmpty()) {
             handle(held.poll(), new KmsWaits(1));
@@ -419,26 +376,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             client.config().setAutoRead(upstream == null || upstream.isWritable());
             flushBoth();
         }
-    }
-
-    /**
-     * Runs {@code then} on this connection's event loop once every stage of {@code waits} is done,
-     * or once {@code kmsWait} has passed, whichever comes first; exactly once.
-     */
-    private void whenReady(KmsWaits waits, Runnable then) {
-        boolean[] done = new boolean[1];
-        Runnable once = () -> {
-            if (!done[0]) {
-                done[0] = true;
-                then.run();
-            }
-        };
-        var timer = client.eventLoop().schedule(once, rt.config.kmsWait().toNanos(), TimeUnit.NANOSECONDS);
-        CompletableFuture<Void> all = waits.allReady();
-        all.whenComplete((v, e) -> client.eventLoop().execute(() -> {
-            timer.cancel(false);
-            once.run();
-        }));
     }
 
     private void flushBoth() {
@@ -470,94 +407,19 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Sends {@code frame} to the broker; its response is expected in order. */
     private void forward(ByteBuf frame, Frames.RequestStart rs, ApiKeys api) {
-        pending.add(new PendingResponse(rs.correlationId(), api, rs.apiVersion(), true));
+        responses.expectFromBroker(rs, api);
         upstream.write(frame);
     }
 
     /** Queues a response the proxy made itself. */
     private void answer(Frames.RequestStart rs, ApiKeys api, ByteBuf response) {
-        PendingResponse p = new PendingResponse(rs.correlationId(), api, rs.apiVersion(), false);
-        p.response = response;
-        pending.add(p);
-        drain();
+        responses.answer(rs, api, response);
     }
 
     // ---- responses ------------------------------------------------------------------------
 
     void onUpstreamResponse(ByteBuf frame) {
-        PendingResponse p = oldestAwaitingBroker();
-        if (p == null || frame.readableBytes() < 4 || frame.getInt(frame.readerIndex()) != p.correlationId) {
-            frame.release();
-            LOG.warn("cluster {}: broker response does not match any request; closing the connection", rt.config.clusterId());
-            upstream.close();
-            return;
-        }
-        p.brokerAnswered = true;
-        if (p.api != null && ResponseRewriter.rewrites(p.api, p.version)) {
-            rewriteResponse(p, frame, new KmsWaits(1));
-        } else {
-            p.response = frame;
-        }
-        drain();
-    }
-
-    /** Rewrites (and decrypts) a broker response, which it then owns; parks it while DEKs are missing. */
-    private void rewriteResponse(PendingResponse p, ByteBuf frame, KmsWaits waits) {
-        boolean keep = false;
-        try {
-            int headerLength = Frames.responseHeaderLength(frame, p.api, p.version);
-            List<RebuiltRecords> decrypted = new ArrayList<>();
-            try {
-                ApiMessage changed = rewriter.rewrite(p.api, p.version, Frames.body(frame, headerLength), decrypted, waits);
-                if (!waits.isEmpty()) {
-                    keep = true; // redone once the KMS has answered; what was decrypted meanwhile is dropped
-                    p.waitingFrame = frame;
-                    rt.counters.requestsWaitedForKms.increment();
-                    whenReady(waits, () -> resumeResponse(p, waits));
-                    return;
-                }
-                p.response = Frames.withBody(client.alloc(), frame, headerLength, changed, p.version, !decrypted.isEmpty());
-            } finally {
-                decrypted.forEach(RebuiltRecords::release);
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("cluster {}: cannot process a {} response: {}; closing the connection", rt.config.clusterId(), p.api, e.toString());
-            upstream.close();
-        } finally {
-            if (!keep) {
-                frame.release();
-            }
-        }
-    }
-
-    private void resumeResponse(PendingResponse p, KmsWaits waits) {
-        ByteBuf frame = p.waitingFrame;
-        if (frame == null || closing) {
-            return; // the connection closed meanwhile and released it
-        }
-        p.waitingFrame = null;
-        rewriteResponse(p, frame, new KmsWaits(waits.attempt() + 1));
-        drain();
-        client.flush();
-    }
-
-    private PendingResponse oldestAwaitingBroker() {
-        for (Iterator<PendingResponse> it = pending.iterator(); it.hasNext(); ) {
-            PendingResponse p = it.next();
-            if (p.upstream && !p.brokerAnswered) {
-                return p;
-            }
-        }
-        return null;
-    }
-
-    /** Writes every response whose turn has come. */
-    private void drain() {
-        PendingResponse head;
-        while ((head = pending.peek()) != null && head.response != null) {
-            pending.poll();
-            lastClientWrite = client.write(head.response);
-        }
+        responses.fromBroker(frame);
     }
 
     void flushToClient() {

@@ -1,9 +1,13 @@
 package io.keyhold.proxy.internal;
 
 import io.keyhold.crypto.DekPendingException;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The DEKs one request or response is waiting for. Record encryption never waits for the KMS on
@@ -23,8 +27,9 @@ final class KmsWaits {
         this.attempt = attempt;
     }
 
-    int attempt() {
-        return attempt;
+    /** The waits of the next attempt. */
+    KmsWaits next() {
+        return new KmsWaits(attempt + 1);
     }
 
     /** Whether a miss may still be waited for (else it fails now). */
@@ -45,9 +50,28 @@ final class KmsWaits {
     }
 
     /** Completes when every awaited DEK is there or failed (failures are seen on the retry). */
-    CompletableFuture<Void> allReady() {
+    private CompletableFuture<Void> allReady() {
         CompletableFuture<?>[] all = stages.stream().map(s -> s.handle((v, e) -> null)).toArray(CompletableFuture[]::new);
         return CompletableFuture.allOf(all);
+    }
+
+    /**
+     * Runs {@code then} on {@code loop} once every awaited stage is done, or once {@code max} has
+     * passed, whichever comes first; exactly once.
+     */
+    void whenReady(EventLoop loop, Duration max, Runnable then) {
+        boolean[] done = new boolean[1]; // touched on the loop only
+        Runnable once = () -> {
+            if (!done[0]) {
+                done[0] = true;
+                then.run();
+            }
+        };
+        ScheduledFuture<?> timer = loop.schedule(once, max.toNanos(), TimeUnit.NANOSECONDS);
+        allReady().whenComplete((v, e) -> loop.execute(() -> {
+            timer.cancel(false);
+            once.run();
+        }));
     }
 
     /** The first failure among the awaited stages, or null. */
