@@ -132,6 +132,11 @@ final class JsonConfigFile implements ConfigFile {
     }
 
     @Override
+    public KeySyntax keySyntax() {
+        return KeySyntax.ESCAPED_DOTS_KEPT;
+    }
+
+    @Override
     public void registerProvider(String providerClass) {
         JsonNode existing = root.get(PROVIDERS_KEY);
         root.put(PROVIDERS_KEY, ConfigFile.withSecurePass(existing == null ? null : existing.asText()));
