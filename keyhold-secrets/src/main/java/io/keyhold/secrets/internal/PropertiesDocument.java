@@ -62,6 +62,7 @@ public final class PropertiesDocument {
         return doc;
     }
 
+    /** Splits the text into logical lines as java.util.Properties' LineReader does. */
     private void parseText(String text) {
         int pos = 0;
         while (pos < text.length()) {
@@ -70,30 +71,34 @@ public final class PropertiesDocument {
             int start = pos;
             StringBuilder logical = new StringBuilder();
             Offsets rawAt = new Offsets();
-            boolean first = true;
-            boolean comment = false;
+            boolean emptyEntry = false;
+            String danglingEnd = null;
             while (true) {
                 int end = lineEnd(text, pos);
-                int contentStart = first ? pos : skipBlanks(text, pos, end);
-                if (first) {
-                    comment = isCommentOrBlank(text, pos, end);
-                    first = false;
-                }
-                pos = skipTerminator(text, end);
-                // The backslash of a continuation is dropped, also at the end of the file, as
-                // java.util.Properties does.
+                int contentStart = skipBlanks(text, pos, end);
+                // '#' or '!' starts a comment wherever a logical line has no content yet, also on
+                // the line after a continuation; a comment never continues.
+                boolean comment = logical.length() == 0 && contentStart < end
+                        && (text.charAt(contentStart) == '#' || text.charAt(contentStart) == '!');
+                int next = skipTerminator(text, end);
+                // The backslash of a continuation is dropped, also at the end of the file.
                 boolean continued = !comment && endsWithOddBackslashes(text, contentStart, end);
-                int contentEnd = continued ? end - 1 : end;
+                int contentEnd = comment ? contentStart : continued ? end - 1 : end;
                 for (int i = contentStart; i < contentEnd; i++) {
                     logical.append(text.charAt(i));
                     rawAt.add(i - start);
                 }
+                pos = next;
                 if (!continued || pos >= text.length()) {
                     rawAt.add(contentEnd - start);
+                    // LineReader's quirk: a lone backslash that ends the file (bare, or followed
+                    // by one \n or \r, not \r\n) is an entry with an empty key and value.
+                    emptyEntry = continued && logical.length() == 0 && next - end < 2;
+                    danglingEnd = !continued ? null : emptyEntry ? "=" : "";
                     break;
                 }
             }
-            lines.add(Line.parse(text.substring(start, pos), logical.toString(), rawAt, syntax));
+            lines.add(Line.parse(text.substring(start, pos), logical.toString(), rawAt, syntax, emptyEntry, danglingEnd));
         }
     }
 
@@ -113,11 +118,6 @@ public final class PropertiesDocument {
             end++;
         }
         return end;
-    }
-
-    private static boolean isCommentOrBlank(String text, int from, int end) {
-        int i = skipBlanks(text, from, end);
-        return i == end || text.charAt(i) == '#' || text.charAt(i) == '!';
     }
 
     private static boolean isBlank(char c) {
@@ -185,9 +185,15 @@ public final class PropertiesDocument {
             if (terminatorOf(lastLine.raw).isEmpty()) {
                 lines.set(last, lastLine.withTerminator(newline));
             }
+            if (lastLine.danglingEnd != null) {
+                // The file ends in a continuation: a new line would join the last entry. The line
+                // that ends it repeats the last terminator: after a lone \r, a \n would be read
+                // as part of it.
+                lines.add(new Line(lastLine.danglingEnd + terminatorOf(lines.get(last).raw), null, null, null, null));
+            }
         }
         String head = PropertiesEscapes.escapeKey(key, syntax) + " = ";
-        lines.add(new Line(head + valueText + newline, key, value, head));
+        lines.add(new Line(head + valueText + newline, key, value, head, null));
     }
 
     /** Removes every line of the key; returns whether there was one. */
@@ -249,30 +255,35 @@ public final class PropertiesDocument {
         final String key;
         final String value;
         final String head;
+        /**
+         * For a line that ends the file with a continuation backslash (whatever comes next would
+         * join it), the text of a line that ends it without changing what it reads as: empty,
+         * or "=" for the empty entry a lone backslash is. Null for every other line.
+         */
+        final String danglingEnd;
 
-        Line(String raw, String key, String value, String head) {
+        Line(String raw, String key, String value, String head, String danglingEnd) {
             this.raw = raw;
             this.key = key;
             this.value = value;
             this.head = head;
+            this.danglingEnd = danglingEnd;
         }
 
         Line withValue(String valueText, String newValue) {
-            return new Line(head + valueText + terminatorOf(raw), key, newValue, head);
+            return new Line(head + valueText + terminatorOf(raw), key, newValue, head, null);
         }
 
         Line withTerminator(String terminator) {
-            return new Line(raw + terminator, key, value, head);
+            return new Line(raw + terminator, key, value, head, danglingEnd);
         }
 
-        static Line parse(String raw, String s, Offsets rawAt, KeySyntax syntax) {
+        /** {@code s}: the logical line without its indentation, comments already left out. */
+        static Line parse(String raw, String s, Offsets rawAt, KeySyntax syntax, boolean emptyEntry, String danglingEnd) {
+            if (s.isEmpty() && !emptyEntry) {
+                return new Line(raw, null, null, null, danglingEnd);
+            }
             int i = 0;
-            while (i < s.length() && isBlank(s.charAt(i))) {
-                i++;
-            }
-            if (i == s.length() || s.charAt(i) == '#' || s.charAt(i) == '!') {
-                return new Line(raw, null, null, null);
-            }
             boolean keepEscapedDot = syntax == KeySyntax.ESCAPED_DOTS_KEPT;
             StringBuilder key = new StringBuilder();
             while (i < s.length()) {
@@ -308,7 +319,7 @@ public final class PropertiesDocument {
             // The key text stays as written; a changed value is written after " = ", the
             // separator of Confluent's writer (and of every line this class adds).
             String head = raw.substring(0, rawAt.get(keyEnd)) + " = ";
-            return new Line(raw, key.toString(), value.toString(), head);
+            return new Line(raw, key.toString(), value.toString(), head, danglingEnd);
         }
     }
 }
