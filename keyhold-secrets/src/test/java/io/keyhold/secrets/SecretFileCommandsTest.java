@@ -238,6 +238,32 @@ class SecretFileCommandsTest {
         assertThat(p.getProperty("multi")).isEqualTo("one two");
     }
 
+    @Test
+    void encryptLeavesNoCleartextInAShadowedDuplicateLine() throws Exception {
+        Files.writeString(config, "ssl.key.password=stale-secret\n# the one Kafka uses:\nssl.key.password=real-secret\nkeep=1\n");
+
+        assertThat(encrypt().exitCode()).isZero();
+
+        assertThat(Files.readString(config)).doesNotContain("stale-secret", "real-secret")
+                .startsWith("# the one Kafka uses:\nssl.key.password = ${securepass:");
+        assertThat(decryptAll()).containsOnly(Map.entry("ssl.key.password", "real-secret"));
+    }
+
+    @Test
+    void linesAddedAfterATrailingContinuationStayTheirOwn() throws Exception {
+        // The last line ends in a continuation: Kafka would read whatever comes next as part of it.
+        Files.writeString(config, "a.password=secret\nlog.dirs=/tmp/kafka \\\n");
+        Properties before = load(config);
+
+        assertThat(encrypt().exitCode()).isZero();
+
+        Properties after = load(config);
+        assertThat(after.getProperty("log.dirs")).isEqualTo(before.getProperty("log.dirs")).isEqualTo("/tmp/kafka ");
+        assertThat(after.getProperty("config.providers")).isEqualTo("securepass");
+        assertThat(after.getProperty("config.providers.securepass.class")).isEqualTo("io.keyhold.secrets.SecurePassConfigProvider");
+        assertThat(decryptAll()).containsOnly(Map.entry("a.password", "secret"));
+    }
+
     private CliRun encrypt(String... extra) {
         String[] base = {"file", "encrypt", "--config-file", config.toString(), "--local-secrets-file", secrets.toString(),
                 "--remote-secrets-file", "/etc/kafka/secrets.properties"};
