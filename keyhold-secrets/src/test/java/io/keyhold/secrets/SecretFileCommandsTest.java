@@ -181,6 +181,32 @@ class SecretFileCommandsTest {
     }
 
     @Test
+    void jsonKeysWithBackslashesAreEncryptedInPlace() throws Exception {
+        Path json = dir.resolve("connector.json");
+        // A key that ends in a backslash: unescaped, its path would read share\.password, one key.
+        Files.writeString(json, "{\"share\\\\\": {\"password\": \"s1\"}, \"c:\\\\dir\": {\"x.password\": \"s2\"}}\n");
+
+        CliRun run = CliRun.run(env, "file", "encrypt", "--config-file", json.toString(),
+                "--local-secrets-file", secrets.toString(), "--remote-secrets-file", secrets.toString());
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(Files.readString(json)).doesNotContain("s1", "s2");
+        com.fasterxml.jackson.databind.JsonNode tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        assertThat(tree.get("share\\").get("password").asText())
+                .isEqualTo("${securepass:" + secrets + ":connector.json/share\\\\.password}");
+        Map<String, String> resolved = new org.apache.kafka.common.config.ConfigTransformer(
+                Map.of("securepass", new SecurePassConfigProvider(env::get))).transform(Map.of(
+                        "a", tree.get("share\\").get("password").asText(),
+                        "b", tree.get("c:\\dir").get("x.password").asText())).data();
+        assertThat(resolved).containsOnly(Map.entry("a", "s1"), Map.entry("b", "s2"));
+        Path out = dir.resolve("out.properties");
+        CliRun dec = CliRun.run(env, "file", "decrypt", "--config-file", json.toString(),
+                "--local-secrets-file", secrets.toString(), "--output-file", out.toString());
+        assertThat(dec.exitCode()).as(dec.err()).isZero();
+        assertThat(load(out)).containsOnly(Map.entry("share\\\\.password", "s1"), Map.entry("c:\\\\dir.x\\.password", "s2"));
+    }
+
+    @Test
     void addUpdateAndRemove() throws Exception {
         Files.writeString(config, "# c\nkeep=1\n");
         CliRun add = CliRun.run(env, "file", "add", "--config-file", config.toString(),
