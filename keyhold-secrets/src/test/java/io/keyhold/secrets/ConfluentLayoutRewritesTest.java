@@ -181,6 +181,68 @@ class ConfluentLayoutRewritesTest {
         assertEverythingResolves();
     }
 
+    @Test
+    void updateOfAnEntryWhoseEscapesWereDroppedKeepsItsName() throws Exception {
+        leaveFileAsConfluentsRotationDoes();
+        List<String> before = names();
+
+        run("file", "update", "--config-file", json.toString(), "--local-secrets-file", secrets.toString(),
+                "--remote-secrets-file", secrets.toString(), "--config", "db\\.password=changed-secret");
+
+        assertThat(names()).isEqualTo(before);
+        expectedJson.put("db.password", "changed-secret");
+        assertEverythingResolves();
+    }
+
+    @Test
+    void updateWritesTheEscapedNameWhereTheUnescapedOneIsAnotherKeys() throws Exception {
+        leaveFileAsConfluentsRotationDoes();
+        List<String> expected = new ArrayList<>(names());
+        expected.add("config.json/credentials.ssl\\.key\\.password");
+
+        run("file", "update", "--config-file", json.toString(), "--local-secrets-file", secrets.toString(),
+                "--remote-secrets-file", secrets.toString(), "--config", "credentials.ssl\\.key\\.password=changed-secret");
+
+        assertThat(names()).isEqualTo(expected);
+        expectedJson.put("credentials/ssl.key.password", "changed-secret");
+        assertEverythingResolves();
+    }
+
+    @Test
+    void removeOfAnEntryWhoseEscapesWereDropped() throws Exception {
+        leaveFileAsConfluentsRotationDoes();
+        List<String> expected = new ArrayList<>(names());
+        expected.remove("config.json/db.password");
+
+        run("file", "remove", "--config-file", json.toString(), "--local-secrets-file", secrets.toString(),
+                "--config", "db\\.password");
+
+        assertThat(names()).isEqualTo(expected);
+        expectedJson.remove("db.password");
+        assertEverythingResolves();
+        CliRun again = CliRun.run(env, "file", "remove", "--config-file", json.toString(), "--local-secrets-file",
+                secrets.toString(), "--config", "credentials.ssl\\.key\\.password");
+        // Its unescaped name is the secret of credentials/ssl/key/password: not this key's to remove.
+        assertThat(again.exitCode()).isEqualTo(3);
+        assertThat(again.err()).contains("config key \"credentials.ssl\\.key\\.password\" is not encrypted");
+    }
+
+    /**
+     * Confluent's CLI reads {@code \.} as {@code .} and writes names back that way when it rewrites
+     * the file: the two credentials entries collapse into one name (one value survives).
+     */
+    private void leaveFileAsConfluentsRotationDoes() throws Exception {
+        String text = Files.readString(secrets);
+        text = text.replaceAll("(?m)^config\\.json/credentials\\.ssl\\\\\\.key\\\\\\.password = .*\n", "")
+                .replace("config.json/db\\.password", "config.json/db.password");
+        Files.writeString(secrets, text);
+        assertThat(names()).contains("config.json/db.password", "config.json/credentials.ssl.key.password")
+                .doesNotContain("config.json/db\\.password", "config.json/credentials.ssl\\.key\\.password");
+        // The reference to the escaped path now finds the only entry left under its unescaped name.
+        expectedJson.put("credentials/ssl.key.password", "nested-secret");
+        assertEverythingResolves();
+    }
+
     private CliRun run(String... args) {
         CliRun run = CliRun.run(env, args);
         assertThat(run.exitCode()).as(run.err()).isZero();
