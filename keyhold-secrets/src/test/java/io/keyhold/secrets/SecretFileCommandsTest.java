@@ -159,7 +159,9 @@ class SecretFileCommandsTest {
         assertThat(tree.get("credentials").get("user").asText()).isEqualTo("u");
         assertThat(tree.get("config.providers").asText()).isEqualTo("securepass");
         assertThat(tree.get("config.providers.securepass.class").asText()).isEqualTo("io.keyhold.secrets.SecurePassConfigProvider");
-        assertThat(load(secrets).getProperty("connector.json/credentials.ssl\\.keystore\\.password")).startsWith("ENC[");
+        // Named as Confluent's CLI names it: the \. of the path as typed.
+        assertThat(Files.readString(secrets)).contains("\nconnector.json/credentials.ssl\\.keystore\\.password = ENC[")
+                .contains("\nconnector.json/db\\.password = ENC[");
 
         Path out = dir.resolve("out.properties");
         CliRun dec = CliRun.run(env, "file", "decrypt", "--config-file", json.toString(),
@@ -174,8 +176,34 @@ class SecretFileCommandsTest {
         com.fasterxml.jackson.databind.JsonNode after = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
         assertThat(after.has("db.password")).isFalse();
         assertThat(after.get("name").asText()).isEqualTo("sink");
-        assertThat(load(secrets).stringPropertyNames()).doesNotContain("connector.json/db\\.password")
-                .contains("connector.json/credentials.ssl\\.keystore\\.password");
+        assertThat(Files.readString(secrets)).doesNotContain("connector.json/db")
+                .contains("\nconnector.json/credentials.ssl\\.keystore\\.password = ENC[");
+    }
+
+    @Test
+    void jsonKeysWithBackslashesAreEncryptedInPlace() throws Exception {
+        Path json = dir.resolve("connector.json");
+        // A key that ends in a backslash: unescaped, its path would read share\.password, one key.
+        Files.writeString(json, "{\"share\\\\\": {\"password\": \"s1\"}, \"c:\\\\dir\": {\"x.password\": \"s2\"}}\n");
+
+        CliRun run = CliRun.run(env, "file", "encrypt", "--config-file", json.toString(),
+                "--local-secrets-file", secrets.toString(), "--remote-secrets-file", secrets.toString());
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(Files.readString(json)).doesNotContain("s1", "s2");
+        com.fasterxml.jackson.databind.JsonNode tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        assertThat(tree.get("share\\").get("password").asText())
+                .isEqualTo("${securepass:" + secrets + ":connector.json/share\\\\.password}");
+        Map<String, String> resolved = new org.apache.kafka.common.config.ConfigTransformer(
+                Map.of("securepass", new SecurePassConfigProvider(env::get))).transform(Map.of(
+                        "a", tree.get("share\\").get("password").asText(),
+                        "b", tree.get("c:\\dir").get("x.password").asText())).data();
+        assertThat(resolved).containsOnly(Map.entry("a", "s1"), Map.entry("b", "s2"));
+        Path out = dir.resolve("out.properties");
+        CliRun dec = CliRun.run(env, "file", "decrypt", "--config-file", json.toString(),
+                "--local-secrets-file", secrets.toString(), "--output-file", out.toString());
+        assertThat(dec.exitCode()).as(dec.err()).isZero();
+        assertThat(load(out)).containsOnly(Map.entry("share\\\\.password", "s1"), Map.entry("c:\\\\dir.x\\.password", "s2"));
     }
 
     @Test
@@ -234,6 +262,32 @@ class SecretFileCommandsTest {
         Properties p = load(config);
         assertThat(p.getProperty("weird key:x")).isEqualTo("v\\al\u00e9");
         assertThat(p.getProperty("multi")).isEqualTo("one two");
+    }
+
+    @Test
+    void encryptLeavesNoCleartextInAShadowedDuplicateLine() throws Exception {
+        Files.writeString(config, "ssl.key.password=stale-secret\n# the one Kafka uses:\nssl.key.password=real-secret\nkeep=1\n");
+
+        assertThat(encrypt().exitCode()).isZero();
+
+        assertThat(Files.readString(config)).doesNotContain("stale-secret", "real-secret")
+                .startsWith("# the one Kafka uses:\nssl.key.password = ${securepass:");
+        assertThat(decryptAll()).containsOnly(Map.entry("ssl.key.password", "real-secret"));
+    }
+
+    @Test
+    void linesAddedAfterATrailingContinuationStayTheirOwn() throws Exception {
+        // The last line ends in a continuation: Kafka would read whatever comes next as part of it.
+        Files.writeString(config, "a.password=secret\nlog.dirs=/tmp/kafka \\\n");
+        Properties before = load(config);
+
+        assertThat(encrypt().exitCode()).isZero();
+
+        Properties after = load(config);
+        assertThat(after.getProperty("log.dirs")).isEqualTo(before.getProperty("log.dirs")).isEqualTo("/tmp/kafka ");
+        assertThat(after.getProperty("config.providers")).isEqualTo("securepass");
+        assertThat(after.getProperty("config.providers.securepass.class")).isEqualTo("io.keyhold.secrets.SecurePassConfigProvider");
+        assertThat(decryptAll()).containsOnly(Map.entry("a.password", "secret"));
     }
 
     private CliRun encrypt(String... extra) {

@@ -20,6 +20,9 @@ public interface ConfigFile {
     /** Removes the key; returns whether it was there. */
     boolean remove(String key);
 
+    /** How {@code --config key=value} pairs name this file's keys: a JSON path keeps its {@code \.}. */
+    KeySyntax keySyntax();
+
     /** Adds {@code securepass} to {@code config.providers} and names the provider class. */
     void registerProvider(String providerClass);
 

@@ -18,7 +18,8 @@ import java.util.Map;
 
 /**
  * A .json config file. Keys are paths: nested names joined with '.', a '.' inside a name escaped
- * as {@code \.} (e.g. {@code credentials.ssl\.keystore\.password}). Field order is kept.
+ * as {@code \.} (e.g. {@code credentials.ssl\.keystore\.password}) and a backslash as
+ * {@code \\}, as in the gjson paths of Confluent's CLI. Field order is kept.
  */
 final class JsonConfigFile implements ConfigFile {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -62,7 +63,7 @@ final class JsonConfigFile implements ConfigFile {
     private static void flatten(JsonNode node, String prefix, Map<String, String> out) {
         if (node.isObject()) {
             for (Map.Entry<String, JsonNode> field : node.properties()) {
-                String name = field.getKey().replace(".", "\\.");
+                String name = field.getKey().replace("\\", "\\\\").replace(".", "\\.");
                 flatten(field.getValue(), prefix.isEmpty() ? name : prefix + "." + name, out);
             }
         } else if (node.isArray()) {
@@ -132,6 +133,11 @@ final class JsonConfigFile implements ConfigFile {
     }
 
     @Override
+    public KeySyntax keySyntax() {
+        return KeySyntax.ESCAPED_DOTS_KEPT;
+    }
+
+    @Override
     public void registerProvider(String providerClass) {
         JsonNode existing = root.get(PROVIDERS_KEY);
         root.put(PROVIDERS_KEY, ConfigFile.withSecurePass(existing == null ? null : existing.asText()));
@@ -164,14 +170,17 @@ final class JsonConfigFile implements ConfigFile {
         return !part.isEmpty() && part.length() < 10 && part.chars().allMatch(Character::isDigit);
     }
 
-    /** Splits a path on unescaped dots and unescapes {@code \.}. */
+    /**
+     * Splits a path on unescaped dots and unescapes {@code \.} and {@code \\}. Any other
+     * backslash is taken as itself, so a key written without escaping its backslash is found.
+     */
     static List<String> split(String key) {
         List<String> parts = new ArrayList<>();
         StringBuilder current = new StringBuilder();
         for (int i = 0; i < key.length(); i++) {
             char c = key.charAt(i);
-            if (c == '\\' && i + 1 < key.length() && key.charAt(i + 1) == '.') {
-                current.append('.');
+            if (c == '\\' && i + 1 < key.length() && (key.charAt(i + 1) == '.' || key.charAt(i + 1) == '\\')) {
+                current.append(key.charAt(i + 1));
                 i++;
             } else if (c == '.') {
                 parts.add(current.toString());

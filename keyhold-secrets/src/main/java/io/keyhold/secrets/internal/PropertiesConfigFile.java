@@ -76,6 +76,11 @@ final class PropertiesConfigFile implements ConfigFile {
     }
 
     @Override
+    public KeySyntax keySyntax() {
+        return KeySyntax.JAVA;
+    }
+
+    @Override
     public void registerProvider(String providerClass) {
         document.set(PROVIDERS_KEY, ConfigFile.withSecurePass(document.get(PROVIDERS_KEY)));
         document.set(PROVIDER_CLASS_KEY, providerClass);

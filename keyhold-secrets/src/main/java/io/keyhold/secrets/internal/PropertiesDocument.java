@@ -6,28 +6,40 @@ import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * A {@code .properties} file edited in place: comments, blank lines, key order and the exact text
- * of every untouched line survive a round trip byte for byte. Keys and values are read with
- * {@link java.util.Properties} semantics (escapes, continuation lines); changed or new entries are
- * written as {@code key = value}.
+ * of every untouched line survive a round trip byte for byte, and a changed value leaves the key
+ * text of its line as it was (escapes, indentation and all). Keys and values are read
+ * with {@link java.util.Properties} semantics (escapes, continuation lines), names as the
+ * document's {@link KeySyntax} says; new entries are written as {@code key = value}.
  */
 public final class PropertiesDocument {
     private final List<Line> lines = new ArrayList<>();
     private final Charset charset;
     private final String newline;
+    private final KeySyntax syntax;
 
-    private PropertiesDocument(Charset charset, String newline) {
+    private PropertiesDocument(Charset charset, String newline, KeySyntax syntax) {
         this.charset = charset;
         this.newline = newline;
+        this.syntax = syntax;
     }
 
     public static PropertiesDocument empty() {
-        return new PropertiesDocument(StandardCharsets.UTF_8, "\n");
+        return empty(KeySyntax.JAVA);
+    }
+
+    public static PropertiesDocument empty(KeySyntax syntax) {
+        return new PropertiesDocument(StandardCharsets.UTF_8, "\n", syntax);
+    }
+
+    public static PropertiesDocument parse(byte[] bytes) {
+        return parse(bytes, KeySyntax.JAVA);
     }
 
     /**
@@ -35,7 +47,7 @@ public final class PropertiesDocument {
      * {@code Properties.load(InputStream)} assumes); either way the same charset writes back
      * identical bytes for every untouched line.
      */
-    public static PropertiesDocument parse(byte[] bytes) {
+    public static PropertiesDocument parse(byte[] bytes, KeySyntax syntax) {
         Charset charset = StandardCharsets.UTF_8;
         String text;
         try {
@@ -45,33 +57,48 @@ public final class PropertiesDocument {
             charset = StandardCharsets.ISO_8859_1;
             text = new String(bytes, charset);
         }
-        PropertiesDocument doc = new PropertiesDocument(charset, text.contains("\r\n") ? "\r\n" : "\n");
+        PropertiesDocument doc = new PropertiesDocument(charset, text.contains("\r\n") ? "\r\n" : "\n", syntax);
         doc.parseText(text);
         return doc;
     }
 
+    /** Splits the text into logical lines as java.util.Properties' LineReader does. */
     private void parseText(String text) {
         int pos = 0;
         while (pos < text.length()) {
-            // A logical line runs on while a physical line ends in an odd number of backslashes.
+            // A logical line runs on while a physical line ends in an odd number of backslashes;
+            // rawAt maps each of its characters (and its end) to an offset in the raw text.
             int start = pos;
             StringBuilder logical = new StringBuilder();
-            boolean first = true;
+            Offsets rawAt = new Offsets();
+            boolean emptyEntry = false;
+            String danglingEnd = null;
             while (true) {
                 int end = lineEnd(text, pos);
-                String physical = text.substring(pos, end);
-                pos = skipTerminator(text, end);
-                String content = first ? physical : stripLeading(physical);
-                boolean isComment = first && isCommentOrBlank(physical);
-                first = false;
-                if (!isComment && endsWithOddBackslashes(content) && pos < text.length()) {
-                    logical.append(content, 0, content.length() - 1);
-                    continue;
+                int contentStart = skipBlanks(text, pos, end);
+                // '#' or '!' starts a comment wherever a logical line has no content yet, also on
+                // the line after a continuation; a comment never continues.
+                boolean comment = logical.length() == 0 && contentStart < end
+                        && (text.charAt(contentStart) == '#' || text.charAt(contentStart) == '!');
+                int next = skipTerminator(text, end);
+                // The backslash of a continuation is dropped, also at the end of the file.
+                boolean continued = !comment && endsWithOddBackslashes(text, contentStart, end);
+                int contentEnd = comment ? contentStart : continued ? end - 1 : end;
+                for (int i = contentStart; i < contentEnd; i++) {
+                    logical.append(text.charAt(i));
+                    rawAt.add(i - start);
                 }
-                logical.append(content);
-                break;
+                pos = next;
+                if (!continued || pos >= text.length()) {
+                    rawAt.add(contentEnd - start);
+                    // LineReader's quirk: a lone backslash that ends the file (bare, or followed
+                    // by one \n or \r, not \r\n) is an entry with an empty key and value.
+                    emptyEntry = continued && logical.length() == 0 && next - end < 2;
+                    danglingEnd = !continued ? null : emptyEntry ? "=" : "";
+                    break;
+                }
             }
-            lines.add(Line.parse(text.substring(start, pos), logical.toString()));
+            lines.add(Line.parse(text.substring(start, pos), logical.toString(), rawAt, syntax, emptyEntry, danglingEnd));
         }
     }
 
@@ -93,22 +120,21 @@ public final class PropertiesDocument {
         return end;
     }
 
-    private static boolean isCommentOrBlank(String physical) {
-        String s = stripLeading(physical);
-        return s.isEmpty() || s.charAt(0) == '#' || s.charAt(0) == '!';
+    private static boolean isBlank(char c) {
+        return c == ' ' || c == '\t' || c == '\f';
     }
 
-    private static String stripLeading(String s) {
-        int i = 0;
-        while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t' || s.charAt(i) == '\f')) {
+    private static int skipBlanks(String text, int from, int end) {
+        int i = from;
+        while (i < end && isBlank(text.charAt(i))) {
             i++;
         }
-        return s.substring(i);
+        return i;
     }
 
-    private static boolean endsWithOddBackslashes(String s) {
+    private static boolean endsWithOddBackslashes(String text, int from, int end) {
         int count = 0;
-        for (int i = s.length() - 1; i >= 0 && s.charAt(i) == '\\'; i--) {
+        for (int i = end - 1; i >= from && text.charAt(i) == '\\'; i--) {
             count++;
         }
         return count % 2 == 1;
@@ -116,12 +142,12 @@ public final class PropertiesDocument {
 
     /** The value of a key (the last one wins, as in {@link java.util.Properties}), or null. */
     public String get(String key) {
-        Line line = last(key);
-        return line == null ? null : line.value;
+        int index = lastIndexOf(key);
+        return index < 0 ? null : lines.get(index).value;
     }
 
     public boolean contains(String key) {
-        return last(key) != null;
+        return lastIndexOf(key) >= 0;
     }
 
     /** Every key and value in file order; for a repeated key, its last value at its first place. */
@@ -135,23 +161,39 @@ public final class PropertiesDocument {
         return result;
     }
 
-    /** Replaces the value of the key in place, or appends {@code key = value} at the end. */
+    /**
+     * Replaces the value of the key in place, as {@code <key text as written> = value}, or
+     * appends {@code key = value} at the end. Earlier lines of the same key, which the last one
+     * shadows, are dropped: the value being replaced (a cleartext password) must not stay behind
+     * in them.
+     */
     public void set(String key, String value) {
-        Line line = last(key);
-        String text = escapeKey(key) + " = " + escapeValue(value);
-        if (line != null) {
-            int index = lines.indexOf(line);
-            String terminator = terminatorOf(line.raw);
-            lines.set(index, new Line(text + terminator, key, value));
+        String valueText = PropertiesEscapes.escapeValue(value);
+        int index = lastIndexOf(key);
+        if (index >= 0) {
+            lines.set(index, lines.get(index).withValue(valueText, value));
+            for (int i = index - 1; i >= 0; i--) {
+                if (key.equals(lines.get(i).key)) {
+                    lines.remove(i);
+                }
+            }
             return;
         }
         if (!lines.isEmpty()) {
-            Line lastLine = lines.get(lines.size() - 1);
+            int last = lines.size() - 1;
+            Line lastLine = lines.get(last);
             if (terminatorOf(lastLine.raw).isEmpty()) {
-                lines.set(lines.size() - 1, new Line(lastLine.raw + newline, lastLine.key, lastLine.value));
+                lines.set(last, lastLine.withTerminator(newline));
+            }
+            if (lastLine.danglingEnd != null) {
+                // The file ends in a continuation: a new line would join the last entry. The line
+                // that ends it repeats the last terminator: after a lone \r, a \n would be read
+                // as part of it.
+                lines.add(new Line(lastLine.danglingEnd + terminatorOf(lines.get(last).raw), null, null, null, null));
             }
         }
-        lines.add(new Line(text + newline, key, value));
+        String head = PropertiesEscapes.escapeKey(key, syntax) + " = ";
+        lines.add(new Line(head + valueText + newline, key, value, head, null));
     }
 
     /** Removes every line of the key; returns whether there was one. */
@@ -167,13 +209,13 @@ public final class PropertiesDocument {
         return out.toString().getBytes(charset);
     }
 
-    private Line last(String key) {
+    private int lastIndexOf(String key) {
         for (int i = lines.size() - 1; i >= 0; i--) {
             if (key.equals(lines.get(i).key)) {
-                return lines.get(i);
+                return i;
             }
         }
-        return null;
+        return -1;
     }
 
     private static String terminatorOf(String raw) {
@@ -186,114 +228,98 @@ public final class PropertiesDocument {
         return "";
     }
 
-    static String escapeKey(String key) {
-        return escape(key, true);
-    }
+    /** Raw-text offsets of the characters of a logical line: a growable int array. */
+    private static final class Offsets {
+        private int[] values = new int[64];
+        private int size;
 
-    static String escapeValue(String value) {
-        return escape(value, false);
-    }
-
-    private static String escape(String s, boolean isKey) {
-        StringBuilder out = new StringBuilder(s.length() + 8);
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '\\' -> out.append("\\\\");
-                case '\t' -> out.append("\\t");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\f' -> out.append("\\f");
-                case ' ' -> out.append(isKey || i == 0 ? "\\ " : " ");
-                case '=', ':', '#', '!' -> out.append(isKey ? "\\" + c : String.valueOf(c));
-                default -> {
-                    // Kafka reads server.properties as ISO-8859-1: keep what we write ASCII.
-                    if (c < 0x20 || c > 0x7e) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
+        void add(int value) {
+            if (size == values.length) {
+                values = Arrays.copyOf(values, size * 2);
             }
+            values[size++] = value;
         }
-        return out.toString();
+
+        int get(int index) {
+            return values[index];
+        }
     }
 
-    /** One logical line: its raw text (with terminator and continuations) and, for an entry, its key and value. */
+    /**
+     * One logical line: its raw text (with terminator and continuations) and, for an entry, its
+     * key, its value, and {@code head}: the raw text of its indentation and key followed by
+     * {@code " = "}, ready to take a new value.
+     */
     private static final class Line {
         final String raw;
         final String key;
         final String value;
+        final String head;
+        /**
+         * For a line that ends the file with a continuation backslash (whatever comes next would
+         * join it), the text of a line that ends it without changing what it reads as: empty,
+         * or "=" for the empty entry a lone backslash is. Null for every other line.
+         */
+        final String danglingEnd;
 
-        Line(String raw, String key, String value) {
+        Line(String raw, String key, String value, String head, String danglingEnd) {
             this.raw = raw;
             this.key = key;
             this.value = value;
+            this.head = head;
+            this.danglingEnd = danglingEnd;
         }
 
-        static Line parse(String raw, String logical) {
-            String s = stripLeading(logical);
-            if (s.isEmpty() || s.charAt(0) == '#' || s.charAt(0) == '!') {
-                return new Line(raw, null, null);
+        Line withValue(String valueText, String newValue) {
+            return new Line(head + valueText + terminatorOf(raw), key, newValue, head, null);
+        }
+
+        Line withTerminator(String terminator) {
+            return new Line(raw + terminator, key, value, head, danglingEnd);
+        }
+
+        /** {@code s}: the logical line without its indentation, comments already left out. */
+        static Line parse(String raw, String s, Offsets rawAt, KeySyntax syntax, boolean emptyEntry, String danglingEnd) {
+            if (s.isEmpty() && !emptyEntry) {
+                return new Line(raw, null, null, null, danglingEnd);
             }
             int i = 0;
+            boolean keepEscapedDot = syntax == KeySyntax.ESCAPED_DOTS_KEPT;
             StringBuilder key = new StringBuilder();
             while (i < s.length()) {
                 char c = s.charAt(i);
                 if (c == '\\' && i + 1 < s.length()) {
-                    i = unescape(s, i, key);
+                    i = PropertiesEscapes.unescape(s, i, key, keepEscapedDot);
                     continue;
                 }
-                if (c == '=' || c == ':' || c == ' ' || c == '\t' || c == '\f') {
+                if (c == '=' || c == ':' || isBlank(c)) {
                     break;
                 }
                 key.append(c);
                 i++;
             }
-            while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t' || s.charAt(i) == '\f')) {
+            int keyEnd = i;
+            while (i < s.length() && isBlank(s.charAt(i))) {
                 i++;
             }
             if (i < s.length() && (s.charAt(i) == '=' || s.charAt(i) == ':')) {
                 i++;
             }
-            while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t' || s.charAt(i) == '\f')) {
+            while (i < s.length() && isBlank(s.charAt(i))) {
                 i++;
             }
             StringBuilder value = new StringBuilder();
             while (i < s.length()) {
                 if (s.charAt(i) == '\\' && i + 1 < s.length()) {
-                    i = unescape(s, i, value);
+                    i = PropertiesEscapes.unescape(s, i, value, false);
                 } else {
                     value.append(s.charAt(i++));
                 }
             }
-            return new Line(raw, key.toString(), value.toString());
-        }
-
-        /** Appends the character escaped at {@code s[i]} (a backslash) and returns the index after it. */
-        private static int unescape(String s, int i, StringBuilder out) {
-            char c = s.charAt(i + 1);
-            switch (c) {
-                case 't' -> out.append('\t');
-                case 'n' -> out.append('\n');
-                case 'r' -> out.append('\r');
-                case 'f' -> out.append('\f');
-                case 'u' -> {
-                    if (i + 6 <= s.length()) {
-                        try {
-                            out.append((char) Integer.parseInt(s.substring(i + 2, i + 6), 16));
-                            return i + 6;
-                        } catch (NumberFormatException e) {
-                            throw new SecretsException("malformed \\uXXXX escape in a properties file",
-                                    "Fix the escape sequence and try again.");
-                        }
-                    }
-                    throw new SecretsException("malformed \\uXXXX escape in a properties file",
-                            "Fix the escape sequence and try again.");
-                }
-                default -> out.append(c);
-            }
-            return i + 2;
+            // The key text stays as written; a changed value is written after " = ", the
+            // separator of Confluent's writer (and of every line this class adds).
+            String head = raw.substring(0, rawAt.get(keyEnd)) + " = ";
+            return new Line(raw, key.toString(), value.toString(), head, danglingEnd);
         }
     }
 }

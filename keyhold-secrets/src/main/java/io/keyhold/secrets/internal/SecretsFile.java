@@ -8,7 +8,10 @@ import java.util.Map;
 
 /**
  * The secrets file: metadata lines about the wrapped data key, then one encrypted value per
- * secret. Layout and key names are Confluent's, so either tool reads what the other wrote.
+ * secret. Layout and key names are Confluent's, so either tool reads what the other wrote. Names
+ * keep the {@code \.} of JSON paths ({@link KeySyntax#ESCAPED_DOTS_KEPT}): a secret's name is
+ * the text its reference gives, and rewriting the file leaves every name it does not change as
+ * it was written.
  */
 public final class SecretsFile {
     public static final String METADATA_PREFIX = "_metadata";
@@ -38,11 +41,11 @@ public final class SecretsFile {
     }
 
     public static SecretsFile parse(byte[] bytes) {
-        return new SecretsFile(PropertiesDocument.parse(bytes));
+        return new SecretsFile(PropertiesDocument.parse(bytes, KeySyntax.ESCAPED_DOTS_KEPT));
     }
 
     public static SecretsFile empty() {
-        return new SecretsFile(PropertiesDocument.empty());
+        return new SecretsFile(PropertiesDocument.empty(KeySyntax.ESCAPED_DOTS_KEPT));
     }
 
     public String masterKeySalt() {
@@ -117,6 +120,26 @@ public final class SecretsFile {
 
     public String get(String key) {
         return document.get(key);
+    }
+
+    /**
+     * The name under which this file holds the secret a reference names, or null: the name
+     * itself, else, for a name with escaped dots, the same name with {@code \.} read as
+     * {@code .}. Files rewritten by tools that drop the escapes (Confluent's CLI when it rotates,
+     * earlier Keyhold builds) hold such names; the second form is only a fallback because it is
+     * also the name of another JSON path.
+     */
+    public String storedName(String name) {
+        if (document.contains(name)) {
+            return name;
+        }
+        String unescaped = unescapedDots(name);
+        return !unescaped.equals(name) && document.contains(unescaped) ? unescaped : null;
+    }
+
+    /** The name with every {@code \.} read as {@code .}: how escape-dropping tools rewrote it. */
+    public static String unescapedDots(String name) {
+        return name.replace("\\.", ".");
     }
 
     public void set(String key, String value) {

@@ -94,15 +94,15 @@ public final class SecretsService {
 
     /** Adds new keys, encrypted, to the config file ({@code "k1=v1\nk2=v2"}, literal \n allowed). */
     public void add(Path configPath, Path secretsPath, String remoteSecretsPath, String newConfigs) {
-        Map<String, String> values = parseNewConfigs(newConfigs, "add");
         ConfigFile config = ConfigFile.parse(configPath, readConfig(configPath));
+        Map<String, String> values = parseNewConfigs(newConfigs, "add", config.keySyntax());
         encryptInto(config, configPath, secretsPath, remoteSecretsPath, values);
     }
 
     /** Replaces the values of keys that the config file already has. */
     public void update(Path configPath, Path secretsPath, String remoteSecretsPath, String newConfigs) {
-        Map<String, String> values = parseNewConfigs(newConfigs, "update");
         ConfigFile config = ConfigFile.parse(configPath, readConfig(configPath));
+        Map<String, String> values = parseNewConfigs(newConfigs, "update", config.keySyntax());
         for (String key : values.keySet()) {
             if (config.get(key) == null) {
                 throw keyNotInConfig(key, configPath);
@@ -118,7 +118,8 @@ public final class SecretsService {
         try {
             for (Map.Entry<String, String> e : values.entrySet()) {
                 String secretKey = Placeholders.secretKey(configPath, e.getKey());
-                secrets.set(secretKey, SecretCrypto.encryptText(e.getValue(), dataKey).format());
+                String stored = storedNameOf(secrets, config, configPath, e.getKey());
+                secrets.set(stored == null ? secretKey : stored, SecretCrypto.encryptText(e.getValue(), dataKey).format());
                 config.set(e.getKey(), Placeholders.reference(remoteSecretsPath, secretKey));
             }
         } finally {
@@ -166,8 +167,8 @@ public final class SecretsService {
         ConfigFile config = ConfigFile.parse(configPath, readConfig(configPath));
         SecretsFile secrets = SecretsFile.parse(read(secretsPath, "secrets"));
         for (String key : keys) {
-            String secretKey = Placeholders.secretKey(configPath, key);
-            if (!secrets.remove(secretKey) && !secrets.remove(secretKey.replace("\\.", "."))) {
+            String stored = storedNameOf(secrets, config, configPath, key);
+            if (stored == null || !secrets.remove(stored)) {
                 throw new SecretsException(SecretsException.Kind.NOT_FOUND, "config key \"" + key + "\" is not encrypted in the secrets file \"" + secretsPath + "\"",
                         "Check the key names with `keyhold secret file decrypt`.");
             }
@@ -262,12 +263,23 @@ public final class SecretsService {
     }
 
     private static String lookUp(SecretsFile secrets, String key) {
-        String cipher = secrets.get(key);
-        if (cipher == null && key.contains("\\.")) {
-            // Files written for JSON configs by other tools may hold the key with its dots unescaped.
-            cipher = secrets.get(key.replace("\\.", "."));
-        }
+        String stored = secrets.storedName(key);
+        String cipher = stored == null ? null : secrets.get(stored);
         return cipher != null && CipherText.isCipherText(cipher) ? cipher : null;
+    }
+
+    /**
+     * The name under which the secrets file holds the value of a config key, or null when it has
+     * none. A name whose escaped dots an earlier rewrite dropped counts only while the config file
+     * has no key of that unescaped path: then it is that key's secret, not this one's.
+     */
+    private static String storedNameOf(SecretsFile secrets, ConfigFile config, Path configPath, String configKey) {
+        String name = Placeholders.secretKey(configPath, configKey);
+        String stored = secrets.storedName(name);
+        if (stored == null || stored.equals(name)) {
+            return stored;
+        }
+        return config.get(SecretsFile.unescapedDots(configKey)) == null ? stored : null;
     }
 
     private static String decryptValue(String key, String cipher, byte[] dataKey) {
@@ -281,9 +293,10 @@ public final class SecretsService {
         }
     }
 
-    private static Map<String, String> parseNewConfigs(String newConfigs, String operation) {
+    /** {@code "k1=v1\nk2=v2"}, keys named as the config file names them (a JSON path keeps its {@code \.}). */
+    private static Map<String, String> parseNewConfigs(String newConfigs, String operation, KeySyntax syntax) {
         String text = newConfigs == null ? "" : newConfigs.replace("\\n", "\n");
-        Map<String, String> values = PropertiesDocument.parse(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)).entries();
+        Map<String, String> values = PropertiesDocument.parse(text.getBytes(java.nio.charset.StandardCharsets.UTF_8), syntax).entries();
         if (values.isEmpty()) {
             throw new SecretsException(SecretsException.Kind.USAGE, operation + " failed: empty list of " + (operation.equals("add") ? "new" : "update") + " configs",
                     "Give the values as --config \"key1=value1\\nkey2=value2\".");
