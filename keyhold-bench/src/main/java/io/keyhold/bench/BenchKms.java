@@ -3,12 +3,15 @@ package io.keyhold.bench;
 import io.keyhold.crypto.DataKey;
 import io.keyhold.crypto.DekSource;
 import io.keyhold.crypto.DekUnwrapper;
+import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekRef;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
@@ -28,7 +31,11 @@ final class BenchKms implements DekSource, DekUnwrapper {
     }
 
     @Override
-    public GeneratedDek generate(String kekId) {
+    public CompletionStage<GeneratedDek> generate(String kekId, EncryptionContext context) {
+        return CompletableFuture.completedFuture(generateNow(kekId, context));
+    }
+
+    private GeneratedDek generateNow(String kekId, EncryptionContext context) {
         DataKey dek = DataKey.generate();
         byte[] edek = dek.withKeyBytes(b -> {
             try {
@@ -37,6 +44,7 @@ final class BenchKms implements DekSource, DekUnwrapper {
                 Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
                 c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(kek, "AES"), new GCMParameterSpec(128, iv));
                 c.updateAAD(kekId.getBytes(StandardCharsets.UTF_8));
+                c.updateAAD(context.canonicalBytes());
                 byte[] ct = c.doFinal(b);
                 byte[] out = Arrays.copyOf(iv, 12 + ct.length);
                 System.arraycopy(ct, 0, out, 12, ct.length);
@@ -49,14 +57,29 @@ final class BenchKms implements DekSource, DekUnwrapper {
     }
 
     @Override
-    public DataKey unwrap(KekRef ref, byte[] edek) {
+    public CompletionStage<DataKey> unwrap(KekRef ref, byte[] edek, EncryptionContext context) {
         try {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
             c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(kek, "AES"), new GCMParameterSpec(128, edek, 0, 12));
             c.updateAAD(ref.keyId().getBytes(StandardCharsets.UTF_8));
-            return DataKey.fromBytesWipingSource(c.doFinal(edek, 12, edek.length - 12));
+            c.updateAAD(context.canonicalBytes());
+            return CompletableFuture.completedFuture(DataKey.fromBytesWipingSource(c.doFinal(edek, 12, edek.length - 12)));
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot unwrap", e);
+            return CompletableFuture.failedFuture(new IllegalStateException("cannot unwrap", e));
+        }
+    }
+
+    /**
+     * Runs {@code call} until no DEK is pending: the first use of a (KEK, context) asks the DEK
+     * cache's source, and the record path gives the work back until it is there, as the proxy does.
+     */
+    static <T> T untilReady(java.util.function.Supplier<T> call) {
+        while (true) {
+            try {
+                return call.get();
+            } catch (io.keyhold.crypto.DekPendingException e) {
+                e.ready().toCompletableFuture().join();
+            }
         }
     }
 }

@@ -41,6 +41,7 @@ public class EnvelopeBench {
 
     private byte[] payload;
     private final Aad aad = Aad.of("topic:orders");
+    private static final io.keyhold.crypto.EncryptionContext CONTEXT = io.keyhold.crypto.EncryptionContext.forTopic("bench", "orders");
     private final byte[] aadBytes = "topic:orders".getBytes(StandardCharsets.UTF_8);
     private EnvelopeEncryptor encryptor;
     private EnvelopeDecryptor decryptor;
@@ -64,11 +65,14 @@ public class EnvelopeBench {
         KekRef kek = new KekRef("local", "orders-key", "1");
         byte[] edek = new byte[61]; // the size of a local-KMS wrapped DEK
         encryptor = new EnvelopeEncryptor(new EncryptionDekCache(
-                id -> new GeneratedDek(DataKey.fromBytesWipingSource(keyBytes.clone()), kek, edek),
+                (id, ctx) -> java.util.concurrent.CompletableFuture.completedFuture(
+                        new GeneratedDek(DataKey.fromBytesWipingSource(keyBytes.clone()), kek, edek)),
                 new DekRotationPolicy(1L << 32, Duration.ofDays(1))));
-        decryptor = new EnvelopeDecryptor(new DecryptionDekCache((k, e) -> DataKey.fromBytesWipingSource(keyBytes.clone()),
+        decryptor = new EnvelopeDecryptor(new DecryptionDekCache(
+                (k, e, ctx) -> java.util.concurrent.CompletableFuture.completedFuture(DataKey.fromBytesWipingSource(keyBytes.clone())),
                 KekPolicy.onlyKey(kek.provider(), kek.keyId()), 1000, Duration.ofHours(1)));
-        envelope = encryptor.encrypt("orders-key", "orders", payload, aad);
+        envelope = BenchKms.untilReady(() -> encryptor.encrypt("orders-key", CONTEXT, payload, aad));
+        BenchKms.untilReady(() -> decryptor.decrypt(envelope, CONTEXT, aad));
         header = java.util.Arrays.copyOf(envelope, envelope.length - 12 - 16 - size);
         byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(header);
         recordAad = java.util.Arrays.copyOf(digest, digest.length + aadBytes.length);
@@ -83,12 +87,12 @@ public class EnvelopeBench {
 
     @Benchmark
     public byte[] keyholdEncrypt() {
-        return encryptor.encrypt("orders-key", "orders", payload, aad);
+        return encryptor.encrypt("orders-key", CONTEXT, payload, aad);
     }
 
     @Benchmark
     public byte[] keyholdDecrypt() {
-        return decryptor.decrypt(envelope, aad);
+        return decryptor.decrypt(envelope, CONTEXT, aad);
     }
 
     @Benchmark

@@ -32,11 +32,12 @@ public final class RecordPathBench {
         RecordEncryption enc = new RecordEncryption(
                 new EnvelopeEncryptor(new EncryptionDekCache(kms, DekRotationPolicy.DEFAULT)),
                 new EnvelopeDecryptor(new DecryptionDekCache(kms, KekPolicy.onlyKey(BenchKms.KIND, "bench-kek"), 1000, Duration.ofMinutes(5))),
-                "bench-kek", UnencryptedRecordPolicy.REJECT, new ProxyCounters());
+                "bench-kek", "bench", UnencryptedRecordPolicy.REJECT, new ProxyCounters());
         MemoryRecords batch = batch(120, 1024);
-        RebuiltRecords sealed = enc.encrypt("topic", batch);
+        RebuiltRecords sealed = BenchKms.untilReady(() -> enc.encrypt("topic", batch));
         MemoryRecords encrypted = sealed.copyToMemoryRecords();
         sealed.release();
+        BenchKms.untilReady(() -> enc.decrypt("topic", encrypted)).release(); // the first decrypt unwraps its DEK
         for (int round = 0; round < 8; round++) {
             int batches = 2000;
             long t0 = System.nanoTime();
