@@ -106,7 +106,8 @@ public final class ByokCommand {
                     return "Add this statement to the key policy of " + key.path("key_arn").asText() + ":\n"
                             + "{\n  \"Sid\": \"Allow Keyhold to use the key\",\n  \"Effect\": \"Allow\",\n"
                             + "  \"Principal\": {\"AWS\": [" + roles + "]},\n"
-                            + "  \"Action\": [\"kms:Encrypt\", \"kms:Decrypt\", \"kms:ReEncrypt*\", \"kms:GenerateDataKey*\", \"kms:DescribeKey\"],\n"
+                            + "  \"Action\": [\"kms:Decrypt\", \"kms:Encrypt\", \"kms:GenerateDataKey\", \"kms:DescribeKey\","
+                            + " \"kms:GetKeyRotationStatus\"],\n"
                             + "  \"Resource\": \"*\"\n}";
                 }
                 case "AzureKey":
