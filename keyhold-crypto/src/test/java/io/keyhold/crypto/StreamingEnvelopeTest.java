@@ -18,10 +18,11 @@ class StreamingEnvelopeTest {
     private static final int SEG = 64;
     private final TestKek kek = new TestKek();
     private final Aad aad = Aad.of("snapshot:cluster-1");
+    private final EncryptionContext snapshots = EncryptionContext.forPurpose("snapshot");
 
     private byte[] encrypt(byte[] plaintext) throws IOException {
         ByteArrayOutputStream sink = new ByteArrayOutputStream();
-        try (OutputStream out = StreamingEnvelope.encrypting(sink, kek.generate("k"), aad, SEG)) {
+        try (OutputStream out = StreamingEnvelope.encrypting(sink, kek.generateNow("k", snapshots), aad, SEG)) {
             // write in uneven pieces to exercise buffering
             int pos = 0;
             int step = 1;
@@ -36,7 +37,7 @@ class StreamingEnvelopeTest {
     }
 
     private byte[] decrypt(byte[] stream, Aad withAad) throws IOException {
-        try (InputStream in = StreamingEnvelope.decrypting(new ByteArrayInputStream(stream), kek, KekPolicy.onlyKey("test", "k"), withAad)) {
+        try (InputStream in = StreamingEnvelope.decrypting(new ByteArrayInputStream(stream), kek, KekPolicy.onlyKey("test", "k"), snapshots, withAad)) {
             return in.readAllBytes();
         }
     }
