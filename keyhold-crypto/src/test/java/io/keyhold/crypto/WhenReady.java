@@ -1,5 +1,6 @@
 package io.keyhold.crypto;
 
+import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -11,21 +12,25 @@ import java.util.function.Supplier;
  * fails, the KMS's error is the outcome.
  */
 final class WhenReady {
-    private static final int MAX_TRIES = 10;
+    /** How long a proxy would keep a request waiting for its DEKs before failing it. */
+    private static final Duration PATIENCE = Duration.ofSeconds(10);
 
     private WhenReady() {
     }
 
     /** The result of {@code work}, retried after every {@link DekPendingException} once the DEK is ready. */
     static <T> T retry(Supplier<T> work) {
-        for (int i = 0; i < MAX_TRIES; i++) {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        int tries = 0;
+        while (System.nanoTime() - deadline < 0) {
+            tries++;
             try {
                 return work.get();
             } catch (DekPendingException pending) {
                 await(pending);
             }
         }
-        throw new AssertionError("still waiting for a DEK after " + MAX_TRIES + " tries");
+        throw new AssertionError("still waiting for a DEK after " + tries + " tries in " + PATIENCE.toSeconds() + " s");
     }
 
     /** Waits for {@code pending.ready()}; its failure is rethrown as it is. */
