@@ -4,6 +4,7 @@ import static io.keyhold.crypto.EncryptionDekCacheTest.pendingOf;
 import static io.keyhold.crypto.WhenReady.retry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.nio.charset.StandardCharsets;
@@ -134,7 +135,7 @@ class DecryptionDekCacheTest {
     @Test
     void anOutageIsRememberedOnlyForTheOutageMemory() {
         kek.failWith(() -> new TestKek.Failure("KMS unreachable", true));
-        Throwable first = org.assertj.core.api.Assertions.catchThrowable(() -> retry(() -> dec.decrypt(envelope, orders, aad)));
+        Throwable first = catchThrowable(() -> retry(() -> dec.decrypt(envelope, orders, aad)));
         assertThat(first).isInstanceOf(TestKek.Failure.class).hasMessage("KMS unreachable");
         advance(DecryptionDekCache.OUTAGE_MEMORY.minusMillis(1));
         assertThatThrownBy(() -> dec.decrypt(envelope, orders, aad)).isSameAs(first);
