@@ -129,13 +129,14 @@ public final class DecryptionDekCache {
         synchronized (installLock) {
             startedIn = epoch;
         }
+        // The outcome is stored before the call is forgotten: a miss in between finds it or joins this call, never starts another.
         KmsFutures.call(() -> unwrapper.unwrap(kek, edek, context)).whenComplete((dek, err) -> {
-            unwrapping.remove(id, mine);
             if (err != null) {
                 Throwable cause = KmsFutures.cause(err);
                 RuntimeException failure = cause instanceof RuntimeException ? (RuntimeException) cause
                         : new CryptoException("unwrapping a data key failed: " + cause);
                 failures.put(id, failure);
+                unwrapping.remove(id, mine);
                 mine.completeExceptionally(failure);
                 return;
             }
@@ -147,6 +148,7 @@ public final class DecryptionDekCache {
                     cache.put(id, key);
                 }
             }
+            unwrapping.remove(id, mine);
             mine.complete(null);
         });
         return mine;

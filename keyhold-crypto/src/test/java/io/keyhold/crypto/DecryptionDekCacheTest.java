@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,8 +16,14 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The decryption DEK cache never waits for its KMS, binds each DEK to its context, and remembers failures briefly. */
 class DecryptionDekCacheTest {
@@ -174,6 +181,51 @@ class DecryptionDekCacheTest {
         assertThat(retry(() -> dec.decrypt(envelope, orders, aad))).isEqualTo(secret);
         assertThat(kek.unwrapped).as("the retry asked the KMS again").hasValue(2);
         assertThat(kek.lastHandedOut().isDestroyed()).isFalse();
+    }
+
+    /**
+     * Caffeine reads the ticker while the cache stores an unwrap's outcome; this ticker lets another
+     * thread miss at exactly that moment. The miss must join the unwrap that is delivering, not start
+     * another one (for a damaged EDEK: one KMS call, not two).
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aMissWhileAnUnwrapsOutcomeIsStoredJoinsThatUnwrap(boolean refused) throws Exception {
+        AtomicReference<EnvelopeDecryptor> decRef = new AtomicReference<>();
+        AtomicBoolean armed = new AtomicBoolean(false);
+        CompletableFuture<Object> otherThread = new CompletableFuture<>();
+        Ticker ticker = () -> {
+            if (Thread.currentThread().getName().equals(TestKek.THREAD_NAME) && armed.getAndSet(false)) {
+                Thread t = new Thread(() -> {
+                    try {
+                        otherThread.complete(decRef.get().decrypt(envelope, orders, aad));
+                    } catch (RuntimeException e) {
+                        otherThread.complete(e);
+                    }
+                });
+                t.start();
+                try {
+                    t.join(2_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return ticks.get();
+        };
+        decRef.set(new EnvelopeDecryptor(new DecryptionDekCache(kek, KekPolicy.onlyKey("test", "k"), 100, Duration.ofMinutes(5), ticker)));
+        if (refused) {
+            kek.failWith(() -> new TestKek.Failure("damaged EDEK", false));
+        }
+        kek.hold(); // so that the outcome arrives on the KMS's thread, after the miss registered for it
+        armed.set(true);
+        DekPendingException pending = pendingOf(() -> decRef.get().decrypt(envelope, orders, aad));
+        kek.release();
+        kek.awaitAnswered();
+
+        Object other = otherThread.get(5, TimeUnit.SECONDS);
+        assertThat(other).isInstanceOf(DekPendingException.class);
+        assertThat(((DekPendingException) other).ready()).as("the unwrap under way").isSameAs(pending.ready());
+        assertThat(kek.unwrapped).as("one EDEK, one KMS call").hasValue(1);
     }
 
     @Test

@@ -19,7 +19,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 
 /** The encryption DEK cache never waits for its KMS: misses are pending, shared, and rotation asks ahead. */
@@ -275,6 +279,48 @@ class EncryptionDekCacheTest {
         assertThat(plaintexts).hasSize(total);
         assertThat(usesPerDek.values()).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(maxUses));
         assertThat(kek.generated.get()).isGreaterThanOrEqualTo(total / maxUses);
+    }
+
+    /**
+     * The cache reads its clock while it puts an arriving DEK in service; this clock lets another
+     * thread miss at exactly that moment. The miss must join the call that is delivering the DEK.
+     */
+    @Test
+    void aMissWhileTheArrivingDekIsPutInServiceJoinsThatCall() throws Exception {
+        AtomicReference<EncryptionDekCache> cacheRef = new AtomicReference<>();
+        AtomicBoolean armed = new AtomicBoolean(true);
+        CompletableFuture<Object> otherThread = new CompletableFuture<>();
+        LongSupplier clock = () -> {
+            if (Thread.currentThread().getName().equals(TestKek.THREAD_NAME) && armed.getAndSet(false)) {
+                Thread t = new Thread(() -> {
+                    try {
+                        otherThread.complete(new EnvelopeEncryptor(cacheRef.get()).encrypt("k", orders, new byte[1], aad));
+                    } catch (RuntimeException e) {
+                        otherThread.complete(e);
+                    }
+                });
+                t.start();
+                try {
+                    t.join(5_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return now.get();
+        };
+        EncryptionDekCache cache = new EncryptionDekCache(kek, DekRotationPolicy.DEFAULT, clock);
+        cacheRef.set(cache);
+        kek.hold(); // so that the DEK arrives on the KMS's thread, after the miss registered for it
+        DekPendingException pending = pendingOf(() -> new EnvelopeEncryptor(cache).encrypt("k", orders, new byte[1], aad));
+        kek.release();
+        WhenReady.await(pending);
+        kek.awaitAnswered();
+
+        Object other = otherThread.get(5, TimeUnit.SECONDS);
+        assertThat(other).isInstanceOf(DekPendingException.class);
+        assertThat(((DekPendingException) other).ready()).as("the call under way").isSameAs(pending.ready());
+        assertThat(kek.generated).as("one DEK, one KMS call").hasValue(1);
+        assertThat(cache.size()).isEqualTo(1);
     }
 
     @Test
