@@ -183,6 +183,31 @@ class DecryptionDekCacheTest {
         assertThat(kek.lastHandedOut().isDestroyed()).isFalse();
     }
 
+    @Test
+    void aRefusalUnderAnotherContextDoesNotAnswerForTheEdeksOwnContext() {
+        // A record copied into the payments topic is read there first, with a cold cache: the KMS refuses it.
+        assertThatThrownBy(() -> retry(() -> dec.decrypt(envelope, payments, aad))).isInstanceOf(TestKek.Failure.class);
+        // The records of the orders topic, under the same DEK, still open.
+        assertThat(retry(() -> dec.decrypt(envelope, orders, aad))).isEqualTo(secret);
+        assertThat(kek.unwrapped).hasValue(2);
+        // and the copy stays refused (now from the cache), without another KMS call
+        assertThatThrownBy(() -> dec.decrypt(envelope, payments, aad)).isInstanceOf(CryptoException.class);
+        assertThat(kek.unwrapped).hasValue(2);
+    }
+
+    @Test
+    void anUnwrapUnderAnotherContextDoesNotDecideForAConcurrentMissUnderTheEdeksOwn() {
+        kek.hold();
+        DekPendingException copied = pendingOf(() -> dec.decrypt(envelope, payments, aad));
+        DekPendingException own = pendingOf(() -> dec.decrypt(envelope, orders, aad));
+        kek.release();
+        assertThatThrownBy(() -> WhenReady.await(copied)).isInstanceOf(TestKek.Failure.class);
+        assertThat(retry(() -> {
+            WhenReady.await(own);
+            return dec.decrypt(envelope, orders, aad);
+        })).isEqualTo(secret);
+    }
+
     /**
      * Caffeine reads the ticker while the cache stores an unwrap's outcome; this ticker lets another
      * thread miss at exactly that moment. The miss must join the unwrap that is delivering, not start
