@@ -74,6 +74,15 @@ class KmsRegistryTest {
     }
 
     @Test
+    void aKindIsOneConnectionWhateverItsCase() {
+        Kms lower = registry.get("counting-alpha");
+        assertThat(registry.get("Counting-Alpha")).isSameAs(lower);
+        assertThat(registry.get("COUNTING-ALPHA")).isSameAs(lower);
+        assertThat(CountingProviders.opened("counting-alpha")).hasSize(1);
+        assertThat(settingsAskedFor).containsExactly("counting-alpha");
+    }
+
+    @Test
     void closeClosesEveryConnectionAndRefusesFurtherUse() {
         registry.get("counting-alpha");
         registry.get("counting-beta");
