@@ -56,10 +56,25 @@ public final class KmsRegistry implements AutoCloseable {
         return type.cast(inner);
     }
 
+    /** Closes every connection, also when one fails to close; then throws the first failure, with the others suppressed. */
     @Override
     public void close() {
         closed = true;
-        open.values().forEach(Kms::close);
+        RuntimeException failure = null;
+        for (Kms k : open.values()) {
+            try {
+                k.close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
         open.clear();
+        if (failure != null) {
+            throw failure;
+        }
     }
 }

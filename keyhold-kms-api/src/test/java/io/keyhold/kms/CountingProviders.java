@@ -70,6 +70,7 @@ final class CountingProviders {
         final String kind;
         final KmsConfig config;
         volatile int closes;
+        volatile RuntimeException closeFailure;
 
         Connection(String kind, KmsConfig config) {
             this.kind = kind;
@@ -105,6 +106,9 @@ final class CountingProviders {
         @Override
         public synchronized void close() {
             closes++;
+            if (closeFailure != null) {
+                throw closeFailure;
+            }
         }
     }
 }

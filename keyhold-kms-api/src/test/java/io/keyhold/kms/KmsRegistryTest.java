@@ -2,6 +2,7 @@ package io.keyhold.kms;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -90,6 +91,23 @@ class KmsRegistryTest {
         assertThat(CountingProviders.OPENED).hasSize(2).allSatisfy(c -> assertThat(c.closes).isEqualTo(1));
         assertThatThrownBy(() -> registry.get("counting-alpha")).isInstanceOf(IllegalStateException.class);
         assertThat(CountingProviders.OPENED).hasSize(2);
+    }
+
+    @Test
+    void closeClosesTheOthersWhenOneConnectionFailsToClose() {
+        registry.get("counting-alpha");
+        registry.get("counting-beta");
+        IllegalStateException alphaFailure = new IllegalStateException("socket already broken");
+        IllegalStateException betaFailure = new IllegalStateException("flush failed");
+        CountingProviders.opened("counting-alpha").get(0).closeFailure = alphaFailure;
+        CountingProviders.opened("counting-beta").get(0).closeFailure = betaFailure;
+        Throwable thrown = catchThrowable(registry::close);
+        assertThat(thrown).isIn(alphaFailure, betaFailure);
+        assertThat(thrown.getSuppressed()).containsExactly(thrown == alphaFailure ? betaFailure : alphaFailure);
+        assertThat(CountingProviders.OPENED).allSatisfy(c -> assertThat(c.closes).isEqualTo(1));
+        assertThatThrownBy(() -> registry.get("counting-beta")).isInstanceOf(IllegalStateException.class);
+        registry.close(); // nothing left to close
+        assertThat(CountingProviders.OPENED).allSatisfy(c -> assertThat(c.closes).isEqualTo(1));
     }
 
     @Test
