@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>The KMS is never called on the caller's thread: a miss starts an asynchronous unwrap and
  * throws {@link DekPendingException}; the caller retries once its {@code ready()} stage completes.
- * Concurrent misses on the same EDEK share one unwrap call.
+ * Concurrent misses on the same EDEK under the same context share one unwrap call.
  *
  * <p>Each DEK is cached with the {@link EncryptionContext} it was unwrapped under; an envelope
  * carrying the same EDEK under another context (a record copied into another topic) is refused
@@ -30,7 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * after it was unwrapped, so access to the KEK is re-checked at the KMS periodically). Failed
  * unwraps are remembered briefly (a refusal for {@link #REFUSAL_MEMORY}, a KMS that could not be
  * reached for {@link #OUTAGE_MEMORY}), so one damaged or injected EDEK costs one KMS call, not one
- * per fetch.
+ * per fetch. A failure is remembered for the context it was tried under only: a copy of a record
+ * refused in another topic never stands in the way of the EDEK's own topic.
  *
  * <p>Entries are keyed by the envelope header's bytes (which name the KEK version and hold the
  * EDEK), so a hit costs one hash lookup over a view of the caller's buffer: no parsing, no copy.
@@ -45,8 +46,8 @@ public final class DecryptionDekCache {
     private final DekUnwrapper unwrapper;
     private final KekPolicy policy;
     private final Cache<ByteBuffer, UnwrappedKey> cache;
-    private final Cache<ByteBuffer, RuntimeException> failures;
-    private final ConcurrentHashMap<ByteBuffer, CompletableFuture<Void>> unwrapping = new ConcurrentHashMap<>();
+    private final Cache<Attempt, RuntimeException> failures;
+    private final ConcurrentHashMap<Attempt, CompletableFuture<Void>> unwrapping = new ConcurrentHashMap<>();
     private final Object installLock = new Object();
     private long epoch;
 
@@ -78,7 +79,7 @@ public final class DecryptionDekCache {
                 .build();
         this.failures = Caffeine.newBuilder()
                 .maximumSize(MAX_FAILURES)
-                .expireAfter(Expiry.creating((ByteBuffer k, RuntimeException e) -> isRetriable(e) ? OUTAGE_MEMORY : REFUSAL_MEMORY))
+                .expireAfter(Expiry.creating((Attempt k, RuntimeException e) -> isRetriable(e) ? OUTAGE_MEMORY : REFUSAL_MEMORY))
                 .ticker(ticker)
                 .executor(Runnable::run)
                 .build();
@@ -108,20 +109,21 @@ public final class DecryptionDekCache {
                 return hit;
             }
         }
-        RuntimeException failed = failures.getIfPresent(view);
+        RuntimeException failed = failures.getIfPresent(new Attempt(view, context));
         if (failed != null) {
             throw failed;
         }
         // Miss: parse the header and key the entry by a private copy.
         EnvelopeFormat.Header header = EnvelopeFormat.parseHeader(buf, off, headerLength, buf[off + 3]);
         policy.check(header.kek()); // before the KMS sees the EDEK; cached entries all passed it
-        ByteBuffer id = ByteBuffer.wrap(Arrays.copyOfRange(buf, off, off + headerLength));
-        throw new DekPendingException(request(id, header.kek(), header.edek(buf, off), AesGcm.sha256(buf, off, headerLength), context));
+        Attempt attempt = new Attempt(ByteBuffer.wrap(Arrays.copyOfRange(buf, off, off + headerLength)), context);
+        throw new DekPendingException(request(attempt, header.kek(), header.edek(buf, off), AesGcm.sha256(buf, off, headerLength)));
     }
 
-    private CompletableFuture<Void> request(ByteBuffer id, KekRef kek, byte[] edek, byte[] headerDigest, EncryptionContext context) {
+    private CompletableFuture<Void> request(Attempt attempt, KekRef kek, byte[] edek, byte[] headerDigest) {
+        EncryptionContext context = attempt.context();
         CompletableFuture<Void> mine = new CompletableFuture<>();
-        CompletableFuture<Void> theirs = unwrapping.putIfAbsent(id, mine);
+        CompletableFuture<Void> theirs = unwrapping.putIfAbsent(attempt, mine);
         if (theirs != null) {
             return theirs;
         }
@@ -129,13 +131,14 @@ public final class DecryptionDekCache {
         synchronized (installLock) {
             startedIn = epoch;
         }
+        // The outcome is stored before the call is forgotten: a miss in between finds it or joins this call, never starts another.
         KmsFutures.call(() -> unwrapper.unwrap(kek, edek, context)).whenComplete((dek, err) -> {
-            unwrapping.remove(id, mine);
             if (err != null) {
                 Throwable cause = KmsFutures.cause(err);
                 RuntimeException failure = cause instanceof RuntimeException ? (RuntimeException) cause
                         : new CryptoException("unwrapping a data key failed: " + cause);
-                failures.put(id, failure);
+                failures.put(attempt, failure);
+                unwrapping.remove(attempt, mine);
                 mine.completeExceptionally(failure);
                 return;
             }
@@ -144,9 +147,10 @@ public final class DecryptionDekCache {
                 if (epoch != startedIn) {
                     key.retire(); // purged while the KMS answered (a lock): keep nothing
                 } else {
-                    cache.put(id, key);
+                    cache.put(attempt.header(), key);
                 }
             }
+            unwrapping.remove(attempt, mine);
             mine.complete(null);
         });
         return mine;
@@ -171,6 +175,10 @@ public final class DecryptionDekCache {
     public long size() {
         cache.cleanUp();
         return cache.estimatedSize();
+    }
+
+    /** One EDEK (by the envelope header that holds it) unwrapped under one context: what a failure or a call under way is about. */
+    private record Attempt(ByteBuffer header, EncryptionContext context) {
     }
 
     /** A cached DEK and the context it was unwrapped under. */

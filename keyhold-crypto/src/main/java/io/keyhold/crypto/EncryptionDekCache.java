@@ -90,12 +90,14 @@ public final class EncryptionDekCache {
             startedIn = epoch;
         }
         KmsFutures.call(() -> source.generate(scope.kekId(), scope.context())).whenComplete((g, err) -> {
-            generating.remove(scope, mine);
             if (err != null) {
+                generating.remove(scope, mine); // the next miss asks again
                 mine.completeExceptionally(KmsFutures.cause(err));
                 return;
             }
+            // In service before the call is forgotten: a miss in between finds the DEK or joins this call, never starts another.
             install(scope, g, startedIn);
+            generating.remove(scope, mine);
             mine.complete(null);
         });
         return mine;

@@ -6,10 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -18,10 +22,11 @@ class StreamingEnvelopeTest {
     private static final int SEG = 64;
     private final TestKek kek = new TestKek();
     private final Aad aad = Aad.of("snapshot:cluster-1");
+    private final EncryptionContext snapshots = EncryptionContext.forPurpose("snapshot");
 
     private byte[] encrypt(byte[] plaintext) throws IOException {
         ByteArrayOutputStream sink = new ByteArrayOutputStream();
-        try (OutputStream out = StreamingEnvelope.encrypting(sink, kek.generate("k"), aad, SEG)) {
+        try (OutputStream out = StreamingEnvelope.encrypting(sink, kek.generateNow("k", snapshots), aad, SEG)) {
             // write in uneven pieces to exercise buffering
             int pos = 0;
             int step = 1;
@@ -36,7 +41,7 @@ class StreamingEnvelopeTest {
     }
 
     private byte[] decrypt(byte[] stream, Aad withAad) throws IOException {
-        try (InputStream in = StreamingEnvelope.decrypting(new ByteArrayInputStream(stream), kek, KekPolicy.onlyKey("test", "k"), withAad)) {
+        try (InputStream in = StreamingEnvelope.decrypting(new ByteArrayInputStream(stream), kek, KekPolicy.onlyKey("test", "k"), snapshots, withAad)) {
             return in.readAllBytes();
         }
     }
@@ -92,6 +97,38 @@ class StreamingEnvelopeTest {
     void wrongAadIsDetected() throws IOException {
         byte[] stream = encrypt(new byte[10]);
         assertThatThrownBy(() -> decrypt(stream, Aad.of("snapshot:cluster-2"))).isInstanceOf(CryptoException.class);
+    }
+
+    @Test
+    void aStreamOpensOnlyWithTheContextItsDekWasWrappedFor() throws IOException {
+        byte[] stream = encrypt(new byte[10]);
+        assertThatThrownBy(() -> StreamingEnvelope.decrypting(new ByteArrayInputStream(stream), kek, KekPolicy.onlyKey("test", "k"),
+                EncryptionContext.forPurpose("export"), aad))
+                .isInstanceOf(TestKek.Failure.class); // the KMS's own error, not wrapped
+    }
+
+    @Test
+    void aWaitForTheKmsCanBeInterrupted() throws Exception {
+        byte[] stream = encrypt(new byte[10]);
+        kek.hold();
+        CompletableFuture<Object> outcome = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                StreamingEnvelope.decrypting(new ByteArrayInputStream(stream), kek, KekPolicy.onlyKey("test", "k"), snapshots, aad);
+                outcome.complete("opened");
+            } catch (Throwable t) {
+                outcome.complete(List.of(t, Thread.currentThread().isInterrupted()));
+            }
+        });
+        reader.start();
+        while (kek.unwrapped.get() == 0) {
+            Thread.onSpinWait();
+        }
+        reader.interrupt();
+        assertThat(outcome.get(10, TimeUnit.SECONDS)).asList()
+                .satisfies(l -> assertThat(l.get(0)).isInstanceOf(InterruptedIOException.class))
+                .satisfies(l -> assertThat(l.get(1)).as("interrupt flag kept").isEqualTo(true));
+        kek.release();
     }
 
     @Test

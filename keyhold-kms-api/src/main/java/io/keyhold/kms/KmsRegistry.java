@@ -1,5 +1,6 @@
 package io.keyhold.kms;
 
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -31,7 +32,7 @@ public final class KmsRegistry implements AutoCloseable {
     }
 
     /**
-     * The connection for {@code kind}, opened on first use.
+     * The connection for {@code kind} (in any case: kinds are lower case), opened on first use.
      *
      * @throws IllegalArgumentException when no provider of that kind is installed or its settings are not usable
      * @throws IllegalStateException    when the registry is closed
@@ -40,7 +41,9 @@ public final class KmsRegistry implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the KMS connections are closed");
         }
-        return open.computeIfAbsent(kind, k -> new ResilientKms(KmsProviders.require(k).open(settings.apply(k)), policy));
+        // One key per kind, as KmsProviders finds providers regardless of case: "AWS" and "aws" are one connection.
+        String k = kind.toLowerCase(Locale.ROOT);
+        return open.computeIfAbsent(k, x -> new ResilientKms(KmsProviders.require(x).open(settings.apply(x)), policy));
     }
 
     /**
@@ -53,10 +56,25 @@ public final class KmsRegistry implements AutoCloseable {
         return type.cast(inner);
     }
 
+    /** Closes every connection, also when one fails to close; then throws the first failure, with the others suppressed. */
     @Override
     public void close() {
         closed = true;
-        open.values().forEach(Kms::close);
+        RuntimeException failure = null;
+        for (Kms k : open.values()) {
+            try {
+                k.close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
         open.clear();
+        if (failure != null) {
+            throw failure;
+        }
     }
 }
