@@ -133,11 +133,18 @@ public final class DecryptionDekCache {
         }
         // The outcome is stored before the call is forgotten: a miss in between finds it or joins this call, never starts another.
         KmsFutures.call(() -> unwrapper.unwrap(kek, edek, context)).whenComplete((dek, err) -> {
+            if (err == null && dek == null) {
+                err = new CryptoException("the unwrapper answered with no DEK"); // a provider bug: fail, never cache null
+            }
             if (err != null) {
                 Throwable cause = KmsFutures.cause(err);
                 RuntimeException failure = cause instanceof RuntimeException ? (RuntimeException) cause
                         : new CryptoException("unwrapping a data key failed: " + cause);
-                failures.put(attempt, failure);
+                synchronized (installLock) {
+                    if (epoch == startedIn) {
+                        failures.put(attempt, failure); // not after a purge: an unlock starts from a clean slate
+                    }
+                }
                 unwrapping.remove(attempt, mine);
                 mine.completeExceptionally(failure);
                 return;

@@ -90,6 +90,9 @@ public final class EncryptionDekCache {
             startedIn = epoch;
         }
         KmsFutures.call(() -> source.generate(scope.kekId(), scope.context())).whenComplete((g, err) -> {
+            if (err == null && g == null) {
+                err = new CryptoException("the DEK source answered with no DEK"); // a provider bug: fail, never hang
+            }
             if (err != null) {
                 generating.remove(scope, mine); // the next miss asks again
                 mine.completeExceptionally(KmsFutures.cause(err));

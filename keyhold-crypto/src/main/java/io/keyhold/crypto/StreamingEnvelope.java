@@ -79,9 +79,11 @@ public final class StreamingEnvelope {
     }
 
     private static DataKey awaitUnwrap(DekUnwrapper unwrapper, KekRef kek, byte[] edek, EncryptionContext context) throws IOException {
+        java.util.concurrent.CompletableFuture<DataKey> unwrapped = unwrapper.unwrap(kek, edek, context).toCompletableFuture();
         try {
-            return unwrapper.unwrap(kek, edek, context).toCompletableFuture().get();
+            return unwrapped.get();
         } catch (InterruptedException e) {
+            unwrapped.thenAccept(DataKey::destroy); // nobody will use a DEK that arrives now
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while waiting for the data key");
         } catch (java.util.concurrent.ExecutionException e) {

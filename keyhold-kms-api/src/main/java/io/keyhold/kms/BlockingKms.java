@@ -72,16 +72,48 @@ public abstract class BlockingKms implements Kms {
     }
 
     private <T> CompletionStage<T> run(Supplier<T> call) {
+        CompletableFuture<T> result = new CompletableFuture<>();
         try {
-            return CompletableFuture.supplyAsync(call, calls);
+            calls.execute(new Call<>(call, result, kind()));
         } catch (RejectedExecutionException e) {
-            return CompletableFuture.failedFuture(new IllegalStateException("the " + kind() + " KMS connection is closed"));
+            result.completeExceptionally(new IllegalStateException("the " + kind() + " KMS connection is closed"));
+        }
+        return result;
+    }
+
+    /** One queued call; cancelled when the connection closes before it ran, which fails its stage. */
+    private static final class Call<T> extends java.util.concurrent.FutureTask<Void> {
+        Call(Supplier<T> call, CompletableFuture<T> result, String kind) {
+            super(() -> {
+                try {
+                    result.complete(call.get());
+                } catch (RuntimeException | Error e) {
+                    result.completeExceptionally(e);
+                }
+                return null;
+            });
+            this.result = result;
+            this.kind = kind;
+        }
+
+        private final CompletableFuture<T> result;
+        private final String kind;
+
+        @Override
+        public boolean cancel(boolean mayInterrupt) {
+            result.completeExceptionally(new IllegalStateException("the " + kind + " KMS connection was closed before the call ran"));
+            return super.cancel(mayInterrupt);
         }
     }
 
     @Override
     public final void close() {
-        calls.shutdownNow();
+        // Calls still queued will never run: fail them rather than leave their callers waiting.
+        for (Runnable dropped : calls.shutdownNow()) {
+            if (dropped instanceof java.util.concurrent.Future) {
+                ((java.util.concurrent.Future<?>) dropped).cancel(false);
+            }
+        }
         closeBlocking();
     }
 }

@@ -18,7 +18,7 @@ public final class KmsRegistry implements AutoCloseable {
     private final Function<String, KmsConfig> settings;
     private final RetryPolicy policy;
     private final Map<String, Kms> open = new ConcurrentHashMap<>();
-    private volatile boolean closed;
+    private boolean closed;
 
     /** @param settings the settings of each provider kind, e.g. the server's {@code kms.<kind>.*} */
     public KmsRegistry(Function<String, KmsConfig> settings, RetryPolicy policy) {
@@ -37,7 +37,7 @@ public final class KmsRegistry implements AutoCloseable {
      * @throws IllegalArgumentException when no provider of that kind is installed or its settings are not usable
      * @throws IllegalStateException    when the registry is closed
      */
-    public Kms get(String kind) {
+    public synchronized Kms get(String kind) { // synchronized with close(): nothing opens after it
         if (closed) {
             throw new IllegalStateException("the KMS connections are closed");
         }
@@ -58,7 +58,7 @@ public final class KmsRegistry implements AutoCloseable {
 
     /** Closes every connection, also when one fails to close; then throws the first failure, with the others suppressed. */
     @Override
-    public void close() {
+    public synchronized void close() {
         closed = true;
         RuntimeException failure = null;
         for (Kms k : open.values()) {
