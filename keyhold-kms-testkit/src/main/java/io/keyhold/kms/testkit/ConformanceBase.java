@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
  */
 abstract class ConformanceBase {
     /** What records of topic {@code orders} in cluster {@code cluster-a} are wrapped with. */
-    static final EncryptionContext ORDERS = EncryptionContext.forTopic("cluster-a", "orders");
+    protected static final EncryptionContext ORDERS = EncryptionContext.forTopic("cluster-a", "orders");
 
     /** Patient enough for a loaded build machine; retries once. */
     static final RetryPolicy CALLS = new RetryPolicy(Duration.ofSeconds(10), 2, Duration.ofMillis(1), Duration.ofMillis(10));
@@ -62,21 +62,21 @@ abstract class ConformanceBase {
     }
 
     /** The connection under test, wrapped in {@link ResilientKms} as the server wraps it. */
-    final Kms kms() {
+    protected final Kms kms() {
         return kms;
     }
 
     /** The provider's own connection, unwrapped. */
-    final Kms raw() {
+    protected final Kms raw() {
         return raw;
     }
 
-    final GeneratedDek generate(String keyRef, EncryptionContext context) {
+    protected final GeneratedDek generate(String keyRef, EncryptionContext context) {
         return await(kms.generate(keyRef, context));
     }
 
     /** Asserts that {@code g} unwraps with {@code context} to the DEK it carries. */
-    final void assertUnwraps(GeneratedDek g, EncryptionContext context) {
+    protected final void assertUnwraps(GeneratedDek g, EncryptionContext context) {
         try (DataKey back = await(kms.unwrap(g.kek(), g.edek(), context))) {
             org.assertj.core.api.Assertions.assertThat(KmsAssertions.keyBytes(back))
                     .as("unwrapped DEK").isEqualTo(KmsAssertions.keyBytes(g.dek()));

@@ -22,8 +22,7 @@ public final class KeyDescriptions {
      */
     public static KeyInfo info(KeyArn ref, KeyMetadata m) {
         String version = ref.alias() ? m.arn() : nullToEmpty(m.currentKeyMaterialId());
-        String spec = m.keySpecAsString() != null ? m.keySpecAsString() : nullToEmpty(m.customerMasterKeySpecAsString());
-        return new KeyInfo(m.arn(), state(m.keyState()), spec, KeyArn.parse(m.arn()).region(), version, rotatable(m),
+        return new KeyInfo(m.arn(), state(m.keyState()), nullToEmpty(m.keySpecAsString()), KeyArn.parse(m.arn()).region(), version, rotatable(m),
                 m.creationDate(), m.deletionDate());
     }
 

@@ -171,7 +171,7 @@ final class FakeOperations {
 
     private static Map<String, String> context(JsonNode req) {
         Map<String, String> c = new LinkedHashMap<>();
-        req.path("EncryptionContext").fields().forEachRemaining(e -> c.put(e.getKey(), e.getValue().asText()));
+        req.path("EncryptionContext").properties().forEach(e -> c.put(e.getKey(), e.getValue().asText()));
         return c;
     }
 
