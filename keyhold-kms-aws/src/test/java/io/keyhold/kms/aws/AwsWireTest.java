@@ -3,6 +3,7 @@ package io.keyhold.kms.aws;
 import static io.keyhold.kms.testkit.KmsAssertions.assertDenied;
 import static io.keyhold.kms.testkit.KmsAssertions.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.kms.KeyInfo;
@@ -11,6 +12,11 @@ import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsDeniedException.Reason;
 import io.keyhold.kms.aws.fake.FakeAwsKms;
 import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.kms.model.InvalidCiphertextException;
 import org.junit.jupiter.api.Test;
 
 /** What goes over the wire: signatures, regions, endpoints, calls and sizes. */
@@ -75,6 +81,26 @@ class AwsWireTest extends FakeAwsTestBase {
         assertThat(g.kek().keyVersion()).isEmpty();
         System.out.println("EDEK (CiphertextBlob) for a 32-byte DEK: " + g.edek().length + " bytes; KEK reference: "
                 + g.kek().keyId().length() + " bytes of key ARN, no version");
+    }
+
+    @Test
+    void theFakesOtherOperationsAnswerWhatTheSdkExpects() {
+        try (KmsClient sdk = KmsClient.builder().region(Region.EU_WEST_1).endpointOverride(fake.endpoint()).build()) {
+            String first = sdk.createKey(b -> b.description("test")).keyMetadata().arn();
+            String second = sdk.createKey(b -> b.description("test")).keyMetadata().arn();
+            sdk.createAlias(b -> b.aliasName("alias/orders").targetKeyId(first));
+            String alias = "arn:aws:kms:eu-west-1:111122223333:alias/orders";
+            assertThat(await(kms.describe(alias)).keyId()).isEqualTo(first);
+            sdk.updateAlias(b -> b.aliasName("alias/orders").targetKeyId(second));
+            assertThat(await(kms.describe(alias)).keyId()).isEqualTo(second);
+
+            SdkBytes secret = SdkBytes.fromUtf8String("not a data key");
+            Map<String, String> context = Map.of("purpose", "test");
+            SdkBytes blob = sdk.encrypt(b -> b.keyId(alias).plaintext(secret).encryptionContext(context)).ciphertextBlob();
+            assertThat(sdk.decrypt(b -> b.ciphertextBlob(blob).encryptionContext(context)).plaintext()).isEqualTo(secret);
+            assertThatThrownBy(() -> sdk.decrypt(b -> b.ciphertextBlob(blob))).isInstanceOf(InvalidCiphertextException.class);
+            assertThat(sdk.getKeyRotationStatus(b -> b.keyId(second)).keyRotationEnabled()).isFalse();
+        }
     }
 
     @Test

@@ -20,22 +20,37 @@ import software.amazon.awssdk.services.kms.model.Tag;
  * of the key the live run was given, changes them with the management API and waits until
  * DescribeKey shows each change, and schedules every key it made for deletion (7 days, AWS's
  * minimum) at the end. Taking access away and outages cannot be done from here: those tests skip.
+ * {@link AwsAdminOverTheWireTest} runs it against the fake, which tests both.
  */
 final class LiveAwsAdmin implements KmsFakeAdmin, AutoCloseable {
     private static final Duration SETTLE = Duration.ofMinutes(3);
 
     private final KmsClient client;
     private final KeyArn given;
+    private final KmsFakeAdmin fake;
+    private final Duration consistency;
     private final List<String> created = new CopyOnWriteArrayList<>();
 
+    /** On real AWS. */
     LiveAwsAdmin(String givenKeyArn) {
+        this(givenKeyArn, KmsClient.builder(), null, Duration.ofSeconds(5));
+    }
+
+    /**
+     * @param client   how to reach KMS (the fake's endpoint, in the test that runs this admin against the fake)
+     * @param fake     what cannot be done over the API (access denial, outages), or null
+     * @param consistency how long to wait after a change shows, for KMS's eventual consistency
+     */
+    LiveAwsAdmin(String givenKeyArn, software.amazon.awssdk.services.kms.KmsClientBuilder client, KmsFakeAdmin fake, Duration consistency) {
         this.given = KeyArn.parse(givenKeyArn);
-        this.client = KmsClient.builder().region(Region.of(given.region())).build();
+        this.client = client.region(Region.of(given.region())).build();
+        this.fake = fake;
+        this.consistency = consistency;
     }
 
     @Override
     public boolean supports(Capability capability) {
-        return capability == Capability.DELETE;
+        return capability == Capability.DELETE || fake != null;
     }
 
     @Override
@@ -79,24 +94,33 @@ final class LiveAwsAdmin implements KmsFakeAdmin, AutoCloseable {
 
     @Override
     public void denyAccess(String keyRef) {
-        throw new UnsupportedOperationException("not on real AWS");
+        fake().denyAccess(keyRef);
     }
 
     @Override
     public void allowAccess(String keyRef) {
-        throw new UnsupportedOperationException("not on real AWS");
+        fake().allowAccess(keyRef);
     }
 
     @Override
     public void denyUnwrap(String keyRef) {
-        throw new UnsupportedOperationException("not on real AWS");
+        fake().denyUnwrap(keyRef);
     }
 
     @Override
     public void outage(Outage mode) {
-        if (mode != Outage.NONE) {
+        if (fake != null) {
+            fake.outage(mode);
+        } else if (mode != Outage.NONE) {
             throw new UnsupportedOperationException("not on real AWS");
         }
+    }
+
+    private KmsFakeAdmin fake() {
+        if (fake == null) {
+            throw new UnsupportedOperationException("not on real AWS");
+        }
+        return fake;
     }
 
     private KeyMetadata describe(String keyRef) {
@@ -112,7 +136,7 @@ final class LiveAwsAdmin implements KmsFakeAdmin, AutoCloseable {
             }
             sleep(Duration.ofSeconds(2));
         }
-        sleep(Duration.ofSeconds(5));
+        sleep(consistency);
     }
 
     private static void sleep(Duration d) {

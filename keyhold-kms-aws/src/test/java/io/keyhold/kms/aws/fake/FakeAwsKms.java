@@ -235,10 +235,14 @@ public final class FakeAwsKms implements KmsFakeAdmin, AutoCloseable {
 
     private FakeKey key(String ref) {
         FakeKey k = byRef.get(ref);
-        if (k == null) {
+        if (k != null) {
+            return k;
+        }
+        String[] arn = ref.split(":");
+        if (arn.length < 6) {
             throw new IllegalArgumentException("the fake has no key " + ref);
         }
-        return k;
+        return store.resolve(ref, arn[3], true); // made over the wire (CreateKey, CreateAlias)
     }
 
     @Override
