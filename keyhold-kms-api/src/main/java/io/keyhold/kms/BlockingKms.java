@@ -52,23 +52,37 @@ public abstract class BlockingKms implements Kms {
 
     @Override
     public final CompletionStage<KeyInfo> describe(String keyRef) {
-        return run(() -> describeBlocking(keyRef));
+        String bad = badReference(keyRef);
+        return bad != null ? Kms.failed(new IllegalArgumentException(bad)) : run(() -> describeBlocking(keyRef));
     }
 
     @Override
     public final CompletionStage<GeneratedDek> generate(String keyRef, EncryptionContext context) {
-        return run(() -> generateBlocking(keyRef, context));
+        String bad = badReference(keyRef);
+        if (bad == null && context == null) {
+            bad = "an encryption context is required";
+        }
+        return bad != null ? Kms.failed(new IllegalArgumentException(bad)) : run(() -> generateBlocking(keyRef, context));
     }
 
     @Override
     public final CompletionStage<DataKey> unwrap(KekRef kek, byte[] edek, EncryptionContext context) {
-        byte[] copy = edek == null ? null : edek.clone();
+        if (kek == null || edek == null || edek.length == 0 || context == null) {
+            return Kms.failed(new IllegalArgumentException("unwrap needs a KEK reference, a wrapped DEK and an encryption context"));
+        }
+        byte[] copy = edek.clone();
         return run(() -> unwrapBlocking(kek, copy, context));
     }
 
     @Override
     public final CompletionStage<KeyInfo> rotate(String keyRef) {
-        return run(() -> rotateBlocking(keyRef));
+        String bad = badReference(keyRef);
+        return bad != null ? Kms.failed(new IllegalArgumentException(bad)) : run(() -> rotateBlocking(keyRef));
+    }
+
+    /** Why {@code keyRef} is no key reference at all, or null: the checks every provider shares. */
+    private static String badReference(String keyRef) {
+        return keyRef == null || keyRef.isBlank() ? "a key reference is required" : null;
     }
 
     private <T> CompletionStage<T> run(Supplier<T> call) {

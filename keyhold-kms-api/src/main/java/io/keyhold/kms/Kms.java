@@ -7,6 +7,7 @@ import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekRef;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -77,6 +78,23 @@ public interface Kms extends DekSource, DekUnwrapper, AutoCloseable {
      * {@link UnsupportedOperationException} when this KMS cannot rotate on demand.
      */
     CompletionStage<KeyInfo> rotate(String keyRef);
+
+    /**
+     * What keeps the key {@code keyRef} names from serving as a Keyhold KEK, each in words the
+     * customer can act on ("the key is not a symmetric encryption key (key spec RSA_2048): ...");
+     * empty when nothing does. The key validator shows them; it checks the region and does a
+     * {@link #checkAccess} round trip itself. A refusal to describe the key fails the stage with
+     * {@link KmsDeniedException}. The default looks at the state {@link #describe} reports;
+     * providers add what their KMS requires (key type, usage, purge protection, ...).
+     */
+    default CompletionStage<List<String>> keyProblems(String keyRef) {
+        return describe(keyRef).thenApply(info -> switch (info.state()) {
+            case ENABLED -> List.of();
+            case DISABLED -> List.of("the key is disabled");
+            case PENDING_DELETION -> List.of("the key is pending deletion");
+            case DESTROYED -> List.of("the key is destroyed");
+        });
+    }
 
     /**
      * Proves that the key can be used right now for everything Keyhold needs: by default a real

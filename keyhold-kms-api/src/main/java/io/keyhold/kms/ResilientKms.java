@@ -70,6 +70,11 @@ public final class ResilientKms implements Kms {
     }
 
     @Override
+    public CompletionStage<java.util.List<String>> keyProblems(String keyRef) {
+        return call("keyProblems", () -> delegate.keyProblems(keyRef), null);
+    }
+
+    @Override
     public CompletionStage<Void> checkAccess(String keyRef) {
         return call("checkAccess", () -> delegate.checkAccess(keyRef), null);
     }

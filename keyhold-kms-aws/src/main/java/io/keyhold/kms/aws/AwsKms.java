@@ -13,6 +13,8 @@ import io.keyhold.kms.aws.internal.KeyArn;
 import io.keyhold.kms.aws.internal.KeyDescriptions;
 import io.keyhold.kms.aws.internal.Plaintexts;
 import io.keyhold.kms.aws.internal.RegionalClients;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -57,6 +59,12 @@ public final class AwsKms extends BlockingKms {
     protected KeyInfo describeBlocking(String keyRef) {
         KeyArn ref = KeyArn.parse(keyRef);
         return KeyDescriptions.info(ref, metadata(ref));
+    }
+
+    /** Key spec, usage and state, as {@link AwsKeyChecks} words them; the region is the validator's to check. */
+    @Override
+    public CompletionStage<List<String>> keyProblems(String keyRef) {
+        return describe(keyRef).thenApply(info -> AwsKeyChecks.problems(info, null));
     }
 
     @Override

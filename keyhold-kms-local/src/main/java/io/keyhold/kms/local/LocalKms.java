@@ -312,7 +312,7 @@ public final class LocalKms extends BlockingKms {
         Objects.requireNonNull(edek, "edek");
         Objects.requireNonNull(context, "context");
         if (!KIND.equals(kek.provider())) {
-            throw new KmsDeniedException(Reason.INVALID_KEY, "this DEK was wrapped by a '" + kek.provider() + "' KMS, not the local KMS");
+            throw new IllegalArgumentException("this DEK was wrapped by a '" + kek.provider() + "' KMS, not the local KMS");
         }
         return read(ks -> {
             StoredKey k = usable(ks, kek.keyId());

@@ -10,6 +10,7 @@ import io.keyhold.kms.KmsProviders;
 import io.keyhold.kms.KmsRegistry;
 import io.keyhold.kms.KmsUnavailableException;
 import java.time.Clock;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -116,6 +117,10 @@ public final class KeyValidator implements AutoCloseable {
             KeyInfo info = KmsCalls.await(conn.describe(row.ident()));
             if (info.state() != KeyState.ENABLED) {
                 return Result.invalid(stateMessage(info.state()));
+            }
+            List<String> problems = KmsCalls.await(conn.keyProblems(row.ident()));
+            if (!problems.isEmpty()) {
+                return Result.invalid("The key can not be used: " + String.join("; ", problems) + ".");
             }
             if (row.region() != null && !row.region().equals(info.region())) {
                 return new Result("INVALID", "Wrong region: the key identifier names region '" + row.region()
