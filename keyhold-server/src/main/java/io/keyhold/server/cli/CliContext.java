@@ -62,6 +62,13 @@ public record CliContext(String url, String apiKey, String apiSecret, String env
         return new CliContext(url, apiKey, apiSecret, env);
     }
 
+    /** Never shows the secret: contexts end up in error messages and debug output. */
+    @Override
+    public String toString() {
+        return "CliContext[url=" + url + ", apiKey=" + apiKey + ", apiSecret=" + (apiSecret == null ? "none" : "***")
+                + ", environment=" + environment + "]";
+    }
+
     private static String pick(Map<String, String> env, String var, JsonNode file, String field) {
         String v = env.get(var);
         if (v != null && !v.isEmpty()) {
