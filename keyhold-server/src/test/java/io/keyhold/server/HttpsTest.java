@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keyhold.common.AtomicFiles;
 import io.keyhold.server.support.RawHttp;
+import io.keyhold.server.support.TestCertificates;
+import io.keyhold.server.support.TestCertificates.Pem;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,7 +23,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.TrustManagerFactory;
@@ -40,39 +41,8 @@ class HttpsTest {
     @TempDir
     Path tmp;
 
-    /** A self-signed certificate for localhost and 127.0.0.1; {@code keyArgs} choose the key (and its PEM format). */
-    private record Pem(Path cert, Path key) {
-    }
-
-    private Pem selfSigned(String name, List<String> keyCommand) throws Exception {
-        Path dir = Files.createDirectories(tmp.resolve("pki").resolve(name));
-        Path key = dir.resolve("key.pem");
-        Path cert = dir.resolve("cert.pem");
-        List<String> genKey = new java.util.ArrayList<>(keyCommand);
-        genKey.addAll(List.of("-out", key.toString()));
-        openssl(genKey);
-        openssl(List.of("openssl", "req", "-x509", "-new", "-key", key.toString(), "-out", cert.toString(), "-days", "2", "-subj",
-                "/CN=" + name, "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"));
-        return new Pem(cert, key);
-    }
-
     private Pem ecPkcs8(String name) throws Exception {
-        return selfSigned(name, List.of("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"));
-    }
-
-    private Pem rsaPkcs1(String name) throws Exception {
-        return selfSigned(name, List.of("openssl", "genrsa", "-traditional"));
-    }
-
-    private Pem ecSec1(String name) throws Exception {
-        return selfSigned(name, List.of("openssl", "ecparam", "-name", "prime256v1", "-genkey"));
-    }
-
-    private static void openssl(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        byte[] output = p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", command) + ": " + new String(output, StandardCharsets.UTF_8)).isZero();
+        return TestCertificates.ecPkcs8(tmp.resolve("pki"), name);
     }
 
     /** A client that trusts exactly {@code pem}'s certificate; a new one per call, so every request makes a new connection. */
@@ -108,8 +78,8 @@ class HttpsTest {
     @Test
     void servesHttpsAndPicksUpReplacedFilesOnTheNextConnection() throws Exception {
         Pem first = ecPkcs8("first");
-        Pem second = rsaPkcs1("second");
-        Pem third = ecSec1("third");
+        Pem second = TestCertificates.rsaPkcs1(tmp.resolve("pki"), "second");
+        Pem third = TestCertificates.ecSec1(tmp.resolve("pki"), "third");
         Pem served = new Pem(tmp.resolve("served-cert.pem"), tmp.resolve("served-key.pem"));
         install(first, served, true, true);
         try (KeyholdServer server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp.resolve("data")).httpPort(0).bind("127.0.0.1")

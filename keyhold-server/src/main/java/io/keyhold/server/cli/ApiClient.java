@@ -9,12 +9,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * A small client for the Keyhold API, used by the CLI commands. The credentials go only to the
@@ -24,12 +26,22 @@ import java.util.Optional;
  */
 public final class ApiClient {
     static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http;
     private final String base;
     private final URI origin;
     private final String authorization;
 
     public ApiClient(String url, String apiKey, String apiSecret) {
+        this(url, apiKey, apiSecret, null);
+    }
+
+    /** @param caFile PEM certificates to trust for https instead of the JVM's CAs; null: the JVM's */
+    public ApiClient(String url, String apiKey, String apiSecret, Path caFile) {
+        HttpClient.Builder hb = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (caFile != null) {
+            hb.sslContext(TrustedCertificates.sslContext(caFile));
+        }
+        this.http = hb.build();
         this.base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         this.origin = origin(base).orElseThrow(() -> new ApiError(2, 0, "the server URL '" + url
                 + "' is not an http:// or https:// URL with a host"));
@@ -88,6 +100,10 @@ public final class ApiClient {
         HttpResponse<String> r;
         try {
             r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (SSLHandshakeException e) {
+            throw new ApiError(1, 0, "cannot reach the Keyhold server at " + base + ": its TLS certificate is not trusted ("
+                    + e.getMessage() + "); if it is signed by a private CA or self-signed, give its PEM certificate with "
+                    + "'keyhold login --ca-file FILE' or KEYHOLD_CA_FILE");
         } catch (IOException e) {
             throw new ApiError(1, 0, "cannot reach the Keyhold server at " + base + ": " + e.getMessage());
         } catch (InterruptedException e) {

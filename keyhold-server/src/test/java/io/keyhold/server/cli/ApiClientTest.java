@@ -94,7 +94,7 @@ class ApiClientTest {
 
     @Test
     void aContextNeverPrintsItsSecret() {
-        CliContext ctx = new CliContext("https://keyhold.example:8090", "APIKEY", "s3cr3t-value", "env-1");
+        CliContext ctx = new CliContext("https://keyhold.example:8090", "APIKEY", "s3cr3t-value", "env-1", null);
         assertThat(ctx.toString()).contains("APIKEY").contains("https://keyhold.example:8090").doesNotContain("s3cr3t-value");
         assertThat(ctx.client().toString()).doesNotContain("s3cr3t-value").doesNotContain("Basic");
     }
