@@ -124,7 +124,7 @@ public final class ServerConfig {
         return bind;
     }
 
-    /** Base URL used in {@code self} links; null means http://bind:port. */
+    /** Base URL used in {@code self} links; null means http://bind:port, or https:// with a certificate. */
     public String publicUrl() {
         return publicUrl;
     }

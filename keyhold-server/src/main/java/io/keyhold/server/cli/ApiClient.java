@@ -43,8 +43,8 @@ public final class ApiClient {
         }
         this.http = hb.build();
         this.base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-        this.origin = origin(base).orElseThrow(() -> new ApiError(2, 0, "the server URL '" + url
-                + "' is not an http:// or https:// URL with a host"));
+        this.origin = origin(base).orElseThrow(() -> new ApiError(2, 0, "the server URL '" + url.replaceAll("//[^/]*@", "//***@")
+                + "' is not an http:// or https:// URL with a host (and no user:password@)"));
         this.authorization = "Basic " + Base64.getEncoder().encodeToString((apiKey + ":" + apiSecret).getBytes(StandardCharsets.UTF_8));
     }
 

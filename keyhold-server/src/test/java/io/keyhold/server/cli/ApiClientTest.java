@@ -97,5 +97,7 @@ class ApiClientTest {
         CliContext ctx = new CliContext("https://keyhold.example:8090", "APIKEY", "s3cr3t-value", "env-1", null);
         assertThat(ctx.toString()).contains("APIKEY").contains("https://keyhold.example:8090").doesNotContain("s3cr3t-value");
         assertThat(ctx.client().toString()).doesNotContain("s3cr3t-value").doesNotContain("Basic");
+        assertThatThrownBy(() -> new ApiClient("https://APIKEY:s3cr3t-value@keyhold.example:8090", "APIKEY", "s3cr3t-value"))
+                .isInstanceOf(ApiError.class).hasMessageContaining("user:password@").hasMessageNotContaining("s3cr3t-value");
     }
 }
