@@ -66,7 +66,7 @@ public abstract class ApiTestBase {
             String sa = io.keyhold.server.internal.iam.Accounts.insertServiceAccount(c, org, "admin", "", now);
             io.keyhold.server.internal.iam.Accounts.insertRoleBinding(c, org, sa,
                     io.keyhold.server.internal.auth.Role.OrganizationAdmin, null, now);
-            io.keyhold.server.internal.iam.Accounts.insertApiKey(c, key, org, sa, "k", "", io.keyhold.server.support.LegacyHashes.OTHER_HASH,
+            io.keyhold.server.internal.iam.Accounts.insertHashedApiKey(c, key, org, sa, "k", "", io.keyhold.server.support.LegacyHashes.OTHER_HASH,
                     now);
         }
         return new Object[] {admin.as(key, secret), envId};

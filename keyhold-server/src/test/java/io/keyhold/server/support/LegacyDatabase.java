@@ -31,7 +31,7 @@ public final class LegacyDatabase {
             Accounts.insertEnvironment(c, org, "default", now);
             String sa = Accounts.insertServiceAccount(c, org, "bootstrap-admin", "Created on first start; OrganizationAdmin", now);
             Accounts.insertRoleBinding(c, org, sa, Role.OrganizationAdmin, null, now);
-            Accounts.insertApiKey(c, bootstrapKeyId, org, sa, "bootstrap", "OrganizationAdmin key created on first start",
+            Accounts.insertHashedApiKey(c, bootstrapKeyId, org, sa, "bootstrap", "OrganizationAdmin key created on first start",
                     LegacyHashes.BOOTSTRAP_HASH, now);
         }
         return org;

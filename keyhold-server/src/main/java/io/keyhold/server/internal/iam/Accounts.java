@@ -30,8 +30,11 @@ public final class Accounts {
         return id;
     }
 
-    /** Stores an API key with the hash of its secret ({@code Authenticator.hashSecret}); the secret itself is never stored. */
-    public static void insertApiKey(Connection c, String id, String orgId, String ownerId, String name, String description,
+    /**
+     * Stores an API key with the hash of its secret ({@code Authenticator.hashSecret}); the secret itself is never stored.
+     * (Named for the hash so that a caller written for the old {@code insertApiKey(..., secret, ...)} does not compile.)
+     */
+    public static void insertHashedApiKey(Connection c, String id, String orgId, String ownerId, String name, String description,
                                     String secretHash, long now) throws SQLException {
         Sql.update(c, "INSERT INTO api_keys (id, org_id, owner_id, display_name, description, secret_hash, created_at, updated_at) "
                 + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, orgId, ownerId, name, description, secretHash, now, now);

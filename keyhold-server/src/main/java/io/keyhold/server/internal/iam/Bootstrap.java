@@ -47,7 +47,7 @@ public final class Bootstrap {
             env[0] = Accounts.insertEnvironment(c, orgId, "default", now);
             String sa = Accounts.insertServiceAccount(c, orgId, "bootstrap-admin", "Created on first start; OrganizationAdmin", now);
             Accounts.insertRoleBinding(c, orgId, sa, Role.OrganizationAdmin, null, now);
-            Accounts.insertApiKey(c, key, orgId, sa, "bootstrap", "OrganizationAdmin key created on first start",
+            Accounts.insertHashedApiKey(c, key, orgId, sa, "bootstrap", "OrganizationAdmin key created on first start",
                     hashSecret.apply(secret), now);
             return null;
         });
