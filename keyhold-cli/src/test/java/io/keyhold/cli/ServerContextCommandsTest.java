@@ -33,6 +33,15 @@ class ServerContextCommandsTest {
         assertThat(run("--help")[1]).contains("server", "login", "byok", "kafka", "environment", "api-key", "service-quota");
     }
 
+    /** Refused before anything listens; 192.0.2.10 (a documentation address) is not on this machine either way. */
+    @Test
+    void serverRefusesPlainHttpOnANonLoopbackAddressSayingWhatToDo() {
+        String[] r = run("server", "--bind", "192.0.2.10", "--http-port", "0", "--data-dir", tmp.resolve("server").toString());
+        assertThat(r[0]).isEqualTo(Integer.toString(ExitCodes.USAGE));
+        assertThat(r[2]).startsWith("Error: refusing to serve the API over plain HTTP on 192.0.2.10")
+                .contains("--tls-cert-file").contains("--insecure-http").doesNotContain("\tat ");
+    }
+
     @Test
     void kmsKeyCommandsUseTheServerWhenAContextIsConfigured() {
         try (KeyholdServer server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp.resolve("server")).httpPort(0)

@@ -2,6 +2,7 @@ package io.keyhold.server;
 
 import io.javalin.Javalin;
 import io.keyhold.kms.KmsRegistry;
+import io.keyhold.server.internal.auth.ApiSecretHashes;
 import io.keyhold.server.internal.auth.Authenticator;
 import io.keyhold.server.internal.clusters.ClusterStore;
 import io.keyhold.server.internal.clusters.ClustersApi;
@@ -9,6 +10,7 @@ import io.keyhold.server.internal.clusters.KeyHealthMonitor;
 import io.keyhold.server.internal.db.Database;
 import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.http.ApiContext;
+import io.keyhold.server.internal.http.FailedLogins;
 import io.keyhold.server.internal.http.HttpApi;
 import io.keyhold.server.internal.http.Links;
 import io.keyhold.server.internal.http.MetricsApi;
@@ -91,10 +93,11 @@ public final class KeyholdServer implements AutoCloseable {
             new JvmMemoryMetrics().bindTo(metrics);
             new JvmThreadMetrics().bindTo(metrics);
             new ProcessorMetrics().bindTo(metrics);
-            Authenticator auth = new Authenticator(sql);
+            Authenticator auth = new Authenticator(sql, ApiSecretHashes.loadOrCreate(sql, config.clock().millis()));
             RateLimiter limiter = new RateLimiter(config.rateLimit(), config.rateLimitWindow().toMillis(), java.time.Clock.systemUTC());
+            FailedLogins failedLogins = new FailedLogins(config.failedLoginLimit(), config.failedLoginWindow(), config.clock());
             java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();
-            app = HttpApi.create(config, auth, limiter, metrics, ready::get);
+            app = HttpApi.create(config, auth, limiter, failedLogins, metrics, ready::get);
             // Self links need the port, known only once Jetty listens (port 0 = any free port).
             Links links = new Links("keyhold");
             ApiContext api = new ApiContext(config, sql, config.clock(), links);
@@ -111,9 +114,10 @@ public final class KeyholdServer implements AutoCloseable {
             new QuotasApi(api).register(app);
             new LocalKmsApi(api, kms).register(app);
             app.start();
-            String base = config.publicUrl() != null ? config.publicUrl() : "http://" + hostFor(config.bind()) + ":" + app.port();
+            String base = config.publicUrl() != null ? config.publicUrl()
+                    : (config.tls() ? "https://" : "http://") + hostFor(config.bind()) + ":" + app.port();
             links.setBaseUrl(base);
-            Bootstrap.Result boot = Bootstrap.runIfEmpty(sql, config, base, out);
+            Bootstrap.Result boot = Bootstrap.runIfEmpty(sql, config, base, auth::hashSecret, out);
             validator.start(config.validationInterval().toMillis());
             health.start(config.healthInterval().toMillis());
             housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -122,6 +126,7 @@ public final class KeyholdServer implements AutoCloseable {
                 return t;
             });
             housekeeping.scheduleWithFixedDelay(limiter::sweep, 1, 1, TimeUnit.MINUTES);
+            housekeeping.scheduleWithFixedDelay(failedLogins::sweep, 1, 1, TimeUnit.MINUTES);
             ready.set(true);
             LOG.info("Keyhold control plane listening on {} ({})", base, config);
             return new KeyholdServer(config, db, kms, validator, health, app, housekeeping, base, boot);

@@ -29,7 +29,7 @@ public final class ServerCommand implements Callable<Integer> {
     String bind;
     @Option(names = "--config", paramLabel = "FILE", description = "YAML file with options (keys are the option names).")
     Path config;
-    @Option(names = "--public-url", paramLabel = "URL", description = "Base URL for links in responses (default: http://BIND:PORT).")
+    @Option(names = "--public-url", paramLabel = "URL", description = "Base URL for links in responses (default: http(s)://BIND:PORT).")
     String publicUrl;
     @Option(names = "--database-url", paramLabel = "JDBC_URL", description = "jdbc:postgresql://... (default: embedded H2 in the data dir).")
     String databaseUrl;
@@ -49,6 +49,14 @@ public final class ServerCommand implements Callable<Integer> {
     String rateLimit;
     @Option(names = "--rate-limit-window", paramLabel = "DURATION", description = "Rate-limit window (default: 1m).")
     String rateLimitWindow;
+    @Option(names = "--tls-cert-file", paramLabel = "FILE",
+            description = "PEM certificate (chain) to serve the API over HTTPS with; re-read when the file changes.")
+    String tlsCertFile;
+    @Option(names = "--tls-key-file", paramLabel = "FILE", description = "PEM private key of --tls-cert-file (unencrypted, owner-only).")
+    String tlsKeyFile;
+    @Option(names = "--insecure-http",
+            description = "Allow plain HTTP on a non-loopback --bind address (only behind a TLS proxy on a network you trust).")
+    boolean insecureHttp;
 
     @Override
     public Integer call() throws Exception {
@@ -67,6 +75,9 @@ public final class ServerCommand implements Callable<Integer> {
         flags.put("max-keys-per-org", maxKeys);
         flags.put("rate-limit", rateLimit);
         flags.put("rate-limit-window", rateLimitWindow);
+        flags.put("tls-cert-file", tlsCertFile);
+        flags.put("tls-key-file", tlsKeyFile);
+        flags.put("insecure-http", insecureHttp ? "true" : null);
         ServerConfig.Builder builder = ServerConfigLoader.load(flags, System.getenv(), config);
         // One set of KMS connections for the whole process: the control plane and every cluster's proxy.
         builder.kms(builder.build().kms());

@@ -41,6 +41,11 @@ public final class ServerConfig {
     private final ClusterRuntime clusterRuntime;
     private final KmsRegistry kms;
     private final boolean printBootstrapSecret;
+    private final int failedLoginLimit;
+    private final Duration failedLoginWindow;
+    private final Path tlsCertFile;
+    private final Path tlsKeyFile;
+    private final boolean insecureHttp;
 
     private ServerConfig(Builder b) {
         this.dataDir = Objects.requireNonNull(b.dataDir, "dataDir");
@@ -68,6 +73,11 @@ public final class ServerConfig {
         this.clusterRuntime = b.clusterRuntime;
         this.kms = b.kms != null ? b.kms : new KmsRegistry(this::kmsSettingsFor, RetryPolicy.DEFAULT);
         this.printBootstrapSecret = b.printBootstrapSecret;
+        this.failedLoginLimit = b.failedLoginLimit;
+        this.failedLoginWindow = Objects.requireNonNull(b.failedLoginWindow, "failedLoginWindow");
+        this.tlsCertFile = b.tlsCertFile;
+        this.tlsKeyFile = b.tlsKeyFile;
+        this.insecureHttp = b.insecureHttp;
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http-port must be 0..65535, got " + httpPort);
         }
@@ -81,6 +91,19 @@ public final class ServerConfig {
         }
         if ((bootstrapApiKey == null) != (bootstrapApiSecret == null)) {
             throw new IllegalArgumentException("KEYHOLD_BOOTSTRAP_API_KEY and KEYHOLD_BOOTSTRAP_API_SECRET must be set together");
+        }
+        if (failedLoginLimit < 1 || failedLoginWindow.isZero() || failedLoginWindow.isNegative()) {
+            throw new IllegalArgumentException("failed-login-limit must be >= 1 and failed-login-window > 0");
+        }
+        if ((tlsCertFile == null) != (tlsKeyFile == null)) {
+            throw new IllegalArgumentException("tls-cert-file and tls-key-file must be given together (a PEM certificate and its private key)");
+        }
+        if (tlsCertFile == null && !insecureHttp && !BindAddress.isLoopback(bind)) {
+            throw new IllegalArgumentException("refusing to serve the API over plain HTTP on " + (bind.isEmpty() ? "every address" : bind)
+                    + ", which is not a loopback address: API secrets would cross the network in clear. Give the server a certificate "
+                    + "(--tls-cert-file CERT.pem --tls-key-file KEY.pem, or KEYHOLD_TLS_CERT_FILE and KEYHOLD_TLS_KEY_FILE), or bind "
+                    + "to 127.0.0.1, or, only if TLS ends in front of the server on a network you trust, pass --insecure-http "
+                    + "(KEYHOLD_INSECURE_HTTP=true)");
         }
     }
 
@@ -101,7 +124,7 @@ public final class ServerConfig {
         return bind;
     }
 
-    /** Base URL used in {@code self} links; null means http://bind:port. */
+    /** Base URL used in {@code self} links; null means http://bind:port, or https:// with a certificate. */
     public String publicUrl() {
         return publicUrl;
     }
@@ -220,9 +243,37 @@ public final class ServerConfig {
         return printBootstrapSecret;
     }
 
+    /** Failed logins per {@link #failedLoginWindow()} per client address and per API key id (10 by default). */
+    public int failedLoginLimit() {
+        return failedLoginLimit;
+    }
+
+    public Duration failedLoginWindow() {
+        return failedLoginWindow;
+    }
+
+    /** The PEM certificate chain the API is served with over HTTPS; null: plain HTTP. */
+    public Path tlsCertFile() {
+        return tlsCertFile;
+    }
+
+    /** The PEM private key of {@link #tlsCertFile()}. */
+    public Path tlsKeyFile() {
+        return tlsKeyFile;
+    }
+
+    public boolean tls() {
+        return tlsCertFile != null;
+    }
+
+    /** Whether plain HTTP on a non-loopback address was asked for explicitly. */
+    public boolean insecureHttp() {
+        return insecureHttp;
+    }
+
     @Override
     public String toString() {
-        return "ServerConfig[dataDir=" + dataDir + ", bind=" + bind + ", httpPort=" + httpPort
+        return "ServerConfig[dataDir=" + dataDir + ", bind=" + bind + ", httpPort=" + httpPort + ", " + (tls() ? "https" : "http")
                 + ", database=" + (databaseUrl == null ? "embedded H2" : databaseUrl.replaceAll("\\?.*", ""))
                 + ", releaseHold=" + releaseHold + ", maxKeysPerOrg=" + maxKeysPerOrg + ", rateLimit=" + rateLimit
                 + "/" + rateLimitWindow + (kafkaClusters.isEmpty() ? "" : ", kafkaClusters=" + kafkaClusters) + "]";
@@ -255,6 +306,11 @@ public final class ServerConfig {
         private ClusterRuntime clusterRuntime = ClusterRuntime.NONE;
         private KmsRegistry kms;
         private boolean printBootstrapSecret = true;
+        private int failedLoginLimit = 10;
+        private Duration failedLoginWindow = Duration.ofMinutes(1);
+        private Path tlsCertFile;
+        private Path tlsKeyFile;
+        private boolean insecureHttp;
 
         /** The KMS connections to use (default: a registry of this configuration's own, made by {@link #build()}). */
         public Builder kms(KmsRegistry v) {
@@ -375,6 +431,28 @@ public final class ServerConfig {
 
         public Builder printBootstrapSecret(boolean v) {
             printBootstrapSecret = v;
+            return this;
+        }
+
+        public Builder failedLoginLimit(int v) {
+            failedLoginLimit = v;
+            return this;
+        }
+
+        public Builder failedLoginWindow(Duration v) {
+            failedLoginWindow = v;
+            return this;
+        }
+
+        /** Serve HTTPS with this PEM certificate chain and private key (both or neither). */
+        public Builder tls(Path certFile, Path keyFile) {
+            tlsCertFile = certFile;
+            tlsKeyFile = keyFile;
+            return this;
+        }
+
+        public Builder insecureHttp(boolean v) {
+            insecureHttp = v;
             return this;
         }
 

@@ -32,7 +32,8 @@ public final class ServerConfigLoader {
     public static final List<String> OPTIONS = List.of("data-dir", "http-port", "bind", "public-url", "database-url",
             "database-user", "database-password", "release-hold", "max-keys-per-org", "rate-limit", "rate-limit-window",
             "validation-interval", "health-interval", "max-body-bytes", "aws-roles", "azure-application-id", "gcp-security-group",
-            "bootstrap-api-key", "bootstrap-api-secret");
+            "bootstrap-api-key", "bootstrap-api-secret", "failed-login-limit", "failed-login-window", "tls-cert-file", "tls-key-file",
+            "insecure-http");
 
     private ServerConfigLoader() {
     }
@@ -127,6 +128,16 @@ public final class ServerConfigLoader {
         if (v.containsKey("aws-roles")) {
             b.awsRoles(Arrays.stream(v.get("aws-roles").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
         }
+        if (v.containsKey("failed-login-limit")) {
+            b.failedLoginLimit(integer(v, "failed-login-limit"));
+        }
+        if (v.containsKey("failed-login-window")) {
+            b.failedLoginWindow(duration(v, "failed-login-window"));
+        }
+        b.tls(path(v, "tls-cert-file"), path(v, "tls-key-file"));
+        if (v.containsKey("insecure-http")) {
+            b.insecureHttp(bool(v, "insecure-http"));
+        }
         b.azureApplicationId(v.get("azure-application-id"));
         b.gcpSecurityGroup(v.get("gcp-security-group"));
         b.bootstrapCredentials(v.get("bootstrap-api-key"), v.get("bootstrap-api-secret"));
@@ -138,6 +149,19 @@ public final class ServerConfigLoader {
         });
         b.kmsSettings(kms);
         return b;
+    }
+
+    private static Path path(Map<String, String> v, String name) {
+        String s = v.get(name);
+        return s == null || s.isBlank() ? null : Path.of(s.trim());
+    }
+
+    private static boolean bool(Map<String, String> v, String name) {
+        String s = v.get(name).trim().toLowerCase(Locale.ROOT);
+        if (s.equals("true") || s.equals("false")) {
+            return Boolean.parseBoolean(s);
+        }
+        throw new IllegalArgumentException(name + " must be true or false, got '" + v.get(name) + "'");
     }
 
     private static int integer(Map<String, String> v, String name) {

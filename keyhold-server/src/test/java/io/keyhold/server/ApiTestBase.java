@@ -50,11 +50,14 @@ public abstract class ApiTestBase {
         return java.sql.DriverManager.getConnection(io.keyhold.server.internal.db.Database.embeddedUrl(dataDir));
     }
 
-    /** A second organization with its own environment and OrganizationAdmin key; returns [client, environment id]. */
+    /**
+     * A second organization with its own environment and OrganizationAdmin key; returns [client, environment id].
+     * Its key has the hash an earlier version stored (PBKDF2), as in a database that version created.
+     */
     protected Object[] secondOrganization() throws Exception {
         String org = java.util.UUID.randomUUID().toString();
         String key = "ORGB" + Long.toString(System.nanoTime(), 36).toUpperCase(java.util.Locale.ROOT);
-        String secret = "second-org-secret-" + key;
+        String secret = io.keyhold.server.support.LegacyHashes.OTHER_SECRET;
         long now = clock.millis();
         String envId;
         try (java.sql.Connection c = jdbc()) {
@@ -63,7 +66,8 @@ public abstract class ApiTestBase {
             String sa = io.keyhold.server.internal.iam.Accounts.insertServiceAccount(c, org, "admin", "", now);
             io.keyhold.server.internal.iam.Accounts.insertRoleBinding(c, org, sa,
                     io.keyhold.server.internal.auth.Role.OrganizationAdmin, null, now);
-            io.keyhold.server.internal.iam.Accounts.insertApiKey(c, key, org, sa, "k", "", secret, now);
+            io.keyhold.server.internal.iam.Accounts.insertHashedApiKey(c, key, org, sa, "k", "", io.keyhold.server.support.LegacyHashes.OTHER_HASH,
+                    now);
         }
         return new Object[] {admin.as(key, secret), envId};
     }

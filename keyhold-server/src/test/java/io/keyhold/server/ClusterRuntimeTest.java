@@ -111,9 +111,10 @@ class ClusterRuntimeTest {
                 String sa = io.keyhold.server.internal.iam.Accounts.insertServiceAccount(c, orgB, "admin", "", now);
                 io.keyhold.server.internal.iam.Accounts.insertRoleBinding(c, orgB, sa,
                         io.keyhold.server.internal.auth.Role.OrganizationAdmin, null, now);
-                io.keyhold.server.internal.iam.Accounts.insertApiKey(c, "ORGBKEY", orgB, sa, "k", "", "org-b-secret", now);
+                io.keyhold.server.internal.iam.Accounts.insertHashedApiKey(c, "ORGBKEY", orgB, sa, "k", "",
+                        io.keyhold.server.support.LegacyHashes.OTHER_HASH, now);
             }
-            Api.Res theirs = api.as("ORGBKEY", "org-b-secret").get("/metrics");
+            Api.Res theirs = api.as("ORGBKEY", io.keyhold.server.support.LegacyHashes.OTHER_SECRET).get("/metrics");
             assertThat(theirs.status()).isEqualTo(200);
             assertThat(theirs.raw().body()).contains("keyhold_http_requests_seconds_count").doesNotContain(id)
                     .doesNotContain("test_cluster_up");

@@ -24,12 +24,17 @@ class ServerConfigLoaderTest {
         assertThat(c.databaseUrl()).isNull();
         assertThat(c.releaseHold()).isEqualTo(Duration.ofDays(5));
         assertThat(c.maxKeysPerOrg()).isEqualTo(50);
+        assertThat(c.failedLoginLimit()).isEqualTo(10);
+        assertThat(c.failedLoginWindow()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(c.tls()).isFalse();
+        assertThat(c.insecureHttp()).isFalse();
     }
 
     @Test
     void flagsBeatEnvironmentBeatsFileBeatsDefaults() throws Exception {
         Path yaml = tmp.resolve("keyhold.yaml");
-        Files.writeString(yaml, "http-port: 7000\nbind: 0.0.0.0\nrelease-hold: 10m\nmax-keys-per-org: 7\n"
+        Files.writeString(yaml, "http-port: 7000\nbind: 0.0.0.0\ninsecure-http: true\nrelease-hold: 10m\nmax-keys-per-org: 7\n"
+                + "failed-login-limit: 5\nfailed-login-window: 2m\n"
                 + "aws-roles: [arn:aws:iam::1:role/a, arn:aws:iam::1:role/b]\nkms:\n  aws:\n    region: eu-west-1\n");
         Map<String, String> env = new HashMap<>();
         env.put("KEYHOLD_HTTP_PORT", "7001");
@@ -42,6 +47,9 @@ class ServerConfigLoaderTest {
         ServerConfig c = ServerConfigLoader.load(flags, env, yaml).build();
         assertThat(c.httpPort()).isEqualTo(7002);
         assertThat(c.bind()).isEqualTo("0.0.0.0");
+        assertThat(c.insecureHttp()).isTrue();
+        assertThat(c.failedLoginLimit()).isEqualTo(5);
+        assertThat(c.failedLoginWindow()).isEqualTo(Duration.ofMinutes(2));
         assertThat(c.databaseUrl()).isEqualTo("jdbc:postgresql://db/keyhold");
         assertThat(c.databasePassword()).isEqualTo("pw");
         assertThat(c.releaseHold()).isEqualTo(Duration.ofMinutes(10));
@@ -65,6 +73,10 @@ class ServerConfigLoaderTest {
                 .hasMessageContaining("http-port must be an integer");
         assertThatThrownBy(() -> ServerConfigLoader.load(Map.of("release-hold", "soon"), Map.of(), null))
                 .hasMessageContaining("release-hold must be a duration");
+        assertThatThrownBy(() -> ServerConfigLoader.load(Map.of("insecure-http", "yes"), Map.of(), null))
+                .hasMessageContaining("insecure-http must be true or false");
+        assertThatThrownBy(() -> ServerConfigLoader.load(Map.of("tls-cert-file", "/c.pem"), Map.of(), null).build())
+                .hasMessageContaining("tls-cert-file and tls-key-file must be given together");
         Path yaml = tmp.resolve("bad.yaml");
         Files.writeString(yaml, "htp-port: 1\n");
         assertThatThrownBy(() -> ServerConfigLoader.load(Map.of(), Map.of(), yaml)).hasMessageContaining("unknown server option 'htp-port'");

@@ -13,9 +13,13 @@ import java.util.Optional;
 /**
  * Where the CLI finds its server: {@code ~/.keyhold/config} (written by {@code keyhold login},
  * owner-only), overridden field by field by {@code KEYHOLD_URL}, {@code KEYHOLD_API_KEY},
- * {@code KEYHOLD_API_SECRET} and {@code KEYHOLD_ENVIRONMENT}. {@code HOME} decides where ~ is.
+ * {@code KEYHOLD_API_SECRET}, {@code KEYHOLD_ENVIRONMENT} and {@code KEYHOLD_CA_FILE}. {@code HOME}
+ * decides where ~ is.
+ *
+ * @param caFile PEM certificates to trust for an https:// server instead of the JVM's CAs (a private
+ *               CA, or the server's self-signed certificate); null: the JVM's
  */
-public record CliContext(String url, String apiKey, String apiSecret, String environment) {
+public record CliContext(String url, String apiKey, String apiSecret, String environment, String caFile) {
 
     public static Path configFile(Map<String, String> env) {
         String home = env.getOrDefault("HOME", System.getProperty("user.home"));
@@ -30,7 +34,8 @@ public record CliContext(String url, String apiKey, String apiSecret, String env
             return Optional.empty();
         }
         return Optional.of(new CliContext(url, pick(env, "KEYHOLD_API_KEY", file, "api_key"),
-                pick(env, "KEYHOLD_API_SECRET", file, "api_secret"), pick(env, "KEYHOLD_ENVIRONMENT", file, "environment")));
+                pick(env, "KEYHOLD_API_SECRET", file, "api_secret"), pick(env, "KEYHOLD_ENVIRONMENT", file, "environment"),
+                pick(env, "KEYHOLD_CA_FILE", file, "ca_file")));
     }
 
     /** The context, or an error telling the user how to configure one. */
@@ -44,7 +49,7 @@ public record CliContext(String url, String apiKey, String apiSecret, String env
     }
 
     public ApiClient client() {
-        return new ApiClient(url, apiKey, apiSecret);
+        return new ApiClient(url, apiKey, apiSecret, caFile == null ? null : Path.of(caFile));
     }
 
     /** Writes the context to the config file, atomically and owner-only. */
@@ -55,11 +60,21 @@ public record CliContext(String url, String apiKey, String apiSecret, String env
         if (environment != null) {
             o.put("environment", environment);
         }
+        if (caFile != null) {
+            o.put("ca_file", Path.of(caFile).toAbsolutePath().toString());
+        }
         AtomicFiles.write(file, (o.toPrettyString() + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     public CliContext withEnvironment(String env) {
-        return new CliContext(url, apiKey, apiSecret, env);
+        return new CliContext(url, apiKey, apiSecret, env, caFile);
+    }
+
+    /** Never shows the secret: contexts end up in error messages and debug output. */
+    @Override
+    public String toString() {
+        return "CliContext[url=" + url + ", apiKey=" + apiKey + ", apiSecret=" + (apiSecret == null ? "none" : "***")
+                + ", environment=" + environment + (caFile == null ? "" : ", caFile=" + caFile) + "]";
     }
 
     private static String pick(Map<String, String> env, String var, JsonNode file, String field) {

@@ -2,25 +2,14 @@ package io.keyhold.server.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.keyhold.server.internal.auth.SecretHasher;
 import io.keyhold.server.internal.http.RateLimiter;
 import io.keyhold.server.support.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SecurityPrimitivesTest {
-    @Test
-    void secretsAreSlowSaltedHashes() {
-        String a = SecretHasher.hash("s3cret");
-        String b = SecretHasher.hash("s3cret");
-        assertThat(a).startsWith("pbkdf2-sha512$" + SecretHasher.ITERATIONS + "$").doesNotContain("s3cret").isNotEqualTo(b);
-        assertThat(SecretHasher.verify("s3cret", a)).isTrue();
-        assertThat(SecretHasher.verify("s3cret", b)).isTrue();
-        assertThat(SecretHasher.verify("s3cres", a)).isFalse();
-        assertThat(SecretHasher.verify("s3cret", "plain")).isFalse();
-    }
-
     @Test
     void fixedWindowRateLimit() {
         MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
@@ -37,5 +26,20 @@ class SecurityPrimitivesTest {
         clock.advance(Duration.ofSeconds(15));
         assertThat(limiter.acquire("a").allowed()).isTrue();
         limiter.sweep();
+    }
+
+    @Test
+    void acquireAllTakesFromEveryBudgetOrFromNone() {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        RateLimiter limiter = new RateLimiter(2, 60_000, clock);
+        assertThat(limiter.acquireAll(List.of("a", "b")).remaining()).isEqualTo(1);
+        clock.advance(Duration.ofSeconds(30));
+        assertThat(limiter.acquireAll(List.of("b", "c")).remaining()).isZero(); // b's budget is the smaller one
+        RateLimiter.Decision denied = limiter.acquireAll(List.of("c", "b"));
+        assertThat(denied.allowed()).isFalse();
+        assertThat(denied.resetSeconds()).as("the wait is that of b, the budget that refused").isEqualTo(30);
+        assertThat(limiter.acquire("c").allowed()).as("c lost nothing to the refused acquireAll").isTrue();
+        limiter.release("b");
+        assertThat(limiter.acquire("b").allowed()).isTrue();
     }
 }

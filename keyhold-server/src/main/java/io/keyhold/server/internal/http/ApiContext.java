@@ -32,7 +32,7 @@ public record ApiContext(ServerConfig config, Sql sql, Clock clock, Links links)
     }
 
     public static Body body(Context ctx) {
-        return Body.parse(ctx.bodyAsBytes());
+        return Body.parse(RequestBodies.read(ctx));
     }
 
     /** A query parameter that must be present and non-empty. */

@@ -38,6 +38,11 @@ public final class ApiException extends RuntimeException {
         return new ApiException(400, "malformed_request", "Malformed Request", detail, null, null);
     }
 
+    /** A body that is not well-formed (bad JSON, a broken chunked encoding), naming where when known. */
+    public static ApiException malformedBody(String pointer, String detail) {
+        return new ApiException(400, "malformed_request", "Malformed Request", detail, null, pointer);
+    }
+
     public static ApiException unauthenticated(String detail) {
         return new ApiException(401, "user_unauthenticated", "Authentication Required", detail, null, null);
     }
@@ -74,6 +79,11 @@ public final class ApiException extends RuntimeException {
     public static ApiException rateLimited(long retryAfterSeconds) {
         return new ApiException(429, "too_many_requests", "Too Many Requests",
                 "Rate limit exceeded; retry in " + retryAfterSeconds + " s", null, null);
+    }
+
+    public static ApiException tooManyFailedLogins(long retryAfterSeconds) {
+        return new ApiException(429, "too_many_requests", "Too Many Requests",
+                "Too many failed logins from this address or for this API key; retry in " + retryAfterSeconds + " s", null, null);
     }
 
     public static ApiException of(int status, String code, String title, String detail) {

@@ -1,7 +1,11 @@
 package io.keyhold.server.internal.http;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keyhold.server.internal.util.Json;
 import java.util.Iterator;
@@ -9,9 +13,13 @@ import java.util.Set;
 
 /**
  * A JSON request body read defensively: every accessor names the JSON pointer of the field it reads,
- * so that a wrong type or a missing field is reported as 422 with {@code source.pointer}.
+ * so that a wrong type or a missing field is reported as 422 with {@code source.pointer}. A field
+ * that appears twice in one object is refused (400): which one a reader takes is up to the reader, so
+ * a request could mean one thing to a proxy or an audit log in front of the server and another here.
  */
 public final class Body {
+    private static final ObjectReader READER = Json.MAPPER.reader().with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
+
     private final JsonNode root;
 
     private Body(JsonNode root) {
@@ -24,7 +32,9 @@ public final class Body {
         }
         JsonNode node;
         try {
-            node = Json.MAPPER.readTree(bytes);
+            node = READER.readTree(bytes);
+        } catch (StreamReadException e) {
+            throw duplicateField(e).orElseGet(() -> ApiException.malformedBody("The request body is not valid JSON"));
         } catch (JacksonException e) {
             throw ApiException.malformedBody("The request body is not valid JSON");
         } catch (java.io.IOException e) {
@@ -34,6 +44,18 @@ public final class Body {
             throw ApiException.malformedBody("The request body must be a JSON object");
         }
         return new Body(node);
+    }
+
+    /** The duplicate-field error when that is what the parser found. */
+    private static java.util.Optional<ApiException> duplicateField(StreamReadException e) {
+        JsonParser parser = e.getProcessor();
+        String message = e.getOriginalMessage();
+        if (parser == null || message == null || !message.startsWith("Duplicate")) {
+            return java.util.Optional.empty();
+        }
+        String pointer = parser.getParsingContext().pathAsPointer().toString();
+        return java.util.Optional.of(ApiException.malformedBody(pointer, "The property '" + pointer
+                + "' appears more than once in the request body; send each property once"));
     }
 
     public JsonNode root() {
@@ -96,10 +118,32 @@ public final class Body {
         if (n == null) {
             return null;
         }
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+        if (!n.isIntegralNumber()) {
             throw typeError(pointer, n, "integer");
         }
+        if (!n.canConvertToInt()) {
+            throw outOfRange(pointer, n, Integer.MIN_VALUE, Integer.MAX_VALUE);
+        }
         return n.intValue();
+    }
+
+    /** As {@link #optionalInt(String)}, also refusing values outside {@code min..max} with a message naming the range. */
+    public Integer optionalInt(String pointer, int min, int max) {
+        JsonNode n = at(pointer);
+        Integer v = optionalInt(pointer);
+        if (v != null && (v < min || v > max)) {
+            throw outOfRange(pointer, n, min, max);
+        }
+        return v;
+    }
+
+    private static ApiException outOfRange(String pointer, JsonNode n, long min, long max) {
+        return ApiException.invalid(pointer, "The property '" + pointer + "' is " + abbreviate(n.asText())
+                + ", out of range: it must be an integer from " + min + " to " + max);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
     }
 
     public Boolean optionalBoolean(String pointer) {

@@ -7,6 +7,7 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
 import io.keyhold.server.ServerConfig;
 import io.keyhold.server.internal.auth.Authenticator;
+import io.keyhold.server.internal.auth.Credentials;
 import io.keyhold.server.internal.auth.Principal;
 import io.keyhold.server.internal.util.Json;
 import io.micrometer.core.instrument.Timer;
@@ -19,19 +20,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP layer shared by every API: request ids, authentication, rate limiting, body size limit,
- * metrics, and the byok/v1 error format for every failure (never a stack trace in a response).
+ * The HTTP layer shared by every API: HTTPS, request ids, failed-login limiting, authentication, rate
+ * limiting, body size limit, metrics, and the byok/v1 error format for every failure (never a stack
+ * trace in a response).
  */
 public final class HttpApi {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
-    private static final String REQUEST_ID = "keyhold.request-id";
+    static final String REQUEST_ID = "keyhold.request-id";
     private static final String TIMER = "keyhold.timer";
 
     private HttpApi() {
     }
 
-    public static Javalin create(ServerConfig config, Authenticator auth, RateLimiter limiter, PrometheusMeterRegistry metrics,
-                                 java.util.function.BooleanSupplier ready) {
+    public static Javalin create(ServerConfig config, Authenticator auth, RateLimiter limiter, FailedLogins failedLogins,
+                                 PrometheusMeterRegistry metrics, java.util.function.BooleanSupplier ready) {
+        // Loaded before Jetty starts: a server given unusable certificate files does not start.
+        ReloadingTls tls = config.tls() ? new ReloadingTls(config.tlsCertFile(), config.tlsKeyFile()) : null;
         Javalin app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
             cfg.startupWatcherEnabled = false;
@@ -40,6 +44,10 @@ public final class HttpApi {
             cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
             cfg.jetty.defaultHost = config.bind();
             cfg.jetty.defaultPort = config.httpPort();
+            if (tls != null) {
+                // The only connector: with a certificate the API is not served over plain HTTP at all.
+                cfg.jetty.addConnector((server, http) -> tls.connector(server, http, config.bind(), config.httpPort()));
+            }
             QueuedThreadPool pool = new QueuedThreadPool(64, 4, 60_000);
             pool.setName("keyhold-http");
             cfg.jetty.threadPool = pool;
@@ -51,6 +59,7 @@ public final class HttpApi {
             String id = UUID.randomUUID().toString();
             ctx.attribute(REQUEST_ID, id);
             ctx.header("X-Request-Id", id);
+            ctx.attribute(RequestBodies.LIMIT, config.maxBodyBytes());
             if (ctx.path().equals("/healthz")) {
                 return;
             }
@@ -58,15 +67,7 @@ public final class HttpApi {
             if (length > config.maxBodyBytes()) {
                 throw ApiException.tooLarge(config.maxBodyBytes());
             }
-            Principal p;
-            try {
-                p = auth.authenticate(ctx.header("Authorization"));
-            } catch (ApiException e) {
-                // Failed logins count against the client address, which slows down guessing.
-                limit(ctx, limiter.acquire("ip:" + ctx.ip()));
-                ctx.header("WWW-Authenticate", "Basic realm=\"keyhold\"");
-                throw e;
-            }
+            Principal p = login(ctx, auth, failedLogins);
             limit(ctx, limiter.acquire("key:" + p.apiKeyId()));
             ctx.attribute(ApiContext.PRINCIPAL, p);
         });
@@ -112,10 +113,48 @@ public final class HttpApi {
         return app;
     }
 
-    private static void limit(Context ctx, RateLimiter.Decision d) {
+    /**
+     * Checks the credentials, but first the failed-login budgets of the client address and the key
+     * id: over either, 429 without looking at the secret. Only wrong credentials count.
+     */
+    private static Principal login(Context ctx, Authenticator auth, FailedLogins failedLogins) {
+        Credentials creds;
+        try {
+            creds = Credentials.parseBasic(ctx.header("Authorization"));
+        } catch (ApiException e) {
+            // No secret to guess: costs nothing, counts nothing.
+            ctx.header("WWW-Authenticate", "Basic realm=\"keyhold\"");
+            throw e;
+        }
+        FailedLogins.Attempt attempt = failedLogins.begin(ctx.ip(), creds.keyId());
+        if (!attempt.allowed()) {
+            ctx.header("Retry-After", Long.toString(attempt.decision().resetSeconds()));
+            rateLimitHeaders(ctx, attempt.decision());
+            throw ApiException.tooManyFailedLogins(attempt.decision().resetSeconds());
+        }
+        boolean failed = false;
+        try {
+            return auth.authenticate(creds);
+        } catch (ApiException e) {
+            failed = true;
+            rateLimitHeaders(ctx, attempt.decision());
+            ctx.header("WWW-Authenticate", "Basic realm=\"keyhold\"");
+            throw e;
+        } finally {
+            if (!failed) {
+                attempt.succeeded();
+            }
+        }
+    }
+
+    private static void rateLimitHeaders(Context ctx, RateLimiter.Decision d) {
         ctx.header("X-RateLimit-Limit", Integer.toString(d.limit()));
         ctx.header("X-RateLimit-Remaining", Integer.toString(d.remaining()));
         ctx.header("X-RateLimit-Reset", Long.toString(d.resetSeconds()));
+    }
+
+    private static void limit(Context ctx, RateLimiter.Decision d) {
+        rateLimitHeaders(ctx, d);
         if (!d.allowed()) {
             ctx.header("Retry-After", Long.toString(d.resetSeconds()));
             throw ApiException.rateLimited(d.resetSeconds());

@@ -1,7 +1,6 @@
 package io.keyhold.server.internal.iam;
 
 import io.keyhold.server.internal.auth.Role;
-import io.keyhold.server.internal.auth.SecretHasher;
 import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.util.Ids;
 import java.sql.Connection;
@@ -31,11 +30,14 @@ public final class Accounts {
         return id;
     }
 
-    /** Stores an API key; only the slow hash of {@code secret} is kept. */
-    public static void insertApiKey(Connection c, String id, String orgId, String ownerId, String name, String description,
-                                    String secret, long now) throws SQLException {
+    /**
+     * Stores an API key with the hash of its secret ({@code Authenticator.hashSecret}); the secret itself is never stored.
+     * (Named for the hash so that a caller written for the old {@code insertApiKey(..., secret, ...)} does not compile.)
+     */
+    public static void insertHashedApiKey(Connection c, String id, String orgId, String ownerId, String name, String description,
+                                    String secretHash, long now) throws SQLException {
         Sql.update(c, "INSERT INTO api_keys (id, org_id, owner_id, display_name, description, secret_hash, created_at, updated_at) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, orgId, ownerId, name, description, SecretHasher.hash(secret), now, now);
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", id, orgId, ownerId, name, description, secretHash, now, now);
     }
 
     public static String insertRoleBinding(Connection c, String orgId, String principalId, Role role, String environmentId,

@@ -97,9 +97,10 @@ public final class ApiKeysApi {
         }
         String id = Ids.apiKeyId();
         String secret = Ids.apiSecret();
+        String secretHash = auth.hashSecret(secret);
         long now = api.now();
         api.sql().tx(c -> {
-            Accounts.insertApiKey(c, id, p.orgId(), owner, name, description, secret, now);
+            Accounts.insertHashedApiKey(c, id, p.orgId(), owner, name, description, secretHash, now);
             return null;
         });
         KeyRow row = new KeyRow(id, p.orgId(), owner, name, description, now, now);

@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 /**
  * First start: one organization, its {@code default} environment, and an OrganizationAdmin API key
@@ -30,7 +31,8 @@ public final class Bootstrap {
     }
 
     /** Bootstraps when the database has no organization yet; returns null when it already had one. */
-    public static Result runIfEmpty(Sql sql, ServerConfig config, String baseUrl, PrintStream out) throws IOException {
+    public static Result runIfEmpty(Sql sql, ServerConfig config, String baseUrl, UnaryOperator<String> hashSecret, PrintStream out)
+            throws IOException {
         if (sql.count("SELECT COUNT(*) FROM organizations") > 0) {
             return null;
         }
@@ -45,7 +47,8 @@ public final class Bootstrap {
             env[0] = Accounts.insertEnvironment(c, orgId, "default", now);
             String sa = Accounts.insertServiceAccount(c, orgId, "bootstrap-admin", "Created on first start; OrganizationAdmin", now);
             Accounts.insertRoleBinding(c, orgId, sa, Role.OrganizationAdmin, null, now);
-            Accounts.insertApiKey(c, key, orgId, sa, "bootstrap", "OrganizationAdmin key created on first start", secret, now);
+            Accounts.insertHashedApiKey(c, key, orgId, sa, "bootstrap", "OrganizationAdmin key created on first start",
+                    hashSecret.apply(secret), now);
             return null;
         });
         if (generated) {
