@@ -86,7 +86,7 @@ class RequestBodyTest extends ApiTestBase {
         String body = clusterBody(unique("big"), env, "AWS", "us-east-1", null).replace("\"cku\":1", "\"cku\":99999999999");
         JsonNode e = assertError(admin.post("/cmk/v2/clusters", body), 422, "invalid_configuration");
         assertThat(e.path("source").path("pointer").asText()).isEqualTo("/spec/config/cku");
-        assertThat(e.path("detail").asText()).contains("99999999999").contains("from -2147483648 to 2147483647")
+        assertThat(e.path("detail").asText()).contains("99999999999").contains("from 1 to 152")
                 .doesNotContain("did not match");
     }
 }

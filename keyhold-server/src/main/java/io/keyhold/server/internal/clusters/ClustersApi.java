@@ -255,7 +255,7 @@ public final class ClustersApi {
             throw ApiException.invalid("/spec/config/kind", "Keyhold runs Dedicated clusters only; '/spec/config/kind' must be Dedicated");
         }
         body.onlyFields("/spec/config", Set.of("kind", "cku", "zones", "encryption_key", "release_priority"));
-        Integer cku = body.optionalInt("/spec/config/cku");
+        Integer cku = body.optionalInt("/spec/config/cku", 1, 152);
         if (cku == null) {
             throw ApiException.invalid("/spec/config/cku", "The property '/spec/config/cku' is required");
         }

@@ -130,11 +130,10 @@ public final class Body {
     /** As {@link #optionalInt(String)}, also refusing values outside {@code min..max} with a message naming the range. */
     public Integer optionalInt(String pointer, int min, int max) {
         JsonNode n = at(pointer);
-        Integer v = optionalInt(pointer);
-        if (v != null && (v < min || v > max)) {
-            throw outOfRange(pointer, n, min, max);
+        if (n != null && n.isIntegralNumber() && (!n.canConvertToInt() || n.intValue() < min || n.intValue() > max)) {
+            throw outOfRange(pointer, n, min, max); // the allowed range, even for values past int's
         }
-        return v;
+        return optionalInt(pointer);
     }
 
     private static ApiException outOfRange(String pointer, JsonNode n, long min, long max) {
