@@ -1,0 +1,92 @@
+package io.keyhold.bench;
+
+import io.keyhold.crypto.DataKey;
+import io.keyhold.crypto.DecryptionDekCache;
+import io.keyhold.crypto.DekRotationPolicy;
+import io.keyhold.crypto.EncryptionDekCache;
+import io.keyhold.crypto.EnvelopeDecryptor;
+import io.keyhold.crypto.EnvelopeEncryptor;
+import io.keyhold.crypto.GeneratedDek;
+import io.keyhold.crypto.KekPolicy;
+import io.keyhold.crypto.KekRef;
+import io.keyhold.proxy.UnencryptedRecordPolicy;
+import io.keyhold.proxy.internal.ProxyCounters;
+import io.keyhold.proxy.internal.RebuiltRecords;
+import io.keyhold.proxy.internal.RecordEncryption;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.MemoryRecordsBuilder;
+import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.record.TimestampType;
+
+/**
+ * Bytes on disk per record, exactly: what the proxy writes for a batch of records (uncompressed
+ * batches are stored byte for byte as produced) against the plaintext batch, for the KEK
+ * references and wrapped-DEK sizes each KMS gives. Record format v1 carries the whole envelope
+ * header (KEK reference and EDEK) in every record, so the overhead follows the KMS. Run with
+ * {@code bench/overhead.sh}.
+ */
+public final class RecordOverhead {
+    private RecordOverhead() {
+    }
+
+    /** A KMS as the record format sees it: its kind, a typical key reference and version, its EDEK size. */
+    private record Kek(String name, String kind, String keyRef, String version, int edekBytes) {
+    }
+
+    private static final List<Kek> KEKS = List.of(
+            new Kek("local KMS", "local", "orders-key", "1", 61),
+            new Kek("AWS KMS key ARN (test fake's blob)", "aws", "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                    "", 176),
+            new Kek("AWS KMS alias ARN (~180 B blob)", "aws", "arn:aws:kms:us-west-2:111122223333:alias/orders",
+                    "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", 180),
+            new Kek("Azure RSA-2048", "azure", "https://orders-vault.vault.azure.net/keys/orders", "0123456789abcdef0123456789abcdef", 256),
+            new Kek("Azure RSA-4096", "azure", "https://orders-vault.vault.azure.net/keys/orders", "0123456789abcdef0123456789abcdef", 512));
+
+    public static void main(String[] args) {
+        int records = 1000;
+        System.out.printf("%-40s %8s %12s %12s %9s%n", "KEK", "record", "plain B/rec", "enc B/rec", "overhead");
+        for (int size : new int[] {100, 1024}) {
+            MemoryRecords plain = batch(records, size);
+            for (Kek k : KEKS) {
+                RecordEncryption enc = encryption(k);
+                RebuiltRecords out = BenchKms.untilReady(() -> enc.encrypt("orders", plain));
+                int encBytes = out.copyToMemoryRecords().sizeInBytes();
+                out.release();
+                double p = plain.sizeInBytes() / (double) records;
+                double e = encBytes / (double) records;
+                System.out.printf("%-40s %7d B %12.1f %12.1f %+8.1f%%%n", k.name(), size, p, e, (e / p - 1) * 100);
+            }
+        }
+    }
+
+    private static RecordEncryption encryption(Kek k) {
+        KekRef ref = new KekRef(k.kind(), k.keyRef(), k.version());
+        byte[] edek = new byte[k.edekBytes()];
+        new Random(7).nextBytes(edek);
+        EncryptionDekCache deks = new EncryptionDekCache((id, ctx) -> CompletableFuture.completedFuture(
+                new GeneratedDek(DataKey.generate(), ref, edek)), DekRotationPolicy.DEFAULT);
+        DecryptionDekCache unused = new DecryptionDekCache((kek, e, ctx) -> CompletableFuture.failedFuture(new IllegalStateException()),
+                KekPolicy.onlyKey(k.kind(), k.keyRef()), 1, Duration.ofMinutes(1));
+        return new RecordEncryption(new EnvelopeEncryptor(deks), new EnvelopeDecryptor(unused), k.keyRef(), "lkc-bench",
+                UnencryptedRecordPolicy.REJECT, new ProxyCounters());
+    }
+
+    private static MemoryRecords batch(int n, int size) {
+        ByteBuffer buf = ByteBuffer.allocate(n * (size + 64) + 128);
+        MemoryRecordsBuilder b = new MemoryRecordsBuilder(buf, RecordBatch.MAGIC_VALUE_V2, Compression.NONE, TimestampType.CREATE_TIME,
+                0, RecordBatch.NO_TIMESTAMP, 1, (short) 0, 0, false, false, 0, buf.capacity());
+        Random r = new Random(1);
+        byte[] v = new byte[size];
+        for (int i = 0; i < n; i++) {
+            r.nextBytes(v);
+            b.append(1_700_000_000_000L + i, null, v);
+        }
+        return b.build();
+    }
+}
