@@ -2,8 +2,11 @@ package io.keyhold.kms.aws;
 
 import io.keyhold.kms.Kms;
 import io.keyhold.kms.aws.fake.FakeAwsKms;
+import io.keyhold.kms.testkit.AccessDenialConformance;
+import io.keyhold.kms.testkit.DeletionConformance;
 import io.keyhold.kms.testkit.KmsConformanceSuite;
 import io.keyhold.kms.testkit.KmsFakeAdmin;
+import io.keyhold.kms.testkit.OutageConformance;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -13,7 +16,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * reference's version is then the target key's ARN, which describe reports as the current version.
  */
 @ExtendWith(FakeCredentials.class)
-class AwsAliasConformanceTest extends KmsConformanceSuite {
+class AwsAliasConformanceTest extends KmsConformanceSuite implements DeletionConformance, AccessDenialConformance, OutageConformance {
     private FakeAwsKms fake;
 
     @Override
@@ -23,7 +26,7 @@ class AwsAliasConformanceTest extends KmsConformanceSuite {
     }
 
     @Override
-    protected KmsFakeAdmin admin() {
+    public AliasAdmin admin() {
         return new AliasAdmin(fake);
     }
 
@@ -33,7 +36,7 @@ class AwsAliasConformanceTest extends KmsConformanceSuite {
     }
 
     /** Keys behind aliases; what is done to an alias is done to the key it points at. */
-    private static final class AliasAdmin implements KmsFakeAdmin {
+    static final class AliasAdmin implements KmsFakeAdmin.CanDelete, KmsFakeAdmin.CanDenyAccess, KmsFakeAdmin.CanCauseOutages {
         private final FakeAwsKms fake;
 
         AliasAdmin(FakeAwsKms fake) {

@@ -2,14 +2,16 @@ package io.keyhold.kms.aws;
 
 import io.keyhold.kms.Kms;
 import io.keyhold.kms.aws.fake.FakeAwsKms;
+import io.keyhold.kms.testkit.AccessDenialConformance;
+import io.keyhold.kms.testkit.DeletionConformance;
 import io.keyhold.kms.testkit.KmsConformanceSuite;
-import io.keyhold.kms.testkit.KmsFakeAdmin;
+import io.keyhold.kms.testkit.OutageConformance;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The conformance suite with key ARNs as references, against the wire-level fake. */
+/** The conformance suite with key ARNs as references, against the wire-level fake, which can do everything the suite asks. */
 @ExtendWith(FakeCredentials.class)
-class AwsKmsConformanceTest extends KmsConformanceSuite {
+class AwsKmsConformanceTest extends KmsConformanceSuite implements DeletionConformance, AccessDenialConformance, OutageConformance {
     private FakeAwsKms fake;
 
     @Override
@@ -19,7 +21,7 @@ class AwsKmsConformanceTest extends KmsConformanceSuite {
     }
 
     @Override
-    protected KmsFakeAdmin admin() {
+    public FakeAwsKms admin() {
         return fake;
     }
 

@@ -11,8 +11,8 @@ import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsProviders;
 import io.keyhold.kms.testkit.KmsAssertions;
+import io.keyhold.kms.testkit.DeletionConformance;
 import io.keyhold.kms.testkit.KmsConformanceSuite;
-import io.keyhold.kms.testkit.KmsFakeAdmin;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,9 +22,11 @@ import org.junit.jupiter.api.Test;
  * The conformance suite against real AWS KMS: only in the {@code aws-live} Maven profile, with AWS
  * credentials in the default chain and {@code KEYHOLD_AWS_LIVE_KEY_ARN} set (see docs/kms/aws.md).
  * It creates its own keys in that key's region and schedules them for deletion; the given key is
- * only used, never changed.
+ * only used, never changed. Access denial and outages cannot be caused on real AWS from here, so
+ * only the deletion capability is declared; {@link AwsAdminOverTheWireTest} runs this admin with all
+ * of them against the fake.
  */
-class AwsKmsLiveTest extends KmsConformanceSuite {
+class AwsKmsLiveTest extends KmsConformanceSuite implements DeletionConformance {
     private static final String KEY_ENV = "KEYHOLD_AWS_LIVE_KEY_ARN";
     private static LiveAwsAdmin admin;
 
@@ -51,7 +53,7 @@ class AwsKmsLiveTest extends KmsConformanceSuite {
     }
 
     @Override
-    protected KmsFakeAdmin admin() {
+    public LiveAwsAdmin admin() {
         return admin;
     }
 

@@ -19,38 +19,31 @@ import software.amazon.awssdk.services.kms.model.Tag;
  * The suite's admin on real AWS KMS: creates fresh keys (tagged {@code keyhold-test}) in the region
  * of the key the live run was given, changes them with the management API and waits until
  * DescribeKey shows each change, and schedules every key it made for deletion (7 days, AWS's
- * minimum) at the end. Taking access away and outages cannot be done from here: those tests skip.
- * {@link AwsAdminOverTheWireTest} runs it against the fake, which tests both.
+ * minimum) at the end. It can delete keys but not take Keyhold's own access away or cause outages, so
+ * the live test implements {@link io.keyhold.kms.testkit.DeletionConformance} only.
+ * {@link AwsAdminOverTheWireTest} runs it against the fake, adding those two on the fake's side.
  */
-final class LiveAwsAdmin implements KmsFakeAdmin, AutoCloseable {
+class LiveAwsAdmin implements KmsFakeAdmin.CanDelete, AutoCloseable {
     private static final Duration SETTLE = Duration.ofMinutes(3);
 
     private final KmsClient client;
     private final KeyArn given;
-    private final KmsFakeAdmin fake;
     private final Duration consistency;
     private final List<String> created = new CopyOnWriteArrayList<>();
 
     /** On real AWS. */
     LiveAwsAdmin(String givenKeyArn) {
-        this(givenKeyArn, KmsClient.builder(), null, Duration.ofSeconds(5));
+        this(givenKeyArn, KmsClient.builder(), Duration.ofSeconds(5));
     }
 
     /**
      * @param client   how to reach KMS (the fake's endpoint, in the test that runs this admin against the fake)
-     * @param fake     what cannot be done over the API (access denial, outages), or null
      * @param consistency how long to wait after a change shows, for KMS's eventual consistency
      */
-    LiveAwsAdmin(String givenKeyArn, software.amazon.awssdk.services.kms.KmsClientBuilder client, KmsFakeAdmin fake, Duration consistency) {
+    LiveAwsAdmin(String givenKeyArn, software.amazon.awssdk.services.kms.KmsClientBuilder client, Duration consistency) {
         this.given = KeyArn.parse(givenKeyArn);
         this.client = client.region(Region.of(given.region())).build();
-        this.fake = fake;
         this.consistency = consistency;
-    }
-
-    @Override
-    public boolean supports(Capability capability) {
-        return capability == Capability.DELETE || fake != null;
     }
 
     @Override
@@ -90,37 +83,6 @@ final class LiveAwsAdmin implements KmsFakeAdmin, AutoCloseable {
     public void scheduleDeletion(String keyRef) {
         client.scheduleKeyDeletion(b -> b.keyId(keyRef).pendingWindowInDays(7));
         await(keyRef, m -> m.deletionDate() != null);
-    }
-
-    @Override
-    public void denyAccess(String keyRef) {
-        fake().denyAccess(keyRef);
-    }
-
-    @Override
-    public void allowAccess(String keyRef) {
-        fake().allowAccess(keyRef);
-    }
-
-    @Override
-    public void denyUnwrap(String keyRef) {
-        fake().denyUnwrap(keyRef);
-    }
-
-    @Override
-    public void outage(Outage mode) {
-        if (fake != null) {
-            fake.outage(mode);
-        } else if (mode != Outage.NONE) {
-            throw new UnsupportedOperationException("not on real AWS");
-        }
-    }
-
-    private KmsFakeAdmin fake() {
-        if (fake == null) {
-            throw new UnsupportedOperationException("not on real AWS");
-        }
-        return fake;
     }
 
     private KeyMetadata describe(String keyRef) {

@@ -1,6 +1,7 @@
 package io.keyhold.kms.local;
 
 import io.keyhold.kms.Kms;
+import io.keyhold.kms.testkit.DeletionConformance;
 import io.keyhold.kms.testkit.KmsConformanceSuite;
 import io.keyhold.kms.testkit.KmsFakeAdmin;
 import java.nio.file.Path;
@@ -11,10 +12,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The provider conformance suite against the local KMS. Its admin is the local KMS's own
  * management API on the same store (as {@code keyhold kms key ...} is beside a running server).
- * The local KMS has no principals and no network, so the suite's access-denial and outage tests
- * do not apply to it and are skipped.
+ * The local KMS has no principals and no network, so of the suite's capabilities it declares only
+ * deletion: the access-denial and outage tests do not apply to it and are not part of this class.
  */
-class LocalKmsConformanceTest extends KmsConformanceSuite {
+class LocalKmsConformanceTest extends KmsConformanceSuite implements DeletionConformance {
     private static final LocalKmsOptions.KdfCost CHEAP = new LocalKmsOptions.KdfCost(8 * 1024, 1, 1);
 
     @TempDir
@@ -34,13 +35,8 @@ class LocalKmsConformanceTest extends KmsConformanceSuite {
     }
 
     @Override
-    protected KmsFakeAdmin admin() {
-        return new KmsFakeAdmin() {
-            @Override
-            public boolean supports(Capability capability) {
-                return capability == Capability.DELETE;
-            }
-
+    public KmsFakeAdmin.CanDelete admin() {
+        return new KmsFakeAdmin.CanDelete() {
             @Override
             public String createKey() {
                 String name = "conformance-" + names.incrementAndGet();
@@ -71,28 +67,6 @@ class LocalKmsConformanceTest extends KmsConformanceSuite {
             @Override
             public void scheduleDeletion(String keyRef) {
                 management.scheduleDeletion(keyRef, Duration.ofDays(7));
-            }
-
-            @Override
-            public void denyAccess(String keyRef) {
-                throw new UnsupportedOperationException("the local KMS has no principals");
-            }
-
-            @Override
-            public void allowAccess(String keyRef) {
-                throw new UnsupportedOperationException("the local KMS has no principals");
-            }
-
-            @Override
-            public void denyUnwrap(String keyRef) {
-                throw new UnsupportedOperationException("the local KMS has no principals");
-            }
-
-            @Override
-            public void outage(Outage mode) {
-                if (mode != Outage.NONE) {
-                    throw new UnsupportedOperationException("the local KMS is in the process: it has no outages");
-                }
             }
         };
     }

@@ -8,6 +8,7 @@ import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.kms.Kms;
 import io.keyhold.kms.ResilientKms;
 import io.keyhold.kms.RetryPolicy;
+import io.keyhold.kms.testkit.KmsFakeAdmin.CanCauseOutages.Outage;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,14 +17,9 @@ import org.junit.jupiter.api.BeforeEach;
  * The connection under test and its admin, set up before and torn down after each test of
  * {@link KmsConformanceSuite}; subclasses are providers' test classes and implement the two hooks.
  */
-abstract class ConformanceBase {
-    /** What records of topic {@code orders} in cluster {@code cluster-a} are wrapped with. */
-    protected static final EncryptionContext ORDERS = EncryptionContext.forTopic("cluster-a", "orders");
-
+abstract class ConformanceBase implements ConformanceContext {
     /** Patient enough for a loaded build machine; retries once. */
     static final RetryPolicy CALLS = new RetryPolicy(Duration.ofSeconds(10), 2, Duration.ofMillis(1), Duration.ofMillis(10));
-    /** What the timeout tests use: 300 ms per attempt, 2 attempts. */
-    static final RetryPolicy SHORT = new RetryPolicy(Duration.ofMillis(300), 2, Duration.ofMillis(1), Duration.ofMillis(5));
 
     private Kms raw;
     private ResilientKms kms;
@@ -34,8 +30,12 @@ abstract class ConformanceBase {
      */
     protected abstract Kms connect();
 
-    /** Drives the KMS that {@link #connect()}'s connection talks to. */
-    protected abstract KmsFakeAdmin admin();
+    /**
+     * Drives the KMS that {@link #connect()}'s connection talks to. A test class that implements a
+     * capability interface returns the admin type it names (or one that is all of them).
+     */
+    @Override
+    public abstract KmsFakeAdmin admin();
 
     /**
      * Whether {@link io.keyhold.crypto.KekRef#keyVersion()} of new DEKs is {@link io.keyhold.kms.KeyInfo#currentVersion()}
@@ -55,28 +55,31 @@ abstract class ConformanceBase {
     @AfterEach
     final void closeConnection() {
         try {
-            admin().outage(KmsFakeAdmin.Outage.NONE);
+            if (this instanceof OutageConformance outages) { // a fake that outlives the test must not stay broken
+                outages.admin().outage(Outage.NONE);
+            }
         } finally {
             kms.close();
         }
     }
 
-    /** The connection under test, wrapped in {@link ResilientKms} as the server wraps it. */
-    protected final Kms kms() {
+    @Override
+    public final Kms kms() {
         return kms;
     }
 
-    /** The provider's own connection, unwrapped. */
-    protected final Kms raw() {
+    @Override
+    public final Kms raw() {
         return raw;
     }
 
-    protected final GeneratedDek generate(String keyRef, EncryptionContext context) {
+    @Override
+    public final GeneratedDek generate(String keyRef, EncryptionContext context) {
         return await(kms.generate(keyRef, context));
     }
 
-    /** Asserts that {@code g} unwraps with {@code context} to the DEK it carries. */
-    protected final void assertUnwraps(GeneratedDek g, EncryptionContext context) {
+    @Override
+    public final void assertUnwraps(GeneratedDek g, EncryptionContext context) {
         try (DataKey back = await(kms.unwrap(g.kek(), g.edek(), context))) {
             org.assertj.core.api.Assertions.assertThat(KmsAssertions.keyBytes(back))
                     .as("unwrapped DEK").isEqualTo(KmsAssertions.keyBytes(g.dek()));

@@ -1,25 +1,20 @@
 package io.keyhold.kms.testkit;
 
 import static io.keyhold.kms.testkit.KmsAssertions.assertDenied;
-import static io.keyhold.kms.testkit.KmsAssertions.assertUnavailable;
 import static io.keyhold.kms.testkit.KmsAssertions.await;
 import static io.keyhold.kms.testkit.KmsAssertions.failure;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.KeyState;
-import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsDeniedException.Reason;
-import io.keyhold.kms.testkit.KmsFakeAdmin.Capability;
-import io.keyhold.kms.testkit.KmsFakeAdmin.Outage;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
- * The key's life as a customer changes it, and the KMS's outages: for each, whether Keyhold sees
- * "denied" (lock) or "unavailable" (retry), with the right reason. Part of {@link KmsConformanceSuite}.
+ * The key's life as every provider's admin can change it (identity, disabling, rotation): whether
+ * Keyhold sees it, "denied" with the right reason where it must lock. Part of {@link KmsConformanceSuite};
+ * deletion, access denial and outages are in the capability interfaces.
  */
 abstract class KeyLifecycleConformance extends ConformanceBase {
 
@@ -60,63 +55,6 @@ abstract class KeyLifecycleConformance extends ConformanceBase {
         admin().enable(ref);
         assertUnwraps(before, ORDERS);
         assertUnwraps(generate(ref, ORDERS), ORDERS);
-    }
-
-    @Test
-    void aKeyScheduledForDeletionIsDenied() {
-        assumeTrue(admin().supports(Capability.DELETE), "the admin cannot delete keys");
-        String ref = admin().createKey();
-        GeneratedDek before = generate(ref, ORDERS);
-        admin().scheduleDeletion(ref);
-        Reason[] gone = {Reason.NOT_FOUND, Reason.PENDING_DELETION, Reason.DESTROYED};
-        try {
-            KeyInfo info = await(kms().describe(ref));
-            assertThat(info.state()).isIn(KeyState.PENDING_DELETION, KeyState.DESTROYED);
-        } catch (KmsDeniedException e) {
-            assertThat(e.reason()).isEqualTo(Reason.NOT_FOUND);
-        }
-        assertDenied(kms().generate(ref, ORDERS), gone);
-        assertDenied(kms().unwrap(before.kek(), before.edek(), ORDERS), gone);
-    }
-
-    @Test
-    void removedAccessIsDeniedAccessDeniedUntilGivenBack() {
-        assumeTrue(admin().supports(Capability.DENY_ACCESS), "the admin cannot take access away");
-        String ref = admin().createKey();
-        GeneratedDek before = generate(ref, ORDERS);
-        admin().denyAccess(ref);
-        assertDenied(kms().describe(ref), Reason.ACCESS_DENIED);
-        assertDenied(kms().generate(ref, ORDERS), Reason.ACCESS_DENIED);
-        assertDenied(kms().unwrap(before.kek(), before.edek(), ORDERS), Reason.ACCESS_DENIED);
-        admin().allowAccess(ref);
-        assertUnwraps(before, ORDERS);
-    }
-
-    @Test
-    void checkAccessFailsWhenOnlyTheUnwrapPermissionIsRemoved() {
-        assumeTrue(admin().supports(Capability.DENY_UNWRAP), "the admin cannot take the unwrap permission alone away");
-        String ref = admin().createKey();
-        await(kms().checkAccess(ref));
-        admin().denyUnwrap(ref);
-        generate(ref, ORDERS).dek().destroy(); // generating still works: what fails below is the unwrap
-        assertDenied(kms().checkAccess(ref), Reason.ACCESS_DENIED);
-        admin().allowAccess(ref);
-        await(kms().checkAccess(ref));
-    }
-
-    @Test
-    void anOutageAnsweringServiceUnavailableIsUnavailableNotDenied() {
-        assumeTrue(admin().supports(Capability.OUTAGE), "the admin cannot cause outages");
-        String ref = admin().createKey();
-        GeneratedDek before = generate(ref, ORDERS);
-        admin().outage(Outage.ERROR_503);
-        Duration within = KmsAssertions.WAIT;
-        assertUnavailable(kms().describe(ref), within);
-        assertUnavailable(kms().generate(ref, ORDERS), within);
-        assertUnavailable(kms().unwrap(before.kek(), before.edek(), ORDERS), within);
-        assertUnavailable(kms().checkAccess(ref), within);
-        admin().outage(Outage.NONE);
-        assertUnwraps(before, ORDERS);
     }
 
     @Test

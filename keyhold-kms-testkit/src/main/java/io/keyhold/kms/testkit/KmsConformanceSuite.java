@@ -5,19 +5,13 @@ import static io.keyhold.kms.testkit.KmsAssertions.await;
 import static io.keyhold.kms.testkit.KmsAssertions.failure;
 import static io.keyhold.kms.testkit.KmsAssertions.keyBytes;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.keyhold.crypto.DataKey;
 import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekRef;
-import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsDeniedException.Reason;
-import io.keyhold.kms.KmsUnavailableException;
-import io.keyhold.kms.ResilientKms;
-import io.keyhold.kms.testkit.KmsFakeAdmin.Capability;
-import io.keyhold.kms.testkit.KmsFakeAdmin.Outage;
-import java.time.Duration;
+import io.keyhold.kms.testkit.KmsFakeAdmin.CanCauseOutages.Outage;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -31,14 +25,13 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
- * The behaviour every {@link Kms} provider owes Keyhold, as JUnit 5 tests. A provider's test class
- * extends this, connects to the provider's wire-level fake (or, in a live profile, the real
+ * The behaviour every {@link io.keyhold.kms.Kms} provider owes Keyhold, as JUnit 5 tests. A provider's
+ * test class extends this, connects to the provider's wire-level fake (or, in a live profile, the real
  * service) in {@link #connect()} and drives it through {@link #admin()}; see the module's README.
+ * What only some admins can do has its tests in the capability interfaces the test class implements
+ * as well: {@link DeletionConformance}, {@link AccessDenialConformance}, {@link OutageConformance}.
  */
 public abstract class KmsConformanceSuite extends KeyLifecycleConformance {
-    /** How long a call may take to return its stage while the KMS hangs: it must not wait for the KMS. */
-    static final Duration RETURNS_AT_ONCE = Duration.ofMillis(50);
-
     @Test
     void generatesA256BitDekThatUnwrapsToTheSameBytes() {
         String ref = admin().createKey();
@@ -98,43 +91,6 @@ public abstract class KmsConformanceSuite extends KeyLifecycleConformance {
     }
 
     @Test
-    void aHangingKmsTimesOutAndNoCallWaitsForIt() {
-        assumeTrue(admin().supports(Capability.OUTAGE), "the admin cannot cause outages");
-        String ref = admin().createKey();
-        GeneratedDek g = generate(ref, ORDERS);
-        Kms bounded = new ResilientKms(raw(), SHORT); // not closed: it would close the connection the suite closes
-        admin().outage(Outage.HANG);
-        Map<String, Supplier<CompletionStage<?>>> calls = new LinkedHashMap<>();
-        calls.put("describe", () -> bounded.describe(ref));
-        calls.put("generate", () -> bounded.generate(ref, ORDERS));
-        calls.put("unwrap", () -> bounded.unwrap(g.kek(), g.edek(), ORDERS));
-        calls.put("checkAccess", () -> bounded.checkAccess(ref));
-        calls.put("rotate", () -> bounded.rotate(ref));
-        List<CompletionStage<?>> stages = new ArrayList<>();
-        Duration slowest = Duration.ZERO;
-        for (Map.Entry<String, Supplier<CompletionStage<?>>> call : calls.entrySet()) {
-            long start = System.nanoTime();
-            stages.add(call.getValue().get());
-            Duration took = Duration.ofNanos(System.nanoTime() - start);
-            assertThat(took).as(call.getKey() + " returned after").isLessThan(RETURNS_AT_ONCE);
-            slowest = took.compareTo(slowest) > 0 ? took : slowest;
-        }
-        System.out.println(raw().kind() + " KMS hanging: the slowest of " + calls.size() + " calls returned its stage after "
-                + slowest.toNanos() / 1000 + " µs");
-        // 2 attempts of 300 ms and a few ms of backoff; generous for a loaded machine, far below a hang
-        Duration within = Duration.ofSeconds(5);
-        int i = 0;
-        for (String op : calls.keySet()) {
-            Throwable t = failure(stages.get(i++), within);
-            if (op.equals("rotate") && t instanceof UnsupportedOperationException) {
-                continue;
-            }
-            assertThat(t).as(op).isInstanceOf(KmsUnavailableException.class);
-            assertThat(((KmsUnavailableException) t).reason()).as(op).isEqualTo(KmsUnavailableException.Reason.TIMEOUT);
-        }
-    }
-
-    @Test
     void noKeyBytesInAnyTextOrError() {
         String ref = admin().createKey();
         GeneratedDek g = generate(ref, ORDERS);
@@ -151,10 +107,10 @@ public abstract class KmsConformanceSuite extends KeyLifecycleConformance {
         texts.add(failure(kms().unwrap(g.kek(), g.edek(), ORDERS)));
         texts.add(failure(kms().generate(ref, ORDERS)));
         admin().enable(ref);
-        if (admin().supports(Capability.OUTAGE)) {
-            admin().outage(Outage.ERROR_503);
+        if (this instanceof OutageConformance outages) {
+            outages.admin().outage(Outage.ERROR_503);
             texts.add(failure(kms().unwrap(g.kek(), g.edek(), ORDERS)));
-            admin().outage(Outage.NONE);
+            outages.admin().outage(Outage.NONE);
         }
         scan.assertAbsentFrom(texts.toArray());
     }

@@ -3,8 +3,8 @@ package io.keyhold.kms.testkit;
 import io.keyhold.kms.KeyState;
 import java.util.UUID;
 
-/** Drives {@link ReferenceKms}'s keys for the suite. */
-final class ReferenceAdmin implements KmsFakeAdmin {
+/** Drives {@link ReferenceKms}'s keys for the suite: everything an admin can do, so every test of the kit runs. */
+final class ReferenceAdmin implements KmsFakeAdmin.CanDelete, KmsFakeAdmin.CanDenyAccess, KmsFakeAdmin.CanCauseOutages {
     private final ReferenceKeys keys;
 
     ReferenceAdmin(ReferenceKeys keys) {

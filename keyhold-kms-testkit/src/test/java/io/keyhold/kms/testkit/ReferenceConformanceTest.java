@@ -3,8 +3,11 @@ package io.keyhold.kms.testkit;
 import io.keyhold.kms.Kms;
 import java.util.Set;
 
-/** The suite passes on a provider that keeps the contract. */
-class ReferenceConformanceTest extends KmsConformanceSuite {
+/**
+ * The suite passes on a provider that keeps the contract. It implements every capability interface
+ * ({@link SuiteCatchesFlawsTest} checks), so every test of the kit runs here.
+ */
+class ReferenceConformanceTest extends KmsConformanceSuite implements DeletionConformance, AccessDenialConformance, OutageConformance {
     private ReferenceKeys keys;
 
     /** The flaws the KMS under test has: none here. */
@@ -19,7 +22,7 @@ class ReferenceConformanceTest extends KmsConformanceSuite {
     }
 
     @Override
-    protected KmsFakeAdmin admin() {
+    public ReferenceAdmin admin() {
         return new ReferenceAdmin(keys);
     }
 }

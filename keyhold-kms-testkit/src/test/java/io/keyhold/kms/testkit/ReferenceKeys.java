@@ -1,7 +1,7 @@
 package io.keyhold.kms.testkit;
 
 import io.keyhold.kms.KeyState;
-import io.keyhold.kms.testkit.KmsFakeAdmin.Outage;
+import io.keyhold.kms.testkit.KmsFakeAdmin.CanCauseOutages.Outage;
 import java.security.SecureRandom;
 import java.util.EnumSet;
 import java.util.List;

@@ -10,7 +10,7 @@ import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsDeniedException.Reason;
 import io.keyhold.kms.KmsUnavailableException;
-import io.keyhold.kms.testkit.KmsFakeAdmin.Outage;
+import io.keyhold.kms.testkit.KmsFakeAdmin.CanCauseOutages.Outage;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;

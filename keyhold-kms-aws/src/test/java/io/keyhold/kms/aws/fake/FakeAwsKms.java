@@ -27,9 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * request's SigV4 signature verified with the test's secret key, errors as {@code __type} JSON
  * with AWS's status codes. Keys, aliases, rotation, encryption-context binding and access denial
  * are modelled ({@link FakeOperations}, {@link FakeBlob}); its admin side changes them directly,
- * as a customer in the AWS console would. Stops with {@link #close()}.
+ * as a customer in the AWS console would, and causes outages. Stops with {@link #close()}.
  */
-public final class FakeAwsKms implements KmsFakeAdmin, AutoCloseable {
+public final class FakeAwsKms implements KmsFakeAdmin.CanDelete, KmsFakeAdmin.CanDenyAccess, KmsFakeAdmin.CanCauseOutages, AutoCloseable {
     /** The static test credentials the SDK signs with (read by the default chain from system properties). */
     public static final String ACCESS_KEY = "AKIAKEYHOLDTESTFAKE1";
     public static final String SECRET_KEY = "keyhold/fake/kms/secret/key/for/tests/only0";
