@@ -48,9 +48,14 @@ public final class LocalKeyScope {
         this.ownsUnscoped = ownsUnscoped;
     }
 
+    /** The store name of the key {@code name} of {@code scope}. */
+    public static String scopedName(String scope, String name) {
+        return scope + "/" + name;
+    }
+
     /** The store name of an automatic cluster key: inside the cluster's tenant's scope. */
     public static String automaticKeyName(String scope, String clusterId) {
-        return scope + "/" + AUTOMATIC_PREFIX + clusterId;
+        return scopedName(scope, AUTOMATIC_PREFIX + clusterId);
     }
 
     /** The store name automatic keys had before scopes existed; clusters created then keep using it. */
@@ -173,7 +178,7 @@ public final class LocalKeyScope {
     }
 
     private String scoped(String name) {
-        return scope + "/" + name;
+        return scopedName(scope, name);
     }
 
     private KeyInfo shortened(KeyInfo k) {
