@@ -151,6 +151,8 @@ public abstract class TenancySuite extends ApiTestBase {
             assertError(other.post(path + "/" + op, null), 404, null);
         }
         assertError(other.post(path + "/schedule-deletion", "{\"waiting_period_days\":0}"), 404, null);
+        // nor by the name the store gives it
+        assertThat(other.get("/keyhold/v1/local-kms/keys/" + server.bootstrapOrganizationId() + "%2F" + name).status()).isIn(400, 404);
         JsonNode untouched = admin.get(path).body();
         assertThat(untouched.path("state").asText()).isEqualTo("ENABLED");
         assertThat(untouched.path("current_version").asText()).isEqualTo("1");

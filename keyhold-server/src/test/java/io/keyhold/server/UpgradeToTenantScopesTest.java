@@ -13,6 +13,7 @@ import io.keyhold.server.internal.iam.Accounts;
 import io.keyhold.server.support.Api;
 import io.keyhold.server.support.FakeAwsKmsProvider;
 import io.keyhold.server.support.MutableClock;
+import io.keyhold.server.support.PostgresCluster;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -36,15 +37,27 @@ class UpgradeToTenantScopesTest {
     Path data;
 
     @Test
-    void keysOfEarlierReleasesKeepWorkingAndDuplicatesAreFound() throws Exception {
+    void onH2() throws Exception {
+        upgrade(Database.embeddedUrl(data), "", ServerConfig.builder());
+    }
+
+    @Test
+    void onPostgres() throws Exception {
+        try (PostgresCluster pg = PostgresCluster.start()) {
+            pg.createDatabase("keyhold");
+            upgrade(pg.jdbcUrl("keyhold"), pg.user(), ServerConfig.builder().databaseUrl(pg.jdbcUrl("keyhold")).databaseUser(pg.user()));
+        }
+    }
+
+    /** Keys of earlier releases keep working after the upgrade, and duplicates are found. */
+    private void upgrade(String url, String user, ServerConfig.Builder database) throws Exception {
         long t0 = Instant.parse("2026-01-01T00:00:00Z").toEpochMilli();
-        String url = Database.embeddedUrl(data);
-        Flyway.configure().dataSource(url, "", "").locations("classpath:db/migration").target("1").load().migrate();
+        Flyway.configure().dataSource(url, user, "").locations("classpath:db/migration").target("1").load().migrate();
         String orgA = UUID.randomUUID().toString();
         String orgB = UUID.randomUUID().toString();
         String envA;
         String envB;
-        try (Connection c = DriverManager.getConnection(url)) {
+        try (Connection c = DriverManager.getConnection(url, user, "")) {
             envA = organization(c, orgA, "FIRSTORGKEY00001", t0);
             envB = organization(c, orgB, "OTHERORGKEY00001", t0 + 1000);
             key(c, "cck-legacy", 1, orgA, "LocalKey", "Local", "legacy", "local", "lkc-legacy", t0 + 2000);
@@ -61,7 +74,7 @@ class UpgradeToTenantScopesTest {
         }
 
         MutableClock clock = new MutableClock(Instant.ofEpochMilli(t0 + 10_000));
-        try (KeyholdServer server = KeyholdServer.start(ServerConfig.builder().dataDir(data).httpPort(0).bind("127.0.0.1").clock(clock)
+        try (KeyholdServer server = KeyholdServer.start(database.dataDir(data).httpPort(0).bind("127.0.0.1").clock(clock)
                 .validationInterval(Duration.ofMillis(100)).printBootstrapSecret(false).build())) {
             Api a = new Api(server.url(), "FIRSTORGKEY00001", "secret-FIRSTORGKEY00001");
             Api b = a.as("OTHERORGKEY00001", "secret-OTHERORGKEY00001");
