@@ -62,4 +62,47 @@ class ServerContextCommandsTest {
             ClientCommands.useEnvironment(System.getenv());
         }
     }
+
+    @Test
+    void throughTheServerEachOrganizationSeesOnlyItsOwnLocalKeysWhileTheStoreNamesThemByOrganization() throws Exception {
+        Path data = tmp.resolve("shared-server");
+        try (KeyholdServer server = KeyholdServer.start(ServerConfig.builder().dataDir(data).httpPort(0)
+                .bootstrapCredentials("ORGAKEY", "org-a-secret").printBootstrapSecret(false).build())) {
+            String orgB = java.util.UUID.randomUUID().toString();
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(io.keyhold.server.internal.db.Database.embeddedUrl(data))) {
+                long now = System.currentTimeMillis();
+                io.keyhold.server.internal.iam.Accounts.insertOrganization(c, orgB, "B", now);
+                String sa = io.keyhold.server.internal.iam.Accounts.insertServiceAccount(c, orgB, "admin", "", now);
+                io.keyhold.server.internal.iam.Accounts.insertRoleBinding(c, orgB, sa,
+                        io.keyhold.server.internal.auth.Role.OrganizationAdmin, null, now);
+                io.keyhold.server.internal.iam.Accounts.insertApiKey(c, "ORGBKEY", orgB, sa, "k", "", "org-b-secret", now);
+            }
+            Map<String, String> asA = Map.of("HOME", tmp.resolve("home-a").toString(), "KEYHOLD_URL", server.url(),
+                    "KEYHOLD_API_KEY", "ORGAKEY", "KEYHOLD_API_SECRET", "org-a-secret");
+            Map<String, String> asB = Map.of("HOME", tmp.resolve("home-b").toString(), "KEYHOLD_URL", server.url(),
+                    "KEYHOLD_API_KEY", "ORGBKEY", "KEYHOLD_API_SECRET", "org-b-secret");
+
+            ClientCommands.useEnvironment(asA);
+            assertThat(run("kms", "key", "create", "orders")[0]).isEqualTo("0");
+            ClientCommands.useEnvironment(asB);
+            assertThat(run("kms", "key", "list")[1]).doesNotContain("orders");
+            assertThat(run("kms", "key", "describe", "orders")[0]).isEqualTo(Integer.toString(ExitCodes.NOT_FOUND));
+            assertThat(run("kms", "key", "disable", "orders")[0]).isEqualTo(Integer.toString(ExitCodes.NOT_FOUND));
+            String[] own = run("kms", "key", "create", "orders", "-o", "json");
+            assertThat(own[0]).as(own[2]).isEqualTo("0");
+            assertThat(own[1]).contains("\"name\" : \"orders\"");
+            ClientCommands.useEnvironment(asA);
+            assertThat(run("kms", "key", "describe", "orders", "-o", "json")[1]).contains("\"state\" : \"enabled\"");
+
+            // the operator with the store files sees the whole store, each organization's keys under its id
+            String[] store = run("kms", "key", "list", "--data-dir", data.toString());
+            assertThat(store[0]).as(store[2]).isEqualTo("0");
+            assertThat(store[1]).contains(server.bootstrapOrganizationId() + "/orders").contains(orgB + "/orders");
+            assertThat(run("kms", "key", "create", orgB + "/from-operator", "--data-dir", data.toString())[0]).isEqualTo("0");
+            ClientCommands.useEnvironment(asB);
+            assertThat(run("kms", "key", "list")[1]).contains("from-operator").doesNotContain(orgB + "/");
+        } finally {
+            ClientCommands.useEnvironment(System.getenv());
+        }
+    }
 }

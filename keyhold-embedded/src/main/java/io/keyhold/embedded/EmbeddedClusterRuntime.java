@@ -51,7 +51,7 @@ public final class EmbeddedClusterRuntime implements ClusterRuntime, AutoCloseab
             try {
                 KeyBinding key = cluster.key();
                 String endpoint = clusters.start(cluster.id(), new EmbeddedClusters.Placement(cluster.cloud(), cluster.region()),
-                        key == null ? null : key.kmsKind(), key == null ? null : key.kmsKeyId());
+                        cluster.organizationId(), key == null ? null : key.kmsKind(), key == null ? null : key.kmsKeyId());
                 sink.report(cluster.id(), ClusterPhase.PROVISIONED, null, endpoint);
             } catch (Exception e) {
                 LOG.error("cluster {}: cannot start: {}", cluster.id(), e.toString());

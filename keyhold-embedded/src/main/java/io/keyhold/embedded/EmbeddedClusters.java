@@ -101,13 +101,30 @@ public final class EmbeddedClusters implements AutoCloseable {
      *
      * @return the bootstrap endpoint ({@code host:port}) clients use
      */
-    public synchronized String start(String clusterId, Placement placement, String kmsKind, String kmsKeyId) throws Exception {
+    public String start(String clusterId, Placement placement, String kmsKind, String kmsKeyId) throws Exception {
+        return start(clusterId, placement, null, kmsKind, kmsKeyId);
+    }
+
+    /**
+     * As {@link #start(String, Placement, String, String)} for a cluster of {@code organizationId}:
+     * a new one without a customer key gets its automatic key from {@link ClusterKeys#automaticKey},
+     * recorded like a customer key.
+     */
+    public synchronized String start(String clusterId, Placement placement, String organizationId, String kmsKind, String kmsKeyId)
+            throws Exception {
         Path dir = clusterDir(clusterId);
         Running r = running.get(clusterId);
         if (r != null) {
             return r.proxy().bootstrapServers();
         }
-        Properties record = ClusterRecord.exists(dir) ? ClusterRecord.load(dir) : create(clusterId, dir, placement, kmsKind, kmsKeyId);
+        Properties record;
+        if (ClusterRecord.exists(dir)) {
+            record = ClusterRecord.load(dir);
+        } else {
+            ClusterKeys.Binding automatic = kmsKind == null && organizationId != null ? keys.automaticKey(organizationId, clusterId) : null;
+            record = automatic == null ? create(clusterId, dir, placement, kmsKind, kmsKeyId)
+                    : create(clusterId, dir, placement, automatic.kmsKind(), automatic.kmsKeyId());
+        }
         KafkaSource source = sourceOf(clusterId, record);
         KafkaSource.Upstream upstream = source.open(clusterId, dir, record);
         try {

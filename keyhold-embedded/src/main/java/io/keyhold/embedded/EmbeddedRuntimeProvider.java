@@ -1,6 +1,7 @@
 package io.keyhold.embedded;
 
 import io.keyhold.kms.KmsDeniedException;
+import io.keyhold.kms.local.LocalKeyScope;
 import io.keyhold.kms.local.LocalKms;
 import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.ClusterRuntimeProvider;
@@ -17,9 +18,6 @@ import java.util.Map;
  * {@code 127.0.0.1}).
  */
 public final class EmbeddedRuntimeProvider implements ClusterRuntimeProvider {
-    /** Clusters created without a customer key are encrypted under a local key of this name prefix. */
-    static final String AUTOMATIC_KEY_PREFIX = "keyhold-auto-";
-
     @Override
     public ClusterRuntime create(ServerConfig config) {
         return create(config, System.getenv());
@@ -48,15 +46,24 @@ public final class EmbeddedRuntimeProvider implements ClusterRuntimeProvider {
         @Override
         public ClusterKey keyFor(String clusterId, String kmsKind, String kmsKeyId) {
             if (kmsKind == null || kmsKeyId == null) {
-                return automatic(clusterId);
+                // a cluster recorded before automatic keys were scoped: its key has no organization in its name
+                return new ClusterKey(config.kms().get(LocalKms.KIND), ensure(LocalKeyScope.unscopedAutomaticKeyName(clusterId)));
             }
             return new ClusterKey(config.kms().get(kmsKind), kmsKeyId);
         }
 
-        /** Automatic encryption: a local key made for the cluster (Keyhold holds it, not the customer). */
-        private ClusterKey automatic(String clusterId) {
+        /**
+         * Automatic encryption: a local key made for the cluster (Keyhold holds it, not the customer),
+         * in its organization's part of the store, where that organization's users can neither list
+         * nor change it (see {@link LocalKeyScope}).
+         */
+        @Override
+        public Binding automaticKey(String organizationId, String clusterId) {
+            return new Binding(LocalKms.KIND, ensure(LocalKeyScope.automaticKeyName(organizationId, clusterId)));
+        }
+
+        private String ensure(String name) {
             LocalKms local = config.kms().unwrapped(LocalKms.KIND, LocalKms.class);
-            String name = AUTOMATIC_KEY_PREFIX + clusterId;
             try {
                 local.checkUsable(name);
             } catch (KmsDeniedException e) {
@@ -65,7 +72,7 @@ public final class EmbeddedRuntimeProvider implements ClusterRuntimeProvider {
                 }
                 local.create(name);
             }
-            return new ClusterKey(config.kms().get(LocalKms.KIND), name);
+            return name;
         }
     }
 }

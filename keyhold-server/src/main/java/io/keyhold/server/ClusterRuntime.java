@@ -23,7 +23,8 @@ public interface ClusterRuntime {
      *
      * @param byokId      the byok/v1 key id, e.g. {@code cck-a1b2c3}
      * @param kmsKind     the KMS provider kind ({@code local}, {@code aws}, ...), as in {@code KmsProviders}
-     * @param kmsKeyId    the key's identifier inside that KMS (an ARN, a key URL, a local key name)
+     * @param kmsKeyId    the key's reference inside that KMS (an ARN, a key URL, a local KMS store name:
+     *                    {@code <organization id>/<name>}, or a name without scope for keys of earlier releases)
      */
     record KeyBinding(String byokId, String kmsKind, String kmsKeyId) {
     }

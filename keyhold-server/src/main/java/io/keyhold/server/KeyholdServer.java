@@ -20,10 +20,12 @@ import io.keyhold.server.internal.iam.Bootstrap;
 import io.keyhold.server.internal.iam.EnvironmentsApi;
 import io.keyhold.server.internal.iam.QuotasApi;
 import io.keyhold.server.internal.iam.ServiceAccountsApi;
+import io.keyhold.server.internal.keys.ExistingKeyIdentities;
 import io.keyhold.server.internal.keys.KeyKinds;
 import io.keyhold.server.internal.keys.KeyStore;
 import io.keyhold.server.internal.keys.KeyValidator;
 import io.keyhold.server.internal.keys.KeysApi;
+import io.keyhold.server.internal.keys.LocalKeys;
 import io.keyhold.server.internal.keys.LocalKmsApi;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -81,7 +83,8 @@ public final class KeyholdServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the data directory " + config.dataDir(), e);
         }
-        Database db = Database.open(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.dataDir(), 16);
+        Database db = Database.open(config.databaseUrl(), config.databaseUser(), config.databasePassword(), config.dataDir(), 16,
+                new ExistingKeyIdentities());
         KmsRegistry kms = config.kms();
         KeyValidator validator = null;
         KeyHealthMonitor health = null;
@@ -103,7 +106,8 @@ public final class KeyholdServer implements AutoCloseable {
             ApiContext api = new ApiContext(config, sql, config.clock(), links);
             KeyStore keyStore = new KeyStore(sql);
             validator = new KeyValidator(keyStore, kms, config.clock());
-            new KeysApi(api, keyStore, new KeyKinds(config), validator).register(app);
+            LocalKeys localKeys = new LocalKeys(kms, sql);
+            new KeysApi(api, keyStore, new KeyKinds(config, localKeys), validator).register(app);
             ClusterStore clusterStore = new ClusterStore(sql, config.clock());
             new ClustersApi(api, clusterStore, keyStore, config.clusterRuntime()).register(app);
             new MetricsApi(metrics, config.clusterRuntime(), clusterStore::idsInOrganization).register(app);
@@ -112,12 +116,15 @@ public final class KeyholdServer implements AutoCloseable {
             new ApiKeysApi(api, auth).register(app);
             new ServiceAccountsApi(api, auth).register(app);
             new QuotasApi(api).register(app);
-            new LocalKmsApi(api, kms).register(app);
+            new LocalKmsApi(api, localKeys, keyStore).register(app);
             app.start();
             String base = config.publicUrl() != null ? config.publicUrl()
                     : (config.tls() ? "https://" : "http://") + hostFor(config.bind()) + ":" + app.port();
             links.setBaseUrl(base);
             Bootstrap.Result boot = Bootstrap.runIfEmpty(sql, config, base, auth::hashSecret, out);
+            if (boot != null) {
+                localKeys.adoptUnscopedKeys(boot.orgId()); // a new server: keys made with the store files are the first organization's
+            }
             validator.start(config.validationInterval().toMillis());
             health.start(config.healthInterval().toMillis());
             housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {

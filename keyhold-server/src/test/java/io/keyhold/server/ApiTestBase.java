@@ -42,11 +42,27 @@ public abstract class ApiTestBase {
     /** Points the configuration at the database under test. */
     protected abstract ServerConfig.Builder database(ServerConfig.Builder b) throws Exception;
 
+    /** A throw-away PostgreSQL server, when the subclass chose one with {@link #onPostgres}. */
+    private io.keyhold.server.support.PostgresCluster pg;
+
+    /** For {@link #database}: a fresh PostgreSQL server for this class, stopped after it. */
+    protected ServerConfig.Builder onPostgres(ServerConfig.Builder b) throws Exception {
+        pg = io.keyhold.server.support.PostgresCluster.start();
+        pg.createDatabase("keyhold");
+        return b.databaseUrl(pg.jdbcUrl("keyhold")).databaseUser(pg.user());
+    }
+
     protected void stopDatabase() throws Exception {
+        if (pg != null) {
+            pg.close();
+        }
     }
 
     /** A direct connection to the server's database, only to set up what the API cannot: a second organization. */
     protected java.sql.Connection jdbc() throws java.sql.SQLException {
+        if (pg != null) {
+            return java.sql.DriverManager.getConnection(pg.jdbcUrl("keyhold"), pg.user(), "");
+        }
         return java.sql.DriverManager.getConnection(io.keyhold.server.internal.db.Database.embeddedUrl(dataDir));
     }
 

@@ -75,7 +75,8 @@ class ClusterRuntimeTest {
             String id = c.get("id").asText();
             assertThat(c.path("status").path("phase").asText()).isEqualTo("PROVISIONED");
             assertThat(c.path("spec").path("kafka_bootstrap_endpoint").asText()).isEqualTo("127.0.0.1:19092");
-            assertThat(runtime.calls).containsExactly("provision " + id + " local:rt");
+            // the runtime gets the local KMS store name: the key lives in the organization's part of the store
+            assertThat(runtime.calls).containsExactly("provision " + id + " local:" + server.bootstrapOrganizationId() + "/rt");
 
             runtime.sink.report(id, ClusterPhase.LOCKED, "The key was disabled in its KMS.", null);
             JsonNode locked = api.get("/cmk/v2/clusters/" + id + "?environment=" + env).body();
@@ -84,7 +85,8 @@ class ClusterRuntimeTest {
             assertThat(locked.path("spec").path("kafka_bootstrap_endpoint").asText()).isEqualTo("127.0.0.1:19092");
 
             assertThat(api.delete("/cmk/v2/clusters/" + id + "?environment=" + env).status()).isEqualTo(204);
-            assertThat(runtime.calls).containsExactly("provision " + id + " local:rt", "deprovision " + id);
+            assertThat(runtime.calls).containsExactly("provision " + id + " local:" + server.bootstrapOrganizationId() + "/rt",
+                    "deprovision " + id);
         }
     }
 
@@ -173,7 +175,8 @@ class ClusterRuntimeTest {
             assertThat(api.post("/keyhold/v1/local-kms/keys/watched/enable", null).status()).isEqualTo(200);
             awaitClusterPhase(api, id, env, "PROVISIONED");
             awaitKeyPhase(api, key, "VALID");
-            assertThat(runtime.calls).containsExactly("provision " + id + " local:watched", "lock " + id, "unlock " + id);
+            assertThat(runtime.calls).containsExactly("provision " + id + " local:" + server.bootstrapOrganizationId() + "/watched",
+                    "lock " + id, "unlock " + id);
         }
     }
 

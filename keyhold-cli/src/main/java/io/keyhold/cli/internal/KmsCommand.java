@@ -26,7 +26,16 @@ import picocli.CommandLine.Spec;
         subcommands = KmsCommand.Key.class)
 public final class KmsCommand {
 
-    @Command(name = "key", mixinStandardHelpOptions = true, description = "Manage local KMS keys.",
+    /**
+     * With a server context the server's API decides what is seen: the caller's organization's keys,
+     * by their names. With {@code --data-dir} the store itself is opened, whole: an organization's
+     * keys appear as {@code <organization id>/<name>}, the keys of clusters with automatic encryption
+     * as {@code <organization id>/keyhold-auto-<cluster id>}, and names without an organization are
+     * the first organization's (see docs/security-tenancy.md).
+     */
+    @Command(name = "key", mixinStandardHelpOptions = true, description = {"Manage local KMS keys.",
+            "Through a server (a context from `keyhold login` or KEYHOLD_URL): your organization's keys, by name.",
+            "With --data-dir: the whole store; an organization's keys are named <organization id>/<name>."},
             subcommands = {Create.class, ListKeys.class, Describe.class, Rotate.class, Disable.class, Enable.class,
                     ScheduleDeletion.class, CancelDeletion.class, Destroy.class})
     static final class Key {
@@ -88,7 +97,8 @@ public final class KmsCommand {
 
     /** A command that names one key and applies one operation to it. */
     abstract static class NamedKeyCommand extends KeyCommand {
-        @Parameters(index = "0", paramLabel = "NAME", description = "The key's name.")
+        @Parameters(index = "0", paramLabel = "NAME",
+                description = "The key's name (with --data-dir, an organization's key is <organization id>/<name>).")
         String name;
 
         abstract BiFunction<LocalKms, String, KeyInfo> operation();

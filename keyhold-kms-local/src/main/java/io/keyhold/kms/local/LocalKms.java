@@ -53,6 +53,10 @@ import org.slf4j.LoggerFactory;
  * ({@link #create}, {@link #disable}, ...) block; the {@link io.keyhold.kms.Kms} methods run on the
  * connection's own threads.
  *
+ * <p>Names are global to the store. A server shares one store among its organizations by giving
+ * each a scope: its keys are named {@code <scope>/<name>} ({@link LocalKeyScope} is that view).
+ * Names without a scope come from before scopes existed, or from an operator with the store files.
+ *
  * <p>Wrapped DEKs (format 2) are AES-GCM under the key version, with the key name, version and the
  * DEK's {@link EncryptionContext} as associated data: a DEK wrapped for one cluster or topic does not
  * unwrap for another. Format 1 (no context, written before contexts existed) still unwraps.
@@ -62,7 +66,10 @@ public final class LocalKms extends BlockingKms {
     public static final String REGION = "local";
     public static final String ALGORITHM = "AES-256-GCM";
     private static final Logger LOG = LoggerFactory.getLogger(LocalKms.class);
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    /** One part of a key name: what users type. */
+    static final String NAME_PART = "[A-Za-z0-9][A-Za-z0-9._-]{0,127}";
+    /** A store name: a name, optionally inside one scope ({@code <scope>/<name>}, see {@link LocalKeyScope}). */
+    private static final Pattern NAME = Pattern.compile("(?:" + NAME_PART + "/)?" + NAME_PART);
     /** Wrapped DEKs bound to their encryption context. */
     private static final byte EDEK_VERSION = 2;
     /** Wrapped DEKs of earlier releases: bound to the key version only; still unwrapped, never written. */
@@ -193,7 +200,8 @@ public final class LocalKms extends BlockingKms {
     public KeyInfo create(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
             throw new LocalKmsException(Kind.INVALID_NAME, "invalid key name '" + name
-                    + "': use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
+                    + "': use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+                    + " (a store name may put one scope of the same form in front: '<scope>/<name>')");
         }
         return mutate(ks -> {
             if (ks.containsKey(name)) {
@@ -214,6 +222,11 @@ public final class LocalKms extends BlockingKms {
             ks.values().forEach(k -> out.add(info(k)));
             return out;
         });
+    }
+
+    /** Whether the store has a key {@code name}, in any state (blocking). */
+    boolean exists(String name) {
+        return read(ks -> ks.containsKey(name));
     }
 
     /** The key {@code name} as the store has it (blocking). */

@@ -31,10 +31,11 @@ public final class ClusterStore implements ClusterRuntime.StatusSink {
             Sql.lockOrganization(c, n.orgId());
             String id = Ids.newId("lkc");
             if (n.byokKeyId() != null) {
-                int claimed = Sql.update(c, "UPDATE byok_keys SET cluster_id = ?, hold_until = NULL, updated_at = ? WHERE id = ? "
-                                + "AND org_id = ? AND cluster_id IS NULL AND (hold_until IS NULL OR hold_until <= ?) "
-                                + "AND validation_phase = 'VALID'",
-                        id, now, n.byokKeyId(), n.orgId(), now);
+                // duplicate_of: a key object naming a KMS key another one holds never gets a cluster
+                int claimed = Sql.update(c, "UPDATE byok_keys SET cluster_id = ?, claim_env_id = ?, hold_until = NULL, updated_at = ? "
+                                + "WHERE id = ? AND org_id = ? AND cluster_id IS NULL AND (hold_until IS NULL OR hold_until <= ?) "
+                                + "AND validation_phase = 'VALID' AND duplicate_of IS NULL",
+                        id, n.environmentId(), now, n.byokKeyId(), n.orgId(), now);
                 if (claimed != 1) {
                     c.rollback();
                     return Optional.<ClusterRow>empty();
@@ -74,7 +75,10 @@ public final class ClusterStore implements ClusterRuntime.StatusSink {
         sql.update("UPDATE clusters SET display_name = ?, updated_at = ? WHERE id = ?", name, now, id);
     }
 
-    /** Deletes the cluster and starts its key's release hold, in one transaction. */
+    /**
+     * Deletes the cluster and starts its key's release hold, in one transaction. The key keeps its
+     * claim_env_id through the hold: it is still that environment's key until the hold ends.
+     */
     boolean delete(String id, long now, long holdMillis) {
         return sql.tx(c -> {
             Sql.update(c, "UPDATE byok_keys SET cluster_id = NULL, hold_until = ?, updated_at = ? WHERE cluster_id = ?",

@@ -13,6 +13,8 @@ import io.keyhold.server.internal.http.Paging;
 import io.keyhold.server.internal.keys.KeyRow;
 import io.keyhold.server.internal.keys.KeyStore;
 import io.keyhold.server.internal.keys.KeyValidator;
+import io.keyhold.server.internal.keys.KeyViewer;
+import io.keyhold.server.internal.keys.KeysApi;
 import io.keyhold.server.internal.util.Json;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -54,17 +56,25 @@ public final class ClustersApi {
         ApiContext.crud(app, PATH, this::list, this::create, this::get, this::patch, this::delete);
     }
 
-    /** Checks that the environment exists in the caller's organization and that the caller may act there. */
+    /**
+     * Checks that the environment exists in the caller's organization and that the caller may act
+     * there. An environment the caller may not even read (an EnvironmentAdmin's other environments)
+     * is not found, exactly like one that does not exist: its existence is not the caller's business.
+     */
     private void environment(Principal p, String envId, boolean write, String pointerOrNull) {
+        if (!p.canReadOrg()) {
+            // no role at all: refused before any lookup, so the answer says nothing about what exists
+            throw p.denied((write ? "manage" : "read") + " clusters", "EnvironmentAdmin");
+        }
         long found = api.sql().count("SELECT COUNT(*) FROM environments WHERE id = ? AND org_id = ?", envId, p.orgId());
-        if (found == 0) {
+        if (found == 0 || !p.canReadEnvironment(envId)) {
             if (pointerOrNull != null) {
                 throw ApiException.invalid(pointerOrNull, "The environment '" + abbreviate(envId) + "' was not found");
             }
             throw ApiException.notFound("The environment '" + abbreviate(envId) + "' was not found");
         }
-        if (write ? !p.canManageEnvironment(envId) : !p.canReadEnvironment(envId)) {
-            throw p.denied((write ? "manage" : "read") + " clusters in environment '" + envId + "'", "EnvironmentAdmin");
+        if (write && !p.canManageEnvironment(envId)) {
+            throw p.denied("manage clusters in environment '" + envId + "'", "EnvironmentAdmin");
         }
     }
 
@@ -131,7 +141,7 @@ public final class ClustersApi {
         }
         long now = api.now();
         ClusterRow row = store.insert(new ClusterStore.NewCluster(p.orgId(), env, name, availability, cloud, region, config.toString(),
-                byok), now).orElseThrow(() -> keyInUse(byok));
+                byok), now).orElseThrow(() -> keyInUse(KeyViewer.of(p), byok));
         try {
             runtime.provision(descriptor(row), store);
         } catch (RuntimeException e) {
@@ -143,16 +153,23 @@ public final class ClustersApi {
         ctx.status(202).header("Location", api.links().url(PATH + "/" + row.id() + "?environment=" + env)).json(render(current));
     }
 
-    /** The rules for a cluster's key: same organization, VALID, AVAILABLE, same region. */
+    /** The rules for a cluster's key: same organization (and seen by the caller), VALID, AVAILABLE, its own KMS key, same region. */
     private void checkKey(Principal p, String keyId, String cloud, String region) {
-        KeyRow key = keys.get(p.orgId(), keyId).orElseThrow(() -> ApiException.invalid("/spec/byok/id",
+        KeyViewer viewer = KeyViewer.of(p);
+        long now = api.now();
+        KeyRow key = keys.get(viewer, keyId, now).orElseThrow(() -> ApiException.invalid("/spec/byok/id",
                 "The key '" + abbreviate(keyId) + "' was not found in this organization"));
         if (!"VALID".equals(key.phase())) {
             throw ApiException.invalid("/spec/byok/id", "The key '" + keyId + "' can not be used: its validation phase is "
                     + key.phase() + " (" + key.message() + ")");
         }
-        if (key.inUse(api.now())) {
-            throw keyInUse(keyId);
+        if (key.inUse(now)) {
+            throw keyInUse(viewer, keyId);
+        }
+        if (key.duplicateOf() != null) {
+            throw ApiException.conflict("key_in_use", "Key In Use", "The key '" + keyId + "' names a KMS key that is already registered "
+                    + KeysApi.holderText(viewer, keys.get(key.duplicateOf()).orElse(null), now)
+                    + ": each Kafka cluster needs its own KMS key");
         }
         if (!region.equals(key.region())) {
             throw ApiException.invalid("/spec/region", "The key '" + keyId + "' is in region '" + key.region()
@@ -171,13 +188,15 @@ public final class ClustersApi {
         }
     }
 
-    private ApiException keyInUse(String keyId) {
-        KeyRow key = keyId == null ? null : keys.get(keyId).orElse(null);
+    /** Why a key could not be claimed; names its cluster only to a caller who sees the key. */
+    private ApiException keyInUse(KeyViewer viewer, String keyId) {
+        long now = api.now();
+        KeyRow key = keyId == null ? null : keys.get(viewer, keyId, now).orElse(null);
         if (key != null && key.clusterId() != null) {
             return ApiException.conflict("key_in_use", "Key In Use", "The key '" + keyId + "' is already in use by cluster '"
                     + key.clusterId() + "': each cluster needs its own key");
         }
-        if (key != null && key.holdUntil() != null) {
+        if (key != null && key.holdUntil() != null && key.holdUntil() > now) {
             return ApiException.conflict("key_in_use", "Key In Use", "The key '" + keyId + "' is held until "
                     + Json.time(Instant.ofEpochMilli(key.holdUntil())) + " after its previous cluster was deleted");
         }
@@ -269,7 +288,7 @@ public final class ClustersApi {
         ClusterRuntime.KeyBinding key = null;
         if (r.byokKeyId() != null) {
             KeyRow k = keys.get(r.byokKeyId()).orElseThrow();
-            key = new ClusterRuntime.KeyBinding(k.id(), KeyValidator.kmsKind(k.kind()), k.ident());
+            key = new ClusterRuntime.KeyBinding(k.id(), KeyValidator.kmsKind(k.kind()), k.kmsRef());
         }
         return new ClusterRuntime.Cluster(r.id(), r.orgId(), r.environmentId(), r.displayName(), r.cloud(), r.region(), key);
     }

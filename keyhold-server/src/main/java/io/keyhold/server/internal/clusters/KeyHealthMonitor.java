@@ -39,7 +39,7 @@ public final class KeyHealthMonitor implements AutoCloseable {
         return t;
     });
 
-    private record Watched(String keyId, String kind, String ident, String phase, String clusterId, String clusterPhase) {
+    private record Watched(String keyId, String kind, String kmsRef, String phase, String clusterId, String clusterPhase) {
     }
 
     public KeyHealthMonitor(Sql sql, KeyStore keys, KmsRegistry kms, ClusterRuntime runtime, ClusterStore clusters, Clock clock) {
@@ -57,7 +57,7 @@ public final class KeyHealthMonitor implements AutoCloseable {
 
     void checkAll() {
         try {
-            List<Watched> watched = sql.query("SELECT k.id, k.kind, k.key_ident, k.validation_phase, c.id, c.phase "
+            List<Watched> watched = sql.query("SELECT k.id, k.kind, k.kms_ref, k.validation_phase, c.id, c.phase "
                             + "FROM byok_keys k JOIN clusters c ON c.byok_key_id = k.id",
                     rs -> new Watched(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)));
             watched.forEach(this::check);
@@ -69,7 +69,7 @@ public final class KeyHealthMonitor implements AutoCloseable {
     private void check(Watched w) {
         String kind = KeyValidator.kmsKind(w.kind());
         try {
-            KmsCalls.await(kms.get(kind).checkAccess(w.ident()));
+            KmsCalls.await(kms.get(kind).checkAccess(w.kmsRef()));
         } catch (KmsDeniedException e) {
             String reason = KeyValidator.deniedMessage(e);
             if (!"INVALID".equals(w.phase())) {

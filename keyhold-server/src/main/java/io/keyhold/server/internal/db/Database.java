@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.migration.JavaMigration;
 
 /**
  * The SQL database: a connection pool plus the schema migrations. H2 (embedded, a file under the
@@ -22,8 +23,12 @@ public final class Database implements AutoCloseable {
         this.postgres = postgres;
     }
 
-    /** Opens the pool and brings the schema up to date. */
-    public static Database open(String url, String user, String password, Path dataDir, int poolSize) {
+    /**
+     * Opens the pool and brings the schema up to date: the SQL migrations in {@code db/migration},
+     * and {@code javaMigrations}, versioned among them, for steps that need the server's own code.
+     */
+    public static Database open(String url, String user, String password, Path dataDir, int poolSize,
+                                JavaMigration... javaMigrations) {
         String jdbcUrl = url != null && !url.isBlank() ? url : embeddedUrl(dataDir);
         HikariConfig cfg = new HikariConfig();
         cfg.setJdbcUrl(jdbcUrl);
@@ -39,7 +44,7 @@ public final class Database implements AutoCloseable {
         cfg.setAutoCommit(true);
         HikariDataSource ds = new HikariDataSource(cfg);
         try {
-            Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+            Flyway.configure().dataSource(ds).locations("classpath:db/migration").javaMigrations(javaMigrations).load().migrate();
         } catch (RuntimeException e) {
             ds.close();
             throw e;

@@ -66,13 +66,11 @@ public final class EnvironmentsApi {
     }
 
     private EnvRow find(Principal p, String id) {
+        p.requireOrgReader("read environments");
         List<EnvRow> found = rows("id = ? AND org_id = ?", id, p.orgId());
-        if (found.isEmpty()) {
-            p.requireOrgReader("read environments");
+        // An environment the caller may not read is not found, like one that does not exist.
+        if (found.isEmpty() || !p.canReadEnvironment(id)) {
             throw ApiException.notFound("The environment '" + abbreviate(id) + "' was not found");
-        }
-        if (!p.canReadEnvironment(id)) {
-            throw p.denied("read environment '" + id + "'", "EnvironmentAdmin");
         }
         return found.get(0);
     }

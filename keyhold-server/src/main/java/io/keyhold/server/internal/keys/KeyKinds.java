@@ -2,6 +2,7 @@ package io.keyhold.server.internal.keys;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keyhold.kms.local.LocalKeyScope;
 import io.keyhold.server.ServerConfig;
 import io.keyhold.server.internal.http.ApiException;
 import io.keyhold.server.internal.http.Body;
@@ -32,20 +33,22 @@ public final class KeyKinds {
     private static final Pattern LOCAL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private final ServerConfig config;
+    private final LocalKeys localKeys;
 
-    public KeyKinds(ServerConfig config) {
+    public KeyKinds(ServerConfig config, LocalKeys localKeys) {
         this.config = config;
+        this.localKeys = localKeys;
     }
 
-    /** Parses {@code /key} of a create request. */
-    public KeySpec parse(Body body) {
+    /** Parses {@code /key} of a create request by organization {@code orgId}. */
+    public KeySpec parse(Body body, String orgId) {
         body.requiredObject("/key");
         String kind = body.requiredString("/key/kind");
         return switch (kind) {
             case "AwsKey" -> aws(body);
             case "AzureKey" -> azure(body);
             case "GcpKey" -> gcp(body);
-            case "LocalKey" -> local(body);
+            case "LocalKey" -> local(body, orgId);
             default -> throw ApiException.invalid("/key/kind", "Unknown key kind '" + kind + "'; expected one of "
                     + String.join(", ", KINDS));
         };
@@ -57,7 +60,7 @@ public final class KeyKinds {
                 + "(arn:aws:kms:<region>:<account>:key/<id> or .../alias/<name>)");
         String arn = m.group();
         ObjectNode stored = Json.object().put("kind", "AwsKey").put("key_arn", arn);
-        return new KeySpec("AwsKey", "AWS", "aws", arn, m.group(1), stored);
+        return new KeySpec("AwsKey", "AWS", "aws", arn, arn, m.group(1), stored);
     }
 
     private KeySpec azure(Body body) {
@@ -71,7 +74,7 @@ public final class KeyKinds {
         String versionless = m.group(1);
         ObjectNode stored = Json.object().put("kind", "AzureKey").put("key_id", versionless)
                 .put("key_vault_id", vault).put("tenant_id", tenant.toLowerCase(java.util.Locale.ROOT));
-        return new KeySpec("AzureKey", "Azure", "azure", versionless, null, stored);
+        return new KeySpec("AzureKey", "Azure", "azure", versionless, versionless, null, stored);
     }
 
     private KeySpec gcp(Body body) {
@@ -80,15 +83,24 @@ public final class KeyKinds {
                 + "(projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>)");
         String keyId = m.group();
         ObjectNode stored = Json.object().put("kind", "GcpKey").put("key_id", keyId);
-        return new KeySpec("GcpKey", "GCP", "gcp", keyId, m.group(1), stored);
+        return new KeySpec("GcpKey", "GCP", "gcp", keyId, keyId, m.group(1), stored);
     }
 
-    private KeySpec local(Body body) {
+    /**
+     * A LocalKey names a key of the organization's own part of the local KMS, by its short name;
+     * the KMS is called with the store name (see {@link LocalKeys}), so another organization's key
+     * can not be named at all. Automatic cluster keys are Keyhold's, never a customer key.
+     */
+    private KeySpec local(Body body, String orgId) {
         body.onlyFields("/key", Set.of("kind", "key_id"));
         String name = matching(body, "/key/key_id", LOCAL_NAME,
                 "'/key/key_id' must name a key of the local KMS: 1-128 of A-Z a-z 0-9 . _ -, starting with a letter or digit").group();
+        if (name.startsWith(LocalKeyScope.AUTOMATIC_PREFIX)) {
+            throw ApiException.invalid("/key/key_id", "'/key/key_id' can not name a key starting with '" + LocalKeyScope.AUTOMATIC_PREFIX
+                    + "': those are the keys Keyhold makes for clusters with automatic encryption");
+        }
         ObjectNode stored = Json.object().put("kind", "LocalKey").put("key_id", name);
-        return new KeySpec("LocalKey", "Local", "local", name, "local", stored);
+        return new KeySpec("LocalKey", "Local", "local", name, localKeys.reference(orgId, name), "local", stored);
     }
 
     /** The trimmed string at {@code pointer}, matched whole by {@code pattern}; else a 400 with {@code message}. */

@@ -2,12 +2,17 @@ package io.keyhold.server.internal.keys;
 
 import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.util.Ids;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** SQL for {@code byok_keys}. */
+/** SQL for {@code byok_keys} and the identities of the KMS keys they name ({@code kms_key_identities}). */
 public final class KeyStore {
+    static final String REFERENCE = "REFERENCE";
+    static final String KMS = "KMS";
+
     private final Sql sql;
 
     public KeyStore(Sql sql) {
@@ -18,24 +23,103 @@ public final class KeyStore {
     public record Filter(String provider, String state, String phase, String region, String displayName, String key) {
     }
 
-    /** Counts, then inserts under the organization's row lock; returns empty when the quota is full. */
+    /** The KMS key is already named by another key object: {@code holder} (null if it went away meanwhile). */
+    static final class IdentityHeld extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient KeyRow holder;
+
+        IdentityHeld(KeyRow holder) {
+            super("the KMS key is held by " + (holder == null ? "another key" : holder.id()), null, false, false);
+            this.holder = holder;
+        }
+    }
+
+    /**
+     * Counts, then inserts under the organization's row lock, together with the identity of the KMS
+     * key it names; returns empty when the quota is full, throws {@link IdentityHeld} when another key
+     * object (of any organization) names that KMS key. The identity's primary key decides races
+     * between organizations, whose inserts do not share a lock.
+     */
     public Optional<KeyRow> insert(String orgId, String displayName, KeySpec spec, String message, long now, int quota) {
-        return sql.tx(c -> {
-            Sql.lockOrganization(c, orgId);
-            long count = Sql.one(c, "SELECT COUNT(*) FROM byok_keys WHERE org_id = ?", rs -> rs.getLong(1), orgId).orElse(0L);
-            if (count >= quota) {
-                return Optional.empty();
+        try {
+            return sql.tx(c -> {
+                Sql.lockOrganization(c, orgId);
+                long count = Sql.one(c, "SELECT COUNT(*) FROM byok_keys WHERE org_id = ?", rs -> rs.getLong(1), orgId).orElse(0L);
+                if (count >= quota) {
+                    return Optional.empty();
+                }
+                Optional<KeyRow> holder = holder(c, spec.identity());
+                if (holder.isPresent()) {
+                    throw new IdentityHeld(holder.get());
+                }
+                long seq = Sql.one(c, "SELECT COALESCE(MAX(seq), 0) + 1 FROM byok_keys WHERE org_id = ?", rs -> rs.getLong(1), orgId)
+                        .orElse(1L);
+                String id = Ids.newId("cck");
+                Sql.update(c, "INSERT INTO byok_keys (id, seq, org_id, display_name, kind, provider, key_ident, key_json, region, "
+                                + "validation_phase, validation_since, validation_message, cluster_id, hold_until, created_at, updated_at, "
+                                + "kms_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'INITIALIZING', ?, ?, NULL, NULL, ?, ?, ?)",
+                        id, seq, orgId, displayName, spec.kind(), spec.provider(), spec.ident(), spec.stored().toString(),
+                        spec.region(), now, message, now, now, spec.kmsRef());
+                insertIdentity(c, spec.identity(), id, REFERENCE, now);
+                return Sql.one(c, "SELECT " + KeyRow.COLUMNS + " FROM byok_keys WHERE id = ?", KeyRow::map, id);
+            });
+        } catch (Sql.DataAccessException e) {
+            if (e.isConstraintViolation()) {
+                throw new IdentityHeld(holder(spec.identity()).orElse(null));
             }
-            long seq = Sql.one(c, "SELECT COALESCE(MAX(seq), 0) + 1 FROM byok_keys WHERE org_id = ?", rs -> rs.getLong(1), orgId)
-                    .orElse(1L);
-            String id = Ids.newId("cck");
-            Sql.update(c, "INSERT INTO byok_keys (id, seq, org_id, display_name, kind, provider, key_ident, key_json, region, "
-                            + "validation_phase, validation_since, validation_message, cluster_id, hold_until, created_at, updated_at) "
-                            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'INITIALIZING', ?, ?, NULL, NULL, ?, ?)",
-                    id, seq, orgId, displayName, spec.kind(), spec.provider(), spec.ident(), spec.stored().toString(),
-                    spec.region(), now, message, now, now);
-            return Sql.one(c, "SELECT " + KeyRow.COLUMNS + " FROM byok_keys WHERE id = ?", KeyRow::map, id);
-        });
+            throw e;
+        }
+    }
+
+    /**
+     * Records the key's identity as its KMS described it ({@code kmsKeyId}, whose identity is
+     * {@code identity}) and claims that identity for the key. Returns the other key object that
+     * already holds it, if any; the key is then marked a duplicate of it and can not be claimed.
+     */
+    Optional<KeyRow> learnKmsIdentity(String keyId, String kmsKeyId, String identity, long now) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return sql.tx(c -> {
+                    if (Sql.update(c, "UPDATE byok_keys SET kms_key_id = ? WHERE id = ?", kmsKeyId, keyId) == 0) {
+                        return Optional.<KeyRow>empty(); // deleted meanwhile
+                    }
+                    Optional<KeyRow> holder = holder(c, identity);
+                    if (holder.isEmpty()) {
+                        insertIdentity(c, identity, keyId, KMS, now);
+                        return Optional.<KeyRow>empty();
+                    }
+                    if (holder.get().id().equals(keyId)) {
+                        return Optional.<KeyRow>empty();
+                    }
+                    Sql.update(c, "UPDATE byok_keys SET duplicate_of = ? WHERE id = ?", holder.get().id(), keyId);
+                    return holder;
+                });
+            } catch (Sql.DataAccessException e) {
+                if (!e.isConstraintViolation() || attempt > 0) {
+                    throw e;
+                }
+                // another key object took the identity between our check and insert: go again, it is now held
+            }
+        }
+    }
+
+    private static void insertIdentity(Connection c, String identity, String keyId, String learnedFrom, long now) throws SQLException {
+        Sql.update(c, "INSERT INTO kms_key_identities (kms_identity, key_id, learned_from, created_at) VALUES (?, ?, ?, ?)",
+                identity, keyId, learnedFrom, now);
+    }
+
+    private static Optional<KeyRow> holder(Connection c, String identity) throws SQLException {
+        return Sql.one(c, "SELECT " + prefixed() + " FROM byok_keys k JOIN kms_key_identities i ON i.key_id = k.id "
+                + "WHERE i.kms_identity = ?", KeyRow::map, identity);
+    }
+
+    private Optional<KeyRow> holder(String identity) {
+        return sql.one("SELECT " + prefixed() + " FROM byok_keys k JOIN kms_key_identities i ON i.key_id = k.id "
+                + "WHERE i.kms_identity = ?", KeyRow::map, identity);
+    }
+
+    private static String prefixed() {
+        return "k." + KeyRow.COLUMNS.replace(", ", ", k.");
     }
 
     public long countForOrg(String orgId) {
@@ -46,28 +130,44 @@ public final class KeyStore {
         return sql.one("SELECT " + KeyRow.COLUMNS + " FROM byok_keys WHERE id = ? AND org_id = ?", KeyRow::map, id, orgId);
     }
 
+    /** The key, when {@code viewer} sees it. */
+    public Optional<KeyRow> get(KeyViewer viewer, String id, long now) {
+        return get(viewer.orgId(), id).filter(r -> viewer.sees(r, now));
+    }
+
     public Optional<KeyRow> get(String id) {
         return sql.one("SELECT " + KeyRow.COLUMNS + " FROM byok_keys WHERE id = ?", KeyRow::map, id);
     }
 
-    public long count(String orgId, Filter f, long now) {
+    public long count(KeyViewer viewer, Filter f, long now) {
         List<Object> params = new ArrayList<>();
-        String where = where(orgId, f, now, params);
+        String where = where(viewer, f, now, params);
         return sql.count("SELECT COUNT(*) FROM byok_keys WHERE " + where, params.toArray());
     }
 
-    public List<KeyRow> list(String orgId, Filter f, long now, int offset, int limit) {
+    public List<KeyRow> list(KeyViewer viewer, Filter f, long now, int offset, int limit) {
         List<Object> params = new ArrayList<>();
-        String where = where(orgId, f, now, params);
+        String where = where(viewer, f, now, params);
         params.add(limit);
         params.add(offset);
         return sql.query("SELECT " + KeyRow.COLUMNS + " FROM byok_keys WHERE " + where + " ORDER BY seq LIMIT ? OFFSET ?",
                 KeyRow::map, params.toArray());
     }
 
-    private static String where(String orgId, Filter f, long now, List<Object> params) {
-        StringBuilder w = new StringBuilder("org_id = ?");
-        params.add(orgId);
+    /** The local KMS store names of the organization's LocalKeys that {@code viewer} does not see. */
+    public List<String> hiddenLocalReferences(KeyViewer viewer, long now) {
+        if (viewer.environments() == null) {
+            return List.of();
+        }
+        List<Object> params = new ArrayList<>();
+        String visible = viewer.where(params, now);
+        params.add(0, viewer.orgId());
+        return sql.query("SELECT kms_ref FROM byok_keys WHERE org_id = ? AND kind = 'LocalKey' AND NOT (" + visible + ")",
+                rs -> rs.getString(1), params.toArray());
+    }
+
+    private static String where(KeyViewer viewer, Filter f, long now, List<Object> params) {
+        StringBuilder w = new StringBuilder(viewer.where(params, now));
         if (f.provider() != null) {
             w.append(" AND provider = ?");
             params.add(f.provider());
@@ -103,7 +203,10 @@ public final class KeyStore {
                 displayName, now, id, orgId) == 1;
     }
 
-    /** Deletes only a key that is free (no cluster, no running hold); the check and the delete are one statement. */
+    /**
+     * Deletes only a key that is free (no cluster, no running hold); the check and the delete are one
+     * statement. The identities it held go with it (ON DELETE CASCADE): the KMS key is free again.
+     */
     public boolean deleteIfFree(String orgId, String id, long now) {
         return sql.update("DELETE FROM byok_keys WHERE id = ? AND org_id = ? AND cluster_id IS NULL "
                 + "AND (hold_until IS NULL OR hold_until <= ?)", id, orgId, now) == 1;
@@ -119,5 +222,11 @@ public final class KeyStore {
     public List<String> idsInPhase(String phase, int limit) {
         return sql.query("SELECT id FROM byok_keys WHERE validation_phase = ? ORDER BY created_at LIMIT ?",
                 rs -> rs.getString(1), phase, limit);
+    }
+
+    /** VALID keys whose identity the KMS has not told yet: validated before identities were recorded. */
+    List<String> idsWithoutKmsIdentity(int limit) {
+        return sql.query("SELECT id FROM byok_keys WHERE validation_phase = 'VALID' AND kms_key_id IS NULL ORDER BY created_at LIMIT ?",
+                rs -> rs.getString(1), limit);
     }
 }

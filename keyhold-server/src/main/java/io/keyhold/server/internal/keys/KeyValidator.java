@@ -53,6 +53,7 @@ public final class KeyValidator implements AutoCloseable {
     private void sweep() {
         try {
             store.idsInPhase("INITIALIZING", 500).forEach(this::submit);
+            store.idsWithoutKmsIdentity(100).forEach(id -> submit(id, this::learnIdentity));
         } catch (RuntimeException e) {
             LOG.warn("key validation sweep failed: {}", e.toString());
         }
@@ -60,13 +61,17 @@ public final class KeyValidator implements AutoCloseable {
 
     /** Queues one key for validation (no-op when it is already queued). */
     public void submit(String keyId) {
+        submit(keyId, this::validate);
+    }
+
+    private void submit(String keyId, java.util.function.Consumer<String> work) {
         if (!inFlight.add(keyId)) {
             return;
         }
         try {
             workers.execute(() -> {
                 try {
-                    validate(keyId);
+                    work.accept(keyId);
                 } catch (RuntimeException e) {
                     LOG.warn("validating key {} failed: {}", keyId, e.toString());
                 } finally {
@@ -88,6 +93,49 @@ public final class KeyValidator implements AutoCloseable {
         if (r != null) {
             store.setValidation(keyId, r.phase, r.message, r.region, clock.millis());
         }
+    }
+
+    /**
+     * For a key validated before identities were recorded: asks its KMS what it is and records
+     * that. A key found to name a KMS key that another key object holds can no longer be claimed
+     * by a cluster; if no cluster uses it, it also becomes INVALID and says why. A cluster already
+     * using it keeps running (its data is under that key), and the log says so.
+     */
+    private void learnIdentity(String keyId) {
+        KeyRow row = store.get(keyId).orElse(null);
+        if (row == null || row.kmsKeyId() != null) {
+            return;
+        }
+        KeyInfo info;
+        try {
+            info = KmsCalls.await(kms.get(kmsKind(row.kind())).describe(row.kmsRef()));
+        } catch (KmsDeniedException e) {
+            if (row.clusterId() == null) {
+                store.setValidation(keyId, "INVALID", deniedMessage(e), null, clock.millis());
+            }
+            return; // a key in use: the health monitor locks its cluster
+        } catch (RuntimeException e) {
+            return; // unreachable or not configured now: the next sweep tries again
+        }
+        KeyRow holder = store.learnKmsIdentity(keyId, info.keyId(), KeyIdentities.of(row.kind(), info.keyId()), clock.millis())
+                .orElse(null);
+        if (holder == null) {
+            return;
+        }
+        if (row.clusterId() == null) {
+            store.setValidation(keyId, "INVALID", duplicateMessage(row, info, holder), null, clock.millis());
+        } else {
+            LOG.warn("key {} (used by cluster {}) names the same KMS key as key {}: it can not encrypt another cluster once its "
+                    + "cluster is deleted", keyId, row.clusterId(), holder.id());
+        }
+    }
+
+    /** Why a key is INVALID when its KMS key is held by another key object; names it only within the organization. */
+    private static String duplicateMessage(KeyRow row, KeyInfo info, KeyRow holder) {
+        String who = holder.orgId().equals(row.orgId()) ? "as key '" + holder.id() + "'" : "in another organization of this Keyhold server";
+        String what = info.keyId().equals(row.kmsRef()) ? "This KMS key" : "The KMS key behind '" + row.ident() + "' ('" + info.keyId() + "')";
+        return what + " is already registered " + who + ": each Kafka cluster needs its own KMS key, so a KMS key can back only one "
+                + "key object. Delete this key object, or the other one.";
     }
 
     private record Result(String phase, String message, String region) {
@@ -114,7 +162,7 @@ public final class KeyValidator implements AutoCloseable {
             return new Result("INITIALIZING", "The KMS provider '" + kind + "' could not be opened; retrying: " + e.getMessage(), null);
         }
         try {
-            KeyInfo info = KmsCalls.await(conn.describe(row.ident()));
+            KeyInfo info = KmsCalls.await(conn.describe(row.kmsRef()));
             if (info.state() != KeyState.ENABLED) {
                 return Result.invalid(stateMessage(info.state()));
             }
@@ -126,7 +174,13 @@ public final class KeyValidator implements AutoCloseable {
                 return new Result("INVALID", "Wrong region: the key identifier names region '" + row.region()
                         + "' but the KMS reports the key in '" + info.region() + "'.", null);
             }
-            KmsCalls.await(conn.checkAccess(row.ident())); // a real generate and unwrap round trip
+            // One KMS key, one key object: an alias is only known to be its target key once the KMS says so.
+            KeyRow holder = store.learnKmsIdentity(row.id(), info.keyId(), KeyIdentities.of(row.kind(), info.keyId()), clock.millis())
+                    .orElse(null);
+            if (holder != null) {
+                return Result.invalid(duplicateMessage(row, info, holder));
+            }
+            KmsCalls.await(conn.checkAccess(row.kmsRef())); // a real generate and unwrap round trip
             return new Result("VALID", VALID_MESSAGE, info.region());
         } catch (KmsDeniedException e) {
             return Result.invalid(deniedMessage(e));

@@ -63,8 +63,9 @@ public final class KeysApi {
         long now = api.now();
         KeyStore.Filter f = new KeyStore.Filter(filters.get("provider"), filters.get("state"), filters.get("validation_phase"),
                 filters.get("validation_region"), filters.get("display_name"), filters.get("key"));
-        long total = store.count(p.orgId(), f, now);
-        List<KeyRow> rows = store.list(p.orgId(), f, now, paging.offset(), paging.size());
+        KeyViewer viewer = KeyViewer.of(p);
+        long total = store.count(viewer, f, now);
+        List<KeyRow> rows = store.list(viewer, f, now, paging.offset(), paging.size());
         ctx.json(api.list("byok/v1", "KeyList", paging, PATH, filters, total, rows, r -> render(r, now)));
     }
 
@@ -82,15 +83,35 @@ public final class KeysApi {
         Body body = ApiContext.body(ctx);
         body.onlyFields("", TOP_LEVEL);
         String displayName = displayName(body);
-        KeySpec spec = kinds.parse(body);
+        KeySpec spec = kinds.parse(body, p.orgId());
         long now = api.now();
-        KeyRow row = store.insert(p.orgId(), displayName == null ? "" : displayName, spec,
-                        "Validation of the key through its KMS has not finished yet.", now, api.config().maxKeysPerOrg())
-                .orElseThrow(() -> ApiException.quotaExceeded("BYOK Keys Per Organization Quota Exceeded",
-                        "The request would exceed the quota: byok.max_keys.per_org (" + api.config().maxKeysPerOrg() + ")"));
+        KeyRow row;
+        try {
+            row = store.insert(p.orgId(), displayName == null ? "" : displayName, spec,
+                            "Validation of the key through its KMS has not finished yet.", now, api.config().maxKeysPerOrg())
+                    .orElseThrow(() -> ApiException.quotaExceeded("BYOK Keys Per Organization Quota Exceeded",
+                            "The request would exceed the quota: byok.max_keys.per_org (" + api.config().maxKeysPerOrg() + ")"));
+        } catch (KeyStore.IdentityHeld e) {
+            throw ApiException.conflict("resource_already_exists", "Key Already Registered", "The KMS key '" + abbreviate(spec.ident())
+                    + "' is already registered " + holderText(KeyViewer.of(p), e.holder, now) + ". Each Kafka cluster needs its own "
+                    + "KMS key, so a KMS key can be registered only once in this Keyhold server, until the key object that holds it "
+                    + "is deleted (after its cluster's release hold).");
+        }
         validator.submit(row.id());
         ObjectNode json = render(row, now);
         ctx.status(201).header("Location", json.path("metadata").path("self").asText()).json(json);
+    }
+
+    /**
+     * Names the key object that holds a KMS key, when the caller may see it; otherwise says only that
+     * it exists, so that another organization's or another environment's keys stay unseen.
+     */
+    public static String holderText(KeyViewer viewer, KeyRow holder, long now) {
+        if (holder != null && viewer.sees(holder, now)) {
+            return "as key '" + holder.id() + "'" + (holder.displayName().isEmpty() ? "" : " (\"" + abbreviate(holder.displayName()) + "\")");
+        }
+        return "by another key object that you can not see (of another organization, or claimed by a cluster of an environment you "
+                + "do not manage)";
     }
 
     private static String displayName(Body body) {
@@ -142,11 +163,13 @@ public final class KeysApi {
         ctx.status(204);
     }
 
+    /** The key, when the caller sees it (see {@link KeyViewer}); 404 otherwise, as for a key that does not exist. */
     private KeyRow find(Principal p, String id) {
         if (id.length() > 255) {
             throw ApiException.notFound("The key was not found");
         }
-        return store.get(p.orgId(), id).orElseThrow(() -> ApiException.notFound("The key '" + abbreviate(id) + "' was not found"));
+        return store.get(KeyViewer.of(p), id, api.now())
+                .orElseThrow(() -> ApiException.notFound("The key '" + abbreviate(id) + "' was not found"));
     }
 
     ObjectNode render(KeyRow r, long now) {

@@ -5,8 +5,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.KmsDeniedException;
-import io.keyhold.kms.KmsRegistry;
-import io.keyhold.kms.local.LocalKms;
+import io.keyhold.kms.local.LocalKeyScope;
 import io.keyhold.kms.local.LocalKmsException;
 import io.keyhold.server.internal.auth.Principal;
 import io.keyhold.server.internal.http.ApiContext;
@@ -18,33 +17,39 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * {@code /keyhold/v1/local-kms/keys}: Keyhold's own API for the embedded local KMS of this server,
- * used by {@code keyhold kms key ...} when a server context is configured. Reading needs any role;
- * changing keys needs OrganizationAdmin, because a key's state decides whether clusters can read data.
+ * used by {@code keyhold kms key ...} when a server context is configured. Each organization works
+ * in its own part of the store ({@link LocalKeys}): it sees and names only its keys, under their
+ * short names; another organization's key is 404, like one that does not exist. The automatic keys
+ * of clusters are not listed and can not be reached. Reading needs any role; changing keys needs
+ * OrganizationAdmin, because a key's state decides whether clusters can read data. An
+ * EnvironmentAdmin does not see the local keys of key objects it does not see ({@link KeyViewer}).
  */
 public final class LocalKmsApi {
     private static final String PATH = "/keyhold/v1/local-kms/keys";
 
     private final ApiContext api;
-    private final KmsRegistry kms;
+    private final LocalKeys localKeys;
+    private final KeyStore keys;
 
-    public LocalKmsApi(ApiContext api, KmsRegistry kms) {
+    public LocalKmsApi(ApiContext api, LocalKeys localKeys, KeyStore keys) {
         this.api = api;
-        this.kms = kms;
+        this.localKeys = localKeys;
+        this.keys = keys;
     }
 
     public void register(Javalin app) {
         app.get(PATH, this::list);
         app.post(PATH, this::create);
-        app.get(PATH + "/{name}", ctx -> read(ctx, k -> k.describeKey(ctx.pathParam("name"))));
-        app.post(PATH + "/{name}/rotate", ctx -> write(ctx, k -> k.rotateKey(ctx.pathParam("name"))));
-        app.post(PATH + "/{name}/disable", ctx -> write(ctx, k -> k.disable(ctx.pathParam("name"))));
-        app.post(PATH + "/{name}/enable", ctx -> write(ctx, k -> k.enable(ctx.pathParam("name"))));
-        app.post(PATH + "/{name}/cancel-deletion", ctx -> write(ctx, k -> k.cancelDeletion(ctx.pathParam("name"))));
-        app.post(PATH + "/{name}/destroy", ctx -> write(ctx, k -> k.destroy(ctx.pathParam("name"))));
+        app.get(PATH + "/{name}", ctx -> read(ctx, LocalKeyScope::describeKey));
+        app.post(PATH + "/{name}/rotate", ctx -> write(ctx, LocalKeyScope::rotateKey));
+        app.post(PATH + "/{name}/disable", ctx -> write(ctx, LocalKeyScope::disable));
+        app.post(PATH + "/{name}/enable", ctx -> write(ctx, LocalKeyScope::enable));
+        app.post(PATH + "/{name}/cancel-deletion", ctx -> write(ctx, LocalKeyScope::cancelDeletion));
+        app.post(PATH + "/{name}/destroy", ctx -> write(ctx, LocalKeyScope::destroy));
         app.post(PATH + "/{name}/schedule-deletion", ctx -> {
             Body body = ApiContext.body(ctx);
             body.onlyFields("", Set.of("waiting_period_days"));
@@ -53,16 +58,8 @@ public final class LocalKmsApi {
             if (d < 0 || d > 365) {
                 throw ApiException.invalid("/waiting_period_days", "'/waiting_period_days' must be from 0 to 365");
             }
-            write(ctx, k -> k.scheduleDeletion(ctx.pathParam("name"), Duration.ofDays(d)));
+            write(ctx, (scope, name) -> scope.scheduleDeletion(name, Duration.ofDays(d)));
         });
-    }
-
-    private LocalKms local() {
-        try {
-            return kms.unwrapped(LocalKms.KIND, LocalKms.class);
-        } catch (IllegalArgumentException | LocalKmsException e) {
-            throw ApiException.of(503, "kms_unavailable", "Local KMS Unavailable", "The local KMS could not be opened: " + e.getMessage());
-        }
     }
 
     private void list(Context ctx) {
@@ -70,7 +67,10 @@ public final class LocalKmsApi {
         p.requireOrgReader("list local KMS keys");
         Paging.onlyParams(ctx, "local-kms-key", Set.of("page_size", "page_token"));
         Paging paging = Paging.of(ctx);
-        List<KeyInfo> all = guard(() -> local().list());
+        LocalKeyScope scope = localKeys.scope(p.orgId());
+        Set<String> hidden = hidden(p);
+        List<KeyInfo> all = guard(scope::list).stream()
+                .filter(k -> hidden.isEmpty() || !hidden.contains(scope.storeName(k.keyId()).orElse(""))).toList();
         ctx.json(api.list("keyhold/v1", "LocalKmsKeyList", paging, PATH, Map.of(), all.size(), paging.page(all), LocalKmsApi::render));
     }
 
@@ -80,18 +80,37 @@ public final class LocalKmsApi {
         Body body = ApiContext.body(ctx);
         body.onlyFields("", Set.of("name"));
         String name = body.requiredString("/name");
-        KeyInfo k = guard(() -> local().create(name));
+        LocalKeyScope scope = localKeys.scope(p.orgId());
+        KeyInfo k = guard(() -> scope.create(name));
         ctx.status(201).header("Location", api.links().url(PATH + "/" + k.keyId())).json(render(k));
     }
 
-    private void read(Context ctx, Function<LocalKms, KeyInfo> op) {
-        ApiContext.principal(ctx).requireOrgReader("read local KMS keys");
-        ctx.json(render(guard(() -> op.apply(local()))));
+    private void read(Context ctx, BiFunction<LocalKeyScope, String, KeyInfo> op) {
+        Principal p = ApiContext.principal(ctx);
+        p.requireOrgReader("read local KMS keys");
+        LocalKeyScope scope = localKeys.scope(p.orgId());
+        String name = ctx.pathParam("name");
+        Set<String> hidden = hidden(p);
+        if (!hidden.isEmpty() && hidden.contains(scope.storeName(name).orElse(""))) {
+            throw ApiException.notFound("no local key named '" + abbreviate(name) + "'");
+        }
+        ctx.json(render(guard(() -> op.apply(scope, name))));
     }
 
-    private void write(Context ctx, Function<LocalKms, KeyInfo> op) {
-        ApiContext.principal(ctx).requireOrgAdmin("change local KMS keys");
-        ctx.json(render(guard(() -> op.apply(local()))));
+    private void write(Context ctx, BiFunction<LocalKeyScope, String, KeyInfo> op) {
+        Principal p = ApiContext.principal(ctx);
+        p.requireOrgAdmin("change local KMS keys");
+        LocalKeyScope scope = localKeys.scope(p.orgId());
+        ctx.json(render(guard(() -> op.apply(scope, ctx.pathParam("name")))));
+    }
+
+    /** The store names the caller must not see: those of LocalKeys it does not see. */
+    private Set<String> hidden(Principal p) {
+        return Set.copyOf(keys.hiddenLocalReferences(KeyViewer.of(p), api.now()));
+    }
+
+    private static String abbreviate(String s) {
+        return KeysApi.abbreviate(s);
     }
 
     private static <T> T guard(java.util.function.Supplier<T> call) {
