@@ -12,6 +12,7 @@ import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.iam.Accounts;
 import io.keyhold.server.support.Api;
 import io.keyhold.server.support.FakeAwsKmsProvider;
+import io.keyhold.server.support.LegacyHashes;
 import io.keyhold.server.support.MutableClock;
 import io.keyhold.server.support.PostgresCluster;
 import java.nio.file.Path;
@@ -58,8 +59,8 @@ class UpgradeToTenantScopesTest {
         String envA;
         String envB;
         try (Connection c = DriverManager.getConnection(url, user, "")) {
-            envA = organization(c, orgA, "FIRSTORGKEY00001", t0);
-            envB = organization(c, orgB, "OTHERORGKEY00001", t0 + 1000);
+            envA = organization(c, orgA, "FIRSTORGKEY00001", LegacyHashes.BOOTSTRAP_HASH, t0);
+            envB = organization(c, orgB, "OTHERORGKEY00001", LegacyHashes.OTHER_HASH, t0 + 1000);
             key(c, "cck-legacy", 1, orgA, "LocalKey", "Local", "legacy", "local", "lkc-legacy", t0 + 2000);
             cluster(c, "lkc-legacy", orgA, envA, "cck-legacy", "LOCAL", "local", t0 + 2000);
             key(c, "cck-first", 2, orgA, "AwsKey", "AWS", ARN, "us-west-2", null, t0 + 3000);
@@ -76,8 +77,8 @@ class UpgradeToTenantScopesTest {
         MutableClock clock = new MutableClock(Instant.ofEpochMilli(t0 + 10_000));
         try (KeyholdServer server = KeyholdServer.start(database.dataDir(data).httpPort(0).bind("127.0.0.1").clock(clock)
                 .validationInterval(Duration.ofMillis(100)).printBootstrapSecret(false).build())) {
-            Api a = new Api(server.url(), "FIRSTORGKEY00001", "secret-FIRSTORGKEY00001");
-            Api b = a.as("OTHERORGKEY00001", "secret-OTHERORGKEY00001");
+            Api a = new Api(server.url(), "FIRSTORGKEY00001", LegacyHashes.BOOTSTRAP_SECRET);
+            Api b = a.as("OTHERORGKEY00001", LegacyHashes.OTHER_SECRET);
 
             // the later duplicate that no cluster uses is INVALID and names the key object registered first
             JsonNode third = a.get("/byok/v1/keys/cck-third").body();
@@ -126,13 +127,13 @@ class UpgradeToTenantScopesTest {
         return "INITIALIZING";
     }
 
-    /** An organization with its environment and an OrganizationAdmin key {@code apiKey} (secret "secret-" + key). */
-    private static String organization(Connection c, String orgId, String apiKey, long now) throws Exception {
+    /** An organization with its environment and an OrganizationAdmin key {@code apiKey}, its secret stored as schema 1 stored it. */
+    private static String organization(Connection c, String orgId, String apiKey, String legacyHash, long now) throws Exception {
         Accounts.insertOrganization(c, orgId, orgId, now);
         String env = Accounts.insertEnvironment(c, orgId, "default", now);
         String sa = Accounts.insertServiceAccount(c, orgId, "admin", "", now);
         Accounts.insertRoleBinding(c, orgId, sa, Role.OrganizationAdmin, null, now);
-        Accounts.insertApiKey(c, apiKey, orgId, sa, "k", "", "secret-" + apiKey, now);
+        Accounts.insertHashedApiKey(c, apiKey, orgId, sa, "k", "", legacyHash, now);
         return env;
     }
 

@@ -166,7 +166,7 @@ public final class KeyValidator implements AutoCloseable {
             if (info.state() != KeyState.ENABLED) {
                 return Result.invalid(stateMessage(info.state()));
             }
-            List<String> problems = KmsCalls.await(conn.keyProblems(row.ident()));
+            List<String> problems = KmsCalls.await(conn.keyProblems(row.kmsRef()));
             if (!problems.isEmpty()) {
                 return Result.invalid("The key can not be used: " + String.join("; ", problems) + ".");
             }
