@@ -55,18 +55,29 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final UpstreamTarget target;
     private final ResponseQueue responses;
     private final ProduceErrors produceErrors;
+    private final SaslGate sasl;
     private Channel client;
     private Channel upstream;
+    private SizedFrameDecoder decoder;
+    private ClientTimeouts timeouts;
     private boolean closing;
     /** A request is parked waiting for the KMS: frames that arrive meanwhile wait in {@link #held}. */
     private boolean parked;
+    /** A SASL request, or the proxy's question whether the client is authenticated, awaits the broker's answer: same. */
+    private boolean waitingForSasl;
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
 
     public FrontendHandler(ProxyRuntime rt, UpstreamTarget target) {
         this.rt = rt;
         this.target = target;
-        this.responses = new ResponseQueue(rt);
+        this.responses = new ResponseQueue(rt, this::saslAnswered);
         this.produceErrors = new ProduceErrors(rt);
+        this.sasl = new SaslGate(rt.upstreamSasl, rt.config.maxFrameBytes());
+    }
+
+    /** Whether requests are held (in {@link #held}, not read from the socket) until something answers. */
+    private boolean holding() {
+        return parked || waitingForSasl;
     }
 
     // ---- connection set-up and tear-down -------------------------------------------------
@@ -77,6 +88,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         responses.clientConnected(client);
         client.config().setAutoRead(false); // nothing to forward to until the broker connection is up
         rt.counters.connectionsAccepted.increment();
+        decoder = ctx.pipeline().get(SizedFrameDecoder.class);
+        decoder.maxFrameBytes(sasl.frameLimit());
+        timeouts = ClientTimeouts.start(rt, client, decoder, () -> !responses.isEmpty() || holding());
         List<HostPort> candidates = target.candidates();
         if (candidates.isEmpty()) {
             LOG.warn("cluster {}: no upstream broker known for a connection to {}; closing it", rt.config.clusterId(),
@@ -126,6 +140,9 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
+        if (timeouts != null) {
+            timeouts.stop();
+        }
         if (upstream != null) {
             upstream.close();
         }
@@ -164,17 +181,29 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // Anything thrown while reading a client's frames (oversized, malformed, undecodable) ends
-        // this connection only; the proxy and its other connections carry on.
-        if (cause instanceof java.io.IOException) {
-            LOG.debug("cluster {}: client connection from {} failed: {}", rt.config.clusterId(), ctx.channel().remoteAddress(),
+        failed(cause);
+    }
+
+    /**
+     * Anything thrown while handling a client's frames (oversized, malformed, undecodable, not
+     * allowed before authentication) ends this connection only; the proxy and its other connections
+     * carry on.
+     */
+    private void failed(Throwable cause) {
+        if (cause instanceof UnauthenticatedRequestException) {
+            rt.counters.connectionsClosedUnauthenticated.increment();
+            LOG.debug("cluster {}: closing client connection from {}: {}", rt.config.clusterId(), client.remoteAddress(),
+                    cause.getMessage());
+        } else if (cause instanceof java.io.IOException) {
+            LOG.debug("cluster {}: client connection from {} failed: {}", rt.config.clusterId(), client.remoteAddress(),
                     cause.toString());
         } else {
             rt.counters.connectionsClosedBadFrame.increment();
-            LOG.info("cluster {}: closing client connection from {}: {}", rt.config.clusterId(), ctx.channel().remoteAddress(),
+            LOG.info("cluster {}: closing client connection from {}: {}", rt.config.clusterId(), client.remoteAddress(),
                     cause.toString());
         }
-        ctx.close();
+        closing = true;
+        client.close();
     }
 
     private void releasePending() {
@@ -193,7 +222,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     void upstreamWritabilityChanged(boolean writable) {
-        client.config().setAutoRead(writable && !parked);
+        client.config().setAutoRead(writable && !holding());
     }
 
     // ---- requests -------------------------------------------------------------------------
@@ -205,8 +234,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             frame.release();
             return;
         }
-        if (parked) {
-            held.add(frame); // in order, behind the request that waits for the KMS
+        if (holding()) {
+            held.add(frame); // in order, behind the request that waits for the KMS or the broker's SASL answer
             return;
         }
         handle(frame, new KmsWaits(1));
@@ -236,11 +265,26 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean onRequest(ByteBuf frame, KmsWaits waits) {
         Frames.RequestStart rs = Frames.requestStart(frame);
         ApiKeys api = rs.api();
+        short v = rs.apiVersion();
+        switch (sasl.admit(api, v)) {
+            case CLOSE:
+                throw new UnauthenticatedRequestException(sasl.closeReason(api, v));
+            case CONFIRM_FIRST:
+                confirmAuthentication(frame);
+                return true;
+            case PROCESS_THEN_WAIT:
+                decoder.maxFrameBytes(sasl.frameLimit());
+                forward(frame, rs, api);
+                waitingForSasl = true;
+                client.config().setAutoRead(false);
+                return true;
+            default:
+                break;
+        }
         if (api == null) {
             forward(frame, rs, null); // unknown to us: not advertised, but harmless to pass
             return true;
         }
-        short v = rs.apiVersion();
         if (!HandledVersions.handles(api, v)) {
             if (api == ApiKeys.API_VERSIONS) { // the one API with an error response for this, as from a broker
                 answer(rs, api, Frames.response(client.alloc(), rs.correlationId(), (short) 0,
@@ -264,10 +308,62 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             case SHARE_ACKNOWLEDGE:
             case SHARE_GROUP_HEARTBEAT:
                 throw new Frames.MalformedFrameException(api + " is not offered by this proxy (share groups are not decrypted)");
+            case API_VERSIONS:
+                sasl.sawApiVersions(frame);
+                forward(frame, rs, api);
+                return true;
             default:
                 forward(frame, rs, api);
                 return true;
         }
+    }
+
+    // ---- before SASL authentication (see SaslGate) ------------------------------------------
+
+    /** A request the broker would close the connection for: before authentication. */
+    static final class UnauthenticatedRequestException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UnauthenticatedRequestException(String message) {
+            super(message);
+        }
+    }
+
+    /** The broker answered a SaslHandshake or SaslAuthenticate (already queued for the client). */
+    private void saslAnswered(ApiKeys api, Errors error) {
+        sasl.answered(api, error);
+        decoder.maxFrameBytes(sasl.frameLimit());
+        if (waitingForSasl && !closing) {
+            waitingForSasl = false;
+            drainHeld();
+        }
+    }
+
+    /**
+     * Holds {@code frame} (now owned here) and asks the broker whether it has authenticated the
+     * connection, with an ApiVersions request of the proxy's own; the frame is handled once the
+     * broker says yes.
+     */
+    private void confirmAuthentication(ByteBuf frame) {
+        held.addFirst(frame);
+        waitingForSasl = true;
+        client.config().setAutoRead(false);
+        responses.expectInternal(SaslGate.CONFIRMATION_CORRELATION_ID, ApiKeys.API_VERSIONS, sasl.confirmationVersion(),
+                answer -> {
+                    Errors error = ResponseQueue.errorCode(answer, ApiKeys.API_VERSIONS, sasl.confirmationVersion());
+                    if (sasl.confirmed(error)) {
+                        decoder.maxFrameBytes(sasl.frameLimit());
+                        waitingForSasl = false;
+                        drainHeld();
+                    } else {
+                        // The broker still expects SASL, and closes the connection; so does the proxy.
+                        rt.counters.connectionsClosedUnauthenticated.increment();
+                        LOG.debug("cluster {}: closing client connection from {}: a request before the broker authenticated it ({})",
+                                rt.config.clusterId(), client.remoteAddress(), error);
+                        closeClientAfterFlush();
+                    }
+                });
+        upstream.writeAndFlush(sasl.confirmationRequest(client.alloc()));
     }
 
     /**
@@ -287,6 +383,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         Errors error = Errors.NONE;
         String message = null;
         List<RebuiltRecords> encrypted = new ArrayList<>();
+        DecompressionBudget budget = rt.encryption.newBudget();
         try {
             try {
                 for (ProduceRequestData.TopicProduceData t : req.topicData()) {
@@ -298,7 +395,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     }
                     for (ProduceRequestData.PartitionProduceData p : t.partitionData()) {
                         if (p.records() instanceof MemoryRecords) {
-                            RebuiltRecords out = rt.encryption.encrypt(topic, (MemoryRecords) p.records());
+                            RebuiltRecords out = rt.encryption.encrypt(topic, (MemoryRecords) p.records(), budget);
                             encrypted.add(out);
                             p.setRecords(out);
                         }
@@ -367,12 +464,27 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 frame.release();
             }
         } else {
-            handle(frame, waits.next());
+            try {
+                handle(frame, waits.next());
+            } catch (RuntimeException e) {
+                failed(e);
+                return;
+            }
         }
-        while (!parked && !closing && !held.isEmpty()) {
-            handle(held.poll(), new KmsWaits(1));
+        drainHeld();
+    }
+
+    /** Handles the frames held meanwhile, in order, until one is held again; then reads from the client again. */
+    private void drainHeld() {
+        while (!holding() && !closing && !held.isEmpty()) {
+            try {
+                handle(held.poll(), new KmsWaits(1));
+            } catch (RuntimeException e) {
+                failed(e); // not inside the client's pipeline here, so nobody else would close it
+                return;
+            }
         }
-        if (!parked && !closing) {
+        if (!holding() && !closing) {
             client.config().setAutoRead(upstream == null || upstream.isWritable());
             flushBoth();
         }
