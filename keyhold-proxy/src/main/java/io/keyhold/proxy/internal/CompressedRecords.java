@@ -40,9 +40,9 @@ final class CompressedRecords {
     static int each(DefaultRecordBatch batch, ByteBuffer buf, int start, int end, DecompressionBudget budget,
                     BufferSupplier buffers, Consumer<Record> sink) {
         CompressionType type = batch.compressionType();
-        ByteBuffer compressed = buf.duplicate();
-        compressed.limit(end).position(start + UncompressedBatches.HEADER_SIZE);
-        compressed = compressed.slice();
+        ByteBuffer whole = buf.duplicate();
+        whole.limit(end).position(start + UncompressedBatches.HEADER_SIZE);
+        ByteBuffer compressed = whole.slice();
         if (type == CompressionType.SNAPPY) {
             SnappyChunks.check(compressed, budget);
         }
@@ -51,18 +51,35 @@ final class CompressedRecords {
             throw new CorruptRecordException("compressed record batch without a record count");
         }
         Long logAppendTime = batch.timestampType() == TimestampType.LOG_APPEND_TIME ? batch.maxTimestamp() : null;
-        try (InputStream in = Compression.of(type).build().wrapForInput(compressed, RecordBatch.MAGIC_VALUE_V2, buffers)) {
+        InputStream in = decoding(() -> Compression.of(type).build().wrapForInput(compressed, RecordBatch.MAGIC_VALUE_V2, buffers));
+        try {
             for (int i = 0; i < count; i++) {
-                sink.accept(next(in, batch, logAppendTime, budget));
+                sink.accept(decoding(() -> next(in, batch, logAppendTime, budget))); // what the sink throws goes through as it is
             }
-            if (in.read() != -1) {
+            if (decoding(in::read) != -1) {
                 throw new CorruptRecordException("compressed record batch holds more than its " + count + " records");
             }
             return count;
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof DecompressionBudget.ExceededException || e instanceof CorruptRecordException) {
-                throw (RuntimeException) e;
+        } finally {
+            try {
+                in.close();
+            } catch (IOException e) {
+                // nothing was written; a close failure of a decompressor changes nothing
             }
+        }
+    }
+
+    private interface Decoding<T> {
+        T get() throws IOException;
+    }
+
+    /** Runs a step of decompression or record parsing: whatever fails in it means a corrupt batch. */
+    private static <T> T decoding(Decoding<T> step) {
+        try {
+            return step.get();
+        } catch (DecompressionBudget.ExceededException | CorruptRecordException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
             throw new CorruptRecordException("compressed record batch does not decompress: " + e.getMessage());
         }
     }

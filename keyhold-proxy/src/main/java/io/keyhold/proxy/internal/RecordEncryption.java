@@ -185,11 +185,11 @@ public final class RecordEncryption {
             if (batch.compressionType() != CompressionType.NONE && batch instanceof DefaultRecordBatch) {
                 // What a client sends is decompressed within the request's budget, never by Kafka's iterator.
                 n = CompressedRecords.each((DefaultRecordBatch) batch, buf, span.start, span.end, budget, BUFFERS.get(),
-                        r -> appendEncrypted(builder, r, b));
+                        r -> appendEncrypted(builder, o, r, b));
             } else {
                 try (CloseableIterator<Record> records = batch.streamingIterator(BUFFERS.get())) {
                     while (records.hasNext()) {
-                        appendEncrypted(builder, records.next(), b);
+                        appendEncrypted(builder, o, records.next(), b);
                         n++;
                     }
                 }
@@ -200,7 +200,14 @@ public final class RecordEncryption {
         return n;
     }
 
-    private void appendEncrypted(MemoryRecordsBuilder builder, Record r, TopicBinding b) {
+    private void appendEncrypted(MemoryRecordsBuilder builder, ByteBufferOutputStream out, Record r, TopicBinding b) {
+        // Ciphertext does not compress: the batch grows by about each record's size. Kafka's stream
+        // grows by a tenth at a time, which for a batch of large records copies it some ten times
+        // over; doubling ahead of the record copies it about once.
+        int needed = r.sizeInBytes() + 256;
+        if (out.remaining() < needed) {
+            out.ensureRemaining(Math.max(needed, out.position()));
+        }
         Header[] headers = r.headers();
         if (!r.hasValue()) {
             if (headers.length == 0) {
