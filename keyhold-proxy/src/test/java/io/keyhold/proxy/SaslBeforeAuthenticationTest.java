@@ -110,6 +110,19 @@ class SaslBeforeAuthenticationTest {
     }
 
     @Test
+    void aDetectingProxyAsksTheBrokerBeforeItServesItsFirstConnection() throws Exception {
+        int generatedBefore = kms.generated.get();
+        try (KeyholdProxy fresh = KeyholdProxy.start(ProxyConfig.builder("sasl-fresh", List.of(kafka.bootstrapServers()), "k")
+                .build(), kms);
+             RawKafka c = RawKafka.connect(fresh.bootstrapAddress())) {
+            // The very first request the proxy ever sees: a Produce, no handshake, no earlier client to learn from.
+            c.sendRaw(compressedProduce("made-up-topic-" + UUID.randomUUID(), 2));
+            assertThat(c.closedByPeerWithoutAnswer()).isTrue();
+            assertNothingDone(fresh, generatedBefore, 0);
+        }
+    }
+
+    @Test
     void aFrameLargerThanTheBrokersSaslLimitIsRefusedBeforeAuthentication() throws Exception {
         long badFramesBefore = required.metrics().connectionsClosedBadFrame();
         try (RawKafka c = RawKafka.connect(required.bootstrapAddress())) {

@@ -1,30 +1,18 @@
 package io.keyhold.proxy.internal;
 
-import io.keyhold.crypto.CryptoException;
-import io.keyhold.crypto.DekPendingException;
-import io.keyhold.kms.KmsException;
 import io.keyhold.proxy.ProxyConfig.HostPort;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.LengthFieldPrepender;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
-import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.record.MemoryRecords;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +42,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final ProxyRuntime rt;
     private final UpstreamTarget target;
     private final ResponseQueue responses;
-    private final ProduceErrors produceErrors;
+    private final ProduceEncryption produce;
     private final SaslGate sasl;
     private Channel client;
     private Channel upstream;
@@ -71,7 +59,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         this.rt = rt;
         this.target = target;
         this.responses = new ResponseQueue(rt, this::saslAnswered);
-        this.produceErrors = new ProduceErrors(rt);
+        this.produce = new ProduceEncryption(rt);
         this.sasl = new SaslGate(rt.upstreamSasl, rt.config.maxFrameBytes());
     }
 
@@ -91,6 +79,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         decoder = ctx.pipeline().get(SizedFrameDecoder.class);
         decoder.maxFrameBytes(sasl.frameLimit());
         timeouts = ClientTimeouts.start(rt, client, decoder, () -> !responses.isEmpty() || holding());
+        rt.upstreamSasl.probeOnce(rt, client.eventLoop(), client, rt.bootstrapServers);
         List<HostPort> candidates = target.candidates();
         if (candidates.isEmpty()) {
             LOG.warn("cluster {}: no upstream broker known for a connection to {}; closing it", rt.config.clusterId(),
@@ -98,42 +87,28 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             client.close();
             return;
         }
-        connect(candidates, 0);
+        connect(candidates);
     }
 
-    private void connect(List<HostPort> candidates, int index) {
-        HostPort to = candidates.get(index);
-        Bootstrap b = new Bootstrap().group(client.eventLoop()).channel(NioSocketChannel.class)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.ALLOCATOR, client.config().getAllocator())
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, client.config().getWriteBufferWaterMark())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        if (rt.upstreamSsl != null) {
-                            ch.pipeline().addLast(rt.upstreamSsl.newHandler(ch.alloc(), to.host(), to.port()));
-                        }
-                        ch.pipeline().addLast(new SizedFrameDecoder(Integer.MAX_VALUE, Integer.MAX_VALUE)); // the broker is trusted
-                        ch.pipeline().addLast(new LengthFieldPrepender(4));
-                        ch.pipeline().addLast(new BackendHandler(FrontendHandler.this));
-                    }
-                });
-        b.connect(to.host(), to.port()).addListener((ChannelFutureListener) f -> {
-            if (f.isSuccess()) {
-                upstream = f.channel();
-                responses.upstreamConnected(upstream);
-                if (!client.isActive()) {
-                    upstream.close();
-                    return;
-                }
-                client.config().setAutoRead(true);
-            } else if (index + 1 < candidates.size() && client.isActive()) {
-                connect(candidates, index + 1);
-            } else {
-                LOG.warn("cluster {}: cannot reach upstream {}: {}", rt.config.clusterId(), to, f.cause().toString());
-                client.close();
+    private void connect(List<HostPort> candidates) {
+        UpstreamConnector.connect(rt, client.eventLoop(), client, candidates, client::isActive, new BackendHandler(this), ch -> {
+            upstream = ch;
+            responses.upstreamConnected(upstream);
+            if (!client.isActive()) {
+                upstream.close();
+                return;
             }
+            // Whether the brokers require SASL decides what this connection may do: known before it reads.
+            rt.upstreamSasl.afterFirstProbe(client.eventLoop(), () -> {
+                if (client.isActive()) {
+                    sasl.start();
+                    decoder.maxFrameBytes(sasl.frameLimit());
+                    client.config().setAutoRead(upstream.isWritable());
+                }
+            });
+        }, (to, cause) -> {
+            LOG.warn("cluster {}: cannot reach upstream {}: {}", rt.config.clusterId(), to, cause.toString());
+            client.close();
         });
     }
 
@@ -190,7 +165,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * carry on.
      */
     private void failed(Throwable cause) {
-        if (cause instanceof UnauthenticatedRequestException) {
+        if (cause instanceof SaslGate.UnauthenticatedRequestException) {
             rt.counters.connectionsClosedUnauthenticated.increment();
             LOG.debug("cluster {}: closing client connection from {}: {}", rt.config.clusterId(), client.remoteAddress(),
                     cause.getMessage());
@@ -268,7 +243,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         short v = rs.apiVersion();
         switch (sasl.admit(api, v)) {
             case CLOSE:
-                throw new UnauthenticatedRequestException(sasl.closeReason(api, v));
+                throw new SaslGate.UnauthenticatedRequestException(sasl.closeReason(api, v));
             case CONFIRM_FIRST:
                 confirmAuthentication(frame);
                 return true;
@@ -320,15 +295,6 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     // ---- before SASL authentication (see SaslGate) ------------------------------------------
 
-    /** A request the broker would close the connection for: before authentication. */
-    static final class UnauthenticatedRequestException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        UnauthenticatedRequestException(String message) {
-            super(message);
-        }
-    }
-
     /** The broker answered a SaslHandshake or SaslAuthenticate (already queued for the client). */
     private void saslAnswered(ApiKeys api, Errors error) {
         sasl.answered(api, error);
@@ -367,7 +333,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * <b>Produce: every partition's records are encrypted here</b>, then the request goes on.
+     * Produce: the records are encrypted ({@link ProduceEncryption}), then the request goes on.
      * Returns true when the request is parked until the KMS supplies a missing DEK.
      */
     private boolean onProduce(ByteBuf frame, Frames.RequestStart rs, ApiKeys api, KmsWaits waits) {
@@ -380,52 +346,19 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             refuseProduce(rs, api, req, acks, Errors.TOPIC_AUTHORIZATION_FAILED, rt.lockedMessage());
             return false;
         }
-        Errors error = Errors.NONE;
-        String message = null;
-        List<RebuiltRecords> encrypted = new ArrayList<>();
-        DecompressionBudget budget = rt.encryption.newBudget();
-        try {
-            try {
-                for (ProduceRequestData.TopicProduceData t : req.topicData()) {
-                    String topic = rt.topicNames.resolve(t.name(), t.topicId());
-                    if (topic == null) {
-                        error = Errors.UNKNOWN_TOPIC_ID;
-                        message = "the proxy does not know this topic id yet; refresh metadata";
-                        break;
-                    }
-                    for (ProduceRequestData.PartitionProduceData p : t.partitionData()) {
-                        if (p.records() instanceof MemoryRecords) {
-                            RebuiltRecords out = rt.encryption.encrypt(topic, (MemoryRecords) p.records(), budget);
-                            encrypted.add(out);
-                            p.setRecords(out);
-                        }
-                    }
-                }
-            } catch (DekPendingException e) {
-                if (waits.allowed()) {
-                    parkProduce(frame, req, waits);
-                    return true;
-                }
-                error = Errors.REQUEST_TIMED_OUT;
-                message = ProduceErrors.KMS_UNAVAILABLE;
-            } catch (KmsException | CryptoException | CorruptRecordException | IllegalArgumentException e) {
-                error = ProduceErrors.error(e);
-                message = produceErrors.message(e);
-            }
-            if (error != Errors.NONE) {
-                refuseProduce(rs, api, req, acks, error, message);
-                return false;
-            }
-            ByteBuf out = Frames.withBody(client.alloc(), frame, headerLength, req, v, !encrypted.isEmpty());
-            if (acks) {
-                forward(out, rs, api);
-            } else {
-                upstream.write(out); // acks=0: the broker sends no response, so none is awaited
-            }
-            return false;
-        } finally {
-            encrypted.forEach(RebuiltRecords::release); // the encoded frame holds its own references
+        ProduceEncryption.Outcome outcome = produce.encrypt(req, frame, headerLength, v, client.alloc(), waits.allowed());
+        if (outcome.pending()) {
+            parkProduce(frame, req, waits);
+            return true;
         }
+        if (outcome.encoded() == null) {
+            refuseProduce(rs, api, req, acks, outcome.error(), outcome.message());
+        } else if (acks) {
+            forward(outcome.encoded(), rs, api);
+        } else {
+            upstream.write(outcome.encoded()); // acks=0: the broker sends no response, so none is awaited
+        }
+        return false;
     }
 
     /**
@@ -434,12 +367,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * at once, and redoes the request when they are there or {@code kmsWait} has passed.
      */
     private void parkProduce(ByteBuf frame, ProduceRequestData req, KmsWaits waits) {
-        for (ProduceRequestData.TopicProduceData t : req.topicData()) {
-            String topic = rt.topicNames.resolve(t.name(), t.topicId());
-            if (topic != null) {
-                waits.add(rt.encryption.prepare(topic));
-            }
-        }
+        produce.prepare(req, waits);
         parked = true;
         client.config().setAutoRead(false);
         rt.counters.requestsWaitedForKms.increment();
@@ -459,7 +387,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 Frames.RequestStart rs = Frames.requestStart(frame);
                 short v = rs.apiVersion();
                 ProduceRequestData req = new ProduceRequestData(Frames.body(frame, Frames.requestHeaderLength(frame, rs.api(), v)), v);
-                refuseProduce(rs, rs.api(), req, req.acks() != 0, ProduceErrors.error(failure), produceErrors.message(failure));
+                ProduceEncryption.Outcome refused = produce.refusedBy(failure);
+                refuseProduce(rs, rs.api(), req, req.acks() != 0, refused.error(), refused.message());
             } finally {
                 frame.release();
             }

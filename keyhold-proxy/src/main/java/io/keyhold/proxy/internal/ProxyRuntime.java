@@ -16,6 +16,8 @@ public final class ProxyRuntime {
     final SslContext upstreamSsl;
     final BrokerPorts brokerPorts;
     final UpstreamSaslState upstreamSasl;
+    /** The configured bootstrap servers, in order. */
+    final java.util.List<ProxyConfig.HostPort> bootstrapServers;
     /** Fetch failures repeat on every fetch of the partition; the log says each once in a while. */
     final RepeatedWarnings fetchWarnings = new RepeatedWarnings();
     private final java.util.function.BooleanSupplier locked;
@@ -30,6 +32,7 @@ public final class ProxyRuntime {
         this.upstreamSsl = upstreamSsl;
         this.brokerPorts = brokerPorts;
         this.upstreamSasl = upstreamSasl;
+        this.bootstrapServers = config.upstreamBootstrap().stream().map(ProxyConfig.HostPort::parse).toList();
         this.locked = locked;
     }
 

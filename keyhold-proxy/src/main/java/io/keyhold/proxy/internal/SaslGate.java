@@ -39,6 +39,15 @@ final class SaslGate {
     /** The client's ApiVersions request is replayed only if it is this small. */
     private static final int MAX_REPLAYED_BYTES = 1024;
 
+    /** A request the broker would close the connection for, sent before authentication. */
+    static final class UnauthenticatedRequestException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UnauthenticatedRequestException(String message) {
+            super(message);
+        }
+    }
+
     /** What to do with a request. */
     enum Verdict {
         /** As the proxy always does. */
@@ -71,7 +80,12 @@ final class SaslGate {
     SaslGate(UpstreamSaslState upstream, int maxFrameBytes) {
         this.upstream = upstream;
         this.maxFrameBytes = maxFrameBytes;
-        this.state = upstream.required() ? State.HANDSHAKE : State.OPEN;
+        this.state = State.HANDSHAKE; // until start(): nothing is read before
+    }
+
+    /** The connection starts reading: from what the proxy knows about the brokers now. */
+    void start() {
+        state = upstream.required() ? State.HANDSHAKE : State.OPEN;
     }
 
     /** The largest frame this connection may send now. */
