@@ -49,6 +49,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private SizedFrameDecoder decoder;
     private ClientTimeouts timeouts;
     private boolean closing;
+    /** Reading from the client has begun (the broker connection is up and the SASL question settled). */
+    private boolean reading;
     /** A request is parked waiting for the KMS: frames that arrive meanwhile wait in {@link #held}. */
     private boolean parked;
     /** A SASL request, or the proxy's question whether the client is authenticated, awaits the broker's answer: same. */
@@ -101,6 +103,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             // Whether the brokers require SASL decides what this connection may do: known before it reads.
             rt.upstreamSasl.afterFirstProbe(client.eventLoop(), () -> {
                 if (client.isActive()) {
+                    reading = true;
                     sasl.start();
                     decoder.maxFrameBytes(sasl.frameLimit());
                     client.config().setAutoRead(upstream.isWritable());
@@ -197,7 +200,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     void upstreamWritabilityChanged(boolean writable) {
-        client.config().setAutoRead(writable && !holding());
+        client.config().setAutoRead(reading && writable && !holding());
     }
 
     // ---- requests -------------------------------------------------------------------------
