@@ -44,6 +44,21 @@ final class KafkaTestCluster implements AutoCloseable {
         return start(brokers, true);
     }
 
+    /** What a client needs to authenticate as {@code user} over SASL/SCRAM-SHA-256. */
+    static Map<String, Object> scramClient(String user, String password) {
+        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "SCRAM-SHA-256", "sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user + "\" password=\""
+                        + password + "\";");
+    }
+
+    /** An admin client (as the super user of a SASL cluster). */
+    Admin admin() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrapServers());
+        p.putAll(clientSecurity);
+        return Admin.create(p);
+    }
+
     /** What a client needs to authenticate as {@code user} over SASL/PLAIN. */
     static Map<String, Object> saslClient(String user, String password) {
         return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN", "sasl.jaas.config",
@@ -69,7 +84,15 @@ final class KafkaTestCluster implements AutoCloseable {
                 nodes.setBrokerSecurityProtocol(org.apache.kafka.common.security.auth.SecurityProtocol.SASL_PLAINTEXT)
                         .setControllerSecurityProtocol(org.apache.kafka.common.security.auth.SecurityProtocol.SASL_PLAINTEXT);
             }
-            KafkaClusterTestKit kit = new KafkaClusterTestKit.Builder(nodes.build())
+            KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes.build());
+            if (sasl) {
+                // SCRAM too (two SaslAuthenticate rounds), on the client listener only; its users are
+                // created with Admin.alterUserScramCredentials.
+                builder.setConfigProp("listener.name.external.sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256")
+                        .setConfigProp("listener.name.external.scram-sha-256.sasl.jaas.config",
+                                "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+            }
+            KafkaClusterTestKit kit = builder
                     .setConfigProp("offsets.topic.replication.factor", String.valueOf(rf))
                     .setConfigProp("offsets.topic.num.partitions", "2")
                     .setConfigProp("transaction.state.log.replication.factor", String.valueOf(rf))

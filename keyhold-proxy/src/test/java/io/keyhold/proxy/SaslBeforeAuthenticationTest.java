@@ -182,6 +182,43 @@ class SaslBeforeAuthenticationTest {
         assertThat(AtRest.filesContaining(kafka.logDirs(), "authenticated ")).isEmpty();
     }
 
+    @Test
+    void aScramClientIsServedAfterItsTwoRoundsAndTheBrokersConfirmation() throws Exception {
+        String topic = "scram-topic";
+        kafka.createTopic(topic, 1, Map.of());
+        try (org.apache.kafka.clients.admin.Admin admin = kafka.admin()) {
+            admin.alterUserScramCredentials(List.of(new org.apache.kafka.clients.admin.UserScramCredentialUpsertion("scram-user",
+                    new org.apache.kafka.clients.admin.ScramCredentialInfo(org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_256,
+                            4096), "scram-pw"))).all().get();
+            admin.createAcls(List.of(new org.apache.kafka.common.acl.AclBinding(
+                    new org.apache.kafka.common.resource.ResourcePattern(org.apache.kafka.common.resource.ResourceType.TOPIC, topic,
+                            org.apache.kafka.common.resource.PatternType.LITERAL),
+                    new org.apache.kafka.common.acl.AccessControlEntry("User:scram-user", "*",
+                            org.apache.kafka.common.acl.AclOperation.ALL, org.apache.kafka.common.acl.AclPermissionType.ALLOW))))
+                    .all().get();
+        }
+        String value = "scram " + UUID.randomUUID();
+        Map<String, Object> scram = new HashMap<>(KafkaTestCluster.scramClient("scram-user", "scram-pw"));
+        scram.put("enable.idempotence", false);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) { // the new credential reaches the broker through the metadata log
+            try (KafkaProducer<byte[], byte[]> p = Clients.producer(required.bootstrapServers(), scram)) {
+                p.send(new ProducerRecord<>(topic, value.getBytes(StandardCharsets.UTF_8))).get();
+                break;
+            } catch (ExecutionException e) {
+                if (System.nanoTime() > deadline || !String.valueOf(e.getCause()).contains("SaslAuthentication")) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+        try (KafkaConsumer<byte[], byte[]> consumer = Clients.consumer(required.bootstrapServers(), sasl(PASSWORD))) {
+            consumer.assign(List.of(new TopicPartition(topic, 0)));
+            assertThat(Clients.poll(consumer, 1, Duration.ofSeconds(30)))
+                    .extracting(r -> new String(r.value(), StandardCharsets.UTF_8)).containsExactly(value);
+        }
+    }
+
     private static Map<String, Object> sasl(String password) {
         return new HashMap<>(KafkaTestCluster.saslClient(ADMIN, password));
     }
