@@ -22,6 +22,11 @@ final class ActiveDek extends SharedKey {
     private final long successorAtNanos;
     private final Runnable requestSuccessor;
     private final AtomicBoolean successorRequested = new AtomicBoolean();
+    /**
+     * When this DEK last started an encryption (the cache's clock). A plain field on the hot path: a
+     * stale read only makes the DEK look idler than it is, which costs at most one KMS call.
+     */
+    private long lastUseNanos;
 
     ActiveDek(GeneratedDek generated, DekRotationPolicy policy, long nowNanos) {
         this(generated, policy, nowNanos, () -> { });
@@ -42,6 +47,12 @@ final class ActiveDek extends SharedKey {
         this.successorAtUse = maxUses - maxUses / 4;
         this.successorAtNanos = nowNanos + (life - life / 4);
         this.requestSuccessor = requestSuccessor;
+        this.lastUseNanos = nowNanos;
+    }
+
+    /** When this DEK last started an encryption, or was put in service. */
+    long lastUseNanos() {
+        return lastUseNanos;
     }
 
     /** Asks for the successor once this DEK is three quarters through its life. */
@@ -70,6 +81,7 @@ final class ActiveDek extends SharedKey {
             release();
             return -1;
         }
+        lastUseNanos = nowNanos;
         checkSuccessor(n, nowNanos);
         return n;
     }
@@ -88,6 +100,7 @@ final class ActiveDek extends SharedKey {
             retire();
             return -1;
         }
+        lastUseNanos = nowNanos;
         checkSuccessor(n, nowNanos);
         return n;
     }

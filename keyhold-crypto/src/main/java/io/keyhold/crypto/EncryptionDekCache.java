@@ -1,5 +1,6 @@
 package io.keyhold.crypto;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,14 +17,25 @@ import java.util.function.LongSupplier;
  * of its life its successor is requested in the background, so a busy topic does not stall at
  * rotation. {@link #purge()} (a cluster locks) wipes every DEK, and a DEK whose KMS call was under
  * way during a purge is wiped on arrival instead of being put in service.
+ *
+ * <p>Bounded, since every new context (a topic name a client makes up) adds a DEK: at most
+ * {@code maxEntries} DEKs are in service (the least recently used is retired when a new one would
+ * exceed that), and a DEK unused for {@code maxIdle} is retired by {@link #expireIdle()}. Retired
+ * DEKs are wiped as soon as no encryption is using them.
  */
 public final class EncryptionDekCache {
     private record Scope(String kekId, EncryptionContext context) {
     }
 
+    /** Defaults for the bounds: far more topics than a cluster usually writes to at once, and a quarter of an hour. */
+    public static final int DEFAULT_MAX_ENTRIES = 10_000;
+    public static final Duration DEFAULT_MAX_IDLE = Duration.ofMinutes(15);
+
     private final DekSource source;
     private final DekRotationPolicy policy;
     private final LongSupplier nanoClock;
+    private final int maxEntries;
+    private final long maxIdleNanos;
     private final ConcurrentHashMap<Scope, ActiveDek> current = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Scope, CompletableFuture<Void>> generating = new ConcurrentHashMap<>();
     /** Guards installing a new DEK against a concurrent purge; {@code epoch} counts purges. */
@@ -31,14 +43,35 @@ public final class EncryptionDekCache {
     private long epoch;
 
     public EncryptionDekCache(DekSource source, DekRotationPolicy policy) {
-        this(source, policy, System::nanoTime);
+        this(source, policy, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_IDLE, System::nanoTime);
     }
 
     /** With an explicit monotonic clock in nanoseconds (tests). */
     public EncryptionDekCache(DekSource source, DekRotationPolicy policy, LongSupplier nanoClock) {
+        this(source, policy, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_IDLE, nanoClock);
+    }
+
+    /**
+     * @param maxEntries most DEKs in service at once (one per KEK and context)
+     * @param maxIdle    a DEK not used for this long is retired by {@link #expireIdle()}
+     */
+    public EncryptionDekCache(DekSource source, DekRotationPolicy policy, int maxEntries, Duration maxIdle) {
+        this(source, policy, maxEntries, maxIdle, System::nanoTime);
+    }
+
+    /** With an explicit monotonic clock in nanoseconds (tests). */
+    public EncryptionDekCache(DekSource source, DekRotationPolicy policy, int maxEntries, Duration maxIdle, LongSupplier nanoClock) {
         this.source = Objects.requireNonNull(source, "source");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+        if (maxEntries < 1) {
+            throw new IllegalArgumentException("maxEntries must be at least 1, got " + maxEntries);
+        }
+        if (maxIdle.isNegative() || maxIdle.isZero()) {
+            throw new IllegalArgumentException("maxIdle must be positive, got " + maxIdle);
+        }
+        this.maxEntries = maxEntries;
+        this.maxIdleNanos = maxIdle.toNanos();
     }
 
     /** The current time on this cache's clock. */
@@ -117,6 +150,44 @@ public final class EncryptionDekCache {
             if (old != null) {
                 old.retire(); // its successor: encryptions still using it finish first
             }
+            if (current.size() > maxEntries) {
+                retireLeastRecentlyUsed(scope);
+            }
+        }
+    }
+
+    /**
+     * Makes room: retires the DEK used longest ago, other than the one just put in service. A scan,
+     * but only when a new DEK arrives from the KMS, which is rare next to encryptions.
+     */
+    private void retireLeastRecentlyUsed(Scope keep) {
+        Scope oldest = null;
+        long oldestUse = 0;
+        for (var e : current.entrySet()) {
+            long use = e.getValue().lastUseNanos();
+            if (!e.getKey().equals(keep) && (oldest == null || use - oldestUse < 0)) {
+                oldest = e.getKey();
+                oldestUse = use;
+            }
+        }
+        if (oldest != null) {
+            ActiveDek dek = current.remove(oldest);
+            if (dek != null) {
+                dek.retire();
+            }
+        }
+    }
+
+    /** Retires every DEK not used for {@code maxIdle}; call it periodically (the proxy does, from a timer). */
+    public void expireIdle() {
+        long now = nanoClock.getAsLong();
+        synchronized (installLock) {
+            current.forEach((scope, dek) -> {
+                if (now - dek.lastUseNanos() >= maxIdleNanos) {
+                    current.remove(scope, dek);
+                    dek.retire();
+                }
+            });
         }
     }
 

@@ -15,9 +15,11 @@ import io.keyhold.proxy.internal.ProxyCounters;
 import io.keyhold.proxy.internal.ProxyRuntime;
 import io.keyhold.proxy.internal.ProxyServer;
 import io.keyhold.proxy.internal.RecordEncryption;
+import io.keyhold.proxy.internal.UpstreamSaslState;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -57,13 +59,19 @@ public final class KeyholdProxy implements AutoCloseable {
     private KeyholdProxy(ProxyConfig config, String kmsKind, DekSource dekSource, DekUnwrapper unwrapper, int workerThreads) {
         this.config = config;
         KekPolicy ownKey = KekPolicy.onlyKey(kmsKind, config.kekId(), "this cluster's key");
-        this.encryptionDeks = new EncryptionDekCache(ownKeyOnly(dekSource, ownKey), config.dekRotation());
+        this.encryptionDeks = new EncryptionDekCache(ownKeyOnly(dekSource, ownKey), config.dekRotation(),
+                config.limits().maxEncryptionDeks(), config.limits().encryptionDekIdle());
         this.decryptionDeks = new DecryptionDekCache(unwrapper, ownKey, config.decryptionCacheSize(), config.decryptionCacheTtl());
         this.metrics = new ProxyMetrics(config.clusterId(), counters, () -> locked, encryptionDeks::size, decryptionDeks::size);
         RecordEncryption encryption = new RecordEncryption(new EnvelopeEncryptor(encryptionDeks),
-                new EnvelopeDecryptor(decryptionDeks), config.kekId(), config.clusterId(), config.unencryptedRecords(), counters);
+                new EnvelopeDecryptor(decryptionDeks), config.kekId(), config.clusterId(), config.unencryptedRecords(),
+                config.limits().maxDecompressedBytes(), config.limits().maxEncryptionDeks(), counters);
+        UpstreamSaslState sasl = new UpstreamSaslState(config.clusterId(), config.upstreamSasl());
         this.server = new ProxyServer(config, workerThreads, parts -> new ProxyRuntime(config, encryption, counters,
-                parts.clientSsl(), parts.upstreamSsl(), parts.brokerPorts(), () -> locked));
+                parts.clientSsl(), parts.upstreamSsl(), parts.brokerPorts(), sasl, () -> locked));
+        // Idle encryption DEKs are wiped even when nothing else happens; a quarter of the idle time late at most.
+        long sweep = Math.max(1, config.limits().encryptionDekIdle().toMillis() / 4);
+        server.workers().next().scheduleAtFixedRate(encryptionDeks::expireIdle, sweep, sweep, TimeUnit.MILLISECONDS);
         LOG.info("cluster {}: proxy listening on {} for upstream {}", config.clusterId(), server.bootstrapAddress(),
                 config.upstreamBootstrap());
     }
@@ -128,24 +136,59 @@ public final class KeyholdProxy implements AutoCloseable {
         return metrics;
     }
 
+    /** How long {@link #lock()} waits, in all, for the event loops to confirm that they hold no DEK. */
+    static final Duration LOCK_CONFIRMATION_WAIT = Duration.ofSeconds(10);
+
     /**
      * Locks the cluster: from now on produce and fetch are answered with an authorization error, and
-     * every plaintext DEK is wiped. Returns once no DEK is held, including any an in-flight request
-     * created while the lock was being set.
+     * every plaintext DEK is wiped.
+     *
+     * <p>Every DEK in the caches is wiped at once; one that a request is using right then (on an
+     * event loop) is wiped when that request lets go of it, and one whose KMS call is under way when
+     * it arrives. To know that this has happened, the purge runs again on every event loop, after
+     * whatever the loop is running: once it has run everywhere, no request that began before the
+     * lock holds a DEK, and none that began after it gets one. Returns true when every loop has
+     * confirmed that within {@link #LOCK_CONFIRMATION_WAIT} (usually milliseconds).
+     *
+     * <p>Returns false, logging an error, when some loop has not: it is stuck in something that does
+     * not end (a bug; the proxy never waits on a loop). The cluster is locked all the same: every
+     * other loop refuses produce and fetch, the stuck loop's purge is queued behind what it is
+     * running and wipes its DEKs the moment it gets there, and nothing it finishes afterwards gets a
+     * new DEK. Safe to call from any thread, an event loop of this proxy's included.
      */
-    public void lock() {
+    public boolean lock() {
         locked = true;
         purgeDeks();
-        // A request already past its lock check on an event loop may still create a DEK; purge
-        // again on every event loop, after whatever it is running now.
-        List<Future<?>> done = new ArrayList<>();
+        long deadline = System.nanoTime() + LOCK_CONFIRMATION_WAIT.toNanos();
+        List<Future<?>> confirmations = new ArrayList<>();
         for (EventExecutor loop : server.workers()) {
-            done.add(loop.submit(this::purgeDeks));
+            if (loop.inEventLoop()) {
+                purgeDeks(); // this very loop: nothing else runs on it meanwhile
+            } else {
+                confirmations.add(loop.submit(this::purgeDeks));
+            }
         }
-        for (Future<?> f : done) {
-            f.awaitUninterruptibly(10, TimeUnit.SECONDS);
+        int unconfirmed = 0;
+        for (Future<?> f : confirmations) {
+            long left = deadline - System.nanoTime();
+            if (!f.awaitUninterruptibly(Math.max(0, left), TimeUnit.NANOSECONDS) || !f.isSuccess()) {
+                unconfirmed++;
+            }
+        }
+        if (unconfirmed > 0) {
+            LOG.error("cluster {}: locked (produce and fetch refused), but {} of {} event loops did not confirm within {} s that"
+                            + " they hold no DEK: they are stuck in something that does not end; {} DEKs are still in the caches."
+                            + " Their purge is queued behind it and wipes what they hold as soon as they get there",
+                    config.clusterId(), unconfirmed, confirmations.size(), LOCK_CONFIRMATION_WAIT.toSeconds(), dekCount());
+            return false;
         }
         LOG.warn("cluster {}: locked; produce and fetch refused, DEKs purged", config.clusterId());
+        return true;
+    }
+
+    /** This proxy's event loops (tests). */
+    io.netty.channel.EventLoopGroup eventLoops() {
+        return server.workers();
     }
 
     /** Unlocks the cluster; new DEKs are obtained from the KMS as needed. */

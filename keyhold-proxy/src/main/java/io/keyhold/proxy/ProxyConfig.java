@@ -33,6 +33,10 @@ import java.util.Objects;
  * @param kmsWait              how long a request that needs a DEK waits for the KMS before it is
  *                             answered with a retriable error (the connection's other requests wait
  *                             behind it; other connections do not)
+ * @param upstreamSasl         whether the brokers require SASL (decides what a connection may do before
+ *                             it has authenticated)
+ * @param limits               what clients can make the proxy hold: connections, time, decompressed
+ *                             bytes, encryption DEKs
  */
 public record ProxyConfig(
         String clusterId,
@@ -49,7 +53,9 @@ public record ProxyConfig(
         DekRotationPolicy dekRotation,
         int decryptionCacheSize,
         Duration decryptionCacheTtl,
-        Duration kmsWait) {
+        Duration kmsWait,
+        UpstreamSasl upstreamSasl,
+        Limits limits) {
 
     /** Under the Java client's default {@code request.timeout.ms} (30 s), so the proxy answers first. */
     public static final Duration DEFAULT_KMS_WAIT = Duration.ofSeconds(20);
@@ -74,6 +80,8 @@ public record ProxyConfig(
         Objects.requireNonNull(dekRotation, "dekRotation");
         Objects.requireNonNull(decryptionCacheTtl, "decryptionCacheTtl");
         Objects.requireNonNull(kmsWait, "kmsWait");
+        Objects.requireNonNull(upstreamSasl, "upstreamSasl");
+        Objects.requireNonNull(limits, "limits");
         if (kmsWait.isNegative() || kmsWait.isZero()) {
             throw new IllegalArgumentException("kmsWait must be positive, got " + kmsWait);
         }
@@ -85,6 +93,71 @@ public record ProxyConfig(
         }
         if (brokerPortBase != null && (brokerPortBase < 1 || brokerPortBase > 65535)) {
             throw new IllegalArgumentException("brokerPortBase out of range: " + brokerPortBase);
+        }
+    }
+
+    /**
+     * Bounds on what clients can make one proxy hold (see {@code docs/PROXY.md}, "Limits on what clients
+     * can make the proxy hold").
+     *
+     * @param maxConnections           client connections at once, over all the proxy's ports
+     * @param maxConnectionsPerAddress client connections at once from one IP address
+     * @param frameTimeout             a client that begins a frame must send all of it within this
+     * @param idleTimeout              a client connection that sends nothing for this long, and is owed
+     *                                 nothing, is closed (Kafka's {@code connections.max.idle.ms})
+     * @param maxDecompressedBytes     the records of one produce request may decompress to at most this
+     * @param maxEncryptionDeks        encryption DEKs in memory at once (one per topic being written)
+     * @param encryptionDekIdle        an encryption DEK unused for this long is wiped
+     */
+    public record Limits(int maxConnections, int maxConnectionsPerAddress, Duration frameTimeout, Duration idleTimeout,
+                         long maxDecompressedBytes, int maxEncryptionDeks, Duration encryptionDekIdle) {
+        /** Kafka's {@code connections.max.idle.ms}. */
+        public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
+        /** The Java client's {@code request.timeout.ms}: a client slower than this has given up on the request anyway. */
+        public static final Duration DEFAULT_FRAME_TIMEOUT = Duration.ofSeconds(30);
+        /** 128 times Kafka's default {@code message.max.bytes} (1 MiB, which bounds a compressed batch). */
+        public static final long DEFAULT_MAX_DECOMPRESSED_BYTES = 128L * 1024 * 1024;
+        public static final Limits DEFAULT = new Limits(10_000, 1_000, DEFAULT_FRAME_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+                DEFAULT_MAX_DECOMPRESSED_BYTES, io.keyhold.crypto.EncryptionDekCache.DEFAULT_MAX_ENTRIES,
+                io.keyhold.crypto.EncryptionDekCache.DEFAULT_MAX_IDLE);
+
+        public Limits {
+            Objects.requireNonNull(frameTimeout, "frameTimeout");
+            Objects.requireNonNull(idleTimeout, "idleTimeout");
+            Objects.requireNonNull(encryptionDekIdle, "encryptionDekIdle");
+            if (maxConnections < 1 || maxConnectionsPerAddress < 1) {
+                throw new IllegalArgumentException("connection limits must be at least 1, got " + maxConnections + " and "
+                        + maxConnectionsPerAddress);
+            }
+            for (Duration d : List.of(frameTimeout, idleTimeout, encryptionDekIdle)) {
+                if (d.isNegative() || d.isZero()) {
+                    throw new IllegalArgumentException("timeouts must be positive, got " + d);
+                }
+            }
+            if (maxDecompressedBytes < 1024 * 1024) {
+                throw new IllegalArgumentException("maxDecompressedBytes must be at least 1 MiB, got " + maxDecompressedBytes);
+            }
+            if (maxEncryptionDeks < 1) {
+                throw new IllegalArgumentException("maxEncryptionDeks must be at least 1, got " + maxEncryptionDeks);
+            }
+        }
+
+        public Limits withConnections(int max, int perAddress) {
+            return new Limits(max, perAddress, frameTimeout, idleTimeout, maxDecompressedBytes, maxEncryptionDeks, encryptionDekIdle);
+        }
+
+        public Limits withTimeouts(Duration frame, Duration idle) {
+            return new Limits(maxConnections, maxConnectionsPerAddress, frame, idle, maxDecompressedBytes, maxEncryptionDeks,
+                    encryptionDekIdle);
+        }
+
+        public Limits withMaxDecompressedBytes(long bytes) {
+            return new Limits(maxConnections, maxConnectionsPerAddress, frameTimeout, idleTimeout, bytes, maxEncryptionDeks,
+                    encryptionDekIdle);
+        }
+
+        public Limits withEncryptionDeks(int max, Duration idle) {
+            return new Limits(maxConnections, maxConnectionsPerAddress, frameTimeout, idleTimeout, maxDecompressedBytes, max, idle);
         }
     }
 
@@ -136,6 +209,8 @@ public record ProxyConfig(
         private int decryptionCacheSize = 10_000;
         private Duration decryptionCacheTtl = Duration.ofMinutes(5);
         private Duration kmsWait = DEFAULT_KMS_WAIT;
+        private UpstreamSasl upstreamSasl = UpstreamSasl.DETECT;
+        private Limits limits = Limits.DEFAULT;
 
         private Builder(String clusterId, List<String> upstream, String kekId) {
             this.clusterId = clusterId;
@@ -195,9 +270,25 @@ public record ProxyConfig(
             return this;
         }
 
+        public Builder upstreamSasl(UpstreamSasl sasl) {
+            this.upstreamSasl = sasl;
+            return this;
+        }
+
+        public Builder limits(Limits limits) {
+            this.limits = limits;
+            return this;
+        }
+
+        /** The limits so far, to change one of them: {@code b.limits(b.limits().withConnections(...))}. */
+        public Limits limits() {
+            return limits;
+        }
+
         public ProxyConfig build() {
             return new ProxyConfig(clusterId, upstream, kekId, listenHost, listenPort, advertisedHost, brokerPortBase,
-                    unencrypted, maxFrameBytes, clientTls, upstreamTls, dekRotation, decryptionCacheSize, decryptionCacheTtl, kmsWait);
+                    unencrypted, maxFrameBytes, clientTls, upstreamTls, dekRotation, decryptionCacheSize, decryptionCacheTtl, kmsWait,
+                    upstreamSasl, limits);
         }
     }
 }

@@ -99,6 +99,31 @@ public final class ProxyMetrics {
         return c.connectionsClosedBadFrame.sum();
     }
 
+    /** Client connections closed for a request other than ApiVersions and SASL before the broker authenticated them. */
+    public long connectionsClosedUnauthenticated() {
+        return c.connectionsClosedUnauthenticated.sum();
+    }
+
+    /** Client connections closed because a frame they began was not complete within the frame timeout. */
+    public long connectionsClosedFrameTimeout() {
+        return c.connectionsClosedFrameTimeout.sum();
+    }
+
+    /** Client connections closed after the idle timeout. */
+    public long connectionsClosedIdle() {
+        return c.connectionsClosedIdle.sum();
+    }
+
+    /** Client connections refused at once: the proxy held {@code max-connections}. */
+    public long connectionsRefusedMaxConnections() {
+        return c.connectionsRefusedMax.sum();
+    }
+
+    /** Client connections refused at once: their address held {@code max-connections-per-address}. */
+    public long connectionsRefusedPerAddress() {
+        return c.connectionsRefusedPerAddress.sum();
+    }
+
     /** All counters (not the gauges) by name, for logs. */
     public Map<String, Long> snapshot() {
         Map<String, Long> m = new LinkedHashMap<>();
@@ -112,6 +137,11 @@ public final class ProxyMetrics {
         m.put("kms_failures", kmsFailures());
         m.put("requests_waited_for_kms", requestsWaitedForKms());
         m.put("connections_closed_bad_frame", connectionsClosedBadFrame());
+        m.put("connections_closed_unauthenticated", connectionsClosedUnauthenticated());
+        m.put("connections_closed_frame_timeout", connectionsClosedFrameTimeout());
+        m.put("connections_closed_idle", connectionsClosedIdle());
+        m.put("connections_refused_max_connections", connectionsRefusedMaxConnections());
+        m.put("connections_refused_max_connections_per_address", connectionsRefusedPerAddress());
         return m;
     }
 }

@@ -32,6 +32,12 @@ import java.util.function.UnaryOperator;
  *     broker-port-base: 9200           # optional; broker N listens on base+N
  *     unencrypted-records: reject      # or pass-through
  *     max-frame-bytes: 104857600       # optional
+ *     upstream-sasl: detect            # or required: the brokers require SASL (see docs/PROXY.md)
+ *     max-connections: 10000           # optional limits on what clients can make the proxy hold
+ *     max-connections-per-address: 1000
+ *     frame-timeout-ms: 30000
+ *     idle-timeout-ms: 600000
+ *     max-decompressed-bytes: 134217728
  *     tls: { cert: proxy.pem, key: proxy.key }   # optional, client-facing TLS
  *     upstream-tls: { trust: ca.pem }             # optional, TLS to the brokers
  *     kms: { provider: ..., settings: ... }       # optional, overrides the default
@@ -150,6 +156,13 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
         if (maxFrame != null) {
             b.maxFrameBytes(Integer.parseInt(maxFrame));
         }
+        String sasl = text(c, "upstream-sasl", env, "detect");
+        try {
+            b.upstreamSasl(UpstreamSasl.valueOf(sasl.toUpperCase(Locale.ROOT)));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + "'upstream-sasl' must be 'detect' or 'required', got '" + sasl + "'");
+        }
+        b.limits(limits(c, env, where));
         JsonNode tls = c.get("tls");
         if (tls != null) {
             b.clientTls(TlsSettings.server(YamlValues.path(tls, "cert", baseDir, env, "proxy config: "),
@@ -168,6 +181,38 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
             }
         }
         return new Cluster(b.build(), text(kms, "provider", env, null), KmsConfig.of(settings));
+    }
+
+    /** The cluster's limits on what clients can make the proxy hold; each defaults to {@link ProxyConfig.Limits#DEFAULT}. */
+    private static ProxyConfig.Limits limits(JsonNode c, UnaryOperator<String> env, String where) {
+        ProxyConfig.Limits d = ProxyConfig.Limits.DEFAULT;
+        try {
+            return new ProxyConfig.Limits(
+                    (int) number(c, "max-connections", env, d.maxConnections()),
+                    (int) number(c, "max-connections-per-address", env, d.maxConnectionsPerAddress()),
+                    java.time.Duration.ofMillis(number(c, "frame-timeout-ms", env, d.frameTimeout().toMillis())),
+                    java.time.Duration.ofMillis(number(c, "idle-timeout-ms", env, d.idleTimeout().toMillis())),
+                    number(c, "max-decompressed-bytes", env, d.maxDecompressedBytes()),
+                    d.maxEncryptionDeks(), d.encryptionDekIdle());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + e.getMessage(), e);
+        }
+    }
+
+    private static long number(JsonNode c, String field, UnaryOperator<String> env, long dflt) {
+        String v = text(c, field, env, null);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            long n = Long.parseLong(v.trim());
+            if (n < 1 || n > Integer.MAX_VALUE && !field.equals("max-decompressed-bytes")) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + field + "' must be a positive whole number, got '" + v + "'");
+        }
     }
 
     private static String text(JsonNode n, String field, UnaryOperator<String> env, String dflt) {

@@ -8,9 +8,6 @@ import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekRef;
 import io.keyhold.kms.KmsCalls;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -166,42 +163,5 @@ class ForeignKeyProxyTest {
             }
         }
         throw new AssertionError("no fetch error within 30 s; " + seen.size() + " records arrived");
-    }
-
-    /** Copies what is written to System.err (where slf4j-simple logs) while open, still passing it on. */
-    private static final class CapturedStderr implements AutoCloseable {
-        private final PrintStream original = System.err;
-        private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
-
-        CapturedStderr() {
-            System.setErr(new PrintStream(new OutputStream() {
-                @Override
-                public void write(int c) {
-                    original.write(c);
-                    synchronized (copy) {
-                        copy.write(c);
-                    }
-                }
-
-                @Override
-                public void write(byte[] buf, int off, int len) {
-                    original.write(buf, off, len);
-                    synchronized (copy) {
-                        copy.write(buf, off, len);
-                    }
-                }
-            }, true, StandardCharsets.UTF_8));
-        }
-
-        String text() {
-            synchronized (copy) {
-                return copy.toString(StandardCharsets.UTF_8);
-            }
-        }
-
-        @Override
-        public void close() {
-            System.setErr(original);
-        }
     }
 }

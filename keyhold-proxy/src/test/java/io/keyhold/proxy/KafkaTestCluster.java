@@ -18,24 +18,81 @@ import org.apache.kafka.common.test.TestKitNodes;
 
 /** Real in-JVM KRaft brokers on 127.0.0.1 and free ports, for one test class. */
 final class KafkaTestCluster implements AutoCloseable {
+    /** The super user of a SASL cluster (the test kit's): SASL/PLAIN, allowed everything. */
+    static final String SASL_ADMIN = "plain-admin";
+    static final String SASL_ADMIN_PASSWORD = "plain-admin-secret";
+
     private final KafkaClusterTestKit kit;
     private final Path baseDir;
+    private final Map<String, Object> clientSecurity;
 
-    private KafkaTestCluster(KafkaClusterTestKit kit, Path baseDir) {
+    private KafkaTestCluster(KafkaClusterTestKit kit, Path baseDir, Map<String, Object> clientSecurity) {
         this.kit = kit;
         this.baseDir = baseDir;
+        this.clientSecurity = clientSecurity;
     }
 
     static KafkaTestCluster start(int brokers) {
+        return start(brokers, false);
+    }
+
+    /**
+     * Brokers whose listener requires SASL/PLAIN (the test kit's set-up: user {@value #SASL_ADMIN}
+     * is a super user, others have no ACLs).
+     */
+    static KafkaTestCluster startSasl(int brokers) {
+        return start(brokers, true);
+    }
+
+    /** What a client needs to authenticate as {@code user} over SASL/SCRAM-SHA-256. */
+    static Map<String, Object> scramClient(String user, String password) {
+        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "SCRAM-SHA-256", "sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user + "\" password=\""
+                        + password + "\";");
+    }
+
+    /** An admin client (as the super user of a SASL cluster). */
+    Admin admin() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrapServers());
+        p.putAll(clientSecurity);
+        return Admin.create(p);
+    }
+
+    /** What a client needs to authenticate as {@code user} over SASL/PLAIN. */
+    static Map<String, Object> saslClient(String user, String password) {
+        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN", "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user + "\" password=\""
+                        + password + "\";");
+    }
+
+    /** Client settings this cluster needs besides {@code bootstrap.servers} (SASL, or nothing). */
+    Map<String, Object> clientSecurity() {
+        return clientSecurity;
+    }
+
+    private static KafkaTestCluster start(int brokers, boolean sasl) {
         try {
             Path dir = Files.createTempDirectory("keyhold-kafka");
             int rf = Math.min(3, brokers);
-            KafkaClusterTestKit kit = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+            TestKitNodes.Builder nodes = new TestKitNodes.Builder()
                     .setCombined(true)
                     .setNumControllerNodes(1)
                     .setNumBrokerNodes(brokers)
-                    .setBaseDirectory(dir)
-                    .build())
+                    .setBaseDirectory(dir);
+            if (sasl) {
+                nodes.setBrokerSecurityProtocol(org.apache.kafka.common.security.auth.SecurityProtocol.SASL_PLAINTEXT)
+                        .setControllerSecurityProtocol(org.apache.kafka.common.security.auth.SecurityProtocol.SASL_PLAINTEXT);
+            }
+            KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes.build());
+            if (sasl) {
+                // SCRAM too (two SaslAuthenticate rounds), on the client listener only; its users are
+                // created with Admin.alterUserScramCredentials.
+                builder.setConfigProp("listener.name.external.sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256")
+                        .setConfigProp("listener.name.external.scram-sha-256.sasl.jaas.config",
+                                "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+            }
+            KafkaClusterTestKit kit = builder
                     .setConfigProp("offsets.topic.replication.factor", String.valueOf(rf))
                     .setConfigProp("offsets.topic.num.partitions", "2")
                     .setConfigProp("transaction.state.log.replication.factor", String.valueOf(rf))
@@ -52,7 +109,7 @@ final class KafkaTestCluster implements AutoCloseable {
             kit.format();
             kit.startup();
             kit.waitForReadyBrokers();
-            return new KafkaTestCluster(kit, dir);
+            return new KafkaTestCluster(kit, dir, sasl ? saslClient(SASL_ADMIN, SASL_ADMIN_PASSWORD) : Map.of());
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the test Kafka cluster", e);
         }
@@ -82,6 +139,7 @@ final class KafkaTestCluster implements AutoCloseable {
     void createTopics(Collection<NewTopic> topics) {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrapServers());
+        p.putAll(clientSecurity);
         try (Admin admin = Admin.create(p)) {
             admin.createTopics(topics).all().get();
             awaitLeaders(admin, topics);

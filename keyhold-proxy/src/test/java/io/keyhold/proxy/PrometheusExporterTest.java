@@ -26,6 +26,11 @@ class PrometheusExporterTest {
         a.kmsFailures.add(8);
         a.connectionsClosedBadFrame.add(9);
         a.connectionsOpen.add(2);
+        a.connectionsRefusedMax.add(10);
+        a.connectionsRefusedPerAddress.add(11);
+        a.connectionsClosedUnauthenticated.add(12);
+        a.connectionsClosedFrameTimeout.add(13);
+        a.connectionsClosedIdle.add(14);
         ProxyCounters b = new ProxyCounters();
         b.recordsEncrypted.add(Long.MAX_VALUE);
         // A cluster id with every character the format escapes in label values, plus non-ASCII left as is.
@@ -76,6 +81,22 @@ class PrometheusExporterTest {
                 "# TYPE keyhold_proxy_connections_closed_bad_frame_total counter",
                 "keyhold_proxy_connections_closed_bad_frame_total{" + o + "} 0",
                 "keyhold_proxy_connections_closed_bad_frame_total{cluster=\"orders\"} 9",
+                "# HELP keyhold_proxy_connections_refused_total Client connections closed as soon as accepted, by the limit they"
+                        + " were over.",
+                "# TYPE keyhold_proxy_connections_refused_total counter",
+                "keyhold_proxy_connections_refused_total{" + o + ",reason=\"max_connections\"} 0",
+                "keyhold_proxy_connections_refused_total{" + o + ",reason=\"max_connections_per_address\"} 0",
+                "keyhold_proxy_connections_refused_total{cluster=\"orders\",reason=\"max_connections\"} 10",
+                "keyhold_proxy_connections_refused_total{cluster=\"orders\",reason=\"max_connections_per_address\"} 11",
+                "# HELP keyhold_proxy_connections_closed_total Client connections the proxy closed, by reason (malformed frames:"
+                        + " connections_closed_bad_frame_total).",
+                "# TYPE keyhold_proxy_connections_closed_total counter",
+                "keyhold_proxy_connections_closed_total{" + o + ",reason=\"unauthenticated_request\"} 0",
+                "keyhold_proxy_connections_closed_total{" + o + ",reason=\"frame_timeout\"} 0",
+                "keyhold_proxy_connections_closed_total{" + o + ",reason=\"idle_timeout\"} 0",
+                "keyhold_proxy_connections_closed_total{cluster=\"orders\",reason=\"unauthenticated_request\"} 12",
+                "keyhold_proxy_connections_closed_total{cluster=\"orders\",reason=\"frame_timeout\"} 13",
+                "keyhold_proxy_connections_closed_total{cluster=\"orders\",reason=\"idle_timeout\"} 14",
                 "# HELP keyhold_proxy_locked 1 while the cluster is locked (its key cannot be used), else 0.",
                 "# TYPE keyhold_proxy_locked gauge",
                 "keyhold_proxy_locked{" + o + "} 1",

@@ -53,6 +53,45 @@ class StandaloneConfigTest {
     }
 
     @Test
+    void readsSaslAndTheLimitsOnWhatClientsCanMakeTheProxyHold() throws Exception {
+        StandaloneConfig c = parse("""
+                kms: { provider: local }
+                clusters:
+                  - id: tuned
+                    upstream: b1:9092
+                    key: k
+                    upstream-sasl: required
+                    max-connections: 500
+                    max-connections-per-address: 20
+                    frame-timeout-ms: 5000
+                    idle-timeout-ms: 60000
+                    max-decompressed-bytes: 4294967296
+                  - id: defaults
+                    upstream: b1:9092
+                    key: k
+                """, Map.of());
+        ProxyConfig tuned = c.clusters().get(0).proxy();
+        assertThat(tuned.upstreamSasl()).isEqualTo(UpstreamSasl.REQUIRED);
+        assertThat(tuned.limits()).isEqualTo(ProxyConfig.Limits.DEFAULT.withConnections(500, 20)
+                .withTimeouts(java.time.Duration.ofSeconds(5), java.time.Duration.ofMinutes(1)).withMaxDecompressedBytes(4L << 30));
+        ProxyConfig defaults = c.clusters().get(1).proxy();
+        assertThat(defaults.upstreamSasl()).isEqualTo(UpstreamSasl.DETECT);
+        assertThat(defaults.limits()).isEqualTo(ProxyConfig.Limits.DEFAULT);
+        assertThat(defaults.limits().maxConnections()).isEqualTo(10_000);
+        assertThat(defaults.limits().frameTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(defaults.limits().idleTimeout()).isEqualTo(java.time.Duration.ofMinutes(10));
+
+        String base = "kms: { provider: local }\nclusters: [{id: a, upstream: 'h:1', key: k, ";
+        assertThatThrownBy(() -> parse(base + "upstream-sasl: maybe}]", Map.of()))
+                .hasMessageContaining("cluster 'a': 'upstream-sasl' must be 'detect' or 'required'");
+        assertThatThrownBy(() -> parse(base + "max-connections: 0}]", Map.of()))
+                .hasMessageContaining("cluster 'a': 'max-connections' must be a positive whole number");
+        assertThatThrownBy(() -> parse(base + "frame-timeout-ms: soon}]", Map.of())).hasMessageContaining("'frame-timeout-ms'");
+        assertThatThrownBy(() -> parse(base + "max-decompressed-bytes: 1000}]", Map.of()))
+                .hasMessageContaining("maxDecompressedBytes must be at least 1 MiB");
+    }
+
+    @Test
     void refusesMissingPiecesWithClearMessages() {
         assertThatThrownBy(() -> parse("clusters: []", Map.of())).hasMessageContaining("at least one cluster");
         assertThatThrownBy(() -> parse("clusters: [{id: a, key: k}]", Map.of())).hasMessageContaining("'upstream'");

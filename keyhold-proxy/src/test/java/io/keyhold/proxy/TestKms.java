@@ -34,6 +34,8 @@ public final class TestKms extends BlockingKms {
     private final SecureRandom random = new SecureRandom();
     final AtomicInteger generated = new AtomicInteger();
     final AtomicInteger unwrapped = new AtomicInteger();
+    /** Every DEK generated, by topic (the context's), to check that the proxy wiped it. */
+    final java.util.Map<String, DataKey> generatedByTopic = new java.util.concurrent.ConcurrentHashMap<>();
     volatile boolean denied;
     /** Calls whose context matches hang until {@link #release()}. */
     private volatile Predicate<EncryptionContext> hangs = c -> false;
@@ -73,6 +75,10 @@ public final class TestKms extends BlockingKms {
         generated.incrementAndGet();
         DataKey dek = DataKey.generate();
         byte[] edek = dek.withKeyBytes(b -> wrap(b, kekId, context));
+        String topic = context.pairs().get(EncryptionContext.TOPIC);
+        if (topic != null) {
+            generatedByTopic.put(topic, dek);
+        }
         return new GeneratedDek(dek, new KekRef(KIND, kekId, "1"), edek);
     }
 

@@ -1,30 +1,18 @@
 package io.keyhold.proxy.internal;
 
-import io.keyhold.crypto.CryptoException;
-import io.keyhold.crypto.DekPendingException;
-import io.keyhold.kms.KmsException;
 import io.keyhold.proxy.ProxyConfig.HostPort;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.LengthFieldPrepender;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
-import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.record.MemoryRecords;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,19 +42,32 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final ProxyRuntime rt;
     private final UpstreamTarget target;
     private final ResponseQueue responses;
-    private final ProduceErrors produceErrors;
+    private final ProduceEncryption produce;
+    private final SaslGate sasl;
     private Channel client;
     private Channel upstream;
+    private SizedFrameDecoder decoder;
+    private ClientTimeouts timeouts;
     private boolean closing;
+    /** Reading from the client has begun (the broker connection is up and the SASL question settled). */
+    private boolean reading;
     /** A request is parked waiting for the KMS: frames that arrive meanwhile wait in {@link #held}. */
     private boolean parked;
+    /** A SASL request, or the proxy's question whether the client is authenticated, awaits the broker's answer: same. */
+    private boolean waitingForSasl;
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
 
     public FrontendHandler(ProxyRuntime rt, UpstreamTarget target) {
         this.rt = rt;
         this.target = target;
-        this.responses = new ResponseQueue(rt);
-        this.produceErrors = new ProduceErrors(rt);
+        this.responses = new ResponseQueue(rt, this::saslAnswered);
+        this.produce = new ProduceEncryption(rt);
+        this.sasl = new SaslGate(rt.upstreamSasl, rt.config.maxFrameBytes());
+    }
+
+    /** Whether requests are held (in {@link #held}, not read from the socket) until something answers. */
+    private boolean holding() {
+        return parked || waitingForSasl;
     }
 
     // ---- connection set-up and tear-down -------------------------------------------------
@@ -77,6 +78,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         responses.clientConnected(client);
         client.config().setAutoRead(false); // nothing to forward to until the broker connection is up
         rt.counters.connectionsAccepted.increment();
+        decoder = ctx.pipeline().get(SizedFrameDecoder.class);
+        decoder.maxFrameBytes(sasl.frameLimit());
+        timeouts = ClientTimeouts.start(rt, client, decoder, () -> !responses.isEmpty() || holding());
+        rt.upstreamSasl.probeOnce(rt, client.eventLoop(), client, rt.bootstrapServers);
         List<HostPort> candidates = target.candidates();
         if (candidates.isEmpty()) {
             LOG.warn("cluster {}: no upstream broker known for a connection to {}; closing it", rt.config.clusterId(),
@@ -84,48 +89,38 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             client.close();
             return;
         }
-        connect(candidates, 0);
+        connect(candidates);
     }
 
-    private void connect(List<HostPort> candidates, int index) {
-        HostPort to = candidates.get(index);
-        Bootstrap b = new Bootstrap().group(client.eventLoop()).channel(NioSocketChannel.class)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.ALLOCATOR, client.config().getAllocator())
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, client.config().getWriteBufferWaterMark())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        if (rt.upstreamSsl != null) {
-                            ch.pipeline().addLast(rt.upstreamSsl.newHandler(ch.alloc(), to.host(), to.port()));
-                        }
-                        ch.pipeline().addLast(new SizedFrameDecoder(Integer.MAX_VALUE, Integer.MAX_VALUE)); // the broker is trusted
-                        ch.pipeline().addLast(new LengthFieldPrepender(4));
-                        ch.pipeline().addLast(new BackendHandler(FrontendHandler.this));
-                    }
-                });
-        b.connect(to.host(), to.port()).addListener((ChannelFutureListener) f -> {
-            if (f.isSuccess()) {
-                upstream = f.channel();
-                responses.upstreamConnected(upstream);
-                if (!client.isActive()) {
-                    upstream.close();
-                    return;
-                }
-                client.config().setAutoRead(true);
-            } else if (index + 1 < candidates.size() && client.isActive()) {
-                connect(candidates, index + 1);
-            } else {
-                LOG.warn("cluster {}: cannot reach upstream {}: {}", rt.config.clusterId(), to, f.cause().toString());
-                client.close();
+    private void connect(List<HostPort> candidates) {
+        UpstreamConnector.connect(rt, client.eventLoop(), client, candidates, client::isActive, new BackendHandler(this), ch -> {
+            upstream = ch;
+            responses.upstreamConnected(upstream);
+            if (!client.isActive()) {
+                upstream.close();
+                return;
             }
+            // Whether the brokers require SASL decides what this connection may do: known before it reads.
+            rt.upstreamSasl.afterFirstProbe(client.eventLoop(), () -> {
+                if (client.isActive()) {
+                    reading = true;
+                    sasl.start();
+                    decoder.maxFrameBytes(sasl.frameLimit());
+                    client.config().setAutoRead(upstream.isWritable());
+                }
+            });
+        }, (to, cause) -> {
+            LOG.warn("cluster {}: cannot reach upstream {}: {}", rt.config.clusterId(), to, cause.toString());
+            client.close();
         });
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
+        if (timeouts != null) {
+            timeouts.stop();
+        }
         if (upstream != null) {
             upstream.close();
         }
@@ -164,17 +159,29 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // Anything thrown while reading a client's frames (oversized, malformed, undecodable) ends
-        // this connection only; the proxy and its other connections carry on.
-        if (cause instanceof java.io.IOException) {
-            LOG.debug("cluster {}: client connection from {} failed: {}", rt.config.clusterId(), ctx.channel().remoteAddress(),
+        failed(cause);
+    }
+
+    /**
+     * Anything thrown while handling a client's frames (oversized, malformed, undecodable, not
+     * allowed before authentication) ends this connection only; the proxy and its other connections
+     * carry on.
+     */
+    private void failed(Throwable cause) {
+        if (cause instanceof SaslGate.UnauthenticatedRequestException) {
+            rt.counters.connectionsClosedUnauthenticated.increment();
+            LOG.debug("cluster {}: closing client connection from {}: {}", rt.config.clusterId(), client.remoteAddress(),
+                    cause.getMessage());
+        } else if (cause instanceof java.io.IOException) {
+            LOG.debug("cluster {}: client connection from {} failed: {}", rt.config.clusterId(), client.remoteAddress(),
                     cause.toString());
         } else {
             rt.counters.connectionsClosedBadFrame.increment();
-            LOG.info("cluster {}: closing client connection from {}: {}", rt.config.clusterId(), ctx.channel().remoteAddress(),
+            LOG.info("cluster {}: closing client connection from {}: {}", rt.config.clusterId(), client.remoteAddress(),
                     cause.toString());
         }
-        ctx.close();
+        closing = true;
+        client.close();
     }
 
     private void releasePending() {
@@ -193,7 +200,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     void upstreamWritabilityChanged(boolean writable) {
-        client.config().setAutoRead(writable && !parked);
+        client.config().setAutoRead(reading && writable && !holding());
     }
 
     // ---- requests -------------------------------------------------------------------------
@@ -205,8 +212,8 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             frame.release();
             return;
         }
-        if (parked) {
-            held.add(frame); // in order, behind the request that waits for the KMS
+        if (holding()) {
+            held.add(frame); // in order, behind the request that waits for the KMS or the broker's SASL answer
             return;
         }
         handle(frame, new KmsWaits(1));
@@ -236,11 +243,26 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean onRequest(ByteBuf frame, KmsWaits waits) {
         Frames.RequestStart rs = Frames.requestStart(frame);
         ApiKeys api = rs.api();
+        short v = rs.apiVersion();
+        switch (sasl.admit(api, v)) {
+            case CLOSE:
+                throw new SaslGate.UnauthenticatedRequestException(sasl.closeReason(api, v));
+            case CONFIRM_FIRST:
+                confirmAuthentication(frame);
+                return true;
+            case PROCESS_THEN_WAIT:
+                decoder.maxFrameBytes(sasl.frameLimit());
+                forward(frame, rs, api);
+                waitingForSasl = true;
+                client.config().setAutoRead(false);
+                return true;
+            default:
+                break;
+        }
         if (api == null) {
             forward(frame, rs, null); // unknown to us: not advertised, but harmless to pass
             return true;
         }
-        short v = rs.apiVersion();
         if (!HandledVersions.handles(api, v)) {
             if (api == ApiKeys.API_VERSIONS) { // the one API with an error response for this, as from a broker
                 answer(rs, api, Frames.response(client.alloc(), rs.correlationId(), (short) 0,
@@ -264,14 +286,57 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             case SHARE_ACKNOWLEDGE:
             case SHARE_GROUP_HEARTBEAT:
                 throw new Frames.MalformedFrameException(api + " is not offered by this proxy (share groups are not decrypted)");
+            case API_VERSIONS:
+                sasl.sawApiVersions(frame);
+                forward(frame, rs, api);
+                return true;
             default:
                 forward(frame, rs, api);
                 return true;
         }
     }
 
+    // ---- before SASL authentication (see SaslGate) ------------------------------------------
+
+    /** The broker answered a SaslHandshake or SaslAuthenticate (already queued for the client). */
+    private void saslAnswered(ApiKeys api, Errors error) {
+        sasl.answered(api, error);
+        decoder.maxFrameBytes(sasl.frameLimit());
+        if (waitingForSasl && !closing) {
+            waitingForSasl = false;
+            drainHeld();
+        }
+    }
+
     /**
-     * <b>Produce: every partition's records are encrypted here</b>, then the request goes on.
+     * Holds {@code frame} (now owned here) and asks the broker whether it has authenticated the
+     * connection, with an ApiVersions request of the proxy's own; the frame is handled once the
+     * broker says yes.
+     */
+    private void confirmAuthentication(ByteBuf frame) {
+        held.addFirst(frame);
+        waitingForSasl = true;
+        client.config().setAutoRead(false);
+        responses.expectInternal(SaslGate.CONFIRMATION_CORRELATION_ID, ApiKeys.API_VERSIONS, sasl.confirmationVersion(),
+                answer -> {
+                    Errors error = ResponseQueue.errorCode(answer, ApiKeys.API_VERSIONS, sasl.confirmationVersion());
+                    if (sasl.confirmed(error)) {
+                        decoder.maxFrameBytes(sasl.frameLimit());
+                        waitingForSasl = false;
+                        drainHeld();
+                    } else {
+                        // The broker still expects SASL, and closes the connection; so does the proxy.
+                        rt.counters.connectionsClosedUnauthenticated.increment();
+                        LOG.debug("cluster {}: closing client connection from {}: a request before the broker authenticated it ({})",
+                                rt.config.clusterId(), client.remoteAddress(), error);
+                        closeClientAfterFlush();
+                    }
+                });
+        upstream.writeAndFlush(sasl.confirmationRequest(client.alloc()));
+    }
+
+    /**
+     * Produce: the records are encrypted ({@link ProduceEncryption}), then the request goes on.
      * Returns true when the request is parked until the KMS supplies a missing DEK.
      */
     private boolean onProduce(ByteBuf frame, Frames.RequestStart rs, ApiKeys api, KmsWaits waits) {
@@ -284,51 +349,19 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
             refuseProduce(rs, api, req, acks, Errors.TOPIC_AUTHORIZATION_FAILED, rt.lockedMessage());
             return false;
         }
-        Errors error = Errors.NONE;
-        String message = null;
-        List<RebuiltRecords> encrypted = new ArrayList<>();
-        try {
-            try {
-                for (ProduceRequestData.TopicProduceData t : req.topicData()) {
-                    String topic = rt.topicNames.resolve(t.name(), t.topicId());
-                    if (topic == null) {
-                        error = Errors.UNKNOWN_TOPIC_ID;
-                        message = "the proxy does not know this topic id yet; refresh metadata";
-                        break;
-                    }
-                    for (ProduceRequestData.PartitionProduceData p : t.partitionData()) {
-                        if (p.records() instanceof MemoryRecords) {
-                            RebuiltRecords out = rt.encryption.encrypt(topic, (MemoryRecords) p.records());
-                            encrypted.add(out);
-                            p.setRecords(out);
-                        }
-                    }
-                }
-            } catch (DekPendingException e) {
-                if (waits.allowed()) {
-                    parkProduce(frame, req, waits);
-                    return true;
-                }
-                error = Errors.REQUEST_TIMED_OUT;
-                message = ProduceErrors.KMS_UNAVAILABLE;
-            } catch (KmsException | CryptoException | CorruptRecordException | IllegalArgumentException e) {
-                error = ProduceErrors.error(e);
-                message = produceErrors.message(e);
-            }
-            if (error != Errors.NONE) {
-                refuseProduce(rs, api, req, acks, error, message);
-                return false;
-            }
-            ByteBuf out = Frames.withBody(client.alloc(), frame, headerLength, req, v, !encrypted.isEmpty());
-            if (acks) {
-                forward(out, rs, api);
-            } else {
-                upstream.write(out); // acks=0: the broker sends no response, so none is awaited
-            }
-            return false;
-        } finally {
-            encrypted.forEach(RebuiltRecords::release); // the encoded frame holds its own references
+        ProduceEncryption.Outcome outcome = produce.encrypt(req, frame, headerLength, v, client.alloc(), waits.allowed());
+        if (outcome.pending()) {
+            parkProduce(frame, req, waits);
+            return true;
         }
+        if (outcome.encoded() == null) {
+            refuseProduce(rs, api, req, acks, outcome.error(), outcome.message());
+        } else if (acks) {
+            forward(outcome.encoded(), rs, api);
+        } else {
+            upstream.write(outcome.encoded()); // acks=0: the broker sends no response, so none is awaited
+        }
+        return false;
     }
 
     /**
@@ -337,12 +370,7 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * at once, and redoes the request when they are there or {@code kmsWait} has passed.
      */
     private void parkProduce(ByteBuf frame, ProduceRequestData req, KmsWaits waits) {
-        for (ProduceRequestData.TopicProduceData t : req.topicData()) {
-            String topic = rt.topicNames.resolve(t.name(), t.topicId());
-            if (topic != null) {
-                waits.add(rt.encryption.prepare(topic));
-            }
-        }
+        produce.prepare(req, waits);
         parked = true;
         client.config().setAutoRead(false);
         rt.counters.requestsWaitedForKms.increment();
@@ -362,17 +390,33 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 Frames.RequestStart rs = Frames.requestStart(frame);
                 short v = rs.apiVersion();
                 ProduceRequestData req = new ProduceRequestData(Frames.body(frame, Frames.requestHeaderLength(frame, rs.api(), v)), v);
-                refuseProduce(rs, rs.api(), req, req.acks() != 0, ProduceErrors.error(failure), produceErrors.message(failure));
+                ProduceEncryption.Outcome refused = produce.refusedBy(failure);
+                refuseProduce(rs, rs.api(), req, req.acks() != 0, refused.error(), refused.message());
             } finally {
                 frame.release();
             }
         } else {
-            handle(frame, waits.next());
+            try {
+                handle(frame, waits.next());
+            } catch (RuntimeException e) {
+                failed(e);
+                return;
+            }
         }
-        while (!parked && !closing && !held.isEmpty()) {
-            handle(held.poll(), new KmsWaits(1));
+        drainHeld();
+    }
+
+    /** Handles the frames held meanwhile, in order, until one is held again; then reads from the client again. */
+    private void drainHeld() {
+        while (!holding() && !closing && !held.isEmpty()) {
+            try {
+                handle(held.poll(), new KmsWaits(1));
+            } catch (RuntimeException e) {
+                failed(e); // not inside the client's pipeline here, so nobody else would close it
+                return;
+            }
         }
-        if (!parked && !closing) {
+        if (!holding() && !closing) {
             client.config().setAutoRead(upstream == null || upstream.isWritable());
             flushBoth();
         }

@@ -20,6 +20,8 @@ final class PendingResponse {
     boolean brokerAnswered;
     /** The broker's frame while its records wait for DEKs from the KMS; owned by this entry. */
     ByteBuf waitingFrame;
+    /** For a request the proxy sent on its own: takes the broker's answer, which the client never sees. */
+    java.util.function.Consumer<ByteBuf> internal;
 
     PendingResponse(int correlationId, ApiKeys api, short version, boolean upstream) {
         this.correlationId = correlationId;

@@ -15,6 +15,16 @@ public final class ProxyCounters {
     /** Requests and responses that were parked until the KMS supplied a DEK. */
     public final LongAdder requestsWaitedForKms = new LongAdder();
     public final LongAdder connectionsClosedBadFrame = new LongAdder();
+    /** Connections closed for a request other than ApiVersions, SaslHandshake, SaslAuthenticate before SASL authentication. */
+    public final LongAdder connectionsClosedUnauthenticated = new LongAdder();
+    /** Connections closed because a frame they began was not complete within the frame timeout. */
+    public final LongAdder connectionsClosedFrameTimeout = new LongAdder();
+    /** Connections closed after the idle timeout. */
+    public final LongAdder connectionsClosedIdle = new LongAdder();
+    /** Connections refused at once because the proxy holds its maximum number of connections. */
+    public final LongAdder connectionsRefusedMax = new LongAdder();
+    /** Connections refused at once because their address holds its maximum number of connections. */
+    public final LongAdder connectionsRefusedPerAddress = new LongAdder();
     /** A gauge, not a counter: up when a client connection is set up, down when it closes. */
     public final LongAdder connectionsOpen = new LongAdder();
 }

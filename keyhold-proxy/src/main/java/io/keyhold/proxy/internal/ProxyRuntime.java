@@ -15,16 +15,24 @@ public final class ProxyRuntime {
     final SslContext clientSsl;
     final SslContext upstreamSsl;
     final BrokerPorts brokerPorts;
+    final UpstreamSaslState upstreamSasl;
+    /** The configured bootstrap servers, in order. */
+    final java.util.List<ProxyConfig.HostPort> bootstrapServers;
+    /** Fetch failures repeat on every fetch of the partition; the log says each once in a while. */
+    final RepeatedWarnings fetchWarnings = new RepeatedWarnings();
     private final java.util.function.BooleanSupplier locked;
 
     public ProxyRuntime(ProxyConfig config, RecordEncryption encryption, ProxyCounters counters, SslContext clientSsl,
-                        SslContext upstreamSsl, BrokerPorts brokerPorts, java.util.function.BooleanSupplier locked) {
+                        SslContext upstreamSsl, BrokerPorts brokerPorts, UpstreamSaslState upstreamSasl,
+                        java.util.function.BooleanSupplier locked) {
         this.config = config;
         this.encryption = encryption;
         this.counters = counters;
         this.clientSsl = clientSsl;
         this.upstreamSsl = upstreamSsl;
         this.brokerPorts = brokerPorts;
+        this.upstreamSasl = upstreamSasl;
+        this.bootstrapServers = config.upstreamBootstrap().stream().map(ProxyConfig.HostPort::parse).toList();
         this.locked = locked;
     }
 

@@ -51,10 +51,17 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxyRuntime runtime;
     private final InetSocketAddress bootstrapAddress;
     private final AtomicInteger nextBootstrap = new AtomicInteger();
+    private final ConnectionLimits limits;
+    /** Refusals are logged at most once a minute (an attack would flood the log otherwise); the metric counts each. */
+    private final java.util.concurrent.atomic.AtomicLong lastRefusalLogged = new java.util.concurrent.atomic.AtomicLong(
+            System.nanoTime() - REFUSAL_LOG_EVERY_NANOS);
+    private static final long REFUSAL_LOG_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ProxyServer.class);
 
     /** @param runtimeFactory builds the shared runtime around this server's broker-port registry and TLS contexts */
     public ProxyServer(ProxyConfig config, int workerThreads, Function<Parts, ProxyRuntime> runtimeFactory) {
         this.config = config;
+        this.limits = new ConnectionLimits(config.limits().maxConnections(), config.limits().maxConnectionsPerAddress());
         this.acceptors = new NioEventLoopGroup(1, new DefaultThreadFactory("keyhold-proxy-accept-" + config.clusterId(), true));
         this.workers = new NioEventLoopGroup(workerThreads, new DefaultThreadFactory("keyhold-proxy-" + config.clusterId(), true));
         try {
@@ -131,8 +138,21 @@ public final class ProxyServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         // Counted here rather than in the handler: every accepted channel passes here
                         // once, and its close future fires exactly once, whatever closes it.
+                        if (ch.remoteAddress() == null) {
+                            ch.close(); // gone before it was set up
+                            return;
+                        }
+                        java.net.InetAddress from = ch.remoteAddress().getAddress();
+                        ConnectionLimits.Refusal refusal = limits.tryAcquire(from);
+                        if (refusal != null) {
+                            refuse(ch, refusal);
+                            return;
+                        }
                         runtime.counters.connectionsOpen.increment();
-                        ch.closeFuture().addListener(f -> runtime.counters.connectionsOpen.decrement());
+                        ch.closeFuture().addListener(f -> {
+                            runtime.counters.connectionsOpen.decrement();
+                            limits.release(from);
+                        });
                         if (runtime.clientSsl != null) {
                             ch.pipeline().addLast(runtime.clientSsl.newHandler(ch.alloc()));
                         }
@@ -146,6 +166,21 @@ public final class ProxyServer implements AutoCloseable {
         Channel ch = b.bind(config.listenHost(), port).syncUninterruptibly().channel();
         listeners.add(ch);
         return ch;
+    }
+
+    /** Closes a connection over a limit at once, before reading anything from it, as a broker does. */
+    private void refuse(SocketChannel ch, ConnectionLimits.Refusal refusal) {
+        (refusal == ConnectionLimits.Refusal.MAX_CONNECTIONS ? runtime.counters.connectionsRefusedMax
+                : runtime.counters.connectionsRefusedPerAddress).increment();
+        long now = System.nanoTime();
+        long last = lastRefusalLogged.get();
+        if (now - last >= REFUSAL_LOG_EVERY_NANOS && lastRefusalLogged.compareAndSet(last, now)) {
+            LOG.warn("cluster {}: refusing client connections: {} reached (max-connections {}, max-connections-per-address {});"
+                            + " last from {}; further refusals this minute are only counted (keyhold_proxy_connections_refused_total)",
+                    config.clusterId(), refusal.label, config.limits().maxConnections(), config.limits().maxConnectionsPerAddress(),
+                    ch.remoteAddress().getAddress().getHostAddress());
+        }
+        ch.close();
     }
 
     private static SslContext serverSsl(TlsSettings tls) {

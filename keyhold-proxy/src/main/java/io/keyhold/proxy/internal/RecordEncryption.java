@@ -12,11 +12,15 @@ import io.netty.buffer.ByteBufAllocator;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.keyhold.proxy.ProxyConfig;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.record.CompressionType;
+import org.apache.kafka.common.record.DefaultRecordBatch;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.MutableRecordBatch;
@@ -60,7 +64,9 @@ public final class RecordEncryption {
     private final String clusterId;
     private final UnencryptedRecordPolicy unencryptedPolicy;
     private final ProxyCounters counters;
-    private final ConcurrentHashMap<String, TopicBinding> byTopic = new ConcurrentHashMap<>();
+    /** Bounded like the DEK cache: a client can name as many topics as it likes. */
+    private final Cache<String, TopicBinding> byTopic;
+    private final long maxDecompressedBytes;
     private final UncompressedBatches fast;
     private final ByteBufAllocator alloc = ProxyServer.allocator();
     /** Smallest batch-length field of any format (a v0 message with empty key and value). */
@@ -72,6 +78,19 @@ public final class RecordEncryption {
      */
     public RecordEncryption(EnvelopeEncryptor encryptor, EnvelopeDecryptor decryptor, String kekId, String clusterId,
                             UnencryptedRecordPolicy unencryptedPolicy, ProxyCounters counters) {
+        this(encryptor, decryptor, kekId, clusterId, unencryptedPolicy, ProxyConfig.Limits.DEFAULT.maxDecompressedBytes(),
+                ProxyConfig.Limits.DEFAULT.maxEncryptionDeks(), counters);
+    }
+
+    /**
+     * @param maxDecompressedBytes what the compressed batches of one produce request may decompress to
+     * @param maxTopics            topics whose AAD and DEK context are kept at hand (recomputed when evicted)
+     */
+    public RecordEncryption(EnvelopeEncryptor encryptor, EnvelopeDecryptor decryptor, String kekId, String clusterId,
+                            UnencryptedRecordPolicy unencryptedPolicy, long maxDecompressedBytes, int maxTopics,
+                            ProxyCounters counters) {
+        this.byTopic = Caffeine.newBuilder().maximumSize(maxTopics).executor(Runnable::run).build();
+        this.maxDecompressedBytes = maxDecompressedBytes;
         this.encryptor = encryptor;
         this.decryptor = decryptor;
         this.kekId = kekId;
@@ -99,7 +118,7 @@ public final class RecordEncryption {
     }
 
     private TopicBinding binding(String topic) {
-        return byTopic.computeIfAbsent(topic, t -> new TopicBinding(Aad.ofParts("keyhold.record.v1", t),
+        return byTopic.get(topic, t -> new TopicBinding(Aad.ofParts("keyhold.record.v1", t),
                 EncryptionContext.forTopic(clusterId, t)));
     }
 
@@ -115,6 +134,21 @@ public final class RecordEncryption {
      * @throws org.apache.kafka.common.errors.CorruptRecordException a batch is malformed or fails its CRC
      */
     public RebuiltRecords encrypt(String topic, MemoryRecords in) {
+        return encrypt(topic, in, newBudget());
+    }
+
+    /** A fresh budget for the compressed batches of one produce request. */
+    public DecompressionBudget newBudget() {
+        return new DecompressionBudget(maxDecompressedBytes);
+    }
+
+    /**
+     * As {@link #encrypt(String, MemoryRecords)}, charging what compressed batches decompress to to
+     * {@code budget} (one per produce request, over all its partitions).
+     *
+     * @throws DecompressionBudget.ExceededException the request's records decompress to more than its budget
+     */
+    public RebuiltRecords encrypt(String topic, MemoryRecords in, DecompressionBudget budget) {
         TopicBinding b = binding(topic);
         Aad aad = b.aad();
         ByteBuffer buf = in.buffer();
@@ -125,7 +159,7 @@ public final class RecordEncryption {
                 if (UncompressedBatches.applies(buf, span.start, span.end)) {
                     n = fast.encrypt(buf, span.start, span.end, sealer, out);
                 } else {
-                    n = encryptInGeneral(b, span.batch(buf), out);
+                    n = encryptInGeneral(b, span.batch(buf), buf, span, budget, out);
                 }
                 counters.recordsEncrypted.add(n);
             }
@@ -137,7 +171,8 @@ public final class RecordEncryption {
     }
 
     /** The general path (compressed and control batches): Kafka's record classes, a record at a time. */
-    private int encryptInGeneral(TopicBinding b, MutableRecordBatch batch, ByteBuf out) {
+    private int encryptInGeneral(TopicBinding b, MutableRecordBatch batch, ByteBuffer buf, Span span, DecompressionBudget budget,
+                                 ByteBuf out) {
         if (batch.magic() < RecordBatch.MAGIC_VALUE_V2) {
             throw new IllegalArgumentException("record batches older than format v2 are not supported");
         }
@@ -147,10 +182,16 @@ public final class RecordEncryption {
             batch.writeTo(o);
         } else {
             MemoryRecordsBuilder builder = builderLike(batch, o);
-            try (CloseableIterator<Record> records = batch.streamingIterator(BUFFERS.get())) {
-                while (records.hasNext()) {
-                    appendEncrypted(builder, records.next(), b);
-                    n++;
+            if (batch.compressionType() != CompressionType.NONE && batch instanceof DefaultRecordBatch) {
+                // What a client sends is decompressed within the request's budget, never by Kafka's iterator.
+                n = CompressedRecords.each((DefaultRecordBatch) batch, buf, span.start, span.end, budget, BUFFERS.get(),
+                        r -> appendEncrypted(builder, o, r, b));
+            } else {
+                try (CloseableIterator<Record> records = batch.streamingIterator(BUFFERS.get())) {
+                    while (records.hasNext()) {
+                        appendEncrypted(builder, o, records.next(), b);
+                        n++;
+                    }
                 }
             }
             builder.close();
@@ -159,7 +200,14 @@ public final class RecordEncryption {
         return n;
     }
 
-    private void appendEncrypted(MemoryRecordsBuilder builder, Record r, TopicBinding b) {
+    private void appendEncrypted(MemoryRecordsBuilder builder, ByteBufferOutputStream out, Record r, TopicBinding b) {
+        // Ciphertext does not compress: the batch grows by about each record's size. Kafka's stream
+        // grows by a tenth at a time, which for a batch of large records copies it some ten times
+        // over; doubling ahead of the record copies it about once.
+        int needed = r.sizeInBytes() + 256;
+        if (out.remaining() < needed) {
+            out.ensureRemaining(Math.max(needed, out.position()));
+        }
         Header[] headers = r.headers();
         if (!r.hasValue()) {
             if (headers.length == 0) {

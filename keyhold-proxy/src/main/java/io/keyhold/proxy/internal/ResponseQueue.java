@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,7 @@ final class ResponseQueue {
 
     private final ProxyRuntime rt;
     private final ResponseRewriter rewriter;
+    private final java.util.function.BiConsumer<ApiKeys, Errors> saslAnswers;
     private final ArrayDeque<PendingResponse> pending = new ArrayDeque<>();
     private Channel client;
     private Channel upstream;
@@ -30,9 +32,11 @@ final class ResponseQueue {
     private ChannelFuture lastClientWrite;
     private boolean closed;
 
-    ResponseQueue(ProxyRuntime rt) {
+    /** @param saslAnswers told the broker's error code for every SaslHandshake and SaslAuthenticate, after it is queued for the client */
+    ResponseQueue(ProxyRuntime rt, java.util.function.BiConsumer<ApiKeys, Errors> saslAnswers) {
         this.rt = rt;
         this.rewriter = new ResponseRewriter(rt);
+        this.saslAnswers = saslAnswers;
     }
 
     void clientConnected(Channel client) {
@@ -46,6 +50,21 @@ final class ResponseQueue {
     /** A request went to the broker: its response comes back in order. */
     void expectFromBroker(Frames.RequestStart rs, ApiKeys api) {
         pending.add(new PendingResponse(rs.correlationId(), api, rs.apiVersion(), true));
+    }
+
+    /**
+     * A request the proxy sent to the broker on its own: the broker's answer goes to {@code onAnswer}
+     * (which must not keep the frame past its call), never to the client.
+     */
+    void expectInternal(int correlationId, ApiKeys api, short version, java.util.function.Consumer<ByteBuf> onAnswer) {
+        PendingResponse p = new PendingResponse(correlationId, api, version, true);
+        p.internal = onAnswer;
+        pending.add(p);
+    }
+
+    /** Whether the client is owed nothing right now. */
+    boolean isEmpty() {
+        return pending.isEmpty();
     }
 
     /** Queues a response the proxy made itself. */
@@ -66,6 +85,23 @@ final class ResponseQueue {
             return;
         }
         p.brokerAnswered = true;
+        if (p.internal != null) {
+            pending.remove(p);
+            try {
+                p.internal.accept(frame);
+            } finally {
+                frame.release();
+            }
+            drain();
+            return;
+        }
+        if (p.api == ApiKeys.SASL_HANDSHAKE || p.api == ApiKeys.SASL_AUTHENTICATE) {
+            Errors error = errorCode(frame, p.api, p.version);
+            p.response = frame;
+            drain();
+            saslAnswers.accept(p.api, error);
+            return;
+        }
         if (p.api != null && ResponseRewriter.rewrites(p.api, p.version)) {
             rewrite(p, frame, new KmsWaits(1));
         } else {
@@ -112,6 +148,16 @@ final class ResponseQueue {
         rewrite(p, frame, waits.next());
         drain();
         client.flush();
+    }
+
+    /** The error code a response starts with (SaslHandshake, SaslAuthenticate, ApiVersions); UNKNOWN_SERVER_ERROR if unreadable. */
+    static Errors errorCode(ByteBuf frame, ApiKeys api, short version) {
+        try {
+            int at = frame.readerIndex() + Frames.responseHeaderLength(frame, api, version);
+            return frame.writerIndex() - at >= 2 ? Errors.forCode(frame.getShort(at)) : Errors.UNKNOWN_SERVER_ERROR;
+        } catch (RuntimeException e) {
+            return Errors.UNKNOWN_SERVER_ERROR;
+        }
     }
 
     private PendingResponse oldestAwaitingBroker() {

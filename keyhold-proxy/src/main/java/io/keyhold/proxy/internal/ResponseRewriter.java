@@ -195,20 +195,24 @@ final class ResponseRewriter {
                 waits.add(e); // the KMS is unwrapping it; the whole response is redone then
             } else {
                 rt.counters.kmsFailures.increment();
-                LOG.warn("cluster {}: the KMS did not unwrap a DEK for {}-{} in time", rt.config.clusterId(), topic, p.partitionIndex());
+                rt.fetchWarnings.warn(LOG, "cluster " + rt.config.clusterId() + ": the KMS did not unwrap a DEK for " + topic + "-"
+                        + p.partitionIndex() + " in time");
                 fail(p, Errors.UNKNOWN_SERVER_ERROR);
             }
         } catch (RecordEncryption.UnencryptedRecordException | CryptoException | CorruptRecordException e) {
-            LOG.warn("cluster {}: fetch of {}-{} failed: {}", rt.config.clusterId(), topic, p.partitionIndex(), e.getMessage());
+            rt.fetchWarnings.warn(LOG, "cluster " + rt.config.clusterId() + ": fetch of " + topic + "-" + p.partitionIndex()
+                    + " failed: " + e.getMessage());
             fail(p, Errors.CORRUPT_MESSAGE);
         } catch (KmsDeniedException e) {
             rt.counters.kmsFailures.increment();
-            LOG.warn("cluster {}: the KMS refused a DEK for {}-{}: {}", rt.config.clusterId(), topic, p.partitionIndex(), e.getMessage());
+            rt.fetchWarnings.warn(LOG, "cluster " + rt.config.clusterId() + ": the KMS refused a DEK for " + topic + "-"
+                    + p.partitionIndex() + ": " + e.getMessage());
             // A wrapped DEK that is damaged or bound elsewhere is bad data, not a key the customer took away.
             fail(p, e.reason() == KmsDeniedException.Reason.INVALID_CIPHERTEXT ? Errors.CORRUPT_MESSAGE : Errors.TOPIC_AUTHORIZATION_FAILED);
         } catch (KmsException e) {
             rt.counters.kmsFailures.increment();
-            LOG.warn("cluster {}: KMS unavailable while decrypting {}-{}: {}", rt.config.clusterId(), topic, p.partitionIndex(), e.getMessage());
+            rt.fetchWarnings.warn(LOG, "cluster " + rt.config.clusterId() + ": KMS unavailable while decrypting " + topic + "-"
+                    + p.partitionIndex() + ": " + e.getMessage());
             fail(p, Errors.UNKNOWN_SERVER_ERROR);
         }
     }

@@ -68,6 +68,57 @@ class SizedFrameDecoderTest {
     }
 
     @Test
+    void aSizePrefixAnnouncingAHundredMebibytesCostsNothingUntilBytesCome() {
+        UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(false);
+        EmbeddedChannel ch = new EmbeddedChannel(new SizedFrameDecoder(100 << 20, SizedFrameDecoder.CLIENT_UPFRONT_BYTES));
+        ch.config().setAllocator(alloc);
+        SizedFrameDecoder decoder = ch.pipeline().get(SizedFrameDecoder.class);
+        // The 8 bytes of the flood: a size just under the limit, and the start of a header.
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {0x06, 0x3f, (byte) 0xff, (byte) 0xff, 0, 0, 0, 9}));
+        assertThat(decoder.heldBytes()).as("bytes held for a frame of ~100 MiB after 4 of its bytes").isLessThanOrEqualTo(1024);
+        assertThat(alloc.metric().usedHeapMemory()).isLessThanOrEqualTo(1024);
+        assertThat(decoder.frameStartedNanos()).isNotEqualTo(-1);
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void bytesThatTrickleInAreHeldPackedNotOneReadBufferEach() {
+        EmbeddedChannel ch = new EmbeddedChannel(new SizedFrameDecoder(100 << 20, SizedFrameDecoder.CLIENT_UPFRONT_BYTES));
+        SizedFrameDecoder decoder = ch.pipeline().get(SizedFrameDecoder.class);
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {0, 0x10, 0, 0})); // 1 MiB announced
+        int sent = 0;
+        for (int i = 0; i < 20_000; i++) {
+            ByteBuf oneByte = Unpooled.buffer(64 * 1024).writeByte(i); // one byte in a large read buffer
+            ch.writeInbound(oneByte);
+            sent++;
+        }
+        assertThat(decoder.heldBytes()).as("held for %d bytes sent", sent).isLessThanOrEqualTo(2 * sent + 1024);
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void aLargeFrameArrivingInFullReadBuffersIsKeptAsItCameAndComesOutWhole() {
+        PooledByteBufAllocator alloc = new PooledByteBufAllocator(false);
+        EmbeddedChannel ch = new EmbeddedChannel(new SizedFrameDecoder(64 << 20, SizedFrameDecoder.CLIENT_UPFRONT_BYTES));
+        ch.config().setAllocator(alloc);
+        byte[] body = new byte[5 << 20];
+        new Random(3).nextBytes(body);
+        byte[] stream = stream(List.of(body, new byte[] {7}));
+        for (int at = 0; at < stream.length; at += 65536) {
+            ByteBuf read = alloc.heapBuffer(65536).writeBytes(stream, at, Math.min(65536, stream.length - at));
+            ch.writeInbound(read);
+        }
+        ByteBuf got = ch.readInbound();
+        assertThat(bytes(got)).isEqualTo(body);
+        got.release();
+        ByteBuf last = ch.readInbound();
+        assertThat(bytes(last)).containsExactly(7);
+        last.release();
+        ch.finish();
+        assertThat(liveHeapBuffers(alloc)).as("every read buffer kept for the frame was released").isZero();
+    }
+
+    @Test
     void aDeclaredSizeOverTheLimitFailsBeforeAnythingIsBuffered() {
         EmbeddedChannel ch = new EmbeddedChannel(new SizedFrameDecoder(1024, 1024));
         assertThatThrownBy(() -> ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {0, 0, 4, 1, 9, 9})))
