@@ -1,7 +1,6 @@
 package io.keyhold.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -173,11 +172,13 @@ class ConnectionFloodProxyTest {
      */
     private static int connectionsThisProcessAllows() {
         var os = (com.sun.management.UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        long spare = os.getMaxFileDescriptorCount() - os.getOpenFileDescriptorCount() - 1000;
+        long spare = os.getMaxFileDescriptorCount() - os.getOpenFileDescriptorCount() - 200;
         int n = (int) Math.min(FLOOD, spare / 4);
         System.out.printf("flood: file descriptors: limit %d, open %d; using %d connections%n", os.getMaxFileDescriptorCount(),
                 os.getOpenFileDescriptorCount(), n);
-        assumeThat(n).as("connections the file-descriptor limit allows (ulimit -n)").isGreaterThanOrEqualTo(500);
+        // Never skipped: with Linux's common default of 1,024 descriptors this still floods with about 180
+        // connections, enough to tell kilobytes per connection from the megabytes it once was.
+        assertThat(n).as("connections the file-descriptor limit allows: raise ulimit -n").isGreaterThanOrEqualTo(100);
         return n;
     }
 
