@@ -85,6 +85,11 @@ public final class EmbeddedClusterRuntime implements ClusterRuntime, AutoCloseab
     }
 
     @Override
+    public void keyVersionChanged(String clusterId) {
+        clusters.retireEncryptionDeks(clusterId);
+    }
+
+    @Override
     public void writeMetrics(Appendable out, java.util.function.Predicate<String> include) throws java.io.IOException {
         clusters.writeMetrics(out, include);
     }

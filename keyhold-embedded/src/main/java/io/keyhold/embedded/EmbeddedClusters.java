@@ -184,6 +184,14 @@ public final class EmbeddedClusters implements AutoCloseable {
         mark(clusterId, true);
     }
 
+    /** New records of the cluster get new DEKs, under its key's current version; nothing else changes. */
+    public synchronized void retireEncryptionDeks(String clusterId) {
+        Running r = running.get(clusterId);
+        if (r != null) {
+            r.proxy().retireEncryptionDeks();
+        }
+    }
+
     public synchronized void unlock(String clusterId) {
         Running r = running.get(clusterId);
         if (r != null) {

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * us-west-2 keyed by a customer's KMS key, a non-Java client (kcat) producing and consuming
  * through it, nothing but ciphertext on the broker's disk, and the cluster locking when the
  * customer disables the key at the KMS and resuming, every acknowledged record intact, when they
- * enable it again.
+ * enable it again; a rotation in AWS gives new records a new DEK while old records still read.
  */
 class AwsKeyedClusterTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -114,6 +114,18 @@ class AwsKeyedClusterTest {
                 await(() -> phase(url, clusterPath).equals("PROVISIONED"), "cluster PROVISIONED again", HEALTH_INTERVAL.multipliedBy(10));
                 kcatProduce(endpoint, "payments", List.of(canary + " #3"));
                 assertThat(kcatConsume(endpoint, "payments", 3)).containsExactly(canary + " #1", canary + " #2", canary + " #3");
+
+                // The customer rotates the key in AWS: within a few health intervals new records get a DEK
+                // wrapped under the new key material, and every record written before still reads.
+                long before = aws.count("GenerateDataKey");
+                String material = aws.currentMaterial(keyArn);
+                aws.rotate(keyArn);
+                assertThat(aws.currentMaterial(keyArn)).isNotEqualTo(material);
+                Thread.sleep(HEALTH_INTERVAL.multipliedBy(3).toMillis());
+                kcatProduce(endpoint, "payments", List.of(canary + " #4"));
+                assertThat(aws.count("GenerateDataKey")).as("a new DEK after the rotation").isGreaterThan(before);
+                assertThat(kcatConsume(endpoint, "payments", 4))
+                        .containsExactly(canary + " #1", canary + " #2", canary + " #3", canary + " #4");
                 assertThat(LogScanner.scan(logDir, canary.getBytes(StandardCharsets.UTF_8))).isEmpty();
             } finally {
                 ((AutoCloseable) runtime).close();

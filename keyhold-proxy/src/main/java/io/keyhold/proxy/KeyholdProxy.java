@@ -191,6 +191,16 @@ public final class KeyholdProxy implements AutoCloseable {
         return server.workers();
     }
 
+    /**
+     * The cluster's key has a new version (rotated, or the alias moved): the encryption DEKs in
+     * service are retired and wiped, so new records get DEKs wrapped under the new version.
+     * Decryption DEKs stay: records written before still read without asking the KMS again.
+     */
+    public void retireEncryptionDeks() {
+        encryptionDeks.purge();
+        LOG.info("cluster {}: the key has a new version; new DEKs will be wrapped under it", config.clusterId());
+    }
+
     /** Unlocks the cluster; new DEKs are obtained from the KMS as needed. */
     public void unlock() {
         locked = false;

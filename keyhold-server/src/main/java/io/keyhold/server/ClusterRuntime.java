@@ -51,6 +51,14 @@ public interface ClusterRuntime {
     void unlock(String clusterId, StatusSink sink);
 
     /**
+     * The cluster's key has a new version (rotated, or the alias moved to another key): DEKs for new
+     * records must come from the KMS again, under the new version; DEKs of data already written stay
+     * usable. The default does nothing.
+     */
+    default void keyVersionChanged(String clusterId) {
+    }
+
+    /**
      * Appends the data plane's metrics for the running clusters that {@code include} accepts (the
      * server passes the caller's organization's clusters), in the Prometheus text format 0.0.4 with
      * metric names that do not clash with the server's own ({@code keyhold_proxy_*}). Called on an

@@ -33,6 +33,8 @@ public final class KeyHealthMonitor implements AutoCloseable {
     private final ClusterRuntime runtime;
     private final ClusterStore clusters;
     private final Clock clock;
+    /** The key version each cluster's key had at the last check (only this monitor's thread touches it). */
+    private final java.util.Map<String, String> versions = new java.util.HashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "keyhold-key-health");
         t.setDaemon(true);
@@ -86,12 +88,33 @@ public final class KeyHealthMonitor implements AutoCloseable {
             LOG.warn("checking key {} failed: {}", w.keyId(), e.toString());
             return;
         }
+        noticeNewVersion(w, kind);
         if ("INVALID".equals(w.phase())) {
             keys.setValidation(w.keyId(), "VALID", "Access to the key was restored.", null, clock.millis());
         }
         if (ClusterPhase.LOCKED.name().equals(w.clusterPhase())) {
             LOG.info("unlocking cluster {}: its key {} is usable again", w.clusterId(), w.keyId());
             runtime.unlock(w.clusterId(), clusters);
+        }
+    }
+
+    /**
+     * A key rotated in the customer's KMS (a new version, an alias moved to another key) shows as a
+     * new {@code currentVersion}: tell the runtime, within this interval, so that new records get
+     * DEKs under the new version. The first version seen after a start is only remembered.
+     */
+    private void noticeNewVersion(Watched w, String kind) {
+        String version;
+        try {
+            version = KmsCalls.await(kms.get(kind).describe(w.kmsRef())).currentVersion();
+        } catch (RuntimeException e) {
+            return; // the next interval tries again; access itself was just proven
+        }
+        String before = versions.put(w.clusterId(), version);
+        if (before != null && !before.equals(version)) {
+            LOG.info("cluster {}: its key {} has a new version ({}); new DEKs will be wrapped under it", w.clusterId(), w.keyId(),
+                    version);
+            runtime.keyVersionChanged(w.clusterId());
         }
     }
 
