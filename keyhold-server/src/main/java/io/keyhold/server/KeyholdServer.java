@@ -5,6 +5,8 @@ import io.keyhold.server.internal.auth.Authenticator;
 import io.keyhold.server.internal.clusters.ClusterStore;
 import io.keyhold.server.internal.clusters.ClustersApi;
 import io.keyhold.server.internal.clusters.KeyHealthMonitor;
+import io.keyhold.server.internal.clusters.ReadinessApi;
+import io.keyhold.server.internal.clusters.ReadinessCheck;
 import io.keyhold.server.internal.db.Database;
 import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.http.ApiContext;
@@ -43,25 +45,30 @@ import org.slf4j.LoggerFactory;
  */
 public final class KeyholdServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KeyholdServer.class);
+    /** A readiness probe is answered within this (the runtime's endpoint probes take up to about two seconds). */
+    private static final java.time.Duration READINESS_DEADLINE = java.time.Duration.ofSeconds(3);
 
     private final ServerConfig config;
     private final Database db;
     private final KmsConnections kms;
     private final KeyValidator validator;
     private final KeyHealthMonitor health;
+    private final ReadinessCheck readiness;
     private final Javalin app;
     private final ScheduledExecutorService housekeeping;
     private final String url;
     private final Bootstrap.Result bootstrap;
     private boolean closed;
 
-    private KeyholdServer(ServerConfig config, Database db, KmsConnections kms, KeyValidator validator, KeyHealthMonitor health, Javalin app,
-                          ScheduledExecutorService housekeeping, String url, Bootstrap.Result bootstrap) {
+    private KeyholdServer(ServerConfig config, Database db, KmsConnections kms, KeyValidator validator, KeyHealthMonitor health,
+                          ReadinessCheck readiness, Javalin app, ScheduledExecutorService housekeeping, String url,
+                          Bootstrap.Result bootstrap) {
         this.config = config;
         this.db = db;
         this.kms = kms;
         this.validator = validator;
         this.health = health;
+        this.readiness = readiness;
         this.app = app;
         this.housekeeping = housekeeping;
         this.url = url;
@@ -83,6 +90,7 @@ public final class KeyholdServer implements AutoCloseable {
         KmsConnections kms = new KmsConnections(config);
         KeyValidator validator = null;
         KeyHealthMonitor health = null;
+        ReadinessCheck readiness = null;
         Javalin app = null;
         ScheduledExecutorService housekeeping = null;
         try {
@@ -104,6 +112,8 @@ public final class KeyholdServer implements AutoCloseable {
             ClusterStore clusterStore = new ClusterStore(sql, config.clock());
             new ClustersApi(api, clusterStore, keyStore, config.clusterRuntime()).register(app);
             new MetricsApi(metrics, config.clusterRuntime(), clusterStore::idsInOrganization).register(app);
+            readiness = new ReadinessCheck(ready::get, clusterStore, config.clusterRuntime(), READINESS_DEADLINE);
+            new ReadinessApi(readiness).register(app);
             health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock());
             new EnvironmentsApi(api, auth).register(app);
             new ApiKeysApi(api, auth).register(app);
@@ -124,12 +134,12 @@ public final class KeyholdServer implements AutoCloseable {
             housekeeping.scheduleWithFixedDelay(limiter::sweep, 1, 1, TimeUnit.MINUTES);
             ready.set(true);
             LOG.info("Keyhold control plane listening on {} ({})", base, config);
-            return new KeyholdServer(config, db, kms, validator, health, app, housekeeping, base, boot);
+            return new KeyholdServer(config, db, kms, validator, health, readiness, app, housekeeping, base, boot);
         } catch (IOException e) {
-            cleanup(app, validator, health, housekeeping, kms, db);
+            cleanup(app, validator, health, readiness, housekeeping, kms, db);
             throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
-            cleanup(app, validator, health, housekeeping, kms, db);
+            cleanup(app, validator, health, readiness, housekeeping, kms, db);
             throw e;
         }
     }
@@ -141,9 +151,8 @@ public final class KeyholdServer implements AutoCloseable {
         return bind.contains(":") ? "[" + bind + "]" : bind;
     }
 
-    private static void cleanup(Javalin app, KeyValidator validator, KeyHealthMonitor health, ScheduledExecutorService housekeeping,
-                                KmsConnections kms,
-                                Database db) {
+    private static void cleanup(Javalin app, KeyValidator validator, KeyHealthMonitor health, ReadinessCheck readiness,
+                                ScheduledExecutorService housekeeping, KmsConnections kms, Database db) {
         if (app != null) {
             app.stop();
         }
@@ -152,6 +161,9 @@ public final class KeyholdServer implements AutoCloseable {
         }
         if (health != null) {
             health.close();
+        }
+        if (readiness != null) {
+            readiness.close();
         }
         if (housekeeping != null) {
             housekeeping.shutdownNow();
@@ -193,7 +205,7 @@ public final class KeyholdServer implements AutoCloseable {
             return;
         }
         closed = true;
-        cleanup(app, validator, health, housekeeping, kms, db);
+        cleanup(app, validator, health, readiness, housekeeping, kms, db);
         LOG.info("Keyhold control plane stopped");
     }
 }
