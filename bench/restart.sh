@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Restart-to-serving: how long after `keyhold server` is (re)started, following a kill -9, until
 #   healthz   GET /healthz answers 200 (the control plane is up)
-#   port      the cluster's endpoint accepts TCP connections
+#   port      every cluster's endpoint accepts TCP connections
 #   readyz    GET /readyz answers 200 (every provisioned cluster serves)
-#   produce   a kcat produce through the cluster's endpoint is acknowledged
-# with one embedded cluster (automatic encryption), over ROUNDS restarts; prints each round and the
-# medians, in seconds from the exec of the server process. Uses the ./keyhold launcher (which builds
+#   produce   a kcat produce through every cluster's endpoint has been acknowledged
+# with CLUSTERS embedded clusters (automatic encryption), over ROUNDS restarts; prints each round and
+# the medians, in seconds from the exec of the server process. Uses the ./keyhold launcher (which builds
 # keyhold-dist when sources changed), kcat and curl (Debian packages) and python3.
-# Environment: ROUNDS (default 5), KEYHOLD_JAVA_OPTS (passed on to the launcher), KEYHOLD_CMD (the
+# Environment: ROUNDS (default 5), CLUSTERS (default 1), KEYHOLD_JAVA_OPTS (passed on to the launcher), KEYHOLD_CMD (the
 # launcher to run, default ./keyhold; point it at a script that runs another build to compare: one
 # without /readyz shows n/a there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS="${ROUNDS:-5}"
+CLUSTERS="${CLUSTERS:-1}"
 KEYHOLD_CMD="${KEYHOLD_CMD:-./keyhold}"
 for tool in kcat curl python3; do
   command -v "$tool" >/dev/null || { echo "bench: please install $tool" >&2; exit 1; }
@@ -51,21 +52,24 @@ produce() { # endpoint
     -X socket.connection.setup.timeout.ms=1000 >/dev/null 2>&1
 }
 
-echo "bench: first start, creating one cluster" >&2
+echo "bench: first start, creating $CLUSTERS cluster(s)" >&2
 start_server
 for _ in $(seq 1 240); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; sleep 0.25; done
 env_id=$(curl -fs -H "$auth" "$url/org/v2/environments" | json 'd["data"][0]["id"]')
-cluster=$(curl -fs -H "$auth" -H 'Content-Type: application/json' -X POST "$url/cmk/v2/clusters" -d '{"spec":{
-  "display_name":"restart-bench","availability":"SINGLE_ZONE","cloud":"LOCAL","region":"local",
-  "config":{"kind":"Dedicated","cku":1},"environment":{"id":"'"$env_id"'"}}}' | json 'd["id"]')
-for _ in $(seq 1 240); do
-  phase=$(curl -fs -H "$auth" "$url/cmk/v2/clusters/$cluster?environment=$env_id" | json 'd["status"]["phase"]')
-  [ "$phase" = PROVISIONED ] && break
-  sleep 0.25
+endpoints=()
+for n in $(seq 1 "$CLUSTERS"); do
+  cluster=$(curl -fs -H "$auth" -H 'Content-Type: application/json' -X POST "$url/cmk/v2/clusters" -d '{"spec":{
+    "display_name":"restart-bench-'"$n"'","availability":"SINGLE_ZONE","cloud":"LOCAL","region":"local",
+    "config":{"kind":"Dedicated","cku":1},"environment":{"id":"'"$env_id"'"}}}' | json 'd["id"]')
+  for _ in $(seq 1 240); do
+    phase=$(curl -fs -H "$auth" "$url/cmk/v2/clusters/$cluster?environment=$env_id" | json 'd["status"]["phase"]')
+    [ "$phase" = PROVISIONED ] && break
+    sleep 0.25
+  done
+  endpoint=$(curl -fs -H "$auth" "$url/cmk/v2/clusters/$cluster?environment=$env_id" | json 'd["spec"]["kafka_bootstrap_endpoint"]')
+  produce "$endpoint" || { echo "bench: cannot produce to $endpoint" >&2; tail -50 "$work/server.log" >&2; exit 1; }
+  endpoints+=("$endpoint")
 done
-endpoint=$(curl -fs -H "$auth" "$url/cmk/v2/clusters/$cluster?environment=$env_id" | json 'd["spec"]["kafka_bootstrap_endpoint"]')
-produce "$endpoint" || { echo "bench: cannot produce to $endpoint" >&2; tail -50 "$work/server.log" >&2; exit 1; }
-ep_port="${endpoint##*:}"
 
 # Each probe polls on its own, so a slow one (kcat waiting for a broker) does not delay the others.
 probe() { # name t0 command...
@@ -74,12 +78,23 @@ probe() { # name t0 command...
   until "$@"; do sleep 0.05; done
   python3 -c "import time; print('%.2f' % (time.time() - $t0))" >"$work/$name"
 }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$ep_port") 2>/dev/null; }
-readyz() { # 200: ready; 404 (a build without it): give up with n/a
+ports_open() {
+  local e
+  for e in "${endpoints[@]}"; do (exec 3<>"/dev/tcp/127.0.0.1/${e##*:}") 2>/dev/null || return 1; done
+}
+produce_everywhere() { # each endpoint once; remembers which have been acknowledged
+  local e
+  for e in "${endpoints[@]}"; do
+    [ -f "$work/produced-${e##*:}" ] && continue
+    produce "$e" || return 1
+    touch "$work/produced-${e##*:}"
+  done
+}
+readyz() { # 200: ready; 401 or 404 (a build without it): give up with n/a
   local code
   code=$(curl -s -o /dev/null -w '%{http_code}' "$url/readyz")
   [ "$code" = 200 ] && return 0
-  [ "$code" = 404 ] && { echo n/a >"$work/readyz.na"; return 0; }
+  case "$code" in 401 | 404) echo n/a >"$work/readyz.na"; return 0 ;; esac
   return 1
 }
 
@@ -87,14 +102,14 @@ printf '%-6s %8s %8s %8s %8s\n' round healthz port readyz produce
 for round in $(seq 1 "$ROUNDS"); do
   kill -9 "$server_pid"
   wait "$server_pid" 2>/dev/null || true
-  rm -f "$work"/{healthz,port,readyz,readyz.na,produce}
+  rm -f "$work"/{healthz,port,readyz,readyz.na,produce} "$work"/produced-*
   t0=$(python3 -c 'import time; print(time.time())')
   start_server
   probes=()
   probe healthz "$t0" curl -fs -o /dev/null "$url/healthz" & probes+=($!)
-  probe port "$t0" port_open & probes+=($!)
+  probe port "$t0" ports_open & probes+=($!)
   probe readyz "$t0" readyz & probes+=($!)
-  probe produce "$t0" produce "$endpoint" & probes+=($!)
+  probe produce "$t0" produce_everywhere & probes+=($!)
   timeout 120 bash -c "while [ ! -f '$work/produce' ] || [ ! -f '$work/readyz' ] || [ ! -f '$work/healthz' ] \
       || [ ! -f '$work/port' ]; do sleep 0.1; done" \
     || { echo "bench: round $round did not come back within 120 s" >&2; tail -50 "$work/server.log" >&2; exit 1; }

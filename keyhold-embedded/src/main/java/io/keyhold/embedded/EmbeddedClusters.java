@@ -1,12 +1,11 @@
 package io.keyhold.embedded;
 
 import io.keyhold.common.AtomicFiles;
+import io.keyhold.embedded.internal.ClusterCatalog;
 import io.keyhold.embedded.internal.ClusterRecord;
 import io.keyhold.embedded.internal.EndpointProbe;
 import io.keyhold.embedded.internal.KafkaSource;
-import io.keyhold.embedded.internal.LocalKafka;
 import io.keyhold.embedded.internal.ProxyPorts;
-import io.keyhold.embedded.internal.RegisteredKafka;
 import io.keyhold.embedded.internal.ServingChecks;
 import io.keyhold.proxy.KeyholdProxy;
 import io.keyhold.proxy.ProxyConfig;
@@ -35,7 +34,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,7 +52,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmbeddedClusters implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedClusters.class);
-    private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final String LOCKED_MARKER = "locked";
 
     /**
@@ -100,12 +97,8 @@ public final class EmbeddedClusters implements AutoCloseable {
 
     private final Settings settings;
     private final ClusterKeys keys;
-    private final ProxyPorts ports;
-    private final Map<String, KafkaSource> sources = new HashMap<>();
-    private final KafkaSource forNewClusters;
+    private final ClusterCatalog catalog;
     private final ConcurrentMap<String, Slot> slots = new ConcurrentHashMap<>();
-    /** Held while a new cluster chooses its Kafka and ports, so that two creations never pick the same. */
-    private final Object creations = new Object();
     private final ExecutorService keyLookups = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "keyhold-cluster-key");
         t.setDaemon(true);
@@ -127,12 +120,8 @@ public final class EmbeddedClusters implements AutoCloseable {
     public EmbeddedClusters(Settings settings, ClusterKeys keys, List<RegisteredKafkaCluster> registered) {
         this.settings = settings;
         this.keys = keys;
-        this.ports = new ProxyPorts(settings.portRangeStart(), settings.portRangeEnd());
-        LocalKafka local = new LocalKafka();
-        RegisteredKafka external = new RegisteredKafka(registered);
-        sources.put(local.kind(), local);
-        sources.put(external.kind(), external);
-        this.forNewClusters = registered.isEmpty() ? local : external;
+        this.catalog = new ClusterCatalog(settings.dataDir(), new ProxyPorts(settings.portRangeStart(), settings.portRangeEnd()),
+                registered);
     }
 
     /** As {@link #start(String, Placement, String, String)} for a cluster that may run anywhere. */
@@ -147,15 +136,15 @@ public final class EmbeddedClusters implements AutoCloseable {
      * @return the bootstrap endpoint ({@code host:port}) clients use
      */
     public String start(String clusterId, Placement placement, String kmsKind, String kmsKeyId) throws Exception {
-        Path dir = clusterDir(clusterId);
+        Path dir = catalog.dir(clusterId);
         Slot slot = slot(clusterId);
         synchronized (slot.lifecycle) {
             Running r = slot.running();
             if (r != null) {
                 return r.proxy().bootstrapServers();
             }
-            Properties record = recordOf(clusterId, dir, placement, kmsKind, kmsKeyId);
-            KafkaSource source = sourceOf(clusterId, record);
+            Properties record = catalog.recordOf(clusterId, placement.cloud(), placement.region(), kmsKind, kmsKeyId);
+            KafkaSource source = catalog.sourceOf(clusterId, record);
             // Reaching the cluster's KMS (for the local KMS: deriving its master key from the passphrase)
             // and starting a broker both take seconds: do them at the same time.
             Future<ClusterKeys.ClusterKey> key = keyLookups.submit(() -> keys.keyFor(clusterId,
@@ -204,11 +193,14 @@ public final class EmbeddedClusters implements AutoCloseable {
         }
     }
 
-    /** Makes a started proxy the cluster's, locked if the cluster is (a lock may have come while it started). */
-    private void publish(String clusterId, Slot slot, Running r) throws Exception {
+    /**
+     * Makes a started proxy the cluster's, locked if the cluster is (a lock may have come while it
+     * started). When the clusters were closed meanwhile, closes the proxy and throws instead.
+     */
+    private void publish(String clusterId, Slot slot, Running r) {
         synchronized (slot) {
             if (closed) {
-                stop(clusterId, r);
+                r.proxy().close();
                 throw new IllegalStateException("cluster " + clusterId + ": the server is stopping");
             }
             slot.running = r;
@@ -295,7 +287,7 @@ public final class EmbeddedClusters implements AutoCloseable {
     }
 
     private void mark(String clusterId, boolean locked) {
-        Path dir = clusterDir(clusterId);
+        Path dir = catalog.dir(clusterId);
         try {
             if (locked && Files.isDirectory(dir)) {
                 AtomicFiles.write(dir.resolve(LOCKED_MARKER), "locked: the cluster's key cannot be used\n".getBytes(StandardCharsets.UTF_8));
@@ -313,7 +305,7 @@ public final class EmbeddedClusters implements AutoCloseable {
      * topics there are not ours to delete (they stay as ciphertext, unreadable once the key is gone).
      */
     public void delete(String clusterId) throws Exception {
-        Path dir = clusterDir(clusterId);
+        Path dir = catalog.dir(clusterId);
         Slot slot = slot(clusterId);
         synchronized (slot.lifecycle) {
             Running r;
@@ -339,13 +331,7 @@ public final class EmbeddedClusters implements AutoCloseable {
 
     /** Ids of every cluster recorded on this machine (running or not). */
     public List<String> known() throws IOException {
-        Path root = settings.dataDir().resolve("clusters");
-        if (!Files.isDirectory(root)) {
-            return List.of();
-        }
-        try (Stream<Path> dirs = Files.list(root)) {
-            return dirs.filter(ClusterRecord::exists).map(d -> d.getFileName().toString()).sorted().toList();
-        }
+        return catalog.known();
     }
 
     /** Stops every cluster; their data and bindings stay for the next {@link #start}. A start under way stops when done. */
@@ -381,57 +367,7 @@ public final class EmbeddedClusters implements AutoCloseable {
 
     /** The cluster's slot; a new one starts locked when the cluster was locked before a restart. */
     private Slot slot(String clusterId) {
-        Path dir = clusterDir(clusterId);
+        Path dir = catalog.dir(clusterId);
         return slots.computeIfAbsent(clusterId, id -> new Slot(Files.exists(dir.resolve(LOCKED_MARKER))));
-    }
-
-    private KafkaSource sourceOf(String clusterId, Properties record) {
-        // Records written before registered clusters existed name no source: their Kafka is local.
-        String kind = record.getProperty(ClusterRecord.SOURCE, LocalKafka.KIND);
-        KafkaSource s = sources.get(kind);
-        if (s == null) {
-            throw new IllegalStateException("cluster " + clusterId + ": unknown kafka.source '" + kind + "' in its record");
-        }
-        return s;
-    }
-
-    private Path clusterDir(String clusterId) {
-        if (!SAFE_ID.matcher(clusterId).matches()) {
-            throw new IllegalArgumentException("cluster id '" + clusterId + "' is not a safe directory name");
-        }
-        return settings.dataDir().resolve("clusters").resolve(clusterId);
-    }
-
-    private Properties recordOf(String clusterId, Path dir, Placement placement, String kmsKind, String kmsKeyId) throws Exception {
-        if (ClusterRecord.exists(dir)) {
-            return ClusterRecord.load(dir);
-        }
-        synchronized (creations) {
-            return create(clusterId, dir, placement, kmsKind, kmsKeyId);
-        }
-    }
-
-    /** Chooses Kafka and ports, then writes the record; nothing is written when no Kafka can be had. */
-    private Properties create(String clusterId, Path dir, Placement placement, String kmsKind, String kmsKeyId) throws Exception {
-        List<Properties> others = new ArrayList<>();
-        for (String id : known()) {
-            others.add(ClusterRecord.load(clusterDir(id)));
-        }
-        Properties p = new Properties();
-        p.setProperty(ClusterRecord.SOURCE, forNewClusters.kind());
-        ProxyPorts.Need need = forNewClusters.create(clusterId, placement.cloud(), placement.region(), p, others);
-        int proxyPort = ports.allocate(need.count(), others);
-        p.setProperty(ClusterRecord.PROXY_PORT, String.valueOf(proxyPort));
-        p.setProperty(ClusterRecord.PROXY_PORT_COUNT, String.valueOf(need.count()));
-        p.setProperty(ClusterRecord.BROKER_PORT_BASE, String.valueOf(proxyPort + need.brokerOffset()));
-        if (kmsKind != null) {
-            p.setProperty(ClusterRecord.KMS_KIND, kmsKind);
-        }
-        if (kmsKeyId != null) {
-            p.setProperty(ClusterRecord.KMS_KEY, kmsKeyId);
-        }
-        AtomicFiles.createPrivateDirectories(dir);
-        ClusterRecord.write(dir, p);
-        return p;
     }
 }

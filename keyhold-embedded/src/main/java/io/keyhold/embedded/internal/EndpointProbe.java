@@ -80,7 +80,12 @@ public final class EndpointProbe {
         out.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
         out.flush();
         int size = in.readInt();
-        if (size < 0 || size > 1 << 20) {
+        if (size < 4) {
+            // No response is shorter than its correlation id. The proxy flushes an empty frame just
+            // before it closes a connection whose broker side closed: that is the end, not an answer.
+            throw new EOFException("the endpoint closed the connection");
+        }
+        if (size > 1 << 20) {
             throw new IOException("implausible response size " + size);
         }
         byte[] body = new byte[size];
