@@ -147,7 +147,7 @@ class ReadinessTest {
                 kafka.close();
                 kafka = null;
                 assertThat(connects(endpoint)).as("the proxy still listens").isTrue();
-                // Answers are reused for a second; then the probe finds no broker behind the proxy.
+                // "Serves" is reused for a second; then the probe finds no broker behind the proxy.
                 await(() -> clusters.notServing(List.of("lkc-ext")).contains("lkc-ext"), "lkc-ext not serving");
 
                 kafka = EmbeddedBroker.start(kafkaDir, kafkaId, brokerPort, controllerPort);

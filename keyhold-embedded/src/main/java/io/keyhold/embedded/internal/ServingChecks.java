@@ -16,14 +16,16 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Probes cluster endpoints for readiness checks: in parallel (a few threads), within a deadline (an
- * endpoint that has not answered by then does not serve), and reusing an answer for a second, so that
- * load balancers and Kubernetes probing every second cost one short connection per cluster.
+ * endpoint that has not answered by then does not serve), and reusing a "serves" for a second, so that
+ * load balancers and Kubernetes probing every second cost one short connection per cluster. A "does
+ * not serve" is never reused: the first probe after a cluster comes up sees it.
  */
 public final class ServingChecks implements AutoCloseable {
     private static final long FRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final int THREADS = 8;
 
-    private record Answer(InetSocketAddress endpoint, long atNanos, boolean serves) {
+    /** The endpoint served at that time. */
+    private record Answer(InetSocketAddress endpoint, long atNanos) {
     }
 
     private final EndpointProbe probe;
@@ -49,11 +51,7 @@ public final class ServingChecks implements AutoCloseable {
         Map<String, Future<Boolean>> asked = new HashMap<>();
         endpoints.forEach((id, endpoint) -> {
             Answer a = answers.get(id);
-            if (a != null && a.endpoint().equals(endpoint) && start - a.atNanos() < FRESH_NANOS) {
-                if (!a.serves()) {
-                    down.add(id);
-                }
-            } else {
+            if (a == null || !a.endpoint().equals(endpoint) || start - a.atNanos() >= FRESH_NANOS) {
                 asked.put(id, pool.submit(() -> probe.serves(endpoint)));
             }
         });
@@ -61,7 +59,6 @@ public final class ServingChecks implements AutoCloseable {
             boolean serves;
             try {
                 serves = answer.get(Math.max(0, deadlineNanos - (System.nanoTime() - start)), TimeUnit.NANOSECONDS);
-                answers.put(id, new Answer(endpoints.get(id), System.nanoTime(), serves));
             } catch (TimeoutException | ExecutionException e) {
                 answer.cancel(true);
                 serves = false;
@@ -69,7 +66,10 @@ public final class ServingChecks implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 serves = false;
             }
-            if (!serves) {
+            if (serves) {
+                answers.put(id, new Answer(endpoints.get(id), System.nanoTime()));
+            } else {
+                answers.remove(id);
                 down.add(id);
             }
         });
