@@ -6,31 +6,42 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Probes cluster endpoints for readiness checks: in parallel (a few threads), within a deadline (an
- * endpoint that has not answered by then does not serve), and reusing a "serves" for a second, so that
- * load balancers and Kubernetes probing every second cost one short connection per cluster. A "does
- * not serve" is never reused: the first probe after a cluster comes up sees it.
+ * Probes cluster endpoints for readiness checks: in parallel (a few threads) and within a deadline (an
+ * endpoint that has not answered by then does not serve, this time). An endpoint found serving is not
+ * probed again for a second, so that load balancers and Kubernetes probing every second cost one
+ * short connection per cluster; one that does not serve is probed on every check, so the first check
+ * after a cluster comes up sees it. A probe still running at the deadline is not abandoned: the next
+ * check waits for it rather than starting another, and uses its answer (on a starved machine a probe
+ * can take longer than one check may wait).
  */
 public final class ServingChecks implements AutoCloseable {
     private static final long FRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final int THREADS = 8;
 
-    /** The endpoint served at that time. */
-    private record Answer(InetSocketAddress endpoint, long atNanos) {
+    /** A probe of one endpoint: when it found the endpoint serving, or null when it did not. */
+    private record Probe(InetSocketAddress endpoint, CompletableFuture<Long> servedAtNanos) {
+        boolean running() {
+            return !servedAtNanos.isDone();
+        }
+
+        boolean servedRecently(long now) {
+            Long at = servedAtNanos.getNow(null);
+            return at != null && now - at < FRESH_NANOS;
+        }
     }
 
     private final EndpointProbe probe;
     private final long deadlineNanos;
-    private final Map<String, Answer> answers = new ConcurrentHashMap<>();
+    private final Map<String, Probe> last = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor pool;
 
     public ServingChecks(EndpointProbe probe, Duration deadline) {
@@ -47,34 +58,33 @@ public final class ServingChecks implements AutoCloseable {
     /** The ids whose endpoint (id to address) does not serve Kafka clients now. */
     public Set<String> notServing(Map<String, InetSocketAddress> endpoints) {
         long start = System.nanoTime();
-        Set<String> down = new TreeSet<>();
-        Map<String, Future<Boolean>> asked = new HashMap<>();
+        Map<String, Probe> asked = new HashMap<>();
         endpoints.forEach((id, endpoint) -> {
-            Answer a = answers.get(id);
-            if (a == null || !a.endpoint().equals(endpoint) || start - a.atNanos() >= FRESH_NANOS) {
-                asked.put(id, pool.submit(() -> probe.serves(endpoint)));
-            }
+            Probe p = last.get(id);
+            boolean reusable = p != null && p.endpoint().equals(endpoint) && (p.running() || p.servedRecently(start));
+            asked.put(id, reusable ? p : probe(id, endpoint));
         });
-        asked.forEach((id, answer) -> {
-            boolean serves;
+        Set<String> down = new TreeSet<>();
+        asked.forEach((id, p) -> {
             try {
-                serves = answer.get(Math.max(0, deadlineNanos - (System.nanoTime() - start)), TimeUnit.NANOSECONDS);
+                if (p.servedAtNanos().get(Math.max(0, deadlineNanos - (System.nanoTime() - start)), TimeUnit.NANOSECONDS) == null) {
+                    down.add(id);
+                }
             } catch (TimeoutException | ExecutionException e) {
-                answer.cancel(true);
-                serves = false;
+                down.add(id);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                serves = false;
-            }
-            if (serves) {
-                answers.put(id, new Answer(endpoints.get(id), System.nanoTime()));
-            } else {
-                answers.remove(id);
                 down.add(id);
             }
         });
-        answers.values().removeIf(a -> start - a.atNanos() > 60 * FRESH_NANOS); // clusters deleted since
+        last.keySet().retainAll(endpoints.keySet()); // forget clusters no longer asked about (deleted, locked)
         return down;
+    }
+
+    private Probe probe(String id, InetSocketAddress endpoint) {
+        Probe p = new Probe(endpoint, CompletableFuture.supplyAsync(() -> probe.serves(endpoint) ? System.nanoTime() : null, pool));
+        last.put(id, p);
+        return p;
     }
 
     @Override
