@@ -2,52 +2,87 @@ package io.keyhold.embedded;
 
 import io.keyhold.server.ClusterPhase;
 import io.keyhold.server.ClusterRuntime;
+import java.io.IOException;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The control plane's {@link ClusterRuntime}: every Dedicated cluster gets an encrypting proxy in
  * this JVM in front of a real Kafka, a KRaft broker of its own or a registered existing cluster
- * ({@link EmbeddedClusters}). Calls return at once; the work runs on one thread, in call order,
- * and ends with a phase report.
+ * ({@link EmbeddedClusters}). Calls return at once; the work for one cluster runs in call order, and
+ * different clusters start and stop in parallel (after a restart every cluster comes back at once,
+ * not one after the other). Provisioning ends with a phase report.
  */
 public final class EmbeddedClusterRuntime implements ClusterRuntime, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedClusterRuntime.class);
+    /** Broker starts are partly waiting (disk, the controller), so a few at once finish sooner than one by one. */
+    private static final int PARALLEL_STARTS = Math.max(4, Runtime.getRuntime().availableProcessors());
 
     private final EmbeddedClusters clusters;
-    private final ExecutorService work = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "keyhold-cluster-runtime");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService work;
+    /** Per cluster, the last work queued for it: the next waits for it. Guarded by {@code this}. */
+    private final Map<String, CompletableFuture<Void>> queued = new HashMap<>();
 
     public EmbeddedClusterRuntime(EmbeddedClusters clusters) {
         this.clusters = clusters;
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(PARALLEL_STARTS, PARALLEL_STARTS, 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "keyhold-cluster-runtime-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        this.work = pool;
     }
 
-    /** Starts, in the background, every cluster that has data on this machine (after a restart). */
+    /** Starts, in the background and in parallel, every cluster that has data on this machine (after a restart). */
     public void restoreAll() {
-        work.execute(() -> {
-            try {
-                for (String id : clusters.known()) {
-                    try {
-                        clusters.start(id, null, null);
-                    } catch (Exception e) {
-                        LOG.error("cluster {}: cannot restart: {}", id, e.toString());
-                    }
+        List<String> known;
+        try {
+            known = clusters.known();
+        } catch (IOException e) {
+            LOG.error("cannot list the clusters on this machine: {}", e.toString());
+            return;
+        }
+        for (String id : known) {
+            inOrder(id, () -> {
+                try {
+                    clusters.start(id, null, null);
+                } catch (Exception e) {
+                    LOG.error("cluster {}: cannot restart: {}", id, e.toString());
                 }
-            } catch (Exception e) {
-                LOG.error("cannot list the clusters on this machine: {}", e.toString());
-            }
-        });
+            });
+        }
+    }
+
+    /** Runs {@code task} after the work already queued for the cluster, on the runtime's threads. */
+    private synchronized void inOrder(String clusterId, Runnable task) {
+        CompletableFuture<Void> previous = queued.getOrDefault(clusterId, CompletableFuture.completedFuture(null));
+        // Whatever became of the previous work (an Error escaped it), this one still runs.
+        CompletableFuture<Void> next = previous.exceptionally(e -> null).thenRunAsync(task, work);
+        queued.put(clusterId, next);
+        next.whenComplete((v, e) -> forget(clusterId, next));
+    }
+
+    private synchronized void forget(String clusterId, CompletableFuture<Void> done) {
+        queued.remove(clusterId, done);
     }
 
     @Override
     public void provision(Cluster cluster, StatusSink sink) {
-        work.execute(() -> {
+        inOrder(cluster.id(), () -> {
             try {
                 KeyBinding key = cluster.key();
                 String endpoint = clusters.start(cluster.id(), new EmbeddedClusters.Placement(cluster.cloud(), cluster.region()),
@@ -62,7 +97,7 @@ public final class EmbeddedClusterRuntime implements ClusterRuntime, AutoCloseab
 
     @Override
     public void deprovision(String clusterId) {
-        work.execute(() -> {
+        inOrder(clusterId, () -> {
             try {
                 clusters.delete(clusterId);
             } catch (Exception e) {
@@ -90,8 +125,13 @@ public final class EmbeddedClusterRuntime implements ClusterRuntime, AutoCloseab
     }
 
     @Override
-    public void writeMetrics(Appendable out, java.util.function.Predicate<String> include) throws java.io.IOException {
+    public void writeMetrics(Appendable out, java.util.function.Predicate<String> include) throws IOException {
         clusters.writeMetrics(out, include);
+    }
+
+    @Override
+    public Set<String> notServing(Collection<String> clusterIds) {
+        return clusters.notServing(clusterIds);
     }
 
     /** Stops every cluster; their data stays for the next start. */

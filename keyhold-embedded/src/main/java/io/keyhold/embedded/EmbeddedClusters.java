@@ -1,27 +1,39 @@
 package io.keyhold.embedded;
 
 import io.keyhold.common.AtomicFiles;
+import io.keyhold.embedded.internal.ClusterCatalog;
 import io.keyhold.embedded.internal.ClusterRecord;
+import io.keyhold.embedded.internal.EndpointProbe;
 import io.keyhold.embedded.internal.KafkaSource;
-import io.keyhold.embedded.internal.LocalKafka;
 import io.keyhold.embedded.internal.ProxyPorts;
-import io.keyhold.embedded.internal.RegisteredKafka;
+import io.keyhold.embedded.internal.ServingChecks;
 import io.keyhold.proxy.KeyholdProxy;
 import io.keyhold.proxy.ProxyConfig;
 import io.keyhold.server.RegisteredKafkaCluster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.regex.Pattern;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,10 +45,13 @@ import org.slf4j.LoggerFactory;
  * block of consecutive ports from a configured range: its first port is the cluster's endpoint, the
  * others stand for the brokers. Clients only ever get the proxy's address. What a cluster needs to come
  * back after a restart is kept in {@code DATA_DIR/clusters/<id>/cluster.properties}.
+ *
+ * <p>Clusters start and stop independently: a start takes seconds (a broker, a KMS), and holds only its
+ * own cluster's lifecycle lock, so several clusters start in parallel, and locking, unlocking,
+ * metrics and readiness never wait behind a start.
  */
 public final class EmbeddedClusters implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedClusters.class);
-    private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final String LOCKED_MARKER = "locked";
 
     /**
@@ -62,12 +77,36 @@ public final class EmbeddedClusters implements AutoCloseable {
     private record Running(KafkaSource.Upstream upstream, KeyholdProxy proxy) {
     }
 
+    /**
+     * One cluster on this machine. Start, stop and delete hold {@link #lifecycle} (they take seconds);
+     * the running proxy and the lock state are guarded by the slot itself (held only for moments).
+     */
+    private static final class Slot {
+        final Object lifecycle = new Object();
+        private Running running;
+        private boolean locked;
+
+        Slot(boolean locked) {
+            this.locked = locked;
+        }
+
+        synchronized Running running() {
+            return running;
+        }
+    }
+
     private final Settings settings;
     private final ClusterKeys keys;
-    private final ProxyPorts ports;
-    private final Map<String, KafkaSource> sources = new HashMap<>();
-    private final KafkaSource forNewClusters;
-    private final Map<String, Running> running = new HashMap<>();
+    private final ClusterCatalog catalog;
+    private final ConcurrentMap<String, Slot> slots = new ConcurrentHashMap<>();
+    private final ExecutorService keyLookups = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "keyhold-cluster-key");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Loopback answers in milliseconds; the slack is for a starved machine (a probe that overruns still counts next time). */
+    private final ServingChecks servingChecks = new ServingChecks(new EndpointProbe(2_000), Duration.ofSeconds(2));
+    private volatile boolean closed;
 
     /** Clusters with brokers on this machine. */
     public EmbeddedClusters(Settings settings, ClusterKeys keys) {
@@ -82,12 +121,8 @@ public final class EmbeddedClusters implements AutoCloseable {
     public EmbeddedClusters(Settings settings, ClusterKeys keys, List<RegisteredKafkaCluster> registered) {
         this.settings = settings;
         this.keys = keys;
-        this.ports = new ProxyPorts(settings.portRangeStart(), settings.portRangeEnd());
-        LocalKafka local = new LocalKafka();
-        RegisteredKafka external = new RegisteredKafka(registered);
-        sources.put(local.kind(), local);
-        sources.put(external.kind(), external);
-        this.forNewClusters = registered.isEmpty() ? local : external;
+        this.catalog = new ClusterCatalog(settings.dataDir(), new ProxyPorts(settings.portRangeStart(), settings.portRangeEnd()),
+                registered);
     }
 
     /** As {@link #start(String, Placement, String, String)} for a cluster that may run anywhere. */
@@ -110,98 +145,174 @@ public final class EmbeddedClusters implements AutoCloseable {
      * a new one without a customer key gets its automatic key from {@link ClusterKeys#automaticKey},
      * recorded like a customer key.
      */
-    public synchronized String start(String clusterId, Placement placement, String organizationId, String kmsKind, String kmsKeyId)
+    public String start(String clusterId, Placement placement, String organizationId, String kmsKind, String kmsKeyId)
             throws Exception {
-        Path dir = clusterDir(clusterId);
-        Running r = running.get(clusterId);
-        if (r != null) {
-            return r.proxy().bootstrapServers();
-        }
-        Properties record;
-        if (ClusterRecord.exists(dir)) {
-            record = ClusterRecord.load(dir);
-        } else {
-            ClusterKeys.Binding automatic = kmsKind == null && organizationId != null ? keys.automaticKey(organizationId, clusterId) : null;
-            record = automatic == null ? create(clusterId, dir, placement, kmsKind, kmsKeyId)
-                    : create(clusterId, dir, placement, automatic.kmsKind(), automatic.kmsKeyId());
-        }
-        KafkaSource source = sourceOf(clusterId, record);
-        KafkaSource.Upstream upstream = source.open(clusterId, dir, record);
-        try {
-            int proxyPort = ClusterRecord.integer(record, ClusterRecord.PROXY_PORT, -1);
-            ClusterKeys.ClusterKey key = keys.keyFor(clusterId, record.getProperty(ClusterRecord.KMS_KIND),
-                    record.getProperty(ClusterRecord.KMS_KEY));
-            ProxyConfig config = ProxyConfig.builder(clusterId, upstream.settings().bootstrapServers(), key.kekId())
-                    .upstreamTls(upstream.settings().tls())
-                    .listen(settings.listenHost(), proxyPort)
-                    .advertisedHost(settings.advertisedHost())
-                    .brokerPortBase(ClusterRecord.integer(record, ClusterRecord.BROKER_PORT_BASE, proxyPort))
-                    .build();
-            KeyholdProxy proxy = KeyholdProxy.start(config, key.kms());
-            if (Files.exists(dir.resolve(LOCKED_MARKER))) {
-                proxy.lock(); // locked before a restart: stays locked until the control plane unlocks it
+        Path dir = catalog.dir(clusterId);
+        Slot slot = slot(clusterId);
+        synchronized (slot.lifecycle) {
+            Running r = slot.running();
+            if (r != null) {
+                return r.proxy().bootstrapServers();
             }
-            running.put(clusterId, new Running(upstream, proxy));
-            LOG.info("cluster {}: running ({} Kafka), endpoint {}", clusterId, source.kind(), proxy.bootstrapServers());
-            return proxy.bootstrapServers();
-        } catch (Exception | Error e) {
-            upstream.stop().close();
+            ClusterKeys.Binding automatic = kmsKind == null && organizationId != null && !catalog.exists(clusterId)
+                    ? keys.automaticKey(organizationId, clusterId) : null;
+            Properties record = automatic == null
+                    ? catalog.recordOf(clusterId, placement.cloud(), placement.region(), kmsKind, kmsKeyId)
+                    : catalog.recordOf(clusterId, placement.cloud(), placement.region(), automatic.kmsKind(), automatic.kmsKeyId());
+            KafkaSource source = catalog.sourceOf(clusterId, record);
+            // Reaching the cluster's KMS (for the local KMS: deriving its master key from the passphrase)
+            // and starting a broker both take seconds: do them at the same time.
+            Future<ClusterKeys.ClusterKey> key = keyLookups.submit(() -> keys.keyFor(clusterId,
+                    record.getProperty(ClusterRecord.KMS_KIND), record.getProperty(ClusterRecord.KMS_KEY)));
+            KafkaSource.Upstream upstream;
+            try {
+                upstream = source.open(clusterId, dir, record);
+            } catch (Exception | Error e) {
+                key.cancel(false);
+                throw e;
+            }
+            try {
+                ClusterKeys.ClusterKey k = result(key);
+                KeyholdProxy proxy = KeyholdProxy.start(proxyConfig(clusterId, record, upstream, k.kekId()), k.kms());
+                publish(clusterId, slot, new Running(upstream, proxy));
+                LOG.info("cluster {}: running ({} Kafka), endpoint {}", clusterId, source.kind(), proxy.bootstrapServers());
+                return proxy.bootstrapServers();
+            } catch (Exception | Error e) {
+                upstream.stop().close();
+                throw e;
+            }
+        }
+    }
+
+    private ProxyConfig proxyConfig(String clusterId, Properties record, KafkaSource.Upstream upstream, String kekId) {
+        int proxyPort = ClusterRecord.integer(record, ClusterRecord.PROXY_PORT, -1);
+        return ProxyConfig.builder(clusterId, upstream.settings().bootstrapServers(), kekId)
+                .upstreamTls(upstream.settings().tls())
+                .listen(settings.listenHost(), proxyPort)
+                .advertisedHost(settings.advertisedHost())
+                .brokerPortBase(ClusterRecord.integer(record, ClusterRecord.BROKER_PORT_BASE, proxyPort))
+                .build();
+    }
+
+    private static ClusterKeys.ClusterKey result(Future<ClusterKeys.ClusterKey> key) throws Exception {
+        try {
+            return key.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception ex) {
+                throw ex;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
             throw e;
         }
     }
 
+    /**
+     * Makes a started proxy the cluster's, locked if the cluster is (a lock may have come while it
+     * started). When the clusters were closed meanwhile, closes the proxy and throws instead.
+     */
+    private void publish(String clusterId, Slot slot, Running r) {
+        synchronized (slot) {
+            if (closed) {
+                r.proxy().close();
+                throw new IllegalStateException("cluster " + clusterId + ": the server is stopping");
+            }
+            slot.running = r;
+            if (slot.locked) {
+                r.proxy().lock(); // locked before a restart: stays locked until the control plane unlocks it
+                mark(clusterId, true);
+            }
+        }
+    }
+
     /** The endpoint of a running cluster. */
-    public synchronized Optional<String> endpoint(String clusterId) {
-        Running r = running.get(clusterId);
+    public Optional<String> endpoint(String clusterId) {
+        Slot slot = slots.get(clusterId);
+        Running r = slot == null ? null : slot.running();
         return r == null ? Optional.empty() : Optional.of(r.proxy().bootstrapServers());
     }
 
     /**
-     * Appends, in the Prometheus text format, the proxy metrics of the running clusters {@code include}
-     * accepts. (Waits while a cluster is starting: starts hold this object's lock.)
+     * The clusters among {@code clusterIds} whose endpoint does not serve Kafka clients now: not
+     * running here, or a Kafka client's first requests get no broker's answer through the proxy
+     * ({@link EndpointProbe}). Answers within about two seconds.
      */
+    public Set<String> notServing(Collection<String> clusterIds) {
+        Map<String, InetSocketAddress> probed = new HashMap<>();
+        Set<String> down = new TreeSet<>();
+        for (String id : clusterIds) {
+            Slot slot = slots.get(id);
+            Running r = slot == null ? null : slot.running();
+            if (r == null) {
+                down.add(id);
+            } else {
+                probed.put(id, probeAddress(r.proxy()));
+            }
+        }
+        down.addAll(servingChecks.notServing(probed));
+        return down;
+    }
+
+    /** Where this machine reaches a proxy: its bound address, loopback when it listens on every interface. */
+    private InetSocketAddress probeAddress(KeyholdProxy proxy) {
+        String host = settings.listenHost();
+        boolean wildcard = host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+        return new InetSocketAddress(wildcard ? "127.0.0.1" : host, proxy.bootstrapAddress().getPort());
+    }
+
+    /** Appends, in the Prometheus text format, the proxy metrics of the running clusters {@code include} accepts. */
     public void writeMetrics(Appendable out, java.util.function.Predicate<String> include) throws IOException {
         List<io.keyhold.proxy.ProxyMetrics> metrics = new ArrayList<>();
-        synchronized (this) {
-            running.forEach((id, r) -> {
-                if (include.test(id)) {
-                    metrics.add(r.proxy().metrics());
-                }
-            });
-        }
+        new TreeMap<>(slots).forEach((id, slot) -> {
+            Running r = slot.running();
+            if (r != null && include.test(id)) {
+                metrics.add(r.proxy().metrics());
+            }
+        });
         io.keyhold.proxy.PrometheusExporter.write(metrics, out);
     }
 
     /**
      * Refuses produce and fetch and wipes every DEK (the key cannot be used). Remembered on disk, so
-     * a cluster locked when the server stops comes back locked.
+     * a cluster locked when the server stops comes back locked. Does not wait for a start under way:
+     * the proxy it starts comes up locked.
      */
-    public synchronized void lock(String clusterId) {
-        Running r = running.get(clusterId);
-        if (r != null) {
-            r.proxy().lock();
-        }
-        mark(clusterId, true);
+    public void lock(String clusterId) {
+        setLocked(clusterId, true);
     }
 
     /** New records of the cluster get new DEKs, under its key's current version; nothing else changes. */
-    public synchronized void retireEncryptionDeks(String clusterId) {
-        Running r = running.get(clusterId);
-        if (r != null) {
-            r.proxy().retireEncryptionDeks();
+    public void retireEncryptionDeks(String clusterId) {
+        Slot slot = slot(clusterId);
+        synchronized (slot) {
+            if (slot.running != null) {
+                slot.running.proxy().retireEncryptionDeks();
+            }
         }
     }
 
-    public synchronized void unlock(String clusterId) {
-        Running r = running.get(clusterId);
-        if (r != null) {
-            r.proxy().unlock();
+    public void unlock(String clusterId) {
+        setLocked(clusterId, false);
+    }
+
+    private void setLocked(String clusterId, boolean locked) {
+        Slot slot = slot(clusterId);
+        synchronized (slot) {
+            slot.locked = locked;
+            mark(clusterId, locked);
+            if (slot.running != null) {
+                if (locked) {
+                    slot.running.proxy().lock();
+                } else {
+                    slot.running.proxy().unlock();
+                }
+            }
         }
-        mark(clusterId, false);
     }
 
     private void mark(String clusterId, boolean locked) {
-        Path dir = clusterDir(clusterId);
+        Path dir = catalog.dir(clusterId);
         try {
             if (locked && Files.isDirectory(dir)) {
                 AtomicFiles.write(dir.resolve(LOCKED_MARKER), "locked: the cluster's key cannot be used\n".getBytes(StandardCharsets.UTF_8));
@@ -218,45 +329,56 @@ public final class EmbeddedClusters implements AutoCloseable {
      * Kafka on this machine that is all its data; for a registered Kafka only the binding, since the
      * topics there are not ours to delete (they stay as ciphertext, unreadable once the key is gone).
      */
-    public synchronized void delete(String clusterId) throws Exception {
-        Path dir = clusterDir(clusterId);
-        Running r = running.remove(clusterId);
-        if (r != null) {
-            r.proxy().lock();
-            stop(clusterId, r);
-        }
-        if (Files.exists(dir)) {
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(f);
+    public void delete(String clusterId) throws Exception {
+        Path dir = catalog.dir(clusterId);
+        Slot slot = slot(clusterId);
+        synchronized (slot.lifecycle) {
+            Running r;
+            synchronized (slot) {
+                r = slot.running;
+                slot.running = null;
+            }
+            if (r != null) {
+                r.proxy().lock();
+                stop(clusterId, r);
+            }
+            if (Files.exists(dir)) {
+                try (Stream<Path> files = Files.walk(dir)) {
+                    for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.delete(f);
+                    }
                 }
             }
+            slots.remove(clusterId, slot);
         }
         LOG.info("cluster {}: deleted", clusterId);
     }
 
     /** Ids of every cluster recorded on this machine (running or not). */
-    public synchronized List<String> known() throws IOException {
-        Path root = settings.dataDir().resolve("clusters");
-        if (!Files.isDirectory(root)) {
-            return List.of();
-        }
-        try (Stream<Path> dirs = Files.list(root)) {
-            return dirs.filter(ClusterRecord::exists).map(d -> d.getFileName().toString()).sorted().toList();
-        }
+    public List<String> known() throws IOException {
+        return catalog.known();
     }
 
-    /** Stops every cluster; their data and bindings stay for the next {@link #start}. */
+    /** Stops every cluster; their data and bindings stay for the next {@link #start}. A start under way stops when done. */
     @Override
-    public synchronized void close() {
-        for (Map.Entry<String, Running> e : new ArrayList<>(running.entrySet())) {
-            try {
-                stop(e.getKey(), e.getValue());
-            } catch (Exception ex) {
-                LOG.error("cluster {}: error while stopping: {}", e.getKey(), ex.toString());
+    public void close() {
+        closed = true;
+        for (Map.Entry<String, Slot> e : new TreeMap<>(slots).entrySet()) {
+            Running r;
+            synchronized (e.getValue()) {
+                r = e.getValue().running;
+                e.getValue().running = null;
+            }
+            if (r != null) {
+                try {
+                    stop(e.getKey(), r);
+                } catch (Exception ex) {
+                    LOG.error("cluster {}: error while stopping: {}", e.getKey(), ex.toString());
+                }
             }
         }
-        running.clear();
+        keyLookups.shutdownNow();
+        servingChecks.close();
     }
 
     private static void stop(String clusterId, Running r) throws Exception {
@@ -268,44 +390,9 @@ public final class EmbeddedClusters implements AutoCloseable {
         }
     }
 
-    private KafkaSource sourceOf(String clusterId, Properties record) {
-        // Records written before registered clusters existed name no source: their Kafka is local.
-        String kind = record.getProperty(ClusterRecord.SOURCE, LocalKafka.KIND);
-        KafkaSource s = sources.get(kind);
-        if (s == null) {
-            throw new IllegalStateException("cluster " + clusterId + ": unknown kafka.source '" + kind + "' in its record");
-        }
-        return s;
-    }
-
-    private Path clusterDir(String clusterId) {
-        if (!SAFE_ID.matcher(clusterId).matches()) {
-            throw new IllegalArgumentException("cluster id '" + clusterId + "' is not a safe directory name");
-        }
-        return settings.dataDir().resolve("clusters").resolve(clusterId);
-    }
-
-    /** Chooses Kafka and ports, then writes the record; nothing is written when no Kafka can be had. */
-    private Properties create(String clusterId, Path dir, Placement placement, String kmsKind, String kmsKeyId) throws Exception {
-        List<Properties> others = new ArrayList<>();
-        for (String id : known()) {
-            others.add(ClusterRecord.load(clusterDir(id)));
-        }
-        Properties p = new Properties();
-        p.setProperty(ClusterRecord.SOURCE, forNewClusters.kind());
-        ProxyPorts.Need need = forNewClusters.create(clusterId, placement.cloud(), placement.region(), p, others);
-        int proxyPort = ports.allocate(need.count(), others);
-        p.setProperty(ClusterRecord.PROXY_PORT, String.valueOf(proxyPort));
-        p.setProperty(ClusterRecord.PROXY_PORT_COUNT, String.valueOf(need.count()));
-        p.setProperty(ClusterRecord.BROKER_PORT_BASE, String.valueOf(proxyPort + need.brokerOffset()));
-        if (kmsKind != null) {
-            p.setProperty(ClusterRecord.KMS_KIND, kmsKind);
-        }
-        if (kmsKeyId != null) {
-            p.setProperty(ClusterRecord.KMS_KEY, kmsKeyId);
-        }
-        AtomicFiles.createPrivateDirectories(dir);
-        ClusterRecord.write(dir, p);
-        return p;
+    /** The cluster's slot; a new one starts locked when the cluster was locked before a restart. */
+    private Slot slot(String clusterId) {
+        Path dir = catalog.dir(clusterId);
+        return slots.computeIfAbsent(clusterId, id -> new Slot(Files.exists(dir.resolve(LOCKED_MARKER))));
     }
 }

@@ -86,7 +86,7 @@ class EmbeddedClustersTest {
         assertThatThrownBy(() -> clusters.delete("a/b")).isInstanceOf(IllegalArgumentException.class);
     }
 
-    private static int freeRangeStart() throws IOException {
+    static int freeRangeStart() throws IOException {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
             int p = s.getLocalPort();
             return p > 60000 ? 40000 : p + 1; // a neighbourhood of a free port; the runtime skips busy ones

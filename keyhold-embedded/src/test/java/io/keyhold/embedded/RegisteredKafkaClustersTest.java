@@ -265,7 +265,7 @@ class RegisteredKafkaClustersTest {
         return out;
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }

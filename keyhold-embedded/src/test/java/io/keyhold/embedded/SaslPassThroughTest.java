@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keyhold.embedded.internal.EmbeddedBroker;
+import io.keyhold.embedded.internal.EndpointProbe;
 import io.keyhold.kms.local.LocalKms;
 import io.keyhold.kms.local.LocalKmsOptions;
 import io.keyhold.proxy.KeyholdProxy;
@@ -66,6 +67,9 @@ class SaslPassThroughTest {
                     }
                 }
                 assertThat(got).containsExactly(value);
+
+                // The readiness probe has no credentials: a broker that wants SASL first still answers its ApiVersions.
+                assertThat(new EndpointProbe(1_000).serves(proxy.bootstrapAddress())).isTrue();
 
                 try (KafkaProducer<String, String> wrong = new KafkaProducer<>(client(proxy.bootstrapServers(), "wrong-pw"))) {
                     assertThatThrownBy(() -> wrong.send(new ProducerRecord<>("sasl-topic", "x")).get())

@@ -1,6 +1,8 @@
 package io.keyhold.server;
 
 import java.io.IOException;
+import java.util.Collection;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -66,6 +68,17 @@ public interface ClusterRuntime {
      * The default writes nothing.
      */
     default void writeMetrics(Appendable out, Predicate<String> include) throws IOException {
+    }
+
+    /**
+     * The clusters among {@code clusterIds} whose endpoint does not serve Kafka clients now: a
+     * client connecting to it could not produce (nothing listens, or no broker answers through it).
+     * {@code GET /readyz} asks this for every PROVISIONED cluster on every call, so it must answer
+     * within about two seconds, whatever the brokers do. The default, for a runtime that cannot
+     * tell, is that none of them serves.
+     */
+    default Set<String> notServing(Collection<String> clusterIds) {
+        return Set.copyOf(clusterIds);
     }
 
     /** No data plane installed: clusters are records only and stay PROVISIONING. */

@@ -7,6 +7,8 @@ import io.keyhold.server.internal.auth.Authenticator;
 import io.keyhold.server.internal.clusters.ClusterStore;
 import io.keyhold.server.internal.clusters.ClustersApi;
 import io.keyhold.server.internal.clusters.KeyHealthMonitor;
+import io.keyhold.server.internal.clusters.ReadinessApi;
+import io.keyhold.server.internal.clusters.ReadinessCheck;
 import io.keyhold.server.internal.db.Database;
 import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.http.ApiContext;
@@ -47,25 +49,30 @@ import org.slf4j.LoggerFactory;
  */
 public final class KeyholdServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KeyholdServer.class);
+    /** A readiness probe is answered within this (the runtime's endpoint probes take up to about two seconds). */
+    private static final java.time.Duration READINESS_DEADLINE = java.time.Duration.ofSeconds(3);
 
     private final ServerConfig config;
     private final Database db;
     private final KmsRegistry kms;
     private final KeyValidator validator;
     private final KeyHealthMonitor health;
+    private final ReadinessCheck readiness;
     private final Javalin app;
     private final ScheduledExecutorService housekeeping;
     private final String url;
     private final Bootstrap.Result bootstrap;
     private boolean closed;
 
-    private KeyholdServer(ServerConfig config, Database db, KmsRegistry kms, KeyValidator validator, KeyHealthMonitor health, Javalin app,
-                          ScheduledExecutorService housekeeping, String url, Bootstrap.Result bootstrap) {
+    private KeyholdServer(ServerConfig config, Database db, KmsRegistry kms, KeyValidator validator, KeyHealthMonitor health,
+                          ReadinessCheck readiness, Javalin app, ScheduledExecutorService housekeeping, String url,
+                          Bootstrap.Result bootstrap) {
         this.config = config;
         this.db = db;
         this.kms = kms;
         this.validator = validator;
         this.health = health;
+        this.readiness = readiness;
         this.app = app;
         this.housekeeping = housekeeping;
         this.url = url;
@@ -88,6 +95,7 @@ public final class KeyholdServer implements AutoCloseable {
         KmsRegistry kms = config.kms();
         KeyValidator validator = null;
         KeyHealthMonitor health = null;
+        ReadinessCheck readiness = null;
         Javalin app = null;
         ScheduledExecutorService housekeeping = null;
         try {
@@ -111,6 +119,8 @@ public final class KeyholdServer implements AutoCloseable {
             ClusterStore clusterStore = new ClusterStore(sql, config.clock());
             new ClustersApi(api, clusterStore, keyStore, config.clusterRuntime()).register(app);
             new MetricsApi(metrics, config.clusterRuntime(), clusterStore::idsInOrganization).register(app);
+            readiness = new ReadinessCheck(ready::get, clusterStore, config.clusterRuntime(), READINESS_DEADLINE);
+            new ReadinessApi(readiness).register(app);
             health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock());
             new EnvironmentsApi(api, auth).register(app);
             new ApiKeysApi(api, auth).register(app);
@@ -136,12 +146,12 @@ public final class KeyholdServer implements AutoCloseable {
             housekeeping.scheduleWithFixedDelay(failedLogins::sweep, 1, 1, TimeUnit.MINUTES);
             ready.set(true);
             LOG.info("Keyhold control plane listening on {} ({})", base, config);
-            return new KeyholdServer(config, db, kms, validator, health, app, housekeeping, base, boot);
+            return new KeyholdServer(config, db, kms, validator, health, readiness, app, housekeeping, base, boot);
         } catch (IOException e) {
-            cleanup(app, validator, health, housekeeping, kms, db);
+            cleanup(app, validator, health, readiness, housekeeping, kms, db);
             throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
-            cleanup(app, validator, health, housekeeping, kms, db);
+            cleanup(app, validator, health, readiness, housekeeping, kms, db);
             throw e;
         }
     }
@@ -153,9 +163,8 @@ public final class KeyholdServer implements AutoCloseable {
         return bind.contains(":") ? "[" + bind + "]" : bind;
     }
 
-    private static void cleanup(Javalin app, KeyValidator validator, KeyHealthMonitor health, ScheduledExecutorService housekeeping,
-                                KmsRegistry kms,
-                                Database db) {
+    private static void cleanup(Javalin app, KeyValidator validator, KeyHealthMonitor health, ReadinessCheck readiness,
+                                ScheduledExecutorService housekeeping, KmsRegistry kms, Database db) {
         if (app != null) {
             app.stop();
         }
@@ -164,6 +173,9 @@ public final class KeyholdServer implements AutoCloseable {
         }
         if (health != null) {
             health.close();
+        }
+        if (readiness != null) {
+            readiness.close();
         }
         if (housekeeping != null) {
             housekeeping.shutdownNow();
@@ -205,7 +217,7 @@ public final class KeyholdServer implements AutoCloseable {
             return;
         }
         closed = true;
-        cleanup(app, validator, health, housekeeping, kms, db);
+        cleanup(app, validator, health, readiness, housekeeping, kms, db);
         LOG.info("Keyhold control plane stopped");
     }
 }

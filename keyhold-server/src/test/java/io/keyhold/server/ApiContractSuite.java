@@ -20,17 +20,24 @@ public abstract class ApiContractSuite extends ApiTestBase {
     // ---- service endpoints -------------------------------------------------------------------
 
     @Test
-    void healthzNeedsNoAuthMetricsAndOpenApiDo() {
+    void healthzAndReadyzNeedNoAuthMetricsAndOpenApiDo() {
         Api.Res h = admin.anonymous().get("/healthz");
         assertThat(h.status()).isEqualTo(200);
         assertThat(h.header("X-Request-Id")).isNotBlank();
+        // No cluster runtime here, so no cluster is PROVISIONED: ready as soon as the database answers.
+        Api.Res r = admin.anonymous().get("/readyz");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.raw().body()).isEqualTo("{\"status\":\"ready\"}");
+        assertThat(r.header("X-RateLimit-Limit")).isNull();
+        assertThat(admin.get("/readyz").body().path("database").asText()).isEqualTo("ok");
         assertError(admin.anonymous().get("/metrics"), 401, "user_unauthenticated");
         assertError(admin.anonymous().get("/openapi.yaml"), 401, "user_unauthenticated");
         admin.get("/byok/v1/keys");
         Api.Res m = admin.get("/metrics");
         assertThat(m.status()).isEqualTo(200);
         assertThat(m.raw().body()).contains("keyhold_http_requests_seconds_count").contains("jvm_memory_used_bytes");
-        assertThat(openApi).contains("openapi: 3.0").contains("/byok/v1/keys").contains("LocalKey").contains("/cmk/v2/clusters");
+        assertThat(openApi).contains("openapi: 3.0").contains("/byok/v1/keys").contains("LocalKey").contains("/cmk/v2/clusters")
+                .contains("/readyz");
     }
 
     @Test

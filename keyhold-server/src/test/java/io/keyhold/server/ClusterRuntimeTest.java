@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.keyhold.server.support.Api;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +24,8 @@ class ClusterRuntimeTest {
         final List<String> calls = new CopyOnWriteArrayList<>();
         /** What it runs: the clusters provisioned here, and one the server never heard of (another organization's, say). */
         final List<String> running = new CopyOnWriteArrayList<>(List.of("lkc-elsewhere"));
+        /** The clusters whose endpoint serves (none until a test says so). */
+        final Set<String> serving = ConcurrentHashMap.newKeySet();
         volatile StatusSink sink;
 
         @Override
@@ -44,6 +50,11 @@ class ClusterRuntimeTest {
                     out.append("test_cluster_up{cluster=\"").append(id).append("\"} 1\n");
                 }
             }
+        }
+
+        @Override
+        public Set<String> notServing(Collection<String> clusterIds) {
+            return clusterIds.stream().filter(id -> !serving.contains(id)).collect(Collectors.toSet());
         }
 
         @Override
@@ -106,21 +117,71 @@ class ClusterRuntimeTest {
                     .contains("test_cluster_up{cluster=\"" + id + "\"} 1\n").doesNotContain("lkc-elsewhere");
 
             // Another organization on the same server sees the server's meters, never this organization's clusters.
-            String orgB = java.util.UUID.randomUUID().toString();
-            try (java.sql.Connection c = java.sql.DriverManager.getConnection(io.keyhold.server.internal.db.Database.embeddedUrl(tmp))) {
-                long now = System.currentTimeMillis();
-                io.keyhold.server.internal.iam.Accounts.insertOrganization(c, orgB, "Other", now);
-                String sa = io.keyhold.server.internal.iam.Accounts.insertServiceAccount(c, orgB, "admin", "", now);
-                io.keyhold.server.internal.iam.Accounts.insertRoleBinding(c, orgB, sa,
-                        io.keyhold.server.internal.auth.Role.OrganizationAdmin, null, now);
-                io.keyhold.server.internal.iam.Accounts.insertHashedApiKey(c, "ORGBKEY", orgB, sa, "k", "",
-                        io.keyhold.server.support.LegacyHashes.OTHER_HASH, now);
-            }
-            Api.Res theirs = api.as("ORGBKEY", io.keyhold.server.support.LegacyHashes.OTHER_SECRET).get("/metrics");
+            Api.Res theirs = otherOrganizationsAdmin(api).get("/metrics");
             assertThat(theirs.status()).isEqualTo(200);
             assertThat(theirs.raw().body()).contains("keyhold_http_requests_seconds_count").doesNotContain(id)
                     .doesNotContain("test_cluster_up");
         }
+    }
+
+    @Test
+    void readyzWaitsForEveryProvisionedClusterAndNamesItOnlyToCallersWhoMayReadIt() throws Exception {
+        RecordingRuntime runtime = new RecordingRuntime();
+        try (KeyholdServer server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp).httpPort(0)
+                .bootstrapCredentials("RTKEY", "runtime-secret").clusterRuntime(runtime).printBootstrapSecret(false).build())) {
+            Api api = new Api(server.url(), "RTKEY", "runtime-secret");
+            Api probe = api.anonymous();
+            String env = server.bootstrapEnvironmentId();
+            assertThat(probe.get("/readyz").raw().body()).isEqualTo("{\"status\":\"ready\"}");
+            String id = api.post("/cmk/v2/clusters", ApiTestBase.clusterBody("orders", env, "AWS", "us-east-1", null)).body()
+                    .get("id").asText();
+
+            // PROVISIONED in the database, but the runtime says its endpoint does not serve (yet).
+            Api.Res anonymous = probe.get("/readyz");
+            assertThat(anonymous.status()).isEqualTo(503);
+            assertThat(anonymous.raw().body()).isEqualTo("{\"status\":\"not_ready\"}");
+            assertThat(anonymous.header("X-RateLimit-Limit")).isNull();
+            Api.Res detailed = api.get("/readyz");
+            assertThat(detailed.status()).isEqualTo(503);
+            assertThat(detailed.header("X-RateLimit-Limit")).as("with credentials it is an ordinary call").isNotNull();
+            assertThat(detailed.body().path("database").asText()).isEqualTo("ok");
+            assertThat(detailed.body().path("clusters").path("provisioned").asInt()).isEqualTo(1);
+            assertThat(detailed.body().path("clusters").path("serving").asInt()).isEqualTo(0);
+            assertThat(detailed.body().path("clusters").path("not_serving").path(0).path("id").asText()).isEqualTo(id);
+            assertThat(detailed.body().path("clusters").path("not_serving").path(0).path("display_name").asText()).isEqualTo("orders");
+            assertThat(api.as("RTKEY", "wrong-secret").get("/readyz").status()).isEqualTo(401);
+            Api.Res theirs = otherOrganizationsAdmin(api).get("/readyz");
+            assertThat(theirs.status()).as("readiness is the server's").isEqualTo(503);
+            assertThat(theirs.raw().body()).doesNotContain(id).doesNotContain("orders");
+            assertThat(theirs.body().path("clusters").path("provisioned").asInt()).isEqualTo(0);
+
+            runtime.serving.add(id);
+            assertThat(probe.get("/readyz").status()).isEqualTo(200);
+            Api.Res ready = api.get("/readyz");
+            assertThat(ready.status()).isEqualTo(200);
+            assertThat(ready.body().path("status").asText()).isEqualTo("ready");
+            assertThat(ready.body().path("clusters").path("serving").asInt()).isEqualTo(1);
+
+            // A locked cluster (its key was disabled) is not expected to serve: the server stays ready.
+            runtime.serving.remove(id);
+            runtime.sink.report(id, ClusterPhase.LOCKED, "The key was disabled in its KMS.", null);
+            assertThat(probe.get("/readyz").status()).isEqualTo(200);
+        }
+    }
+
+    /** The admin of a second organization on the same server. */
+    private Api otherOrganizationsAdmin(Api api) throws java.sql.SQLException {
+        String orgB = java.util.UUID.randomUUID().toString();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(io.keyhold.server.internal.db.Database.embeddedUrl(tmp))) {
+            long now = System.currentTimeMillis();
+            io.keyhold.server.internal.iam.Accounts.insertOrganization(c, orgB, "Other", now);
+            String sa = io.keyhold.server.internal.iam.Accounts.insertServiceAccount(c, orgB, "admin", "", now);
+            io.keyhold.server.internal.iam.Accounts.insertRoleBinding(c, orgB, sa,
+                    io.keyhold.server.internal.auth.Role.OrganizationAdmin, null, now);
+            io.keyhold.server.internal.iam.Accounts.insertHashedApiKey(c, "ORGBKEY", orgB, sa, "k", "",
+                    io.keyhold.server.support.LegacyHashes.OTHER_HASH, now);
+        }
+        return api.as("ORGBKEY", io.keyhold.server.support.LegacyHashes.OTHER_SECRET);
     }
 
     @Test

@@ -60,6 +60,13 @@ public final class EmbeddedBroker implements AutoCloseable {
         p.put("share.coordinator.state.topic.replication.factor", "1");
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
+        // After a kill -9 the controller (this same node) still holds the dead incarnation's session and
+        // refuses the restarted broker's registration until that session expires: with Kafka's default
+        // 9 s timeout and 2 s heartbeats that was 10 s of every restart. Broker and controller share a
+        // JVM and talk over loopback, so a short session costs nothing; a stall longer than it only
+        // fences the broker until its next heartbeat.
+        p.put("broker.heartbeat.interval.ms", "500");
+        p.put("broker.session.timeout.ms", "2000");
         p.put("num.network.threads", "2");
         p.put("num.io.threads", "2");
         p.putAll(extra);

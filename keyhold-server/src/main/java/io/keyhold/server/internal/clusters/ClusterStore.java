@@ -71,6 +71,12 @@ public final class ClusterStore implements ClusterRuntime.StatusSink {
         return java.util.Set.copyOf(sql.query("SELECT id FROM clusters WHERE org_id = ?", rs -> rs.getString(1), orgId));
     }
 
+    /** Every cluster, of every organization, now in {@code phase}. */
+    List<ClusterRow> inPhase(ClusterPhase phase) {
+        return sql.query("SELECT " + ClusterRow.COLUMNS + " FROM clusters WHERE phase = ? ORDER BY org_id, seq", ClusterRow::map,
+                phase.name());
+    }
+
     void rename(String id, String name, long now) {
         sql.update("UPDATE clusters SET display_name = ?, updated_at = ? WHERE id = ?", name, now, id);
     }

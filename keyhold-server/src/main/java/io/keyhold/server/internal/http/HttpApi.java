@@ -60,7 +60,9 @@ public final class HttpApi {
             ctx.attribute(REQUEST_ID, id);
             ctx.header("X-Request-Id", id);
             ctx.attribute(RequestBodies.LIMIT, config.maxBodyBytes());
-            if (ctx.path().equals("/healthz")) {
+            // Probes (liveness, readiness) cannot send credentials: they need none and are never rate
+            // limited. /readyz with credentials is an ordinary authenticated call and answers in detail.
+            if (ctx.path().equals("/healthz") || ctx.path().equals("/readyz") && ctx.header("Authorization") == null) {
                 return;
             }
             long length = ctx.contentLength();
@@ -108,7 +110,7 @@ public final class HttpApi {
                 ctx.status(503).json(Json.object().put("status", "starting"));
             }
         });
-        // GET /metrics is MetricsApi's: it needs the cluster store and the runtime.
+        // GET /metrics is MetricsApi's and GET /readyz ReadinessApi's: they need the cluster store and the runtime.
         app.get("/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(openApi()));
         return app;
     }
