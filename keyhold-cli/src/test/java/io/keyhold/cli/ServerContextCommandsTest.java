@@ -15,6 +15,11 @@ import picocli.CommandLine;
 
 /** `keyhold` registers the server and API commands, and `kms key` goes through the server when a context is configured. */
 class ServerContextCommandsTest {
+    /** A second organization's API secret, stored as earlier versions stored secrets (PBKDF2); the server accepts and rehashes it. */
+    private static final String ORG_B_SECRET = "second-org-secret-legacy-0123456789abcdef";
+    private static final String ORG_B_HASH = "pbkdf2-sha512$210000$azw0uAeTN+Ln4VWAI2VSSA$"
+            + "89XHRX9tRwoCdDPGQoEGQeCYczpZivnz/ivkiXOq7KlI64+CgT4M9MFmUKNq83vxDb4RdymSmwwi4hVzCGrVHw";
+
     @TempDir
     Path tmp;
 
@@ -75,12 +80,13 @@ class ServerContextCommandsTest {
                 String sa = io.keyhold.server.internal.iam.Accounts.insertServiceAccount(c, orgB, "admin", "", now);
                 io.keyhold.server.internal.iam.Accounts.insertRoleBinding(c, orgB, sa,
                         io.keyhold.server.internal.auth.Role.OrganizationAdmin, null, now);
-                io.keyhold.server.internal.iam.Accounts.insertApiKey(c, "ORGBKEY", orgB, sa, "k", "", "org-b-secret", now);
+                io.keyhold.server.internal.iam.Accounts.insertHashedApiKey(c, "ORGBKEY", orgB, sa, "k", "",
+                        ORG_B_HASH, now);
             }
             Map<String, String> asA = Map.of("HOME", tmp.resolve("home-a").toString(), "KEYHOLD_URL", server.url(),
                     "KEYHOLD_API_KEY", "ORGAKEY", "KEYHOLD_API_SECRET", "org-a-secret");
             Map<String, String> asB = Map.of("HOME", tmp.resolve("home-b").toString(), "KEYHOLD_URL", server.url(),
-                    "KEYHOLD_API_KEY", "ORGBKEY", "KEYHOLD_API_SECRET", "org-b-secret");
+                    "KEYHOLD_API_KEY", "ORGBKEY", "KEYHOLD_API_SECRET", ORG_B_SECRET);
 
             ClientCommands.useEnvironment(asA);
             assertThat(run("kms", "key", "create", "orders")[0]).isEqualTo("0");
