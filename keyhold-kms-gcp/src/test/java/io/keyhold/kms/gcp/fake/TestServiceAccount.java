@@ -22,7 +22,7 @@ public final class TestServiceAccount {
     private final KeyPair key;
     private final Path file;
 
-    TestServiceAccount(String name, String project) {
+    public TestServiceAccount(String name, String project) {
         try {
             KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
             rsa.initialize(2048);
