@@ -170,6 +170,7 @@ public final class FakeGcpKms implements KmsFakeAdmin.CanDelete, KmsFakeAdmin.Ca
                 .addMethod(KeyManagementServiceGrpc.getUpdateCryptoKeyVersionMethod(), handler("UpdateCryptoKeyVersion", (r, i) -> ops.updateVersion(r)))
                 .addMethod(KeyManagementServiceGrpc.getDestroyCryptoKeyVersionMethod(), handler("DestroyCryptoKeyVersion", (r, i) -> ops.destroy(r)))
                 .addMethod(KeyManagementServiceGrpc.getRestoreCryptoKeyVersionMethod(), handler("RestoreCryptoKeyVersion", (r, i) -> ops.restore(r)))
+                .addMethod(KeyManagementServiceGrpc.getListCryptoKeyVersionsMethod(), handler("ListCryptoKeyVersions", (r, i) -> ops.listVersions(r)))
                 .build();
     }
 

@@ -17,6 +17,8 @@ import com.google.cloud.kms.v1.EncryptResponse;
 import com.google.cloud.kms.v1.GetCryptoKeyRequest;
 import com.google.cloud.kms.v1.GetCryptoKeyVersionRequest;
 import com.google.cloud.kms.v1.KeyRing;
+import com.google.cloud.kms.v1.ListCryptoKeyVersionsRequest;
+import com.google.cloud.kms.v1.ListCryptoKeyVersionsResponse;
 import com.google.cloud.kms.v1.ProtectionLevel;
 import com.google.cloud.kms.v1.RestoreCryptoKeyVersionRequest;
 import com.google.cloud.kms.v1.UpdateCryptoKeyPrimaryVersionRequest;
@@ -211,6 +213,14 @@ final class FakeOperations {
         v.state = CryptoKeyVersionState.DISABLED;
         v.destroyTime = null;
         return proto(k, v);
+    }
+
+    /** Every version of the key, in one page (the fake's keys have few). */
+    ListCryptoKeyVersionsResponse listVersions(ListCryptoKeyVersionsRequest r) {
+        FakeCryptoKey k = existing(r.getParent(), "cloudkms.cryptoKeyVersions.list");
+        ListCryptoKeyVersionsResponse.Builder b = ListCryptoKeyVersionsResponse.newBuilder().setTotalSize(k.versions.size());
+        k.versions.forEach(v -> b.addCryptoKeyVersions(proto(k, v)));
+        return b.build();
     }
 
     // ---- helpers ----
