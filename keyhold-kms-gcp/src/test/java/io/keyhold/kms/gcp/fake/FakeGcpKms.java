@@ -54,8 +54,14 @@ public final class FakeGcpKms implements KmsFakeAdmin.CanDelete, KmsFakeAdmin.Ca
     /** How the fake misbehaves: the kit's outages, Cloud KMS's other transient failures, and damage in transit. */
     public enum Mode { NONE, HANG, UNAVAILABLE, INTERNAL, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, CORRUPT_RESPONSE, UNVERIFIED, DAMAGED_REQUEST }
 
-    /** One call as the fake saw it: the method, the status code answered, the caller, whether it carried its CRC32C fields. */
-    public record Request(String method, String code, String principal, boolean checksummed) {
+    /**
+     * One call as the fake saw it: the method, the status code answered, the caller, whether it
+     * carried its CRC32C fields, and for an Encrypt answered the version id that wrapped ("" otherwise).
+     */
+    public record Request(String method, String code, String principal, boolean checksummed, String version) {
+        Request(String method, String code, String principal, boolean checksummed) {
+            this(method, code, principal, checksummed, "");
+        }
     }
 
     private final String location;
@@ -192,7 +198,9 @@ public final class FakeGcpKms implements KmsFakeAdmin.CanDelete, KmsFakeAdmin.Ca
                 throw outage.asRuntimeException();
             }
             R answer = op.apply(request, integrity());
-            requests.add(new Request(method, "OK", principal, checksummed));
+            String version = answer instanceof com.google.cloud.kms.v1.EncryptResponse e
+                    ? e.getName().substring(e.getName().lastIndexOf('/') + 1) : "";
+            requests.add(new Request(method, "OK", principal, checksummed, version));
             response.onNext(answer);
             response.onCompleted();
         } catch (StatusRuntimeException e) {
