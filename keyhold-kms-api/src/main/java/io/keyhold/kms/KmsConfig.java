@@ -32,6 +32,35 @@ public final class KmsConfig {
         return get(name).map(Path::of);
     }
 
+    /** A whole number setting in {@code min..max}, {@code dflt} when absent; a message naming the setting otherwise. */
+    public int integer(String name, int dflt, int min, int max) {
+        Optional<String> v = get(name).map(String::trim).filter(s -> !s.isEmpty());
+        if (v.isEmpty()) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v.get());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // the message below says what is allowed
+        }
+        throw new IllegalArgumentException("KMS setting '" + name + "' must be a whole number " + min + ".." + max + ", got '" + v.get() + "'");
+    }
+
+    /** A {@code true}/{@code false} setting, {@code dflt} when absent. */
+    public boolean bool(String name, boolean dflt) {
+        Optional<String> v = get(name).map(s -> s.trim().toLowerCase(java.util.Locale.ROOT)).filter(s -> !s.isEmpty());
+        if (v.isEmpty()) {
+            return dflt;
+        }
+        if (v.get().equals("true") || v.get().equals("false")) {
+            return v.get().equals("true");
+        }
+        throw new IllegalArgumentException("KMS setting '" + name + "' must be true or false, got '" + get(name).orElse("") + "'");
+    }
+
     /** A copy with one more setting. */
     public KmsConfig with(String name, String value) {
         Map<String, String> copy = new TreeMap<>(values);

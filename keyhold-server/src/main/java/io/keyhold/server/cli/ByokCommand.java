@@ -114,12 +114,32 @@ public final class ByokCommand {
                     return "In Key Vault, assign the role \"Key Vault Crypto Service Encryption User\" on the key "
                             + key.path("key_id").asText() + " to the application " + key.path("application_id").asText("(Keyhold's application)") + ".";
                 case "GcpKey":
-                    return "In Cloud KMS, grant roles/cloudkms.cryptoKeyEncrypterDecrypter on " + key.path("key_id").asText()
-                            + " to " + key.path("security_group").asText("Keyhold's service account") + ".";
+                    return gcpBindings(key.path("key_id").asText(), key.path("security_group").asText(""));
                 default:
                     return "Nothing to grant: the key lives in the server's local KMS. Validation: " + k.path("validation").path("phase").asText();
             }
         }
+    }
+
+    /**
+     * The IAM bindings a Cloud KMS key needs for Keyhold's principal: Encrypt and Decrypt
+     * (roles/cloudkms.cryptoKeyEncrypterDecrypter) and cloudkms.cryptoKeys.get, which the validator
+     * and the health checks use to describe the key (in roles/cloudkms.viewer), as gcloud commands.
+     */
+    static String gcpBindings(String keyName, String securityGroup) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("projects/([^/]+)/locations/([^/]+)/keyRings/([^/]+)/cryptoKeys/([^/]+)")
+                .matcher(keyName);
+        String member = securityGroup.isEmpty() ? "serviceAccount:KEYHOLD_SERVICE_ACCOUNT_EMAIL"
+                : securityGroup.contains(":") ? securityGroup
+                : (securityGroup.endsWith(".gserviceaccount.com") ? "serviceAccount:" : "group:") + securityGroup;
+        String key = m.matches() ? m.group(4) + " --keyring " + m.group(3) + " --location " + m.group(2) + " --project " + m.group(1) : keyName;
+        StringBuilder b = new StringBuilder("Grant Keyhold (" + member + ") these roles on the Cloud KMS key " + keyName + ":\n"
+                + "  roles/cloudkms.cryptoKeyEncrypterDecrypter (Encrypt, Decrypt) and cloudkms.cryptoKeys.get (in roles/cloudkms.viewer)\n");
+        for (String role : List.of("roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/cloudkms.viewer")) {
+            b.append("gcloud kms keys add-iam-policy-binding ").append(key).append(" \\\n    --member ").append(member)
+                    .append(" --role ").append(role).append('\n');
+        }
+        return b.toString().stripTrailing();
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (follows every page).")

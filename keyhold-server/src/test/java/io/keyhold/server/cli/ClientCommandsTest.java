@@ -51,7 +51,9 @@ class ClientCommandsTest {
     @BeforeAll
     void start() throws Exception {
         server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp.resolve("data")).httpPort(0)
-                .bootstrapCredentials(KEY, SECRET).validationInterval(Duration.ofMillis(100)).printBootstrapSecret(false).build());
+                .bootstrapCredentials(KEY, SECRET).validationInterval(Duration.ofMillis(100)).printBootstrapSecret(false)
+                .gcpSecurityGroup("keyhold-kms@acme.example")
+                .build());
         env = new HashMap<>();
         env.put("HOME", tmp.resolve("home").toString());
         ClientCommands.useEnvironment(env);
@@ -124,6 +126,14 @@ class ClientCommandsTest {
                 .contains("\"kms:Decrypt\"", "\"kms:Encrypt\"", "\"kms:GenerateDataKey\"", "\"kms:DescribeKey\"",
                         "\"kms:GetKeyRotationStatus\"")
                 .doesNotContain("ReEncrypt").doesNotContain("*\"]");
+        Run gcp = run("byok", "create", "projects/acme-prod/locations/europe-west4/keyRings/kafka/cryptoKeys/orders");
+        assertThat(gcp.code()).as(gcp.err()).isZero();
+        assertThat(gcp.out()).contains("GCP").contains("group:keyhold-kms@acme.example")
+                .contains("gcloud kms keys add-iam-policy-binding orders --keyring kafka --location europe-west4 --project acme-prod")
+                .contains("--role roles/cloudkms.cryptoKeyEncrypterDecrypter").contains("--role roles/cloudkms.viewer")
+                .contains("cloudkms.cryptoKeys.get");
+        assertThat(run("byok", "delete", run("byok", "list", "--cloud", "gcp", "-o", "json").json().get(0).path("id").asText(), "--force")
+                .code()).isZero();
         Run local = run("byok", "create", "cli-key", "--local", "--display-name", "CLI key", "-o", "json");
         assertThat(local.code()).as(local.err()).isZero();
         String keyId = local.json().path("id").asText();

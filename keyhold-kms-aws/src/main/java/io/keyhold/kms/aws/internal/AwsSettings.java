@@ -28,7 +28,7 @@ public record AwsSettings(Optional<URI> endpoint, boolean fips, Duration apiCall
 
     public static AwsSettings from(KmsConfig config) {
         Optional<URI> endpoint = config.get("endpoint").map(String::trim).filter(s -> !s.isEmpty()).map(AwsSettings::endpoint);
-        boolean fips = config.get("fips").map(AwsSettings::bool).orElse(false);
+        boolean fips = config.bool("fips", false);
         if (fips && endpoint.isPresent()) {
             throw new IllegalArgumentException("KMS settings 'fips' and 'endpoint' exclude each other: give the FIPS endpoint's URL as 'endpoint'");
         }
@@ -38,7 +38,7 @@ public record AwsSettings(Optional<URI> endpoint, boolean fips, Duration apiCall
             throw new IllegalArgumentException("KMS setting 'api-call-timeout-ms' must not be shorter than 'attempt-timeout-ms'");
         }
         return new AwsSettings(endpoint, fips, call, attempt, millis(config, "connect-timeout-ms", 2000),
-                integer(config, "sdk-max-attempts", 2, 1, 10), integer(config, "threads", 16, 1, 256));
+                config.integer("sdk-max-attempts", 2, 1, 10), config.integer("threads", 16, 1, 256));
     }
 
     private static URI endpoint(String s) {
@@ -54,34 +54,7 @@ public record AwsSettings(Optional<URI> endpoint, boolean fips, Duration apiCall
         }
     }
 
-    private static boolean bool(String s) {
-        switch (s.trim().toLowerCase(Locale.ROOT)) {
-            case "true":
-                return true;
-            case "false":
-                return false;
-            default:
-                throw new IllegalArgumentException("KMS setting 'fips' must be true or false, got '" + s + "'");
-        }
-    }
-
     private static Duration millis(KmsConfig config, String name, int dflt) {
-        return Duration.ofMillis(integer(config, name, dflt, 1, 600_000));
-    }
-
-    private static int integer(KmsConfig config, String name, int dflt, int min, int max) {
-        Optional<String> v = config.get(name);
-        if (v.isEmpty()) {
-            return dflt;
-        }
-        try {
-            int n = Integer.parseInt(v.get().trim());
-            if (n < min || n > max) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("KMS setting '" + name + "' must be a whole number " + min + ".." + max + ", got '" + v.get() + "'");
-        }
+        return Duration.ofMillis(config.integer(name, dflt, 1, 600_000));
     }
 }

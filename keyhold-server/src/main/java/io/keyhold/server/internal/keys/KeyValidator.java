@@ -163,12 +163,13 @@ public final class KeyValidator implements AutoCloseable {
         }
         try {
             KeyInfo info = KmsCalls.await(conn.describe(row.kmsRef()));
-            if (info.state() != KeyState.ENABLED) {
-                return Result.invalid(stateMessage(info.state()));
-            }
+            // the provider's own words first: they name the fix (a key of another type shows as not enabled too)
             List<String> problems = KmsCalls.await(conn.keyProblems(row.kmsRef()));
             if (!problems.isEmpty()) {
                 return Result.invalid("The key can not be used: " + String.join("; ", problems) + ".");
+            }
+            if (info.state() != KeyState.ENABLED) {
+                return Result.invalid(stateMessage(info.state()));
             }
             if (row.region() != null && !row.region().equals(info.region())) {
                 return new Result("INVALID", "Wrong region: the key identifier names region '" + row.region()
