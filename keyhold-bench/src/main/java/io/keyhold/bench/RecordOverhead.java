@@ -13,16 +13,11 @@ import io.keyhold.proxy.UnencryptedRecordPolicy;
 import io.keyhold.proxy.internal.ProxyCounters;
 import io.keyhold.proxy.internal.RebuiltRecords;
 import io.keyhold.proxy.internal.RecordEncryption;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.MemoryRecords;
-import org.apache.kafka.common.record.MemoryRecordsBuilder;
-import org.apache.kafka.common.record.RecordBatch;
-import org.apache.kafka.common.record.TimestampType;
 
 /**
  * Bytes on disk per record, exactly: what the proxy writes for a batch of records (uncompressed
@@ -54,7 +49,7 @@ public final class RecordOverhead {
         int records = 1000;
         System.out.printf("%-40s %8s %12s %12s %9s%n", "KEK", "record", "plain B/rec", "enc B/rec", "overhead");
         for (int size : new int[] {100, 1024}) {
-            MemoryRecords plain = batch(records, size);
+            MemoryRecords plain = RecordPathBench.batch(records, size);
             for (Kek k : KEKS) {
                 RecordEncryption enc = encryption(k);
                 RebuiltRecords out = BenchKms.untilReady(() -> enc.encrypt("orders", plain));
@@ -77,18 +72,5 @@ public final class RecordOverhead {
                 KekPolicy.onlyKey(k.kind(), k.keyRef()), 1, Duration.ofMinutes(1));
         return new RecordEncryption(new EnvelopeEncryptor(deks), new EnvelopeDecryptor(unused), k.keyRef(), "lkc-bench",
                 UnencryptedRecordPolicy.REJECT, new ProxyCounters());
-    }
-
-    private static MemoryRecords batch(int n, int size) {
-        ByteBuffer buf = ByteBuffer.allocate(n * (size + 64) + 128);
-        MemoryRecordsBuilder b = new MemoryRecordsBuilder(buf, RecordBatch.MAGIC_VALUE_V2, Compression.NONE, TimestampType.CREATE_TIME,
-                0, RecordBatch.NO_TIMESTAMP, 1, (short) 0, 0, false, false, 0, buf.capacity());
-        Random r = new Random(1);
-        byte[] v = new byte[size];
-        for (int i = 0; i < n; i++) {
-            r.nextBytes(v);
-            b.append(1_700_000_000_000L + i, null, v);
-        }
-        return b.build();
     }
 }

@@ -54,7 +54,8 @@ public final class RecordPathBench {
         }
     }
 
-    private static MemoryRecords batch(int n, int size) {
+    /** {@code n} uncompressed records of {@code size} random bytes in one batch. */
+    static MemoryRecords batch(int n, int size) {
         ByteBuffer buf = ByteBuffer.allocate(n * (size + 64) + 128);
         MemoryRecordsBuilder b = new MemoryRecordsBuilder(buf, RecordBatch.MAGIC_VALUE_V2, Compression.NONE, TimestampType.CREATE_TIME,
                 0, RecordBatch.NO_TIMESTAMP, 1, (short) 0, 0, false, false, 0, buf.capacity());

@@ -3,28 +3,19 @@ package io.keyhold.embedded;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyhold.kms.aws.fake.FakeAwsKms;
 import io.keyhold.proxy.internal.LogScanner;
 import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.KeyholdServer;
 import io.keyhold.server.ServerConfig;
 import io.keyhold.server.ServerConfigLoader;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
  * enable it again; a rotation in AWS gives new records a new DEK while old records still read.
  */
 class AwsKeyedClusterTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String KEY = "AWSE2EKEY";
     private static final String SECRET = "aws-e2e-test-secret-0123456789";
     private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
@@ -48,7 +38,7 @@ class AwsKeyedClusterTest {
     @TempDir
     Path dataDir;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final RestClient rest = new RestClient(KEY, SECRET);
 
     /** The SDK's default credential chain reads these system properties first, as a user could set them. */
     @BeforeAll
@@ -77,22 +67,22 @@ class AwsKeyedClusterTest {
                     .printBootstrapSecret(false).build())) {
                 String url = server.url();
                 String env = server.bootstrapEnvironmentId();
-                JsonNode created = send(url, "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"AwsKey\",\"key_arn\":\"" + keyArn + "\"}}", 201);
+                JsonNode created = rest.send(url, "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"AwsKey\",\"key_arn\":\"" + keyArn + "\"}}", 201);
                 assertThat(created.path("key").path("roles").get(0).asText()).isEqualTo("arn:aws:iam::111122223333:role/keyhold");
                 String byok = created.get("id").asText();
-                await(() -> validation(url, byok).equals("VALID"), "key " + byok + " VALID", Duration.ofSeconds(60));
+                RestClient.await(() -> validation(url, byok).equals("VALID"), "key " + byok + " VALID", Duration.ofSeconds(60));
                 assertThat(aws.count("DescribeKey")).as("the validator described the key at AWS").isPositive();
 
-                String cluster = send(url, "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"aws-orders\",\"availability\":\"SINGLE_ZONE\","
+                String cluster = rest.send(url, "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"aws-orders\",\"availability\":\"SINGLE_ZONE\","
                         + "\"cloud\":\"AWS\",\"region\":\"us-west-2\",\"config\":{\"kind\":\"Dedicated\",\"cku\":1},\"environment\":{\"id\":\""
                         + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}", 202).get("id").asText();
                 String clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
-                await(() -> phase(url, clusterPath).equals("PROVISIONED"), "cluster " + cluster + " PROVISIONED", Duration.ofSeconds(90));
-                String endpoint = send(url, "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
+                RestClient.await(() -> phase(url, clusterPath).equals("PROVISIONED"), "cluster " + cluster + " PROVISIONED", Duration.ofSeconds(90));
+                String endpoint = rest.send(url, "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
 
                 String canary = "aws-card-" + UUID.randomUUID();
-                kcatProduce(endpoint, "payments", List.of(canary + " #1", canary + " #2"));
-                assertThat(kcatConsume(endpoint, "payments", 2)).containsExactly(canary + " #1", canary + " #2");
+                Kcat.produce(endpoint, "payments", List.of(canary + " #1", canary + " #2"));
+                assertThat(Kcat.consume(endpoint, "payments", 2)).containsExactly(canary + " #1", canary + " #2");
                 long generates = aws.count("GenerateDataKey");
                 assertThat(generates).as("one data key for the topic, wrapped by AWS").isGreaterThanOrEqualTo(1);
                 Path logDir = dataDir.resolve("clusters").resolve(cluster).resolve("kafka");
@@ -101,19 +91,19 @@ class AwsKeyedClusterTest {
                 // The customer disables the key in AWS: within a few health intervals the cluster locks.
                 long disabledAt = System.nanoTime();
                 aws.disable(keyArn);
-                await(() -> phase(url, clusterPath).equals("LOCKED"), "cluster LOCKED", HEALTH_INTERVAL.multipliedBy(10));
+                RestClient.await(() -> phase(url, clusterPath).equals("LOCKED"), "cluster LOCKED", HEALTH_INTERVAL.multipliedBy(10));
                 Duration toLocked = Duration.ofNanos(System.nanoTime() - disabledAt);
                 System.out.println("AWS key disabled -> cluster LOCKED in " + toLocked.toMillis() + " ms (health interval "
                         + HEALTH_INTERVAL.toMillis() + " ms)");
                 assertThat(toLocked).isLessThan(HEALTH_INTERVAL.multipliedBy(3).plusSeconds(3));
-                assertThat(kcatProduceFails(endpoint, "payments", canary + " while locked")).isTrue();
-                assertThat(kcatConsume(endpoint, "payments", 1)).as("a locked cluster serves no records").isEmpty();
+                assertThat(Kcat.produceFails(endpoint, "payments", canary + " while locked")).isTrue();
+                assertThat(Kcat.consume(endpoint, "payments", 1)).as("a locked cluster serves no records").isEmpty();
 
                 // ... and enables it again: the cluster resumes, every acknowledged record reads back.
                 aws.enable(keyArn);
-                await(() -> phase(url, clusterPath).equals("PROVISIONED"), "cluster PROVISIONED again", HEALTH_INTERVAL.multipliedBy(10));
-                kcatProduce(endpoint, "payments", List.of(canary + " #3"));
-                assertThat(kcatConsume(endpoint, "payments", 3)).containsExactly(canary + " #1", canary + " #2", canary + " #3");
+                RestClient.await(() -> phase(url, clusterPath).equals("PROVISIONED"), "cluster PROVISIONED again", HEALTH_INTERVAL.multipliedBy(10));
+                Kcat.produce(endpoint, "payments", List.of(canary + " #3"));
+                assertThat(Kcat.consume(endpoint, "payments", 3)).containsExactly(canary + " #1", canary + " #2", canary + " #3");
 
                 // The customer rotates the key in AWS: within a few health intervals new records get a DEK
                 // wrapped under the new key material, and every record written before still reads.
@@ -122,9 +112,9 @@ class AwsKeyedClusterTest {
                 aws.rotate(keyArn);
                 assertThat(aws.currentMaterial(keyArn)).isNotEqualTo(material);
                 Thread.sleep(HEALTH_INTERVAL.multipliedBy(3).toMillis());
-                kcatProduce(endpoint, "payments", List.of(canary + " #4"));
+                Kcat.produce(endpoint, "payments", List.of(canary + " #4"));
                 assertThat(aws.count("GenerateDataKey")).as("a new DEK after the rotation").isGreaterThan(before);
-                assertThat(kcatConsume(endpoint, "payments", 4))
+                assertThat(Kcat.consume(endpoint, "payments", 4))
                         .containsExactly(canary + " #1", canary + " #2", canary + " #3", canary + " #4");
                 assertThat(LogScanner.scan(logDir, canary.getBytes(StandardCharsets.UTF_8))).isEmpty();
             } finally {
@@ -134,84 +124,10 @@ class AwsKeyedClusterTest {
     }
 
     private String validation(String url, String byok) throws Exception {
-        return send(url, "GET", "/byok/v1/keys/" + byok, null, 200).path("validation").path("phase").asText();
+        return rest.send(url, "GET", "/byok/v1/keys/" + byok, null, 200).path("validation").path("phase").asText();
     }
 
     private String phase(String url, String clusterPath) throws Exception {
-        return send(url, "GET", clusterPath, null, 200).path("status").path("phase").asText();
-    }
-
-    // ---- kcat, a non-Java Kafka client (Debian package kcat) -----------------------------------
-
-    private static void kcatProduce(String bootstrap, String topic, List<String> lines) throws Exception {
-        Result r = kcat(String.join("\n", lines) + "\n", "-b", bootstrap, "-P", "-t", topic, "-X", "message.timeout.ms=20000");
-        assertThat(r.code).as("kcat produce: " + r.err).isZero();
-    }
-
-    private static boolean kcatProduceFails(String bootstrap, String topic, String line) throws Exception {
-        Result r = kcat(line + "\n", "-b", bootstrap, "-P", "-t", topic, "-X", "message.timeout.ms=5000");
-        return r.code != 0 || r.err.contains("ERROR") || r.err.contains("Authorization");
-    }
-
-    private static List<String> kcatConsume(String bootstrap, String topic, int count) throws Exception {
-        Result r = kcat("", "-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-c", Integer.toString(count), "-e", "-q",
-                "-X", "fetch.wait.max.ms=100");
-        List<String> out = new ArrayList<>();
-        for (String l : r.out.split("\n")) {
-            if (!l.isEmpty()) {
-                out.add(l);
-            }
-        }
-        return out;
-    }
-
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result kcat(String stdin, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add("kcat");
-        cmd.addAll(List.of(args));
-        Process p;
-        try {
-            p = new ProcessBuilder(cmd).start();
-        } catch (IOException e) {
-            throw new AssertionError("kcat is not installed: install the Debian package kcat (see README)", e);
-        }
-        p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-        p.getOutputStream().close();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("kcat did not finish: " + cmd);
-        }
-        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
-                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-    }
-
-    // ---- REST --------------------------------------------------------------------------------
-
-    private HttpRequest.Builder authorized(String url) {
-        return HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).header("Authorization",
-                "Basic " + Base64.getEncoder().encodeToString((KEY + ":" + SECRET).getBytes(StandardCharsets.UTF_8)));
-    }
-
-    private JsonNode send(String url, String method, String path, String body, int expected) throws Exception {
-        HttpRequest.Builder b = authorized(url + path).header("Content-Type", "application/json")
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(method + " " + path + ": " + r.body()).isEqualTo(expected);
-        return JSON.readTree(r.body());
-    }
-
-    interface Check {
-        boolean ok() throws Exception;
-    }
-
-    private static void await(Check check, String what, Duration max) throws Exception {
-        long deadline = System.nanoTime() + max.toNanos();
-        while (!check.ok()) {
-            assertThat(System.nanoTime()).as("waited too long for " + what).isLessThan(deadline);
-            Thread.sleep(100);
-        }
+        return rest.send(url, "GET", clusterPath, null, 200).path("status").path("phase").asText();
     }
 }

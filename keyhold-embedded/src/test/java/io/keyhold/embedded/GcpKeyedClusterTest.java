@@ -3,7 +3,6 @@ package io.keyhold.embedded;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.cloud.kms.v1.CryptoKey.CryptoKeyPurpose;
 import com.google.cloud.kms.v1.CryptoKeyVersion.CryptoKeyVersionAlgorithm;
 import io.keyhold.kms.gcp.fake.FakeGcpKms;
@@ -12,21 +11,13 @@ import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.KeyholdServer;
 import io.keyhold.server.ServerConfig;
 import io.keyhold.server.ServerConfigLoader;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,7 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
  * intact, when they enable it again. Keys the validator must refuse are refused with the fix named.
  */
 class GcpKeyedClusterTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String KEY = "GCPE2EKEY";
     private static final String SECRET = "gcp-e2e-test-secret-0123456789";
     private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
@@ -49,7 +39,7 @@ class GcpKeyedClusterTest {
     @TempDir
     Path dataDir;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final RestClient rest = new RestClient(KEY, SECRET);
 
     @Test
     void aGoogleKeyedClusterServesKcatStoresOnlyCiphertextLocksWhenThePrimaryVersionIsDisabledAndResumes() throws Exception {
@@ -72,25 +62,25 @@ class GcpKeyedClusterTest {
                 assertThat(invalidMessage(url, signing)).contains("purpose is ASYMMETRIC_SIGN").contains("ENCRYPT_DECRYPT");
                 assertThat(invalidMessage(url, gcp.createKeyIn("global"))).contains("Keyhold needs a key ring in the cluster's region");
 
-                JsonNode created = send(url, "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"GcpKey\",\"key_id\":\"" + keyName + "\"}}", 201);
+                JsonNode created = rest.send(url, "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"GcpKey\",\"key_id\":\"" + keyName + "\"}}", 201);
                 assertThat(created.path("key").path("security_group").asText()).isEqualTo("keyhold-kms@acme.example");
                 String byok = created.get("id").asText();
-                await(() -> validation(url, byok).path("phase").asText().equals("VALID"), "key " + byok + " VALID", Duration.ofSeconds(60));
+                RestClient.await(() -> validation(url, byok).path("phase").asText().equals("VALID"), "key " + byok + " VALID", Duration.ofSeconds(60));
                 assertThat(validation(url, byok).path("region").asText()).isEqualTo("us-central1");
                 assertThat(gcp.count("GetCryptoKey")).as("the validator described the key at Cloud KMS").isPositive();
                 assertThat(gcp.requests()).as("every call authenticated as the service account of credentials-file")
                         .allSatisfy(r -> assertThat(r.principal()).isEqualTo(FakeGcpKms.keyhold().email()));
 
-                String cluster = send(url, "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"gcp-orders\",\"availability\":\"SINGLE_ZONE\","
+                String cluster = rest.send(url, "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"gcp-orders\",\"availability\":\"SINGLE_ZONE\","
                         + "\"cloud\":\"GCP\",\"region\":\"us-central1\",\"config\":{\"kind\":\"Dedicated\",\"cku\":1},\"environment\":{\"id\":\""
                         + env0 + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}", 202).get("id").asText();
                 String clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env0;
-                await(() -> phase(url, clusterPath).equals("PROVISIONED"), "cluster " + cluster + " PROVISIONED", Duration.ofSeconds(90));
-                String endpoint = send(url, "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
+                RestClient.await(() -> phase(url, clusterPath).equals("PROVISIONED"), "cluster " + cluster + " PROVISIONED", Duration.ofSeconds(90));
+                String endpoint = rest.send(url, "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
 
                 String canary = "gcp-card-" + UUID.randomUUID();
-                kcatProduce(endpoint, "payments", List.of(canary + " #1", canary + " #2"));
-                assertThat(kcatConsume(endpoint, "payments", 2)).containsExactly(canary + " #1", canary + " #2");
+                Kcat.produce(endpoint, "payments", List.of(canary + " #1", canary + " #2"));
+                assertThat(Kcat.consume(endpoint, "payments", 2)).containsExactly(canary + " #1", canary + " #2");
                 assertThat(gcp.count("Encrypt")).as("data keys wrapped by Cloud KMS").isPositive();
                 Path logDir = dataDir.resolve("clusters").resolve(cluster).resolve("kafka");
                 assertThat(LogScanner.scan(logDir, canary.getBytes(StandardCharsets.UTF_8))).as("plaintext on the broker's disk").isEmpty();
@@ -98,31 +88,31 @@ class GcpKeyedClusterTest {
                 // Google rotates the key: the next health check's Encrypt already uses the new primary version
                 long rotatedAt = System.nanoTime();
                 gcp.rotate(keyName);
-                await(() -> gcp.requests().stream().anyMatch(r -> r.method().equals("Encrypt") && r.version().equals("2")),
+                RestClient.await(() -> gcp.requests().stream().anyMatch(r -> r.method().equals("Encrypt") && r.version().equals("2")),
                         "an Encrypt under version 2", HEALTH_INTERVAL.multipliedBy(5));
                 Duration toPickedUp = Duration.ofNanos(System.nanoTime() - rotatedAt);
                 System.out.println("Cloud KMS primary version 2 -> first Encrypt under it after " + toPickedUp.toMillis()
                         + " ms (health interval " + HEALTH_INTERVAL.toMillis() + " ms)");
                 assertThat(toPickedUp).as("picked up within a health interval (and scheduling slack)").isLessThan(HEALTH_INTERVAL.plusSeconds(2));
-                kcatProduce(endpoint, "payments", List.of(canary + " #3"));
+                Kcat.produce(endpoint, "payments", List.of(canary + " #3"));
 
                 // The customer disables the primary version: within a few health intervals the cluster locks.
                 long disabledAt = System.nanoTime();
                 gcp.disable(keyName);
-                await(() -> phase(url, clusterPath).equals("LOCKED"), "cluster LOCKED", HEALTH_INTERVAL.multipliedBy(10));
+                RestClient.await(() -> phase(url, clusterPath).equals("LOCKED"), "cluster LOCKED", HEALTH_INTERVAL.multipliedBy(10));
                 Duration toLocked = Duration.ofNanos(System.nanoTime() - disabledAt);
                 System.out.println("Cloud KMS primary version disabled -> cluster LOCKED in " + toLocked.toMillis() + " ms (health interval "
                         + HEALTH_INTERVAL.toMillis() + " ms)");
                 assertThat(toLocked).isLessThan(HEALTH_INTERVAL.multipliedBy(3).plusSeconds(3));
                 assertThat(validation(url, byok).path("message").asText()).contains("disabled");
-                assertThat(kcatProduceFails(endpoint, "payments", canary + " while locked")).isTrue();
-                assertThat(kcatConsume(endpoint, "payments", 1)).as("a locked cluster serves no records").isEmpty();
+                assertThat(Kcat.produceFails(endpoint, "payments", canary + " while locked")).isTrue();
+                assertThat(Kcat.consume(endpoint, "payments", 1)).as("a locked cluster serves no records").isEmpty();
 
                 // ... and enables it again: the cluster resumes; every acknowledged record reads back.
                 gcp.enable(keyName);
-                await(() -> phase(url, clusterPath).equals("PROVISIONED"), "cluster PROVISIONED again", HEALTH_INTERVAL.multipliedBy(10));
-                kcatProduce(endpoint, "payments", List.of(canary + " #4"));
-                assertThat(kcatConsume(endpoint, "payments", 4)).containsExactly(canary + " #1", canary + " #2", canary + " #3", canary + " #4");
+                RestClient.await(() -> phase(url, clusterPath).equals("PROVISIONED"), "cluster PROVISIONED again", HEALTH_INTERVAL.multipliedBy(10));
+                Kcat.produce(endpoint, "payments", List.of(canary + " #4"));
+                assertThat(Kcat.consume(endpoint, "payments", 4)).containsExactly(canary + " #1", canary + " #2", canary + " #3", canary + " #4");
                 assertThat(LogScanner.scan(logDir, canary.getBytes(StandardCharsets.UTF_8))).isEmpty();
                 assertThat(gcp.requests()).filteredOn(r -> r.method().equals("Encrypt") || r.method().equals("Decrypt"))
                         .as("CRC32C on every data-path call").allSatisfy(r -> assertThat(r.checksummed()).isTrue());
@@ -134,92 +124,18 @@ class GcpKeyedClusterTest {
 
     /** Registers {@code keyName} and returns the validator's message once it is INVALID. */
     private String invalidMessage(String url, String keyName) throws Exception {
-        String id = send(url, "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"GcpKey\",\"key_id\":\"" + keyName + "\"}}", 201).get("id").asText();
-        await(() -> validation(url, id).path("phase").asText().equals("INVALID"), "key " + id + " INVALID", Duration.ofSeconds(60));
+        String id = rest.send(url, "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"GcpKey\",\"key_id\":\"" + keyName + "\"}}", 201).get("id").asText();
+        RestClient.await(() -> validation(url, id).path("phase").asText().equals("INVALID"), "key " + id + " INVALID", Duration.ofSeconds(60));
         String message = validation(url, id).path("message").asText();
-        send(url, "DELETE", "/byok/v1/keys/" + id, null, 204);
+        rest.send(url, "DELETE", "/byok/v1/keys/" + id, null, 204);
         return message;
     }
 
     private JsonNode validation(String url, String byok) throws Exception {
-        return send(url, "GET", "/byok/v1/keys/" + byok, null, 200).path("validation");
+        return rest.send(url, "GET", "/byok/v1/keys/" + byok, null, 200).path("validation");
     }
 
     private String phase(String url, String clusterPath) throws Exception {
-        return send(url, "GET", clusterPath, null, 200).path("status").path("phase").asText();
-    }
-
-    // ---- kcat, a non-Java Kafka client (Debian package kcat) -----------------------------------
-
-    private static void kcatProduce(String bootstrap, String topic, List<String> lines) throws Exception {
-        Result r = kcat(String.join("\n", lines) + "\n", "-b", bootstrap, "-P", "-t", topic, "-X", "message.timeout.ms=20000");
-        assertThat(r.code).as("kcat produce: " + r.err).isZero();
-    }
-
-    private static boolean kcatProduceFails(String bootstrap, String topic, String line) throws Exception {
-        Result r = kcat(line + "\n", "-b", bootstrap, "-P", "-t", topic, "-X", "message.timeout.ms=5000");
-        return r.code != 0 || r.err.contains("ERROR") || r.err.contains("Authorization");
-    }
-
-    private static List<String> kcatConsume(String bootstrap, String topic, int count) throws Exception {
-        Result r = kcat("", "-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-c", Integer.toString(count), "-e", "-q",
-                "-X", "fetch.wait.max.ms=100");
-        List<String> out = new ArrayList<>();
-        for (String l : r.out.split("\n")) {
-            if (!l.isEmpty()) {
-                out.add(l);
-            }
-        }
-        return out;
-    }
-
-    private record Result(int code, String out, String err) {
-    }
-
-    private static Result kcat(String stdin, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add("kcat");
-        cmd.addAll(List.of(args));
-        Process p;
-        try {
-            p = new ProcessBuilder(cmd).start();
-        } catch (IOException e) {
-            throw new AssertionError("kcat is not installed: install the Debian package kcat (see README)", e);
-        }
-        p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-        p.getOutputStream().close();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("kcat did not finish: " + cmd);
-        }
-        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
-                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-    }
-
-    // ---- REST --------------------------------------------------------------------------------
-
-    private HttpRequest.Builder authorized(String url) {
-        return HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).header("Authorization",
-                "Basic " + Base64.getEncoder().encodeToString((KEY + ":" + SECRET).getBytes(StandardCharsets.UTF_8)));
-    }
-
-    private JsonNode send(String url, String method, String path, String body, int expected) throws Exception {
-        HttpRequest.Builder b = authorized(url + path).header("Content-Type", "application/json")
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(method + " " + path + ": " + r.body()).isEqualTo(expected);
-        return r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body());
-    }
-
-    interface Check {
-        boolean ok() throws Exception;
-    }
-
-    private static void await(Check check, String what, Duration max) throws Exception {
-        long deadline = System.nanoTime() + max.toNanos();
-        while (!check.ok()) {
-            assertThat(System.nanoTime()).as("waited too long for " + what).isLessThan(deadline);
-            Thread.sleep(100);
-        }
+        return rest.send(url, "GET", clusterPath, null, 200).path("status").path("phase").asText();
     }
 }
