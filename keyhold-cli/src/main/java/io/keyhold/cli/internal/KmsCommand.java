@@ -31,7 +31,7 @@ public final class KmsCommand {
      * by their names. With {@code --data-dir} the store itself is opened, whole: an organization's
      * keys appear as {@code <organization id>/<name>}, the keys of clusters with automatic encryption
      * as {@code <organization id>/keyhold-auto-<cluster id>}, and names without an organization are
-     * the first organization's (see docs/security-tenancy.md).
+     * the first organization's (see docs/SECURITY.md, "Tenancy and key ownership").
      */
     @Command(name = "key", mixinStandardHelpOptions = true, description = {"Manage local KMS keys.",
             "Through a server (a context from `keyhold login` or KEYHOLD_URL): your organization's keys, by name.",
