@@ -2,6 +2,7 @@ package io.keyhold.kms.azure.internal;
 
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.HttpClient;
+import com.azure.core.http.policy.RetryOptions;
 import com.azure.core.util.Configuration;
 import com.azure.core.util.ConfigurationBuilder;
 import com.azure.identity.AadCredentialBuilderBase;
@@ -58,14 +59,14 @@ public final class AzureCredentials {
         return new ConfigurationBuilder(path -> Map.of(), path -> properties, path -> environment).build();
     }
 
-    public static Chosen choose(Configuration config, HttpClient http) {
+    public static Chosen choose(Configuration config, HttpClient http, RetryOptions retries) {
         String clientId = get(config, Configuration.PROPERTY_AZURE_CLIENT_ID);
         String tenant = get(config, Configuration.PROPERTY_AZURE_TENANT_ID);
         String secret = get(config, Configuration.PROPERTY_AZURE_CLIENT_SECRET);
         String certificate = get(config, Configuration.PROPERTY_AZURE_CLIENT_CERTIFICATE_PATH);
         String tokenFile = get(config, "AZURE_FEDERATED_TOKEN_FILE");
         if (clientId != null && tenant != null && secret != null) {
-            return new Chosen(aad(new ClientSecretCredentialBuilder().clientSecret(secret), config, http, clientId, tenant).build(),
+            return new Chosen(aad(new ClientSecretCredentialBuilder().clientSecret(secret), config, http, retries, clientId, tenant).build(),
                     "the client secret of application " + clientId + " (tenant " + tenant + ")");
         }
         if (clientId != null && tenant != null && certificate != null) {
@@ -76,14 +77,14 @@ public final class AzureCredentials {
             } else {
                 b.pemCertificate(certificate);
             }
-            return new Chosen(aad(b, config, http, clientId, tenant).build(),
+            return new Chosen(aad(b, config, http, retries, clientId, tenant).build(),
                     "the client certificate of application " + clientId + " (tenant " + tenant + ")");
         }
         if (clientId != null && tenant != null && tokenFile != null) {
-            return new Chosen(aad(new WorkloadIdentityCredentialBuilder().tokenFilePath(tokenFile), config, http, clientId, tenant).build(),
+            return new Chosen(aad(new WorkloadIdentityCredentialBuilder().tokenFilePath(tokenFile), config, http, retries, clientId, tenant).build(),
                     "the workload identity of application " + clientId + " (tenant " + tenant + ")");
         }
-        ManagedIdentityCredentialBuilder mi = new ManagedIdentityCredentialBuilder().httpClient(http).configuration(config).maxRetry(1);
+        ManagedIdentityCredentialBuilder mi = new ManagedIdentityCredentialBuilder().httpClient(http).configuration(config).retryOptions(retries);
         if (clientId != null) {
             mi.clientId(clientId);
         }
@@ -91,10 +92,10 @@ public final class AzureCredentials {
                 : "the user-assigned managed identity " + clientId);
     }
 
-    private static <T extends AadCredentialBuilderBase<T>> T aad(T b, Configuration config, HttpClient http, String clientId,
-                                                                String tenant) {
+    private static <T extends AadCredentialBuilderBase<T>> T aad(T b, Configuration config, HttpClient http, RetryOptions retries,
+                                                                String clientId, String tenant) {
         String authority = authorityHost(config);
-        b.clientId(clientId).tenantId(tenant).authorityHost(authority).httpClient(http).configuration(config).maxRetry(1)
+        b.clientId(clientId).tenantId(tenant).authorityHost(authority).httpClient(http).configuration(config).retryOptions(retries)
                 .additionallyAllowedTenants(allowedTenants(config));
         if (!KNOWN_CLOUDS.contains(authority)) {
             b.disableInstanceDiscovery();

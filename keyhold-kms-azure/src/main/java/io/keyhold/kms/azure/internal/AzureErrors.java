@@ -37,10 +37,7 @@ public final class AzureErrors {
         if (e instanceof HttpResponseException && ((HttpResponseException) e).getResponse() != null) {
             return vault(op, what, VaultError.of((HttpResponseException) e), e, credential);
         }
-        if (e instanceof ClientAuthenticationException) {
-            return token(what, (ClientAuthenticationException) e, credential);
-        }
-        return transport(what, e);
+        return token(what, e, credential);
     }
 
     private static RuntimeException vault(String op, String what, VaultError err, RuntimeException e, String credential) {
@@ -81,12 +78,18 @@ public final class AzureErrors {
         }
     }
 
-    /** Entra ID did not give a token: a refusal of the credential is denied, a token endpoint that does not answer is not. */
-    private static RuntimeException token(String what, ClientAuthenticationException e, String credential) {
-        String m = String.valueOf(e.getMessage());
-        if (m.contains("not configured to acquire tokens for tenant")) {
-            return new KmsDeniedException(Reason.ACCESS_DENIED, what + "the key's vault is in a tenant that " + credential
-                    + " may not sign in to: add that tenant to AZURE_ADDITIONALLY_ALLOWED_TENANTS (" + m + ")", e);
+    /**
+     * No answer from Key Vault: Entra ID did not give a token (azure-identity wraps MSAL's failures in
+     * whatever it likes), or the transport failed. A refusal of the credential is denied; a token
+     * endpoint or vault that does not answer is not.
+     */
+    private static RuntimeException token(String what, RuntimeException e, String credential) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            String m = String.valueOf(c.getMessage());
+            if (m.contains("not configured to acquire tokens for tenant")) {
+                return new KmsDeniedException(Reason.ACCESS_DENIED, what + "the key's vault is in a tenant that " + credential
+                        + " may not sign in to: add that tenant to AZURE_ADDITIONALLY_ALLOWED_TENANTS (" + firstLine(m) + ")", e);
+            }
         }
         for (Throwable c = e; c != null; c = c.getCause()) {
             if (c instanceof MsalServiceException) {
@@ -101,9 +104,11 @@ public final class AzureErrors {
                 return new KmsDeniedException(Reason.ACCESS_DENIED, detail, e);
             }
         }
-        RuntimeException t = transport(what + "getting a token for " + credential + ": ", e);
-        if (t instanceof KmsUnavailableException && ((KmsUnavailableException) t).reason() == KmsUnavailableException.Reason.INTERNAL) {
-            return new KmsDeniedException(Reason.ACCESS_DENIED, what + "no token for " + credential + ": " + m, e);
+        RuntimeException t = transport(what, e);
+        if (e instanceof ClientAuthenticationException && t instanceof KmsUnavailableException
+                && ((KmsUnavailableException) t).reason() == KmsUnavailableException.Reason.INTERNAL) {
+            // not the network, not Entra's answer: the credential itself is unusable (e.g. a certificate file that does not load)
+            return new KmsDeniedException(Reason.ACCESS_DENIED, what + "no token for " + credential + ": " + e.getMessage(), e);
         }
         return t;
     }

@@ -36,13 +36,13 @@ public final class VaultClients {
 
     public VaultClients(AzureSettings settings, Configuration config) {
         this.settings = settings;
-        this.http = new JdkHttpClientBuilder(java.net.http.HttpClient.newBuilder().sslContext(TrustStores.context(settings.trustStore())))
+        this.http = new JdkTransport(new JdkHttpClientBuilder(java.net.http.HttpClient.newBuilder().sslContext(TrustStores.context(settings.trustStore())))
                 .connectionTimeout(settings.connectTimeout())
                 .responseTimeout(settings.responseTimeout())
                 .readTimeout(settings.responseTimeout())
                 .configuration(config)
-                .build();
-        this.credential = AzureCredentials.choose(config, http);
+                .build());
+        this.credential = AzureCredentials.choose(config, http, retries()); // token requests retry as little as vault calls
     }
 
     /** How the credential is named in messages, e.g. "the client secret of application ... (tenant ...)". */

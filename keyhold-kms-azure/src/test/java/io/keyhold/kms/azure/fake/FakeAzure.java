@@ -28,21 +28,30 @@ public final class FakeAzure implements AutoCloseable {
     private final FakeKeyVault vault;
     private final Path caPem;
 
-    private FakeAzure(Path dir, String vaultName, boolean hsm) {
+    private FakeAzure(Path dir, String vaultName, boolean hsm, String vaultTenant) {
         this.pki = TestPki.create();
         this.caPem = pki.writeCaPem(dir.resolve("test-ca.pem"));
         this.entra = FakeEntraId.start(pki);
-        entra.register(CLIENT_ID, CLIENT_SECRET, TENANT);
-        this.vault = FakeKeyVault.start(pki, entra, vaultName, hsm, TENANT);
+        entra.register(CLIENT_ID, CLIENT_SECRET, TENANT, vaultTenant);
+        this.vault = FakeKeyVault.start(pki, entra, vaultName, hsm, vaultTenant);
     }
 
-    /** A Key Vault named {@code vaultName}; {@code dir} receives the CA certificate file. */
+    /** A Key Vault named {@code vaultName} in the application's own tenant; {@code dir} receives the CA certificate file. */
     public static FakeAzure keyVault(Path dir, String vaultName) {
-        return new FakeAzure(dir, vaultName, false);
+        return new FakeAzure(dir, vaultName, false, TENANT);
+    }
+
+    /**
+     * A Key Vault in another tenant, {@code vaultTenant}, where the (multi-tenant) application also has
+     * a service principal: a customer's vault. Use a vault name of its own: the SDK remembers each
+     * vault's challenge for the life of the JVM.
+     */
+    public static FakeAzure keyVaultIn(Path dir, String vaultName, String vaultTenant) {
+        return new FakeAzure(dir, vaultName, false, vaultTenant);
     }
 
     public static FakeAzure managedHsm(Path dir, String hsmName) {
-        return new FakeAzure(dir, hsmName, true);
+        return new FakeAzure(dir, hsmName, true, TENANT);
     }
 
     public FakeKeyVault vault() {

@@ -84,7 +84,7 @@ public final class FakeEntraId implements AutoCloseable {
 
     /** Registers an application with a client secret and the tenants it may get tokens in. */
     public void register(String clientId, String secret, String... tenants) {
-        apps.put(clientId, new App(secret, Set.of(tenants)));
+        apps.put(clientId, new App(secret, Set.copyOf(java.util.Arrays.asList(tenants))));
     }
 
     /** The token's grant, or null for a token this endpoint never issued or that has expired. */
