@@ -154,7 +154,7 @@ public final class ClustersApi {
         if (key.inUse(api.now())) {
             throw keyInUse(keyId);
         }
-        if (!region.equals(key.region())) {
+        if (key.region() != null && !region.equals(key.region())) { // null: the KMS does not tell (the validation message says so)
             throw ApiException.invalid("/spec/region", "The key '" + keyId + "' is in region '" + key.region()
                     + "' but the cluster is in region '" + region + "': a cluster's key must be in the cluster's region");
         }
