@@ -8,7 +8,6 @@ import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekRef;
 import io.keyhold.kms.BlockingKms;
 import io.keyhold.kms.KeyInfo;
-import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.azure.internal.AzureCredentials;
