@@ -42,8 +42,9 @@ public final class RecordOverhead {
                     "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", 180),
             new Kek("Cloud KMS key (113 B ciphertext)", "gcp", "projects/acme-prod/locations/us-central1/keyRings/kafka/cryptoKeys/orders",
                     "1", 113),
-            new Kek("Azure RSA-2048", "azure", "https://orders-vault.vault.azure.net/keys/orders", "0123456789abcdef0123456789abcdef", 256),
-            new Kek("Azure RSA-4096", "azure", "https://orders-vault.vault.azure.net/keys/orders", "0123456789abcdef0123456789abcdef", 512));
+            // keyhold-kms-azure: the versionless key URL, Key Vault's 32-hex-digit version, the RSA-OAEP-256 ciphertext as the EDEK
+            new Kek("Azure Key Vault RSA-2048", "azure", "https://orders-vault.vault.azure.net/keys/orders", "0123456789abcdef0123456789abcdef", 256),
+            new Kek("Azure Key Vault RSA-4096", "azure", "https://orders-vault.vault.azure.net/keys/orders", "0123456789abcdef0123456789abcdef", 512));
 
     public static void main(String[] args) {
         int records = 1000;

@@ -55,7 +55,7 @@ public final class ByokCommand {
         }
         if (key.matches("https://[a-z0-9-]+\\.(vault|managedhsm)\\.azure\\.net/keys/[^/]+(/[^/]+)?/?")) {
             if (keyVault == null || tenant == null) {
-                throw new ApiError(2, 0, "an Azure key needs --key-vault and --tenant");
+                throw new ApiError(2, 0, "an Azure key needs --key-vault-id and --tenant-id");
             }
             String versionless = key.replaceAll("^(https://[^/]+/keys/[^/]+).*$", "$1");
             return o.put("kind", "AzureKey").put("key_id", versionless).put("key_vault_id", keyVault).put("tenant_id", tenant);
@@ -71,9 +71,10 @@ public final class ByokCommand {
     static final class Create extends ClientCommand {
         @Parameters(index = "0", paramLabel = "KEY")
         String key;
-        @Option(names = "--key-vault", paramLabel = "ID", description = "Azure Key Vault resource id.")
+        @Option(names = {"--key-vault-id", "--key-vault"}, paramLabel = "ID",
+                description = "Azure Key Vault (or Managed HSM) resource id: /subscriptions/.../providers/Microsoft.KeyVault/vaults/<vault>.")
         String keyVault;
-        @Option(names = "--tenant", paramLabel = "UUID", description = "Azure tenant id.")
+        @Option(names = {"--tenant-id", "--tenant"}, paramLabel = "UUID", description = "The Azure tenant (directory) id of the vault.")
         String tenant;
         @Option(names = "--local", description = "KEY names a key of the server's local KMS.")
         boolean local;
@@ -111,8 +112,7 @@ public final class ByokCommand {
                             + "  \"Resource\": \"*\"\n}";
                 }
                 case "AzureKey":
-                    return "In Key Vault, assign the role \"Key Vault Crypto Service Encryption User\" on the key "
-                            + key.path("key_id").asText() + " to the application " + key.path("application_id").asText("(Keyhold's application)") + ".";
+                    return azureGrants(key);
                 case "GcpKey":
                     return gcpBindings(key.path("key_id").asText(), key.path("security_group").asText(""));
                 default:
@@ -138,6 +138,36 @@ public final class ByokCommand {
         for (String role : List.of("roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/cloudkms.viewer")) {
             b.append("gcloud kms keys add-iam-policy-binding ").append(key).append(" \\\n    --member ").append(member)
                     .append(" --role ").append(role).append('\n');
+        }
+        return b.toString().stripTrailing();
+    }
+
+    /**
+     * The role assignment that lets Keyhold's application wrap and unwrap with the key, as {@code az}
+     * commands for the key's tenant: its service principal first (once per tenant), then the role on
+     * the key alone (Key Vault) or through the HSM's local RBAC (Managed HSM).
+     */
+    static String azureGrants(JsonNode key) {
+        String keyId = key.path("key_id").asText();
+        String app = key.path("application_id").asText("");
+        String tenant = key.path("tenant_id").asText();
+        String name = keyId.substring(keyId.lastIndexOf('/') + 1);
+        String assignee = app.isEmpty() ? "<Keyhold's application id: the server has no azure-application-id>" : app;
+        StringBuilder b = new StringBuilder("Let Keyhold's Azure application " + (app.isEmpty() ? "" : app + " ")
+                + "wrap and unwrap with " + keyId + ". In tenant " + tenant + ":\n");
+        b.append("  az login --tenant ").append(tenant).append('\n');
+        b.append("  az ad sp create --id ").append(assignee).append("   # once per tenant: the application's service principal\n");
+        if (keyId.contains(".managedhsm.")) {
+            String hsm = keyId.replaceAll("^https://([^.]+)\\..*$", "$1");
+            b.append("  az keyvault role assignment create --hsm-name ").append(hsm)
+                    .append(" --role \"Managed HSM Crypto Service Encryption User\" --assignee ").append(assignee)
+                    .append(" --scope /keys/").append(name).append('\n');
+        } else {
+            b.append("  az role assignment create --role \"Key Vault Crypto Service Encryption User\" --assignee ").append(assignee)
+                    .append(" --scope ").append(key.path("key_vault_id").asText()).append("/keys/").append(name).append('\n');
+            b.append("(\"Key Vault Crypto User\" works too. The vault must use Azure RBAC and have purge protection on:\n")
+                    .append("  az keyvault update --name ").append(keyId.replaceAll("^https://([^.]+)\\..*$", "$1"))
+                    .append(" --enable-rbac-authorization true --enable-purge-protection true)");
         }
         return b.toString().stripTrailing();
     }

@@ -65,6 +65,38 @@ class ClientCommandsTest {
         server.close();
     }
 
+    @Test
+    void byokCreateOfAnAzureKeyTakesTheIssuesOptionNamesAndTheOldOnesAndPrintsTheRoleAssignment() throws Exception {
+        Map<String, String> own = new HashMap<>(env);
+        own.put("HOME", tmp.resolve("home-azure").toString()); // a login of its own: the other test starts logged out
+        ClientCommands.useEnvironment(own);
+        try {
+            azureKeyThroughTheCli();
+        } finally {
+            ClientCommands.useEnvironment(env);
+        }
+    }
+
+    private void azureKeyThroughTheCli() throws Exception {
+        assertThat(run("login", "--url", server.url(), "--api-key", KEY, "--api-secret", SECRET).code()).isZero();
+        String vault = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/orders";
+        String tenant = "5b1c7a3e-0d2f-4c8e-9a61-7f3e2d1c0b9a";
+        Run missing = run("byok", "create", "https://orders.vault.azure.net/keys/cli-az");
+        assertThat(missing.code()).isEqualTo(2);
+        assertThat(missing.err()).contains("--key-vault-id and --tenant-id");
+        Run created = run("byok", "create", "https://orders.vault.azure.net/keys/cli-az/0123456789abcdef0123456789abcdef",
+                "--key-vault-id", vault, "--tenant-id", tenant);
+        assertThat(created.code()).as(created.err()).isZero();
+        assertThat(created.out()).contains("az login --tenant " + tenant)
+                .contains("az role assignment create --role \"Key Vault Crypto Service Encryption User\"")
+                .contains("--scope " + vault + "/keys/cli-az")
+                .contains("--enable-purge-protection true");
+        Run aliases = run("byok", "create", "https://orders.vault.azure.net/keys/cli-az-2", "--key-vault", vault, "--tenant", tenant,
+                "-o", "json");
+        assertThat(aliases.code()).as(aliases.err()).isZero();
+        assertThat(aliases.out()).contains("https://orders.vault.azure.net/keys/cli-az-2");
+    }
+
     Run run(String... args) {
         return runWithInput("", args);
     }

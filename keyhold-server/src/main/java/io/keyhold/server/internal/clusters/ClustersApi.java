@@ -171,7 +171,7 @@ public final class ClustersApi {
                     + KeysApi.holderText(viewer, keys.get(key.duplicateOf()).orElse(null), now)
                     + ": each Kafka cluster needs its own KMS key");
         }
-        if (!region.equals(key.region())) {
+        if (key.region() != null && !region.equals(key.region())) { // null: the KMS does not tell (the validation message says so)
             throw ApiException.invalid("/spec/region", "The key '" + keyId + "' is in region '" + key.region()
                     + "' but the cluster is in region '" + region + "': a cluster's key must be in the cluster's region");
         }

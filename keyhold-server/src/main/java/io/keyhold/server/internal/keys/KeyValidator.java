@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
 public final class KeyValidator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KeyValidator.class);
     static final String VALID_MESSAGE = "The key is valid: Keyhold described it and wrapped and unwrapped a data key with it.";
+    /** Said of a key whose KMS does not tell where it lives (Azure Key Vault): no region is recorded, clusters of any region may use it. */
+    static final String REGION_NOT_CHECKED = "Its region was not checked: the KMS does not report where the key lives, so make sure it is"
+            + " in the region of the clusters it encrypts.";
 
     private final KeyStore store;
     private final KmsRegistry kms;
@@ -171,7 +174,8 @@ public final class KeyValidator implements AutoCloseable {
             if (info.state() != KeyState.ENABLED) {
                 return Result.invalid(stateMessage(info.state()));
             }
-            if (row.region() != null && !row.region().equals(info.region())) {
+            boolean regionKnown = !KeyInfo.UNKNOWN_REGION.equals(info.region());
+            if (regionKnown && row.region() != null && !row.region().equals(info.region())) {
                 return new Result("INVALID", "Wrong region: the key identifier names region '" + row.region()
                         + "' but the KMS reports the key in '" + info.region() + "'.", null);
             }
@@ -182,7 +186,8 @@ public final class KeyValidator implements AutoCloseable {
                 return Result.invalid(duplicateMessage(row, info, holder));
             }
             KmsCalls.await(conn.checkAccess(row.kmsRef())); // a real generate and unwrap round trip
-            return new Result("VALID", VALID_MESSAGE, info.region());
+            return regionKnown ? new Result("VALID", VALID_MESSAGE, info.region())
+                    : new Result("VALID", VALID_MESSAGE + " " + REGION_NOT_CHECKED, null);
         } catch (KmsDeniedException e) {
             return Result.invalid(deniedMessage(e));
         } catch (KmsUnavailableException e) {

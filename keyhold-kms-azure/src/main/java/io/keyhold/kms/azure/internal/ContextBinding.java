@@ -1,0 +1,81 @@
+package io.keyhold.kms.azure.internal;
+
+import io.keyhold.crypto.DataKey;
+import io.keyhold.crypto.EncryptionContext;
+import io.keyhold.kms.KmsDeniedException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * What Keyhold wraps with an Azure key, since Key Vault's wrapKey takes no additional data: a 64-byte
+ * payload, the 32-byte DEK followed by HMAC-SHA-256 keyed with that DEK over a label and the
+ * encryption context's canonical bytes. RSA-OAEP-256 fits it in every RSA key size Key Vault makes
+ * (2048 bits: up to 190 bytes).
+ *
+ * <p>Why this binds: the pair is only readable by whoever can unwrap with the key's private half,
+ * and the tag can only be computed by whoever knows the DEK. An EDEK made for one context therefore
+ * opens under another only if someone who knows its DEK made a second EDEK for it, which needs the
+ * DEK itself. What it does not give, unlike a symmetric KMS: RSA wrapping uses the public key, so
+ * anyone who can read the key's public half can make an EDEK (of a DEK of their own) for any
+ * context. That cannot reveal any existing DEK; docs/kms/azure.md says what it means for integrity.
+ */
+public final class ContextBinding {
+    public static final int PAYLOAD_LENGTH = DataKey.LENGTH + 32;
+    private static final byte[] LABEL = "keyhold azure edek v1\0".getBytes(StandardCharsets.US_ASCII);
+
+    private ContextBinding() {
+    }
+
+    /** DEK || tag; the caller wipes it once wrapped. */
+    public static byte[] payload(DataKey dek, EncryptionContext context) {
+        return dek.withKeyBytes(key -> {
+            byte[] out = Arrays.copyOf(key, PAYLOAD_LENGTH);
+            byte[] tag = tag(key, context);
+            System.arraycopy(tag, 0, out, DataKey.LENGTH, tag.length);
+            Arrays.fill(tag, (byte) 0);
+            return out;
+        });
+    }
+
+    /**
+     * The DEK in an unwrapped payload, if its tag matches {@code context}; wipes {@code payload}.
+     * A payload of another length or another context is {@code INVALID_CIPHERTEXT}.
+     */
+    public static DataKey open(byte[] payload, EncryptionContext context, String what) {
+        try {
+            if (payload == null || payload.length != PAYLOAD_LENGTH) {
+                throw new KmsDeniedException(KmsDeniedException.Reason.INVALID_CIPHERTEXT, what + ": the unwrapped value is not a"
+                        + " Keyhold data key (" + (payload == null ? 0 : payload.length) + " bytes)");
+            }
+            byte[] key = Arrays.copyOf(payload, DataKey.LENGTH);
+            byte[] expected = tag(key, context);
+            boolean same = MessageDigest.isEqual(expected, Arrays.copyOfRange(payload, DataKey.LENGTH, PAYLOAD_LENGTH));
+            Arrays.fill(expected, (byte) 0);
+            if (!same) {
+                Arrays.fill(key, (byte) 0);
+                throw new KmsDeniedException(KmsDeniedException.Reason.INVALID_CIPHERTEXT, what
+                        + ": the data key is bound to another encryption context");
+            }
+            return DataKey.fromBytesWipingSource(key);
+        } finally {
+            if (payload != null) {
+                Arrays.fill(payload, (byte) 0);
+            }
+        }
+    }
+
+    private static byte[] tag(byte[] key, EncryptionContext context) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            mac.update(LABEL);
+            return mac.doFinal(context.canonicalBytes());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HMAC-SHA-256 is not available", e);
+        }
+    }
+}
