@@ -7,7 +7,8 @@
 # with CLUSTERS embedded clusters (automatic encryption), over ROUNDS restarts; prints each round and
 # the medians, in seconds from the exec of the server process. Uses the ./keyhold launcher (which builds
 # keyhold-dist when sources changed), kcat and curl (Debian packages) and python3.
-# Environment: ROUNDS (default 5), CLUSTERS (default 1), KEYHOLD_JAVA_OPTS (passed on to the launcher), KEYHOLD_CMD (the
+# Environment: ROUNDS (default 5), CLUSTERS (default 1), SERVER_LOG (copy the server's output, all
+# rounds, there at the end), KEYHOLD_JAVA_OPTS (passed on to the launcher), KEYHOLD_CMD (the
 # launcher to run, default ./keyhold; point it at a script that runs another build to compare: one
 # without /readyz shows n/a there).
 set -euo pipefail
@@ -31,6 +32,7 @@ secret="$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)"
 auth="Authorization: Basic $(printf '%s:%s' "$key" "$secret" | base64 -w0)"
 
 cleanup() {
+  if [ -n "${SERVER_LOG:-}" ] && [ -f "$work/server.log" ]; then cp "$work/server.log" "$SERVER_LOG"; fi
   if [ -n "${probes:-}" ]; then kill "${probes[@]}" 2>/dev/null || true; fi
   if [ -n "${server_pid:-}" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
   rm -rf "$work"
@@ -104,6 +106,7 @@ for round in $(seq 1 "$ROUNDS"); do
   wait "$server_pid" 2>/dev/null || true
   rm -f "$work"/{healthz,port,readyz,readyz.na,produce} "$work"/produced-*
   t0=$(python3 -c 'import time; print(time.time())')
+  echo "=== round $round, started at $t0" >>"$work/server.log"
   start_server
   probes=()
   probe healthz "$t0" curl -fs -o /dev/null "$url/healthz" & probes+=($!)
