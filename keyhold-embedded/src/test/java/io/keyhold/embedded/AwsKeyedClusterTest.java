@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.keyhold.kms.aws.fake.FakeAwsKms;
-import io.keyhold.proxy.internal.LogScanner;
 import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.KeyholdServer;
 import io.keyhold.server.ServerConfig;
 import io.keyhold.server.ServerConfigLoader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -86,7 +84,7 @@ class AwsKeyedClusterTest {
                 long generates = aws.count("GenerateDataKey");
                 assertThat(generates).as("one data key for the topic, wrapped by AWS").isGreaterThanOrEqualTo(1);
                 Path logDir = dataDir.resolve("clusters").resolve(cluster).resolve("kafka");
-                assertThat(LogScanner.scan(logDir, canary.getBytes(StandardCharsets.UTF_8))).as("plaintext on the broker's disk").isEmpty();
+                assertThat(OnDisk.plaintext(logDir, canary)).as("plaintext on the broker's disk").isEmpty();
 
                 // The customer disables the key in AWS: within a few health intervals the cluster locks.
                 long disabledAt = System.nanoTime();
@@ -116,7 +114,7 @@ class AwsKeyedClusterTest {
                 assertThat(aws.count("GenerateDataKey")).as("a new DEK after the rotation").isGreaterThan(before);
                 assertThat(Kcat.consume(endpoint, "payments", 4))
                         .containsExactly(canary + " #1", canary + " #2", canary + " #3", canary + " #4");
-                assertThat(LogScanner.scan(logDir, canary.getBytes(StandardCharsets.UTF_8))).isEmpty();
+                assertThat(OnDisk.plaintext(logDir, canary)).isEmpty();
             } finally {
                 ((AutoCloseable) runtime).close();
             }

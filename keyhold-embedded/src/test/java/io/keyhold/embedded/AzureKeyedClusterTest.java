@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyhold.kms.azure.fake.FakeAzure;
 import io.keyhold.kms.azure.fake.FakeKeyVault;
-import io.keyhold.proxy.internal.LogScanner;
 import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.KeyholdServer;
 import io.keyhold.server.ServerConfig;
@@ -91,7 +90,7 @@ class AzureKeyedClusterTest {
                 assertThat(Kcat.consume(endpoint, "payments", 2)).containsExactly(canary + " #1", canary + " #2");
                 assertThat(vault.count("/" + v1 + "/wrapkey", 200)).as("data keys wrapped by Key Vault under v1").isPositive();
                 Path logDir = dataDir.resolve("clusters").resolve(cluster).resolve("kafka");
-                assertThat(LogScanner.scan(logDir, canary.getBytes(StandardCharsets.UTF_8))).as("plaintext on the broker's disk").isEmpty();
+                assertThat(OnDisk.plaintext(logDir, canary)).as("plaintext on the broker's disk").isEmpty();
 
                 // Azure rotates the key: within a health interval new data keys are wrapped under the new version.
                 vault.rotate(keyUrl);
@@ -117,7 +116,7 @@ class AzureKeyedClusterTest {
                 assertThat(Kcat.consume(endpoint, "payments", 3)).containsExactly(canary + " #1", canary + " #2", canary + " #3");
                 assertThat(Kcat.consume(endpoint, "refunds", 1)).containsExactly(canary + " refund");
                 assertThat(vault.count("/" + v1 + "/unwrapkey", 200)).as("v1's data key unwrapped after the lock").isGreaterThan(v1UnwrapsBefore);
-                assertThat(LogScanner.scan(logDir, canary.getBytes(StandardCharsets.UTF_8))).isEmpty();
+                assertThat(OnDisk.plaintext(logDir, canary)).isEmpty();
             } finally {
                 ((AutoCloseable) runtime).close();
             }

@@ -6,12 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.cloud.kms.v1.CryptoKey.CryptoKeyPurpose;
 import com.google.cloud.kms.v1.CryptoKeyVersion.CryptoKeyVersionAlgorithm;
 import io.keyhold.kms.gcp.fake.FakeGcpKms;
-import io.keyhold.proxy.internal.LogScanner;
 import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.KeyholdServer;
 import io.keyhold.server.ServerConfig;
 import io.keyhold.server.ServerConfigLoader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -83,7 +81,7 @@ class GcpKeyedClusterTest {
                 assertThat(Kcat.consume(endpoint, "payments", 2)).containsExactly(canary + " #1", canary + " #2");
                 assertThat(gcp.count("Encrypt")).as("data keys wrapped by Cloud KMS").isPositive();
                 Path logDir = dataDir.resolve("clusters").resolve(cluster).resolve("kafka");
-                assertThat(LogScanner.scan(logDir, canary.getBytes(StandardCharsets.UTF_8))).as("plaintext on the broker's disk").isEmpty();
+                assertThat(OnDisk.plaintext(logDir, canary)).as("plaintext on the broker's disk").isEmpty();
 
                 // Google rotates the key: the next health check's Encrypt already uses the new primary version
                 long rotatedAt = System.nanoTime();
@@ -113,7 +111,7 @@ class GcpKeyedClusterTest {
                 RestClient.await(() -> phase(url, clusterPath).equals("PROVISIONED"), "cluster PROVISIONED again", HEALTH_INTERVAL.multipliedBy(10));
                 Kcat.produce(endpoint, "payments", List.of(canary + " #4"));
                 assertThat(Kcat.consume(endpoint, "payments", 4)).containsExactly(canary + " #1", canary + " #2", canary + " #3", canary + " #4");
-                assertThat(LogScanner.scan(logDir, canary.getBytes(StandardCharsets.UTF_8))).isEmpty();
+                assertThat(OnDisk.plaintext(logDir, canary)).isEmpty();
                 assertThat(gcp.requests()).filteredOn(r -> r.method().equals("Encrypt") || r.method().equals("Decrypt"))
                         .as("CRC32C on every data-path call").allSatisfy(r -> assertThat(r.checksummed()).isTrue());
             } finally {
