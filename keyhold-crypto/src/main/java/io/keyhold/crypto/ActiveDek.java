@@ -22,6 +22,8 @@ final class ActiveDek extends SharedKey {
     private final long successorAtNanos;
     private final Runnable requestSuccessor;
     private final AtomicBoolean successorRequested = new AtomicBoolean();
+    /** This thread's (possibly stale) view that the successor was asked for: skips the atomic afterwards. */
+    private boolean successorSeen;
     /**
      * When this DEK last started an encryption (the cache's clock). A plain field on the hot path: a
      * stale read only makes the DEK look idler than it is, which costs at most one KMS call.
@@ -57,9 +59,13 @@ final class ActiveDek extends SharedKey {
 
     /** Asks for the successor once this DEK is three quarters through its life. */
     private void checkSuccessor(long use, long nowNanos) {
-        if ((use >= successorAtUse || nowNanos - successorAtNanos >= 0) && !successorRequested.get()
-                && successorRequested.compareAndSet(false, true)) {
-            requestSuccessor.run();
+        // A plain read first, so that the per-record cost is two comparisons and no memory barrier;
+        // the compare-and-set makes sure only one thread asks.
+        if (!successorSeen && (use >= successorAtUse || nowNanos - successorAtNanos >= 0)) {
+            successorSeen = true;
+            if (successorRequested.compareAndSet(false, true)) {
+                requestSuccessor.run();
+            }
         }
     }
 

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.keyhold.crypto.DataKey;
+import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.GeneratedDek;
+import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsCalls;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsUnavailableException;
@@ -63,6 +65,13 @@ public final class KmsAssertions {
         Throwable t = failure(stage, within);
         assertThat(t).as("failure").isInstanceOf(KmsUnavailableException.class);
         return (KmsUnavailableException) t;
+    }
+
+    /** Asserts that {@code g} unwraps through {@code kms} with {@code context} to the DEK it carries. */
+    public static void assertUnwraps(Kms kms, GeneratedDek g, EncryptionContext context) {
+        try (DataKey back = await(kms.unwrap(g.kek(), g.edek(), context))) {
+            assertThat(keyBytes(back)).as("unwrapped DEK").isEqualTo(keyBytes(g.dek()));
+        }
     }
 
     /** A copy of the key's bytes, for comparing DEKs in tests only. */
