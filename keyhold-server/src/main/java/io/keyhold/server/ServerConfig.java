@@ -40,6 +40,7 @@ public final class ServerConfig {
     private final Clock clock;
     private final ClusterRuntime clusterRuntime;
     private final KmsRegistry kms;
+    private final AuditTrail audit = new AuditTrail();
     private final boolean printBootstrapSecret;
     private final int failedLoginLimit;
     private final Duration failedLoginWindow;
@@ -221,6 +222,11 @@ public final class ServerConfig {
      * The process's KMS connections, one per provider kind, shared by the key validator, the health
      * monitor and every cluster's proxy; closed with the server.
      */
+    /** The process's audit trail: every part of the server records its KMS calls and lifecycle events here. */
+    public AuditTrail audit() {
+        return audit;
+    }
+
     public KmsRegistry kms() {
         return kms;
     }

@@ -1,0 +1,51 @@
+package io.keyhold.server;
+
+import io.keyhold.kms.audit.AuditEvent;
+import io.keyhold.kms.audit.AuditSink;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * The server process's audit trail, as every part of it sees it ({@link ServerConfig#audit()}): the
+ * key validator and health monitor, the APIs, and the data plane. Parts start before the database
+ * is open, so events recorded before {@link #attach} wait here (at most {@value #MAX_EARLY} of them)
+ * and are handed over, in order, when the durable store attaches.
+ */
+public final class AuditTrail implements AuditSink {
+    private static final int MAX_EARLY = 10_000;
+
+    private final Deque<AuditEvent> early = new ArrayDeque<>();
+    private volatile AuditSink target;
+    private long dropped;
+
+    @Override
+    public void record(AuditEvent event) {
+        AuditSink t = target;
+        if (t != null) {
+            t.record(event);
+            return;
+        }
+        synchronized (this) {
+            if (target != null) {
+                target.record(event);
+            } else if (early.size() < MAX_EARLY) {
+                early.add(event);
+            } else {
+                dropped++;
+            }
+        }
+    }
+
+    /** From now on events go to {@code durable}; the ones recorded so far go first. */
+    public synchronized void attach(AuditSink durable) {
+        while (!early.isEmpty()) {
+            durable.record(early.poll());
+        }
+        target = durable;
+    }
+
+    /** Events lost because nothing attached before {@value #MAX_EARLY} were waiting. */
+    public synchronized long dropped() {
+        return dropped;
+    }
+}
