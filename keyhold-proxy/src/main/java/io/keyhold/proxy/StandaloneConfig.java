@@ -164,9 +164,8 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
         }
         b.limits(limits(c, env, where));
         JsonNode tls = c.get("tls");
-        if (tls != null) {
-            b.clientTls(TlsSettings.server(YamlValues.path(tls, "cert", baseDir, env, "proxy config: "),
-                    YamlValues.path(tls, "key", baseDir, env, "proxy config: ")));
+        if (tls != null && !tls.isNull()) {
+            b.clientTls(listenerTls(tls, baseDir, env, where));
         }
         JsonNode kms = c.has("kms") ? c.get("kms") : defaultKms;
         if (kms == null || text(kms, "provider", env, null) == null) {
@@ -181,6 +180,19 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
             }
         }
         return new Cluster(b.build(), text(kms, "provider", env, null), KmsConfig.of(settings));
+    }
+
+    /** A cluster's {@code tls: {cert, key, client-auth, trust}}: the listeners' certificate and, optionally, client certificates. */
+    private static TlsSettings listenerTls(JsonNode tls, Path baseDir, UnaryOperator<String> env, String where) {
+        YamlValues.onlyFields(tls, java.util.Set.of("cert", "key", "client-auth", "trust"), where + "tls: ");
+        try {
+            return TlsSettings.server(YamlValues.path(tls, "cert", baseDir, env, where),
+                    YamlValues.path(tls, "key", baseDir, env, where),
+                    TlsSettings.ClientAuth.parse(text(tls, "client-auth", env, "none")),
+                    YamlValues.optionalPath(tls, "trust", baseDir, env));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().startsWith(where) ? e.getMessage() : where + "tls: " + e.getMessage(), e);
+        }
     }
 
     /** The cluster's limits on what clients can make the proxy hold; each defaults to {@link ProxyConfig.Limits#DEFAULT}. */

@@ -6,13 +6,11 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import io.keyhold.common.tls.PemKeyStore;
 import io.keyhold.proxy.PrometheusExporter;
 import io.keyhold.proxy.ProxyConfig.HostPort;
 import io.keyhold.proxy.ProxyMetrics;
 import io.keyhold.proxy.TlsSettings;
-import io.netty.handler.ssl.JdkSslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -27,7 +25,6 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,11 +150,10 @@ public final class MetricsEndpoint implements AutoCloseable {
 
     private static SSLContext sslContext(TlsSettings tls) {
         try {
-            // Netty reads the PEM files the proxy's own listeners use; its JDK flavour hands out a plain SSLContext.
-            JdkSslContext ctx = (JdkSslContext) SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile())
-                    .sslProvider(SslProvider.JDK).build();
-            return ctx.context();
-        } catch (SSLException | IllegalArgumentException e) {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(PemKeyStore.keyManagers(tls.certificateChain(), tls.privateKey()).getKeyManagers(), null, null);
+            return ctx;
+        } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot load the metrics endpoint's TLS certificate or key: " + e.getMessage(), e);
         }
     }

@@ -1,5 +1,6 @@
 package io.keyhold.proxy.internal;
 
+import io.keyhold.common.tls.PemKeyStore;
 import io.keyhold.proxy.ProxyConfig;
 import io.keyhold.proxy.ProxyConfig.HostPort;
 import io.keyhold.proxy.TlsSettings;
@@ -16,6 +17,7 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -183,28 +185,44 @@ public final class ProxyServer implements AutoCloseable {
         ch.close();
     }
 
+    /**
+     * The listeners' TLS. Certificate and key are read by {@link PemKeyStore}, as the server's HTTPS
+     * reads them. With client authentication, a client's chain must lead to a CA of the trust file
+     * (or be the proxy's own certificate, which only a holder of the proxy's key can present: the
+     * embedded server's readiness probe does). Validity dates are checked; client host names are not
+     * (a client certificate names a client, not an address).
+     */
     private static SslContext serverSsl(TlsSettings tls) {
         if (tls == null) {
             return null;
         }
         try {
-            return SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile()).build();
+            SslContextBuilder b = SslContextBuilder.forServer(PemKeyStore.keyManagers(tls.certificateChain(), tls.privateKey()));
+            if (tls.clientAuth() != TlsSettings.ClientAuth.NONE) {
+                b.trustManager(PemKeyStore.trustManagers(tls.trustedCertificates(),
+                        PemKeyStore.x509Certificates(tls.certificateChain()).get(0)));
+                b.clientAuth(tls.clientAuth() == TlsSettings.ClientAuth.REQUIRED ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
+            }
+            return b.build();
         } catch (SSLException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("cannot load the proxy's TLS certificate or key: " + e.getMessage(), e);
+            throw new IllegalArgumentException("cannot set up the proxy's listener TLS: " + e.getMessage(), e);
         }
     }
 
+    /** To the brokers: their certificates must chain to the trust file (or the JDK's CAs) and name the host connected to. */
     private static SslContext clientSsl(TlsSettings tls) {
         if (tls == null) {
             return null;
         }
         try {
+            // HTTPS endpoint identification: the host name (or IP) the proxy dials must be in the
+            // broker certificate's subject alternative names, as Kafka's own clients require by default.
             SslContextBuilder b = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS");
             if (tls.trustedCertificates() != null) {
-                b.trustManager(tls.trustedCertificates().toFile());
+                b.trustManager(PemKeyStore.trustManagers(tls.trustedCertificates()));
             }
             if (tls.certificateChain() != null && tls.privateKey() != null) {
-                b.keyManager(tls.certificateChain().toFile(), tls.privateKey().toFile());
+                b.keyManager(PemKeyStore.keyManagers(tls.certificateChain(), tls.privateKey()));
             }
             return b.build();
         } catch (SSLException | IllegalArgumentException e) {

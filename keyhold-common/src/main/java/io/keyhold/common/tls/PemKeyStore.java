@@ -1,4 +1,4 @@
-package io.keyhold.server.internal.http;
+package io.keyhold.common.tls;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -20,6 +20,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
@@ -34,16 +36,19 @@ import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
  * {@code PRIVATE KEY}, PKCS#1 {@code RSA PRIVATE KEY} or SEC1 {@code EC PRIVATE KEY}). Refuses a
  * key that does not belong to the certificate, which would otherwise only show as failed handshakes.
  * Error messages name the file and the problem, never any key material.
+ *
+ * <p>Shared by every TLS endpoint Keyhold serves or reaches (the server's HTTPS, the proxy's
+ * listeners and its connections to brokers), so they all accept the same files and give the same errors.
  */
-final class PemKeyStore {
-    static final String ALIAS = "keyhold";
+public final class PemKeyStore {
+    public static final String ALIAS = "keyhold";
     private static final Pattern BLOCK = Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
 
     private PemKeyStore() {
     }
 
     /** The key store, its entry protected with {@code password}. */
-    static KeyStore load(Path certFile, Path keyFile, char[] password) {
+    public static KeyStore load(Path certFile, Path keyFile, char[] password) {
         List<Certificate> chain = certificates(certFile);
         PrivateKey key = privateKey(keyFile, chain.get(0).getPublicKey().getAlgorithm());
         requireMatch(key, (X509Certificate) chain.get(0), certFile, keyFile);
@@ -55,6 +60,55 @@ final class PemKeyStore {
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalArgumentException("cannot build a key store from " + certFile + " and " + keyFile + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Key managers presenting the certificate chain and key of the two files (the in-memory store's
+     * password is random and never leaves this call).
+     */
+    public static KeyManagerFactory keyManagers(Path certFile, Path keyFile) {
+        byte[] random = new byte[18];
+        new SecureRandom().nextBytes(random);
+        char[] password = Base64.getEncoder().encodeToString(random).toCharArray();
+        KeyStore ks = load(certFile, keyFile, password);
+        try {
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, password);
+            return kmf;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot use the key in " + keyFile + ": " + e.getMessage(), e);
+        } finally {
+            java.util.Arrays.fill(password, '\0');
+        }
+    }
+
+    /**
+     * Trust managers that trust exactly the certificates of a PEM file (a CA bundle), with the JDK's
+     * usual checks: chain, validity dates, key usage. Host names are checked by the caller's engine.
+     *
+     * @param alsoTrusted certificates trusted besides the file's (exactly these, as trust anchors)
+     */
+    public static TrustManagerFactory trustManagers(Path caFile, X509Certificate... alsoTrusted) {
+        List<Certificate> cas = new ArrayList<>(certificates(caFile));
+        cas.addAll(List.of(alsoTrusted));
+        try {
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            int i = 0;
+            for (Certificate c : cas) {
+                trust.setCertificateEntry("ca-" + i++, c);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            return tmf;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("cannot build a trust store from " + caFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The certificates of a PEM file, in order; at least one. */
+    public static List<X509Certificate> x509Certificates(Path file) {
+        return certificates(file).stream().map(c -> (X509Certificate) c).toList();
     }
 
     private static List<Certificate> certificates(Path file) {
