@@ -22,13 +22,29 @@ final class Commands {
 
     /** Runs {@code command} with {@code stdin}, asserts it succeeded and returns its standard output. */
     static String run(String stdin, String... command) throws Exception {
+        Result r = exec(stdin, command);
+        assertThat(r.exit()).as(command[0] + " failed: " + r.err()).isZero();
+        return r.out();
+    }
+
+    /** How a finished command ended. */
+    record Result(int exit, String out, String err) {
+    }
+
+    /** Runs {@code command} with {@code stdin} to its end, whatever its exit status. */
+    static Result exec(String stdin, String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
         p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
+        java.util.concurrent.CompletableFuture<byte[]> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return p.getErrorStream().readAllBytes();
+            } catch (java.io.IOException e) {
+                return new byte[0];
+            }
+        });
         byte[] out = p.getInputStream().readAllBytes();
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(command[0] + " failed: " + err).isZero();
-        return new String(out, StandardCharsets.UTF_8);
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err.get(), StandardCharsets.UTF_8));
     }
 }

@@ -44,6 +44,24 @@ final class KafkaTestCluster implements AutoCloseable {
         return start(brokers, true);
     }
 
+    /**
+     * One broker whose client listener speaks TLS with the certificate of {@code keystore} (PKCS#12),
+     * trusting {@code caFile} for its own connections to itself; the controller listener stays plain.
+     */
+    static KafkaTestCluster startSsl(Path keystore, String password, Path caFile) {
+        Map<String, String> ssl = new java.util.LinkedHashMap<>();
+        ssl.put("listener.name.external.ssl.keystore.type", "PKCS12");
+        ssl.put("listener.name.external.ssl.keystore.location", keystore.toString());
+        ssl.put("listener.name.external.ssl.keystore.password", password);
+        ssl.put("listener.name.external.ssl.truststore.type", "PEM");
+        ssl.put("listener.name.external.ssl.truststore.location", caFile.toString());
+        // the broker's own client (to itself) accepts whatever name the test certificate carries
+        ssl.put("listener.name.external.ssl.endpoint.identification.algorithm", "");
+        Map<String, Object> client = Map.of("security.protocol", "SSL", "ssl.truststore.type", "PEM",
+                "ssl.truststore.location", caFile.toString(), "ssl.endpoint.identification.algorithm", "");
+        return start(1, org.apache.kafka.common.security.auth.SecurityProtocol.SSL, ssl, client);
+    }
+
     /** What a client needs to authenticate as {@code user} over SASL/SCRAM-SHA-256. */
     static Map<String, Object> scramClient(String user, String password) {
         return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "SCRAM-SHA-256", "sasl.jaas.config",
@@ -72,6 +90,17 @@ final class KafkaTestCluster implements AutoCloseable {
     }
 
     private static KafkaTestCluster start(int brokers, boolean sasl) {
+        return sasl ? start(brokers, org.apache.kafka.common.security.auth.SecurityProtocol.SASL_PLAINTEXT, Map.of(
+                        // SCRAM too (two SaslAuthenticate rounds), on the client listener only; its users are
+                        // created with Admin.alterUserScramCredentials.
+                        "listener.name.external.sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256",
+                        "listener.name.external.scram-sha-256.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required;"),
+                saslClient(SASL_ADMIN, SASL_ADMIN_PASSWORD))
+                : start(brokers, null, Map.of(), Map.of());
+    }
+
+    private static KafkaTestCluster start(int brokers, org.apache.kafka.common.security.auth.SecurityProtocol protocol,
+                                          Map<String, String> listenerProps, Map<String, Object> clientSecurity) {
         try {
             Path dir = Files.createTempDirectory("keyhold-kafka");
             int rf = Math.min(3, brokers);
@@ -80,18 +109,14 @@ final class KafkaTestCluster implements AutoCloseable {
                     .setNumControllerNodes(1)
                     .setNumBrokerNodes(brokers)
                     .setBaseDirectory(dir);
-            if (sasl) {
-                nodes.setBrokerSecurityProtocol(org.apache.kafka.common.security.auth.SecurityProtocol.SASL_PLAINTEXT)
-                        .setControllerSecurityProtocol(org.apache.kafka.common.security.auth.SecurityProtocol.SASL_PLAINTEXT);
+            if (protocol != null) {
+                nodes.setBrokerSecurityProtocol(protocol);
+                if (protocol == org.apache.kafka.common.security.auth.SecurityProtocol.SASL_PLAINTEXT) {
+                    nodes.setControllerSecurityProtocol(protocol);
+                }
             }
             KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes.build());
-            if (sasl) {
-                // SCRAM too (two SaslAuthenticate rounds), on the client listener only; its users are
-                // created with Admin.alterUserScramCredentials.
-                builder.setConfigProp("listener.name.external.sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256")
-                        .setConfigProp("listener.name.external.scram-sha-256.sasl.jaas.config",
-                                "org.apache.kafka.common.security.scram.ScramLoginModule required;");
-            }
+            listenerProps.forEach(builder::setConfigProp);
             KafkaClusterTestKit kit = builder
                     .setConfigProp("offsets.topic.replication.factor", String.valueOf(rf))
                     .setConfigProp("offsets.topic.num.partitions", "2")
@@ -109,7 +134,7 @@ final class KafkaTestCluster implements AutoCloseable {
             kit.format();
             kit.startup();
             kit.waitForReadyBrokers();
-            return new KafkaTestCluster(kit, dir, sasl ? saslClient(SASL_ADMIN, SASL_ADMIN_PASSWORD) : Map.of());
+            return new KafkaTestCluster(kit, dir, clientSecurity);
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the test Kafka cluster", e);
         }

@@ -133,10 +133,25 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     void upstreamFailed(Throwable cause) {
         LOG.debug("cluster {}: upstream connection failed", rt.config.clusterId(), cause);
+        javax.net.ssl.SSLException tls = sslCause(cause);
+        if (tls != null) {
+            // A broker certificate the proxy refuses (untrusted, expired, another host's) is a set-up
+            // problem the operator must see; clients only see their connection close.
+            rt.tlsWarnings.warn(LOG, "cluster " + rt.config.clusterId() + ": TLS to a broker failed, refusing it: " + tls.getMessage());
+        }
         if (upstream != null) {
             upstream.close();
         }
         closeClientAfterFlush();
+    }
+
+    private static javax.net.ssl.SSLException sslCause(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof javax.net.ssl.SSLException e) {
+                return e;
+            }
+        }
+        return null;
     }
 
     /**

@@ -20,6 +20,8 @@ public final class ProxyRuntime {
     final java.util.List<ProxyConfig.HostPort> bootstrapServers;
     /** Fetch failures repeat on every fetch of the partition; the log says each once in a while. */
     final RepeatedWarnings fetchWarnings = new RepeatedWarnings();
+    /** Refused broker certificates: said once, not once per client connection. */
+    final RepeatedWarnings tlsWarnings = new RepeatedWarnings();
     private final java.util.function.BooleanSupplier locked;
 
     public ProxyRuntime(ProxyConfig config, RecordEncryption encryption, ProxyCounters counters, SslContext clientSsl,
