@@ -46,10 +46,13 @@ final class KafkaTestCluster implements AutoCloseable {
 
     /**
      * One broker whose client listener speaks TLS with the certificate of {@code keystore} (PKCS#12),
-     * trusting {@code caFile} for its own connections to itself; the controller listener stays plain.
+     * trusting {@code caFile} (PEM) for its own connections to itself; the controller listener stays plain.
      */
     static KafkaTestCluster startSsl(Path keystore, String password, Path caFile) {
         Map<String, String> ssl = new java.util.LinkedHashMap<>();
+        // The test kit sets up only PLAINTEXT and SASL_PLAINTEXT itself; its client listener (EXTERNAL)
+        // becomes SSL by overriding the protocol map, which it fills only when absent.
+        ssl.put("listener.security.protocol.map", "EXTERNAL:SSL,CONTROLLER:PLAINTEXT");
         ssl.put("listener.name.external.ssl.keystore.type", "PKCS12");
         ssl.put("listener.name.external.ssl.keystore.location", keystore.toString());
         ssl.put("listener.name.external.ssl.keystore.password", password);
@@ -59,7 +62,7 @@ final class KafkaTestCluster implements AutoCloseable {
         ssl.put("listener.name.external.ssl.endpoint.identification.algorithm", "");
         Map<String, Object> client = Map.of("security.protocol", "SSL", "ssl.truststore.type", "PEM",
                 "ssl.truststore.location", caFile.toString(), "ssl.endpoint.identification.algorithm", "");
-        return start(1, org.apache.kafka.common.security.auth.SecurityProtocol.SSL, ssl, client);
+        return start(1, null, ssl, client);
     }
 
     /** What a client needs to authenticate as {@code user} over SASL/SCRAM-SHA-256. */
