@@ -134,6 +134,11 @@ public final class EmbeddedClusterRuntime implements ClusterRuntime, AutoCloseab
         return clusters.notServing(clusterIds);
     }
 
+    @Override
+    public EndpointSecurity endpointSecurity() {
+        return clusters.endpointSecurity();
+    }
+
     /** Stops every cluster; their data stays for the next start. */
     @Override
     public void close() throws InterruptedException {

@@ -4,11 +4,14 @@ import io.keyhold.common.AtomicFiles;
 import io.keyhold.embedded.internal.ClusterCatalog;
 import io.keyhold.embedded.internal.ClusterRecord;
 import io.keyhold.embedded.internal.EndpointProbe;
+import io.keyhold.embedded.internal.EndpointSecurity;
 import io.keyhold.embedded.internal.KafkaSource;
+import io.keyhold.embedded.internal.ProbeTls;
 import io.keyhold.embedded.internal.ProxyPorts;
 import io.keyhold.embedded.internal.ServingChecks;
 import io.keyhold.proxy.KeyholdProxy;
 import io.keyhold.proxy.ProxyConfig;
+import io.keyhold.proxy.TlsSettings;
 import io.keyhold.server.RegisteredKafkaCluster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,12 +63,19 @@ public final class EmbeddedClusters implements AutoCloseable {
      * @param advertisedHost the host name clients are told to use
      * @param portRangeStart first port proxies may use
      * @param portRangeEnd   last port proxies may use
+     * @param clientTls      TLS on every cluster endpoint, or null for plaintext
      */
-    public record Settings(Path dataDir, String listenHost, String advertisedHost, int portRangeStart, int portRangeEnd) {
+    public record Settings(Path dataDir, String listenHost, String advertisedHost, int portRangeStart, int portRangeEnd,
+                           TlsSettings clientTls) {
         public Settings {
             if (portRangeStart < 1 || portRangeEnd > 65535 || portRangeEnd <= portRangeStart) {
                 throw new IllegalArgumentException("bad proxy port range " + portRangeStart + "-" + portRangeEnd);
             }
+        }
+
+        /** Plaintext endpoints. */
+        public Settings(Path dataDir, String listenHost, String advertisedHost, int portRangeStart, int portRangeEnd) {
+            this(dataDir, listenHost, advertisedHost, portRangeStart, portRangeEnd, null);
         }
     }
 
@@ -105,7 +115,7 @@ public final class EmbeddedClusters implements AutoCloseable {
         return t;
     });
     /** Loopback answers in milliseconds; the slack is for a starved machine (a probe that overruns still counts next time). */
-    private final ServingChecks servingChecks = new ServingChecks(new EndpointProbe(2_000), Duration.ofSeconds(2));
+    private final ServingChecks servingChecks;
     private volatile boolean closed;
 
     /** Clusters with brokers on this machine. */
@@ -121,6 +131,12 @@ public final class EmbeddedClusters implements AutoCloseable {
     public EmbeddedClusters(Settings settings, ClusterKeys keys, List<RegisteredKafkaCluster> registered) {
         this.settings = settings;
         this.keys = keys;
+        this.servingChecks = new ServingChecks(new EndpointProbe(2_000, ProbeTls.socketFactory(settings.clientTls())),
+                Duration.ofSeconds(2));
+        String warning = EndpointSecurity.startWarning(settings.listenHost(), settings.clientTls());
+        if (warning != null) {
+            LOG.warn(warning);
+        }
         this.catalog = new ClusterCatalog(settings.dataDir(), new ProxyPorts(settings.portRangeStart(), settings.portRangeEnd()),
                 registered);
     }
@@ -188,6 +204,7 @@ public final class EmbeddedClusters implements AutoCloseable {
         int proxyPort = ClusterRecord.integer(record, ClusterRecord.PROXY_PORT, -1);
         return ProxyConfig.builder(clusterId, upstream.settings().bootstrapServers(), kekId)
                 .upstreamTls(upstream.settings().tls())
+                .clientTls(settings.clientTls())
                 .listen(settings.listenHost(), proxyPort)
                 .advertisedHost(settings.advertisedHost())
                 .brokerPortBase(ClusterRecord.integer(record, ClusterRecord.BROKER_PORT_BASE, proxyPort))
@@ -224,6 +241,11 @@ public final class EmbeddedClusters implements AutoCloseable {
                 mark(clusterId, true);
             }
         }
+    }
+
+    /** Whether the cluster endpoints serve TLS, and a warning when they carry records in clear on a network. */
+    public io.keyhold.server.ClusterRuntime.EndpointSecurity endpointSecurity() {
+        return EndpointSecurity.describe(settings.listenHost(), settings.clientTls());
     }
 
     /** The endpoint of a running cluster. */

@@ -15,7 +15,7 @@ import java.util.Map;
  * default {@code 19092-19191}; each cluster takes two ports, or max-node-id + 2 for a registered
  * cluster), {@code KEYHOLD_CLUSTER_HOST} (host name in cluster endpoints, default
  * {@code 127.0.0.1}) and {@code KEYHOLD_CLUSTER_BIND} (interface proxies listen on, default
- * {@code 127.0.0.1}).
+ * {@code 127.0.0.1}). TLS on the endpoints comes from the server config ({@code cluster-tls}).
  */
 public final class EmbeddedRuntimeProvider implements ClusterRuntimeProvider {
     @Override
@@ -28,7 +28,7 @@ public final class EmbeddedRuntimeProvider implements ClusterRuntimeProvider {
         String[] range = env.getOrDefault("KEYHOLD_CLUSTER_PORTS", "19092-19191").split("-");
         EmbeddedClusters.Settings settings = new EmbeddedClusters.Settings(config.dataDir(),
                 env.getOrDefault("KEYHOLD_CLUSTER_BIND", "127.0.0.1"), env.getOrDefault("KEYHOLD_CLUSTER_HOST", "127.0.0.1"),
-                Integer.parseInt(range[0].trim()), Integer.parseInt(range[1].trim()));
+                Integer.parseInt(range[0].trim()), Integer.parseInt(range[1].trim()), config.clusterTls());
         EmbeddedClusterRuntime runtime = new EmbeddedClusterRuntime(new EmbeddedClusters(settings, new ServerKeys(config),
                 config.kafkaClusters()));
         runtime.restoreAll();

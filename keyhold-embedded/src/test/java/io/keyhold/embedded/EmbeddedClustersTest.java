@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
@@ -94,7 +95,13 @@ class EmbeddedClustersTest {
     }
 
     static void produce(String bootstrap, String topic, String... values) throws Exception {
+        produce(bootstrap, Map.of(), topic, values);
+    }
+
+    /** As {@link #produce(String, String, String...)} with client settings such as {@code security.protocol}. */
+    static void produce(String bootstrap, Map<String, ?> security, String topic, String... values) throws Exception {
         Properties p = new Properties();
+        p.putAll(security);
         p.put("bootstrap.servers", bootstrap);
         p.put("key.serializer", StringSerializer.class.getName());
         p.put("value.serializer", StringSerializer.class.getName());
@@ -108,7 +115,12 @@ class EmbeddedClustersTest {
     }
 
     static List<String> consume(String bootstrap, String topic, int n) {
+        return consume(bootstrap, Map.of(), topic, n);
+    }
+
+    static List<String> consume(String bootstrap, Map<String, ?> security, String topic, int n) {
         Properties p = new Properties();
+        p.putAll(security);
         p.put("bootstrap.servers", bootstrap);
         p.put("key.deserializer", StringDeserializer.class.getName());
         p.put("value.deserializer", StringDeserializer.class.getName());

@@ -15,7 +15,14 @@ final class Kcat {
 
     /** Produces one record per line; fails the test if kcat does. */
     static void produce(String bootstrap, String topic, List<String> lines) throws Exception {
-        Result r = run(String.join("\n", lines) + "\n", "-b", bootstrap, "-P", "-t", topic, "-X", "message.timeout.ms=20000");
+        produce(bootstrap, topic, lines, List.of());
+    }
+
+    /** As {@link #produce(String, String, List)} with more kcat options ({@code -X security.protocol=ssl}, ...). */
+    static void produce(String bootstrap, String topic, List<String> lines, List<String> options) throws Exception {
+        List<String> args = new ArrayList<>(List.of("-b", bootstrap, "-P", "-t", topic, "-X", "message.timeout.ms=20000"));
+        args.addAll(options);
+        Result r = run(String.join("\n", lines) + "\n", args.toArray(String[]::new));
         assertThat(r.code).as("kcat produce: " + r.err).isZero();
     }
 
@@ -27,8 +34,14 @@ final class Kcat {
 
     /** Up to {@code count} values from the beginning of {@code topic}. */
     static List<String> consume(String bootstrap, String topic, int count) throws Exception {
-        Result r = run("", "-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-c", Integer.toString(count), "-e", "-q",
-                "-X", "fetch.wait.max.ms=100");
+        return consume(bootstrap, topic, count, List.of());
+    }
+
+    static List<String> consume(String bootstrap, String topic, int count, List<String> options) throws Exception {
+        List<String> args = new ArrayList<>(List.of("-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-c", Integer.toString(count),
+                "-e", "-q", "-X", "fetch.wait.max.ms=100"));
+        args.addAll(options);
+        Result r = run("", args.toArray(String[]::new));
         List<String> out = new ArrayList<>();
         for (String l : r.out.split("\n")) {
             if (!l.isEmpty()) {

@@ -6,11 +6,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 /** Copies what is written to System.err (where slf4j-simple logs) while open, still passing it on. */
-final class CapturedStderr implements AutoCloseable {
+public final class CapturedStderr implements AutoCloseable {
     private final PrintStream original = System.err;
     private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
 
-    CapturedStderr() {
+    public CapturedStderr() {
         System.setErr(new PrintStream(new OutputStream() {
             @Override
             public void write(int c) {
@@ -30,7 +30,7 @@ final class CapturedStderr implements AutoCloseable {
         }, true, StandardCharsets.UTF_8));
     }
 
-    String text() {
+    public String text() {
         synchronized (copy) {
             return copy.toString(StandardCharsets.UTF_8);
         }

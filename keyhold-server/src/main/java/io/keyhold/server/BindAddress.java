@@ -4,7 +4,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 
 /** Whether a listen address keeps traffic on this machine. */
-final class BindAddress {
+public final class BindAddress {
     private BindAddress() {
     }
 
@@ -13,7 +13,7 @@ final class BindAddress {
      * name such as localhost that resolves only to those). The wildcard (0.0.0.0, ::, empty) and a
      * name that does not resolve are not.
      */
-    static boolean isLoopback(String bind) {
+    public static boolean isLoopback(String bind) {
         if (bind == null || bind.isBlank()) {
             return false;
         }

@@ -81,6 +81,22 @@ public interface ClusterRuntime {
         return Set.copyOf(clusterIds);
     }
 
+    /**
+     * How clients reach the cluster endpoints: whether they serve TLS, whether client certificates
+     * are required, and a warning when records would cross a network in clear.
+     *
+     * @param tls        whether every endpoint serves TLS
+     * @param clientAuth {@code none}, {@code requested} or {@code required}
+     * @param warning    null, or what is wrong (e.g. plaintext on a non-loopback address)
+     */
+    record EndpointSecurity(boolean tls, String clientAuth, String warning) {
+    }
+
+    /** The endpoints' security, the same for every cluster of this runtime; null when the runtime cannot tell. */
+    default EndpointSecurity endpointSecurity() {
+        return null;
+    }
+
     /** No data plane installed: clusters are records only and stay PROVISIONING. */
     ClusterRuntime NONE = new ClusterRuntime() {
         @Override

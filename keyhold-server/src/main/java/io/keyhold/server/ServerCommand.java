@@ -54,6 +54,16 @@ public final class ServerCommand implements Callable<Integer> {
     String tlsCertFile;
     @Option(names = "--tls-key-file", paramLabel = "FILE", description = "PEM private key of --tls-cert-file (unencrypted, owner-only).")
     String tlsKeyFile;
+    @Option(names = "--cluster-tls-certificate", paramLabel = "FILE",
+            description = "PEM certificate (chain) every cluster endpoint serves TLS with (default: no TLS).")
+    String clusterTlsCertificate;
+    @Option(names = "--cluster-tls-key", paramLabel = "FILE", description = "PEM private key of --cluster-tls-certificate.")
+    String clusterTlsKey;
+    @Option(names = "--cluster-tls-client-auth", paramLabel = "MODE",
+            description = "none (default), requested or required: whether Kafka clients must present a certificate.")
+    String clusterTlsClientAuth;
+    @Option(names = "--cluster-tls-trust", paramLabel = "FILE", description = "PEM CA file client certificates must chain to.")
+    String clusterTlsTrust;
     @Option(names = "--insecure-http",
             description = "Allow plain HTTP on a non-loopback --bind address (only behind a TLS proxy on a network you trust).")
     boolean insecureHttp;
@@ -78,6 +88,10 @@ public final class ServerCommand implements Callable<Integer> {
         flags.put("tls-cert-file", tlsCertFile);
         flags.put("tls-key-file", tlsKeyFile);
         flags.put("insecure-http", insecureHttp ? "true" : null);
+        flags.put("cluster-tls.certificate", clusterTlsCertificate);
+        flags.put("cluster-tls.key", clusterTlsKey);
+        flags.put("cluster-tls.client-auth", clusterTlsClientAuth);
+        flags.put("cluster-tls.trust", clusterTlsTrust);
         ServerConfig.Builder builder = ServerConfigLoader.load(flags, System.getenv(), config);
         // One set of KMS connections for the whole process: the control plane and every cluster's proxy.
         builder.kms(builder.build().kms());

@@ -3,6 +3,7 @@ package io.keyhold.server;
 import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsRegistry;
 import io.keyhold.kms.RetryPolicy;
+import io.keyhold.proxy.TlsSettings;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -47,6 +48,7 @@ public final class ServerConfig {
     private final Path tlsCertFile;
     private final Path tlsKeyFile;
     private final boolean insecureHttp;
+    private final TlsSettings clusterTls;
 
     private ServerConfig(Builder b) {
         this.dataDir = Objects.requireNonNull(b.dataDir, "dataDir");
@@ -79,6 +81,7 @@ public final class ServerConfig {
         this.tlsCertFile = b.tlsCertFile;
         this.tlsKeyFile = b.tlsKeyFile;
         this.insecureHttp = b.insecureHttp;
+        this.clusterTls = b.clusterTls;
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http-port must be 0..65535, got " + httpPort);
         }
@@ -98,6 +101,13 @@ public final class ServerConfig {
         }
         if ((tlsCertFile == null) != (tlsKeyFile == null)) {
             throw new IllegalArgumentException("tls-cert-file and tls-key-file must be given together (a PEM certificate and its private key)");
+        }
+        if (clusterTls != null) {
+            // Read now: a server given unusable files does not start (rather than failing each cluster's start).
+            io.keyhold.common.tls.PemKeyStore.keyManagers(clusterTls.certificateChain(), clusterTls.privateKey());
+            if (clusterTls.trustedCertificates() != null) {
+                io.keyhold.common.tls.PemKeyStore.trustManagers(clusterTls.trustedCertificates());
+            }
         }
         if (tlsCertFile == null && !insecureHttp && !BindAddress.isLoopback(bind)) {
             throw new IllegalArgumentException("refusing to serve the API over plain HTTP on " + (bind.isEmpty() ? "every address" : bind)
@@ -272,6 +282,11 @@ public final class ServerConfig {
         return tlsCertFile != null;
     }
 
+    /** TLS on every cluster endpoint (the data plane's listeners); null: plaintext. */
+    public TlsSettings clusterTls() {
+        return clusterTls;
+    }
+
     /** Whether plain HTTP on a non-loopback address was asked for explicitly. */
     public boolean insecureHttp() {
         return insecureHttp;
@@ -316,6 +331,7 @@ public final class ServerConfig {
         private Duration failedLoginWindow = Duration.ofMinutes(1);
         private Path tlsCertFile;
         private Path tlsKeyFile;
+        private TlsSettings clusterTls;
         private boolean insecureHttp;
 
         /** The KMS connections to use (default: a registry of this configuration's own, made by {@link #build()}). */
@@ -454,6 +470,12 @@ public final class ServerConfig {
         public Builder tls(Path certFile, Path keyFile) {
             tlsCertFile = certFile;
             tlsKeyFile = keyFile;
+            return this;
+        }
+
+        /** Serve every cluster endpoint over TLS with these settings (null: plaintext). */
+        public Builder clusterTls(TlsSettings v) {
+            clusterTls = v;
             return this;
         }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.keyhold.proxy.TlsSettings;
 import io.keyhold.server.internal.config.KafkaClustersConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ public final class ServerConfigLoader {
             "database-user", "database-password", "release-hold", "max-keys-per-org", "rate-limit", "rate-limit-window",
             "validation-interval", "health-interval", "max-body-bytes", "aws-roles", "azure-application-id", "gcp-security-group",
             "bootstrap-api-key", "bootstrap-api-secret", "failed-login-limit", "failed-login-window", "tls-cert-file", "tls-key-file",
-            "insecure-http");
+            "insecure-http", "cluster-tls.certificate", "cluster-tls.key", "cluster-tls.client-auth", "cluster-tls.trust");
 
     private ServerConfigLoader() {
     }
@@ -135,6 +136,7 @@ public final class ServerConfigLoader {
             b.failedLoginWindow(duration(v, "failed-login-window"));
         }
         b.tls(path(v, "tls-cert-file"), path(v, "tls-key-file"));
+        b.clusterTls(clusterTls(v));
         if (v.containsKey("insecure-http")) {
             b.insecureHttp(bool(v, "insecure-http"));
         }
@@ -149,6 +151,30 @@ public final class ServerConfigLoader {
         });
         b.kmsSettings(kms);
         return b;
+    }
+
+    /**
+     * {@code cluster-tls: {certificate, key, client-auth, trust}} (env {@code KEYHOLD_CLUSTER_TLS_CERTIFICATE}, ...):
+     * TLS on every cluster endpoint, or null when none of its options is set.
+     */
+    private static TlsSettings clusterTls(Map<String, String> v) {
+        Path cert = path(v, "cluster-tls.certificate");
+        Path key = path(v, "cluster-tls.key");
+        Path trust = path(v, "cluster-tls.trust");
+        String clientAuth = v.get("cluster-tls.client-auth");
+        if (cert == null && key == null && trust == null && clientAuth == null) {
+            return null;
+        }
+        if (cert == null || key == null) {
+            throw new IllegalArgumentException("cluster-tls.certificate and cluster-tls.key must be given together (a PEM certificate"
+                    + " and its private key) for cluster endpoints to serve TLS");
+        }
+        try {
+            return TlsSettings.server(cert, key, clientAuth == null ? TlsSettings.ClientAuth.NONE : TlsSettings.ClientAuth.parse(clientAuth),
+                    trust);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("cluster-tls: " + e.getMessage(), e);
+        }
     }
 
     private static Path path(Map<String, String> v, String name) {

@@ -8,6 +8,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.List;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -36,17 +38,30 @@ public final class EndpointProbe {
     private static final short API_VERSIONS_VERSION = 3;
 
     private final int timeoutMillis;
+    private final SSLSocketFactory tls;
 
     public EndpointProbe(int timeoutMillis) {
+        this(timeoutMillis, null);
+    }
+
+    /** @param tls for endpoints that serve TLS (see {@link ProbeTls}), or null for plaintext ones */
+    public EndpointProbe(int timeoutMillis, SSLSocketFactory tls) {
         this.timeoutMillis = timeoutMillis;
+        this.tls = tls;
     }
 
     /** Whether {@code endpoint} serves Kafka clients now; never throws. */
     public boolean serves(InetSocketAddress endpoint) {
-        try (Socket socket = new Socket()) {
-            socket.connect(endpoint, timeoutMillis);
-            socket.setSoTimeout(timeoutMillis);
-            socket.setTcpNoDelay(true);
+        try (Socket plain = new Socket()) {
+            plain.connect(endpoint, timeoutMillis);
+            plain.setSoTimeout(timeoutMillis);
+            plain.setTcpNoDelay(true);
+            Socket socket = plain;
+            if (tls != null) {
+                SSLSocket ssl = (SSLSocket) tls.createSocket(plain, endpoint.getHostString(), endpoint.getPort(), true);
+                ssl.startHandshake();
+                socket = ssl;
+            }
             DataOutputStream out = new DataOutputStream(socket.getOutputStream());
             DataInputStream in = new DataInputStream(socket.getInputStream());
             ApiVersionsResponse versions = (ApiVersionsResponse) exchange(out, in, 1,

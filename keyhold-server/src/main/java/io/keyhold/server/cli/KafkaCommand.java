@@ -39,6 +39,14 @@ public final class KafkaCommand {
         m.put("byok_key_id", spec.path("byok").path("id").asText(""));
         m.put("byok_provider", enc.path("provider").asText(""));
         m.put("byok_key", enc.path("key").asText(""));
+        JsonNode status = c.path("status");
+        if (status.has("endpoint_tls")) {
+            m.put("endpoint_tls", status.path("endpoint_tls").asBoolean());
+            m.put("endpoint_client_auth", status.path("endpoint_client_auth").asText(""));
+        }
+        if (status.has("endpoint_warning")) {
+            m.put("endpoint_warning", status.path("endpoint_warning").asText());
+        }
         return m;
     }
 

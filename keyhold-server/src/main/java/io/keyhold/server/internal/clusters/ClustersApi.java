@@ -325,6 +325,13 @@ public final class ClustersApi {
             enc.put("provider", key.provider());
             enc.put("key", key.ident());
         }
+        // Keyhold addition: whether the endpoint is TLS, so that plaintext on a network shows where users look.
+        ClusterRuntime.EndpointSecurity endpoint = runtime.endpointSecurity();
+        if (endpoint != null) {
+            status.put("endpoint_tls", endpoint.tls());
+            status.put("endpoint_client_auth", endpoint.clientAuth());
+            Json.putIfPresent(status, "endpoint_warning", endpoint.warning());
+        }
         return out;
     }
 
