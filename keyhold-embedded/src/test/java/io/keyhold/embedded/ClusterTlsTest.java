@@ -60,7 +60,8 @@ class ClusterTlsTest {
     void clusterEndpointsServeTlsAndRequireTrustedClientCertificates() throws Exception {
         TestCertificates serverCa = TestCertificates.ca(dataDir, "cluster-ca");
         TestCertificates clientCa = TestCertificates.ca(dataDir, "client-ca");
-        TestCertificates.Issued endpointCert = serverCa.issue("cluster-endpoint", "127.0.0.1", "localhost");
+        // for servers only: the readiness probe presents it as a client certificate all the same
+        TestCertificates.Issued endpointCert = serverCa.serverOnly("cluster-endpoint", "127.0.0.1", "localhost");
         TestCertificates.Issued clientCert = clientCa.issue("kafka-client", "orders-service");
         int ports = EmbeddedClustersTest.freeRangeStart();
         Map<String, String> env = Map.of("KEYHOLD_CLUSTER_PORTS", ports + "-" + (ports + 40),

@@ -153,4 +153,25 @@ class StandaloneConfigTest {
         assertThatThrownBy(() -> parse(kms + "clusters: [{id: a, upstream: [], key: k}]", Map.of()))
                 .hasMessageContaining("'upstream' must list at least one host:port");
     }
+
+    @Test
+    void listenerTlsReadsClientAuthAndRefusesSettingsThatWouldCheckNothing() throws Exception {
+        String kms = "kms: {provider: local}\n";
+        TlsSettings tls = parse(kms + "clusters: [{id: a, upstream: 'h:1', key: k, tls: {cert: p.pem, key: p.key, client-auth: required,"
+                + " trust: clients.pem}}]", Map.of()).clusters().get(0).proxy().clientTls();
+        assertThat(tls.clientAuth()).isEqualTo(TlsSettings.ClientAuth.REQUIRED);
+        assertThat(tls.trustedCertificates()).isEqualTo(Path.of("/etc/keyhold/clients.pem"));
+        assertThat(parse(kms + "clusters: [{id: a, upstream: 'h:1', key: k, tls: {cert: p.pem, key: p.key}}]", Map.of())
+                .clusters().get(0).proxy().clientTls().clientAuth()).isEqualTo(TlsSettings.ClientAuth.NONE);
+        assertThatThrownBy(() -> parse(kms + "clusters: [{id: a, upstream: 'h:1', key: k, tls: {cert: p.pem, key: p.key,"
+                + " client-auth: required}}]", Map.of())).hasMessageContaining("cluster 'a': tls: 'client-auth: required' needs 'trust'");
+        assertThatThrownBy(() -> parse(kms + "clusters: [{id: a, upstream: 'h:1', key: k, tls: {cert: p.pem, key: p.key,"
+                + " trust: clients.pem}}]", Map.of())).hasMessageContaining("'client-auth' is none");
+        assertThatThrownBy(() -> parse(kms + "clusters: [{id: a, upstream: 'h:1', key: k, tls: {cert: p.pem, key: p.key,"
+                + " client-auth: always, trust: c.pem}}]", Map.of())).hasMessageContaining("must be none, requested or required");
+        assertThatThrownBy(() -> parse(kms + "clusters: [{id: a, upstream: 'h:1', key: k, tls: {cert: p.pem, key: p.key, ca: c.pem}}]",
+                Map.of())).hasMessageContaining("cluster 'a': tls: unknown key 'ca'");
+        assertThatThrownBy(() -> parse(kms + "clusters: [{id: a, upstream: 'h:1', key: k, tls: {key: p.key}}]", Map.of()))
+                .hasMessageContaining("cluster 'a': TLS 'cert' is required");
+    }
 }

@@ -101,6 +101,13 @@ public final class TestCertificates {
         return issue(file, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(2)), hosts);
     }
 
+    /** As {@link #issue(String, String...)} for servers only (extended key usage serverAuth), as public CAs now issue them. */
+    public Issued serverOnly(String file, String... hosts) {
+        Instant now = Instant.now();
+        return issue(file, now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(2)), new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth},
+                hosts);
+    }
+
     /** Expired yesterday. */
     public Issued expired(String file, String... hosts) {
         Instant now = Instant.now();
@@ -109,6 +116,10 @@ public final class TestCertificates {
 
     /** A certificate valid from {@code notBefore} to {@code notAfter}, in {@code dir/file.pem} and {@code dir/file.key}. */
     public Issued issue(String file, Instant notBefore, Instant notAfter, String... hosts) {
+        return issue(file, notBefore, notAfter, new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}, hosts);
+    }
+
+    private Issued issue(String file, Instant notBefore, Instant notAfter, KeyPurposeId[] purposes, String... hosts) {
         try {
             KeyPair keys = rsa();
             JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(caCert, serial(), Date.from(notBefore), Date.from(notAfter),
@@ -122,7 +133,7 @@ public final class TestCertificates {
             }
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
             b.addExtension(Extension.extendedKeyUsage, false,
-                    new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+                    new ExtendedKeyUsage(purposes));
             X509Certificate cert = sign(b);
             Issued issued = new Issued(dir.resolve(file + ".pem"), dir.resolve(file + ".key"), cert, keys);
             write(issued.certFile(), pem("CERTIFICATE", cert.getEncoded()));

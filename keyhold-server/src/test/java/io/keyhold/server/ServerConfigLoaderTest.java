@@ -87,6 +87,40 @@ class ServerConfigLoaderTest {
     }
 
     @Test
+    void readsClusterTlsFromTheFileAndRefusesIncompleteSettings() throws Exception {
+        io.keyhold.server.support.TestCertificates.Pem endpoint = io.keyhold.server.support.TestCertificates.ecPkcs8(tmp, "endpoint");
+        io.keyhold.server.support.TestCertificates.Pem clients = io.keyhold.server.support.TestCertificates.ecPkcs8(tmp, "clients");
+        Path yaml = tmp.resolve("cluster-tls.yaml");
+        Files.writeString(yaml, "cluster-tls:\n  certificate: " + endpoint.cert() + "\n  key: " + endpoint.key()
+                + "\n  client-auth: required\n  trust: " + clients.cert() + "\n");
+        io.keyhold.proxy.TlsSettings tls = ServerConfigLoader.load(Map.of(), Map.of(), yaml).build().clusterTls();
+        assertThat(tls.certificateChain()).isEqualTo(endpoint.cert());
+        assertThat(tls.privateKey()).isEqualTo(endpoint.key());
+        assertThat(tls.clientAuth()).isEqualTo(io.keyhold.proxy.TlsSettings.ClientAuth.REQUIRED);
+        assertThat(tls.trustedCertificates()).isEqualTo(clients.cert());
+        assertThat(ServerConfigLoader.load(Map.of(), Map.of(), null).build().clusterTls()).isNull();
+
+        assertThatThrownBy(() -> ServerConfigLoader.load(Map.of(), Map.of("KEYHOLD_CLUSTER_TLS_CERTIFICATE", endpoint.cert().toString()),
+                null)).hasMessageContaining("cluster-tls.certificate and cluster-tls.key must be given together");
+        Map<String, String> pair = Map.of("KEYHOLD_CLUSTER_TLS_CERTIFICATE", endpoint.cert().toString(),
+                "KEYHOLD_CLUSTER_TLS_KEY", endpoint.key().toString());
+        Map<String, String> requiredWithoutTrust = new HashMap<>(pair);
+        requiredWithoutTrust.put("KEYHOLD_CLUSTER_TLS_CLIENT_AUTH", "required");
+        assertThatThrownBy(() -> ServerConfigLoader.load(Map.of(), requiredWithoutTrust, null)).hasMessageContaining("needs 'trust'");
+        Map<String, String> trustWithoutClientAuth = new HashMap<>(pair);
+        trustWithoutClientAuth.put("KEYHOLD_CLUSTER_TLS_TRUST", clients.cert().toString());
+        assertThatThrownBy(() -> ServerConfigLoader.load(Map.of(), trustWithoutClientAuth, null))
+                .hasMessageContaining("'client-auth' is none");
+        Map<String, String> unknownMode = new HashMap<>(pair);
+        unknownMode.put("KEYHOLD_CLUSTER_TLS_CLIENT_AUTH", "optional");
+        assertThatThrownBy(() -> ServerConfigLoader.load(Map.of(), unknownMode, null))
+                .hasMessageContaining("must be none, requested or required");
+        // the files are read at start: a key of another certificate stops the server
+        assertThatThrownBy(() -> ServerConfigLoader.load(Map.of("cluster-tls.certificate", endpoint.cert().toString(),
+                "cluster-tls.key", clients.key().toString()), Map.of(), null).build()).hasMessageContaining("does not belong");
+    }
+
+    @Test
     void readsRegisteredKafkaClusters() throws Exception {
         Path yaml = tmp.resolve("keyhold.yaml");
         Files.writeString(yaml, """

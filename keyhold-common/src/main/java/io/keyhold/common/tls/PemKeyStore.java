@@ -85,12 +85,9 @@ public final class PemKeyStore {
     /**
      * Trust managers that trust exactly the certificates of a PEM file (a CA bundle), with the JDK's
      * usual checks: chain, validity dates, key usage. Host names are checked by the caller's engine.
-     *
-     * @param alsoTrusted certificates trusted besides the file's (exactly these, as trust anchors)
      */
-    public static TrustManagerFactory trustManagers(Path caFile, X509Certificate... alsoTrusted) {
-        List<Certificate> cas = new ArrayList<>(certificates(caFile));
-        cas.addAll(List.of(alsoTrusted));
+    public static TrustManagerFactory trustManagers(Path caFile) {
+        List<Certificate> cas = certificates(caFile);
         try {
             KeyStore trust = KeyStore.getInstance("PKCS12");
             trust.load(null, null);

@@ -199,7 +199,7 @@ public final class ProxyServer implements AutoCloseable {
         try {
             SslContextBuilder b = SslContextBuilder.forServer(PemKeyStore.keyManagers(tls.certificateChain(), tls.privateKey()));
             if (tls.clientAuth() != TlsSettings.ClientAuth.NONE) {
-                b.trustManager(PemKeyStore.trustManagers(tls.trustedCertificates(),
+                b.trustManager(OwnCertificateTrust.of(PemKeyStore.trustManagers(tls.trustedCertificates()),
                         PemKeyStore.x509Certificates(tls.certificateChain()).get(0)));
                 b.clientAuth(tls.clientAuth() == TlsSettings.ClientAuth.REQUIRED ? ClientAuth.REQUIRE : ClientAuth.OPTIONAL);
             }
