@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.keyhold.server.internal.config.KafkaClustersConfig;
+import io.keyhold.server.internal.config.NotificationsConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ public final class ServerConfigLoader {
     /** Every option the server reads. */
     public static final List<String> OPTIONS = List.of("data-dir", "http-port", "bind", "public-url", "database-url",
             "database-user", "database-password", "release-hold", "max-keys-per-org", "rate-limit", "rate-limit-window",
-            "validation-interval", "health-interval", "max-body-bytes", "aws-roles", "azure-application-id", "gcp-security-group",
+            "validation-interval", "health-interval", "kms-unavailable-grace", "max-body-bytes", "aws-roles", "azure-application-id", "gcp-security-group",
             "bootstrap-api-key", "bootstrap-api-secret", "failed-login-limit", "failed-login-window", "tls-cert-file", "tls-key-file",
             "insecure-http");
 
@@ -47,11 +48,13 @@ public final class ServerConfigLoader {
         Map<String, String> values = new TreeMap<>();
         Path file = config != null ? config : env.containsKey("KEYHOLD_CONFIG") ? Path.of(env.get("KEYHOLD_CONFIG")) : null;
         JsonNode kafkaClusters = null;
+        JsonNode notifications = null;
         if (file != null) {
             ObjectNode root = readYaml(file);
             if (root != null) {
                 // A list of mappings: read on its own rather than flattened into name=value options.
                 kafkaClusters = root.remove(KafkaClustersConfig.KEY);
+                notifications = root.remove(NotificationsConfig.KEY);
                 flatten("", root, values);
             }
         }
@@ -77,7 +80,8 @@ public final class ServerConfigLoader {
         });
         ServerConfig.Builder builder = toBuilder(values);
         Path baseDir = file == null ? null : file.toAbsolutePath().getParent();
-        return builder.kafkaClusters(KafkaClustersConfig.parse(kafkaClusters, baseDir, env::get));
+        return builder.kafkaClusters(KafkaClustersConfig.parse(kafkaClusters, baseDir, env::get))
+                .notifications(NotificationsConfig.parse(notifications, env::get));
     }
 
     public static String envName(String option) {
@@ -121,6 +125,9 @@ public final class ServerConfigLoader {
         }
         if (v.containsKey("health-interval")) {
             b.healthInterval(duration(v, "health-interval"));
+        }
+        if (v.containsKey("kms-unavailable-grace")) {
+            b.kmsUnavailableGrace(duration(v, "kms-unavailable-grace"));
         }
         if (v.containsKey("max-body-bytes")) {
             b.maxBodyBytes(integer(v, "max-body-bytes"));
