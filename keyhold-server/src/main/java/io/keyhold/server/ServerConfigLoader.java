@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -181,25 +180,7 @@ public final class ServerConfigLoader {
 
     /** ISO-8601 ({@code PT10S}, {@code P5D}) or a number with a unit: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 2h}, {@code 5d}. */
     static Duration duration(Map<String, String> v, String name) {
-        String s = v.get(name).trim().toLowerCase(Locale.ROOT);
-        try {
-            if (s.startsWith("p")) {
-                return Duration.parse(s.toUpperCase(Locale.ROOT));
-            }
-            if (s.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
-            }
-            long n = Long.parseLong(s.substring(0, s.length() - 1));
-            return switch (s.charAt(s.length() - 1)) {
-                case 's' -> Duration.ofSeconds(n);
-                case 'm' -> Duration.ofMinutes(n);
-                case 'h' -> Duration.ofHours(n);
-                case 'd' -> Duration.ofDays(n);
-                default -> throw new NumberFormatException();
-            };
-        } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException e) {
-            throw new IllegalArgumentException(name + " must be a duration such as 10s, 5m, 5d or PT10S, got '" + v.get(name) + "'");
-        }
+        return io.keyhold.proxy.ConfigDurations.parse(v.get(name), name);
     }
 
     /** The file's top-level mapping, or null when the file is empty. */
