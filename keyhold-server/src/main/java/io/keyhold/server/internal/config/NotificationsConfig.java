@@ -81,6 +81,7 @@ public final class NotificationsConfig {
         if (url.getUserInfo() != null) {
             throw new IllegalArgumentException(where + "'url' must not carry credentials: the signature authenticates Keyhold");
         }
+        Set<AuditEventType> events = events(n.get("events"), where);
         String secretEnv = n.path("secret-env").asText("");
         if (secretEnv.isEmpty()) {
             throw new IllegalArgumentException(where + "'secret-env' is required: it names the environment variable holding"
@@ -91,7 +92,7 @@ public final class NotificationsConfig {
             throw new IllegalArgumentException(where + "environment variable " + secretEnv + " (secret-env) must hold at least "
                     + MIN_SECRET_LENGTH + " characters, e.g. the output of 'openssl rand -hex 32'");
         }
-        return new Webhook(url, events(n.get("events"), where), secretEnv, secret.getBytes(StandardCharsets.UTF_8));
+        return new Webhook(url, events, secretEnv, secret.getBytes(StandardCharsets.UTF_8));
     }
 
     private static Set<AuditEventType> events(JsonNode events, String where) {
