@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * hangs, the cluster stays PROVISIONED and keeps serving produce and consume from its cached DEKs;
  * its status shows the outage and since when, its metrics count it; past the grace period it locks
  * with reason "KMS unreachable since ...", refusing produce and fetch and holding no DEK; when the
- * KMS is back it unlocks and every acknowledged record reads back byte for byte. Webhooks receive
+ * KMS is back it unlocks and every acknowledged record reads back byte for byte. A revocation (the key
+ * disabled), by contrast, locks within a few intervals, without grace. Webhooks receive
  * the events, signed; one that hangs and one that answers 500 do not delay the lock.
  */
 class KmsOutageClusterTest {
@@ -119,13 +120,32 @@ class KmsOutageClusterTest {
 
                     outageThenRecovery(aws, Outage.ERROR_503, url, clusterPath, cluster, endpoint, producer);
                     outageThenRecovery(aws, Outage.HANG, url, clusterPath, cluster, endpoint, producer);
+
+                    // A revocation, by contrast, locks within a few intervals, without any grace.
+                    long disabledAt = System.nanoTime();
+                    aws.disable(keyArn);
+                    RestClient.await(() -> status(url, clusterPath).path("phase").asText().equals("LOCKED"), "LOCKED on disable",
+                            HEALTH_INTERVAL.multipliedBy(10));
+                    Duration toLocked = Duration.ofNanos(System.nanoTime() - disabledAt);
+                    System.out.println("AWS key disabled -> cluster LOCKED in " + toLocked.toMillis() + " ms");
+                    assertThat(toLocked).isLessThan(HEALTH_INTERVAL.multipliedBy(3).plusSeconds(3));
+                    assertThat(status(url, clusterPath).path("message").asText()).startsWith("The key is disabled in its KMS");
+                    assertThat(status(url, clusterPath).has("kms")).as("a refusal is not an outage").isFalse();
+                    assertLockedAndEmpty(url, cluster, endpoint, producer);
+                    aws.enable(keyArn);
+                    RestClient.await(() -> status(url, clusterPath).path("phase").asText().equals("PROVISIONED"), "unlocked on enable",
+                            HEALTH_INTERVAL.multipliedBy(10));
+                    produce(producer, "after enable");
+                    assertThat(KafkaClients.readAll(endpoint, TOPIC, acknowledged.size(), Duration.ofSeconds(60)))
+                            .containsExactlyElementsOf(acknowledged);
                 }
 
                 // The good webhook saw both outages, each event once, signed; the bad ones never held anything up.
-                RestClient.await(() -> hook.types(cluster).size() >= 8, "8 notifications", Duration.ofSeconds(30));
+                RestClient.await(() -> hook.types(cluster).size() >= 10, "10 notifications", Duration.ofSeconds(30));
                 assertThat(hook.types(cluster)).containsExactly(
                         "KMS_UNAVAILABLE", "CLUSTER_LOCKED", "KMS_AVAILABLE", "CLUSTER_UNLOCKED",
-                        "KMS_UNAVAILABLE", "CLUSTER_LOCKED", "KMS_AVAILABLE", "CLUSTER_UNLOCKED");
+                        "KMS_UNAVAILABLE", "CLUSTER_LOCKED", "KMS_AVAILABLE", "CLUSTER_UNLOCKED",
+                        "CLUSTER_LOCKED", "CLUSTER_UNLOCKED");
                 assertThat(hook.badSignatures()).isZero();
                 JsonNode lock = hook.verified().stream().filter(n -> n.path("type").asText().equals("CLUSTER_LOCKED")).findFirst()
                         .orElseThrow();
@@ -170,20 +190,7 @@ class KmsOutageClusterTest {
         JsonNode locked = status(url, clusterPath);
         assertThat(locked.path("message").asText()).startsWith("KMS unreachable since ");
         assertThat(locked.path("kms").path("condition").asText()).isEqualTo("UNAVAILABLE");
-        assertThatThrownBy(() -> KafkaClients.send(producer, TOPIC, "refused"))
-                .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(TopicAuthorizationException.class);
-        try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.consumer(endpoint, Map.of())) {
-            consumer.subscribe(List.of(TOPIC));
-            assertThatThrownBy(() -> {
-                for (int i = 0; i < 150; i++) {
-                    assertThat(consumer.poll(Duration.ofMillis(200))).as("a locked cluster hands out no record").isEmpty();
-                }
-            }).isInstanceOf(TopicAuthorizationException.class);
-        }
-        String lockedMetrics = metrics(url);
-        assertThat(lockedMetrics).contains("keyhold_proxy_locked" + c + " 1")
-                .contains("keyhold_proxy_deks{cluster=\"" + cluster + "\",cache=\"encryption\"} 0")
-                .contains("keyhold_proxy_deks{cluster=\"" + cluster + "\",cache=\"decryption\"} 0");
+        assertLockedAndEmpty(url, cluster, endpoint, producer);
 
         // The KMS is back: the cluster unlocks, and every acknowledged record reads back byte for byte.
         aws.outage(Outage.NONE);
@@ -194,6 +201,24 @@ class KmsOutageClusterTest {
         assertThat(KafkaClients.readAll(endpoint, TOPIC, acknowledged.size(), Duration.ofSeconds(60)))
                 .containsExactlyElementsOf(acknowledged);
         assertThat(metrics(url)).contains("keyhold_proxy_kms_unavailable_since_seconds" + c + " 0");
+    }
+
+    /** Produce and fetch are refused, and the proxy holds no DEK. */
+    private void assertLockedAndEmpty(String url, String cluster, String endpoint, KafkaProducer<byte[], byte[]> producer)
+            throws Exception {
+        assertThatThrownBy(() -> KafkaClients.send(producer, TOPIC, "refused"))
+                .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(TopicAuthorizationException.class);
+        try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.consumer(endpoint, Map.of())) {
+            consumer.subscribe(List.of(TOPIC));
+            assertThatThrownBy(() -> {
+                for (int i = 0; i < 150; i++) {
+                    assertThat(consumer.poll(Duration.ofMillis(200))).as("a locked cluster hands out no record").isEmpty();
+                }
+            }).isInstanceOf(TopicAuthorizationException.class);
+        }
+        assertThat(metrics(url)).contains("keyhold_proxy_locked{cluster=\"" + cluster + "\"} 1")
+                .contains("keyhold_proxy_deks{cluster=\"" + cluster + "\",cache=\"encryption\"} 0")
+                .contains("keyhold_proxy_deks{cluster=\"" + cluster + "\",cache=\"decryption\"} 0");
     }
 
     private void produce(KafkaProducer<byte[], byte[]> producer, String what) throws Exception {
