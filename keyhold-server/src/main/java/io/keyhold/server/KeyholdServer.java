@@ -67,8 +67,8 @@ public final class KeyholdServer implements AutoCloseable {
     private boolean closed;
 
     private KeyholdServer(ServerConfig config, Database db, KmsRegistry kms, KeyValidator validator, KeyHealthMonitor health,
-                          WebhookNotifier notifier, ReadinessCheck readiness, Javalin app, ScheduledExecutorService housekeeping, String url,
-                          Bootstrap.Result bootstrap) {
+                          WebhookNotifier notifier, ReadinessCheck readiness, Javalin app, ScheduledExecutorService housekeeping,
+                          String url, Bootstrap.Result bootstrap) {
         this.config = config;
         this.db = db;
         this.kms = kms;
