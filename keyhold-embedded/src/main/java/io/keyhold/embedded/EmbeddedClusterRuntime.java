@@ -125,6 +125,11 @@ public final class EmbeddedClusterRuntime implements ClusterRuntime, AutoCloseab
     }
 
     @Override
+    public void kmsHealth(String clusterId, io.keyhold.kms.KeyWatch.Status status) {
+        clusters.reportKmsHealth(clusterId, status);
+    }
+
+    @Override
     public void writeMetrics(Appendable out, java.util.function.Predicate<String> include) throws IOException {
         clusters.writeMetrics(out, include);
     }

@@ -318,6 +318,16 @@ public final class EmbeddedClusters implements AutoCloseable {
         setLocked(clusterId, false);
     }
 
+    /** Hands what the last health check of the cluster's key found to its proxy, for the metrics. */
+    public void reportKmsHealth(String clusterId, io.keyhold.kms.KeyWatch.Status status) {
+        Slot slot = slot(clusterId);
+        synchronized (slot) {
+            if (slot.running != null) {
+                slot.running.proxy().reportKmsHealth(status);
+            }
+        }
+    }
+
     private void setLocked(String clusterId, boolean locked) {
         Slot slot = slot(clusterId);
         synchronized (slot) {

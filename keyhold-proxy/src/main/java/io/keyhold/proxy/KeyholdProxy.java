@@ -10,6 +10,7 @@ import io.keyhold.crypto.EnvelopeEncryptor;
 import io.keyhold.crypto.ForeignKekException;
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekPolicy;
+import io.keyhold.kms.KeyWatch;
 import io.keyhold.kms.Kms;
 import io.keyhold.proxy.internal.ProxyCounters;
 import io.keyhold.proxy.internal.ProxyRuntime;
@@ -55,6 +56,7 @@ public final class KeyholdProxy implements AutoCloseable {
     private final ProxyMetrics metrics;
     private final ProxyServer server;
     private volatile boolean locked;
+    private volatile KeyWatch.Status kmsHealth;
 
     private KeyholdProxy(ProxyConfig config, String kmsKind, DekSource dekSource, DekUnwrapper unwrapper, int workerThreads) {
         this.config = config;
@@ -62,7 +64,8 @@ public final class KeyholdProxy implements AutoCloseable {
         this.encryptionDeks = new EncryptionDekCache(ownKeyOnly(dekSource, ownKey), config.dekRotation(),
                 config.limits().maxEncryptionDeks(), config.limits().encryptionDekIdle());
         this.decryptionDeks = new DecryptionDekCache(unwrapper, ownKey, config.decryptionCacheSize(), config.decryptionCacheTtl());
-        this.metrics = new ProxyMetrics(config.clusterId(), counters, () -> locked, encryptionDeks::size, decryptionDeks::size);
+        this.metrics = new ProxyMetrics(config.clusterId(), counters, () -> locked, encryptionDeks::size, decryptionDeks::size,
+                () -> kmsHealth);
         RecordEncryption encryption = new RecordEncryption(new EnvelopeEncryptor(encryptionDeks),
                 new EnvelopeDecryptor(decryptionDeks), config.kekId(), config.clusterId(), config.unencryptedRecords(),
                 config.limits().maxDecompressedBytes(), config.limits().maxEncryptionDeks(), counters);
@@ -205,6 +208,14 @@ public final class KeyholdProxy implements AutoCloseable {
     public void unlock() {
         locked = false;
         LOG.info("cluster {}: unlocked", config.clusterId());
+    }
+
+    /**
+     * What the last health check of the cluster's key found (by the control plane's monitor, or the
+     * standalone proxy's own watch), for the metrics: KMS unavailable since, failed checks.
+     */
+    public void reportKmsHealth(KeyWatch.Status status) {
+        kmsHealth = status;
     }
 
     public boolean isLocked() {

@@ -1,11 +1,13 @@
 package io.keyhold.proxy;
 
+import io.keyhold.kms.KeyWatch;
 import io.keyhold.proxy.internal.ProxyCounters;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Counters and gauges of one proxy. Never holds key material or record contents (the DEK gauges
@@ -17,14 +19,21 @@ public final class ProxyMetrics {
     private final BooleanSupplier locked;
     private final LongSupplier encryptionDeks;
     private final LongSupplier decryptionDeks;
+    private final Supplier<KeyWatch.Status> kmsHealth;
 
     ProxyMetrics(String clusterId, ProxyCounters counters, BooleanSupplier locked, LongSupplier encryptionDeks,
                  LongSupplier decryptionDeks) {
+        this(clusterId, counters, locked, encryptionDeks, decryptionDeks, () -> null);
+    }
+
+    ProxyMetrics(String clusterId, ProxyCounters counters, BooleanSupplier locked, LongSupplier encryptionDeks,
+                 LongSupplier decryptionDeks, Supplier<KeyWatch.Status> kmsHealth) {
         this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
         this.c = counters;
         this.locked = locked;
         this.encryptionDeks = encryptionDeks;
         this.decryptionDeks = decryptionDeks;
+        this.kmsHealth = kmsHealth;
     }
 
     /** The cluster these metrics belong to ({@link ProxyConfig#clusterId()}). */
@@ -50,6 +59,18 @@ public final class ProxyMetrics {
     /** Unwrapped DEKs held for decryption right now (a count; never the keys). */
     public long decryptionDeks() {
         return decryptionDeks.getAsLong();
+    }
+
+    /** Health checks of the cluster's key that found its KMS unavailable (a counter; 0 before the first check). */
+    public long kmsUnavailableChecks() {
+        KeyWatch.Status s = kmsHealth.get();
+        return s == null ? 0 : s.unavailableChecks();
+    }
+
+    /** When the current KMS outage began, in Unix seconds; 0 while the KMS answers. */
+    public long kmsUnavailableSinceSeconds() {
+        KeyWatch.Status s = kmsHealth.get();
+        return s == null || s.unavailableSince() == null ? 0 : s.unavailableSince().getEpochSecond();
     }
 
     public long connectionsAccepted() {
@@ -136,6 +157,7 @@ public final class ProxyMetrics {
         m.put("requests_refused_locked", requestsRefusedLocked());
         m.put("kms_failures", kmsFailures());
         m.put("requests_waited_for_kms", requestsWaitedForKms());
+        m.put("kms_unavailable_checks", kmsUnavailableChecks());
         m.put("connections_closed_bad_frame", connectionsClosedBadFrame());
         m.put("connections_closed_unauthenticated", connectionsClosedUnauthenticated());
         m.put("connections_closed_frame_timeout", connectionsClosedFrameTimeout());

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.keyhold.kms.KmsConfig;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -41,6 +42,10 @@ import java.util.function.UnaryOperator;
  *     tls: { cert: proxy.pem, key: proxy.key }   # optional, client-facing TLS
  *     upstream-tls: { trust: ca.pem }             # optional, TLS to the brokers
  *     kms: { provider: ..., settings: ... }       # optional, overrides the default
+ * health-interval: 30s       # how often each cluster's key is checked at its KMS (a wrap/unwrap round trip)
+ * kms-unavailable-grace: 10m # how long a cluster serves from cached DEKs while its KMS cannot be reached
+ * audit:                     # optional: lock, unlock and outage events as JSON lines
+ *   file: /var/log/keyhold/proxy-audit.jsonl
  * metrics:                   # optional: GET /metrics in Prometheus text format, for every cluster
  *   listen: 127.0.0.1:9464
  *   token-env: KEYHOLD_METRICS_TOKEN          # required: scrapers send "Authorization: Bearer $token"
@@ -49,9 +54,17 @@ import java.util.function.UnaryOperator;
  *
  * Secrets belong in environment variables (or Keyhold's secret files), never in this file.
  *
- * @param metrics the metrics endpoint, or null when the file has no {@code metrics} section
+ * @param metrics             the metrics endpoint, or null when the file has no {@code metrics} section
+ * @param healthInterval      how often each cluster's key is checked (a real generate and unwrap round trip)
+ * @param kmsUnavailableGrace how long a cluster keeps serving from cached DEKs while its KMS cannot be reached
+ * @param auditFile           where lock, unlock and outage events are appended as JSON lines, or null
  */
-public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
+public record StandaloneConfig(List<Cluster> clusters, Metrics metrics, Duration healthInterval, Duration kmsUnavailableGrace,
+                               Path auditFile) {
+    /** The defaults of {@code health-interval} and {@code kms-unavailable-grace}, as in {@code keyhold server}. */
+    public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_KMS_UNAVAILABLE_GRACE = Duration.ofMinutes(10);
+
     /** One proxied cluster: its proxy settings and the KMS that holds its key. */
     public record Cluster(ProxyConfig proxy, String kmsProvider, KmsConfig kmsSettings) {
     }
@@ -99,7 +112,27 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
             out.add(cluster(c, defaultKms, baseDir, env));
         }
         JsonNode metrics = root.get("metrics");
-        return new StandaloneConfig(List.copyOf(out), metrics == null || metrics.isNull() ? null : metrics(metrics, baseDir, env));
+        String interval = text(root, "health-interval", env, null);
+        Duration healthInterval = interval == null ? DEFAULT_HEALTH_INTERVAL : ConfigDurations.parse(interval, "health-interval");
+        if (healthInterval.isZero() || healthInterval.isNegative()) {
+            throw new IllegalArgumentException("proxy config: 'health-interval' must be positive");
+        }
+        String grace = text(root, "kms-unavailable-grace", env, null);
+        Duration kmsGrace = grace == null ? DEFAULT_KMS_UNAVAILABLE_GRACE : ConfigDurations.parse(grace, "kms-unavailable-grace");
+        if (kmsGrace.isNegative()) {
+            throw new IllegalArgumentException("proxy config: 'kms-unavailable-grace' must not be negative");
+        }
+        Path auditFile = null;
+        JsonNode audit = root.get("audit");
+        if (audit != null && !audit.isNull()) {
+            YamlValues.onlyFields(audit, java.util.Set.of("file"), "proxy config: audit: ");
+            auditFile = YamlValues.optionalPath(audit, "file", baseDir, env);
+            if (auditFile == null) {
+                throw new IllegalArgumentException("proxy config: 'audit.file' (the JSON-lines audit file) is required in 'audit'");
+            }
+        }
+        return new StandaloneConfig(List.copyOf(out), metrics == null || metrics.isNull() ? null : metrics(metrics, baseDir, env),
+                healthInterval, kmsGrace, auditFile);
     }
 
     private static Metrics metrics(JsonNode m, Path baseDir, UnaryOperator<String> env) {

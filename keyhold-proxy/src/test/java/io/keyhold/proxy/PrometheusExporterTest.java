@@ -2,15 +2,18 @@ package io.keyhold.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keyhold.kms.KeyWatch;
 import io.keyhold.proxy.internal.ProxyCounters;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The exact text a scraper receives: names, HELP/TYPE lines, grouping by family, label escaping. */
 class PrometheusExporterTest {
 
-    private static ProxyMetrics metrics(String cluster, ProxyCounters c, boolean locked, long encDeks, long decDeks) {
-        return new ProxyMetrics(cluster, c, () -> locked, () -> encDeks, () -> decDeks);
+    private static ProxyMetrics metrics(String cluster, ProxyCounters c, boolean locked, long encDeks, long decDeks,
+                                        KeyWatch.Status kmsHealth) {
+        return new ProxyMetrics(cluster, c, () -> locked, () -> encDeks, () -> decDeks, () -> kmsHealth);
     }
 
     @Test
@@ -37,7 +40,9 @@ class PrometheusExporterTest {
         String odd = "odd \"q\" \\ back\nline é";
 
         StringBuilder out = new StringBuilder();
-        PrometheusExporter.write(List.of(metrics("orders", a, false, 2, 11), metrics(odd, b, true, 0, 0)), out);
+        KeyWatch.Status outage = new KeyWatch.Status(KeyWatch.Condition.UNAVAILABLE, Instant.ofEpochSecond(1_700_000_000L),
+                "503", 15, null);
+        PrometheusExporter.write(List.of(metrics("orders", a, false, 2, 11, outage), metrics(odd, b, true, 0, 0, null)), out);
 
         String o = "cluster=\"odd \\\"q\\\" \\\\ back\\nline é\"";
         assertThat(out.toString()).isEqualTo(String.join("\n",
@@ -77,6 +82,16 @@ class PrometheusExporterTest {
                 "# TYPE keyhold_proxy_kms_failures_total counter",
                 "keyhold_proxy_kms_failures_total{" + o + "} 0",
                 "keyhold_proxy_kms_failures_total{cluster=\"orders\"} 8",
+                "# HELP keyhold_proxy_kms_unavailable_checks_total Health checks of the cluster's key that found its KMS unavailable"
+                        + " (network, throttling, 5xx, timeout).",
+                "# TYPE keyhold_proxy_kms_unavailable_checks_total counter",
+                "keyhold_proxy_kms_unavailable_checks_total{" + o + "} 0",
+                "keyhold_proxy_kms_unavailable_checks_total{cluster=\"orders\"} 15",
+                "# HELP keyhold_proxy_kms_unavailable_since_seconds When the current outage of the key's KMS began (Unix seconds);"
+                        + " 0 while it answers.",
+                "# TYPE keyhold_proxy_kms_unavailable_since_seconds gauge",
+                "keyhold_proxy_kms_unavailable_since_seconds{" + o + "} 0",
+                "keyhold_proxy_kms_unavailable_since_seconds{cluster=\"orders\"} 1700000000",
                 "# HELP keyhold_proxy_connections_closed_bad_frame_total Client connections closed for a malformed or oversized frame.",
                 "# TYPE keyhold_proxy_connections_closed_bad_frame_total counter",
                 "keyhold_proxy_connections_closed_bad_frame_total{" + o + "} 0",

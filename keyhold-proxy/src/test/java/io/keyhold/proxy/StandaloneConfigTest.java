@@ -53,6 +53,28 @@ class StandaloneConfigTest {
     }
 
     @Test
+    void readsTheKeyHealthSettingsAndTheAuditFileWithDefaults() throws Exception {
+        StandaloneConfig c = parse("""
+                kms: { provider: local }
+                health-interval: 1500ms
+                kms-unavailable-grace: 2m
+                audit: { file: audit/proxy.jsonl }
+                clusters: [{id: a, upstream: [b:9092], key: k}]
+                """, Map.of());
+        assertThat(c.healthInterval()).isEqualTo(java.time.Duration.ofMillis(1500));
+        assertThat(c.kmsUnavailableGrace()).isEqualTo(java.time.Duration.ofMinutes(2));
+        assertThat(c.auditFile()).isEqualTo(Path.of("/etc/keyhold/audit/proxy.jsonl"));
+        StandaloneConfig d = parse("kms: { provider: local }\nclusters: [{id: a, upstream: [b:9092], key: k}]\n", Map.of());
+        assertThat(d.healthInterval()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(d.kmsUnavailableGrace()).isEqualTo(java.time.Duration.ofMinutes(10));
+        assertThat(d.auditFile()).isNull();
+        assertThatThrownBy(() -> parse("kms: { provider: local }\nhealth-interval: 0s\nclusters: [{id: a, upstream: [b:9092], key: k}]\n",
+                Map.of())).hasMessageContaining("'health-interval' must be positive");
+        assertThatThrownBy(() -> parse("kms: { provider: local }\naudit: { path: x }\nclusters: [{id: a, upstream: [b:9092], key: k}]\n",
+                Map.of())).hasMessageContaining("unknown key 'path'");
+    }
+
+    @Test
     void readsSaslAndTheLimitsOnWhatClientsCanMakeTheProxyHold() throws Exception {
         StandaloneConfig c = parse("""
                 kms: { provider: local }

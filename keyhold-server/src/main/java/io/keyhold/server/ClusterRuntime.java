@@ -61,6 +61,14 @@ public interface ClusterRuntime {
     }
 
     /**
+     * What the last health check of the cluster's key found ({@link io.keyhold.kms.KeyWatch}): the
+     * data plane exports it in its metrics (KMS unavailable since, failed checks). Called after every
+     * check on the monitor's thread, so it must be quick. The default does nothing.
+     */
+    default void kmsHealth(String clusterId, io.keyhold.kms.KeyWatch.Status status) {
+    }
+
+    /**
      * Appends the data plane's metrics for the running clusters that {@code include} accepts (the
      * server passes the caller's organization's clusters), in the Prometheus text format 0.0.4 with
      * metric names that do not clash with the server's own ({@code keyhold_proxy_*}). Called on an

@@ -29,6 +29,7 @@ import io.keyhold.server.internal.keys.KeyValidator;
 import io.keyhold.server.internal.keys.KeysApi;
 import io.keyhold.server.internal.keys.LocalKeys;
 import io.keyhold.server.internal.keys.LocalKmsApi;
+import io.keyhold.server.internal.notify.WebhookNotifier;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -57,6 +58,7 @@ public final class KeyholdServer implements AutoCloseable {
     private final KmsRegistry kms;
     private final KeyValidator validator;
     private final KeyHealthMonitor health;
+    private final WebhookNotifier notifier;
     private final ReadinessCheck readiness;
     private final Javalin app;
     private final ScheduledExecutorService housekeeping;
@@ -65,13 +67,14 @@ public final class KeyholdServer implements AutoCloseable {
     private boolean closed;
 
     private KeyholdServer(ServerConfig config, Database db, KmsRegistry kms, KeyValidator validator, KeyHealthMonitor health,
-                          ReadinessCheck readiness, Javalin app, ScheduledExecutorService housekeeping, String url,
-                          Bootstrap.Result bootstrap) {
+                          WebhookNotifier notifier, ReadinessCheck readiness, Javalin app, ScheduledExecutorService housekeeping,
+                          String url, Bootstrap.Result bootstrap) {
         this.config = config;
         this.db = db;
         this.kms = kms;
         this.validator = validator;
         this.health = health;
+        this.notifier = notifier;
         this.readiness = readiness;
         this.app = app;
         this.housekeeping = housekeeping;
@@ -95,6 +98,7 @@ public final class KeyholdServer implements AutoCloseable {
         KmsRegistry kms = config.kms();
         KeyValidator validator = null;
         KeyHealthMonitor health = null;
+        WebhookNotifier notifier = null;
         ReadinessCheck readiness = null;
         Javalin app = null;
         ScheduledExecutorService housekeeping = null;
@@ -121,7 +125,12 @@ public final class KeyholdServer implements AutoCloseable {
             new MetricsApi(metrics, config.clusterRuntime(), clusterStore::idsInOrganization).register(app);
             readiness = new ReadinessCheck(ready::get, clusterStore, config.clusterRuntime(), READINESS_DEADLINE);
             new ReadinessApi(readiness).register(app);
-            health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock());
+            health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock(),
+                    config.kmsUnavailableGrace(), config.audit());
+            if (!config.notifications().isEmpty()) {
+                notifier = new WebhookNotifier(config.notifications(), config.clock());
+                config.audit().subscribe(notifier);
+            }
             new EnvironmentsApi(api, auth).register(app);
             new ApiKeysApi(api, auth).register(app);
             new ServiceAccountsApi(api, auth).register(app);
@@ -146,12 +155,12 @@ public final class KeyholdServer implements AutoCloseable {
             housekeeping.scheduleWithFixedDelay(failedLogins::sweep, 1, 1, TimeUnit.MINUTES);
             ready.set(true);
             LOG.info("Keyhold control plane listening on {} ({})", base, config);
-            return new KeyholdServer(config, db, kms, validator, health, readiness, app, housekeeping, base, boot);
+            return new KeyholdServer(config, db, kms, validator, health, notifier, readiness, app, housekeeping, base, boot);
         } catch (IOException e) {
-            cleanup(app, validator, health, readiness, housekeeping, kms, db);
+            cleanup(app, validator, health, notifier, readiness, housekeeping, kms, db);
             throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
-            cleanup(app, validator, health, readiness, housekeeping, kms, db);
+            cleanup(app, validator, health, notifier, readiness, housekeeping, kms, db);
             throw e;
         }
     }
@@ -163,7 +172,8 @@ public final class KeyholdServer implements AutoCloseable {
         return bind.contains(":") ? "[" + bind + "]" : bind;
     }
 
-    private static void cleanup(Javalin app, KeyValidator validator, KeyHealthMonitor health, ReadinessCheck readiness,
+    private static void cleanup(Javalin app, KeyValidator validator, KeyHealthMonitor health, WebhookNotifier notifier,
+                                ReadinessCheck readiness,
                                 ScheduledExecutorService housekeeping, KmsRegistry kms, Database db) {
         if (app != null) {
             app.stop();
@@ -173,6 +183,9 @@ public final class KeyholdServer implements AutoCloseable {
         }
         if (health != null) {
             health.close();
+        }
+        if (notifier != null) {
+            notifier.close();
         }
         if (readiness != null) {
             readiness.close();
@@ -217,7 +230,7 @@ public final class KeyholdServer implements AutoCloseable {
             return;
         }
         closed = true;
-        cleanup(app, validator, health, readiness, housekeeping, kms, db);
+        cleanup(app, validator, health, notifier, readiness, housekeeping, kms, db);
         LOG.info("Keyhold control plane stopped");
     }
 }

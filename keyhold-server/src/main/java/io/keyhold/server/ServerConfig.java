@@ -30,6 +30,8 @@ public final class ServerConfig {
     private final Duration rateLimitWindow;
     private final Duration validationInterval;
     private final Duration healthInterval;
+    private final Duration kmsUnavailableGrace;
+    private final List<Webhook> notifications;
     private final int maxBodyBytes;
     private final String bootstrapApiKey;
     private final String bootstrapApiSecret;
@@ -64,6 +66,8 @@ public final class ServerConfig {
         this.rateLimitWindow = b.rateLimitWindow;
         this.validationInterval = b.validationInterval;
         this.healthInterval = b.healthInterval;
+        this.kmsUnavailableGrace = Objects.requireNonNull(b.kmsUnavailableGrace, "kmsUnavailableGrace");
+        this.notifications = List.copyOf(b.notifications);
         this.maxBodyBytes = b.maxBodyBytes;
         this.bootstrapApiKey = b.bootstrapApiKey;
         this.bootstrapApiSecret = b.bootstrapApiSecret;
@@ -92,6 +96,9 @@ public final class ServerConfig {
                 || validationInterval.isZero() || validationInterval.isNegative() || healthInterval.isZero()
                 || healthInterval.isNegative()) {
             throw new IllegalArgumentException("release-hold must be >= 0; rate-limit-window and validation-interval > 0");
+        }
+        if (kmsUnavailableGrace.isNegative()) {
+            throw new IllegalArgumentException("kms-unavailable-grace must be >= 0, got " + kmsUnavailableGrace);
         }
         if ((bootstrapApiKey == null) != (bootstrapApiSecret == null)) {
             throw new IllegalArgumentException("KEYHOLD_BOOTSTRAP_API_KEY and KEYHOLD_BOOTSTRAP_API_SECRET must be set together");
@@ -180,6 +187,19 @@ public final class ServerConfig {
     /** How often the keys of clusters are checked at their KMS (lock on refusal, unlock on return). */
     public Duration healthInterval() {
         return healthInterval;
+    }
+
+    /**
+     * How long a cluster keeps serving from its cached DEKs while its key's KMS cannot be reached
+     * (network, throttling, 5xx, timeouts) before it locks (10 minutes by default). A refusal locks at once.
+     */
+    public Duration kmsUnavailableGrace() {
+        return kmsUnavailableGrace;
+    }
+
+    /** The webhooks that receive lock, unlock, rotation and outage events ({@code notifications}). */
+    public List<Webhook> notifications() {
+        return notifications;
     }
 
     public int maxBodyBytes() {
@@ -315,6 +335,8 @@ public final class ServerConfig {
         private Duration rateLimitWindow = Duration.ofMinutes(1);
         private Duration validationInterval = Duration.ofSeconds(5);
         private Duration healthInterval = Duration.ofSeconds(30);
+        private Duration kmsUnavailableGrace = Duration.ofMinutes(10);
+        private List<Webhook> notifications = List.of();
         private int maxBodyBytes = 64 * 1024;
         private String bootstrapApiKey;
         private String bootstrapApiSecret;
@@ -402,6 +424,16 @@ public final class ServerConfig {
 
         public Builder healthInterval(Duration v) {
             healthInterval = v;
+            return this;
+        }
+
+        public Builder kmsUnavailableGrace(Duration v) {
+            kmsUnavailableGrace = v;
+            return this;
+        }
+
+        public Builder notifications(List<Webhook> v) {
+            notifications = Objects.requireNonNull(v);
             return this;
         }
 

@@ -6,11 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.keyhold.proxy.TlsSettings;
 import io.keyhold.server.internal.config.KafkaClustersConfig;
+import io.keyhold.server.internal.config.NotificationsConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -32,7 +32,7 @@ public final class ServerConfigLoader {
     /** Every option the server reads. */
     public static final List<String> OPTIONS = List.of("data-dir", "http-port", "bind", "public-url", "database-url",
             "database-user", "database-password", "release-hold", "max-keys-per-org", "rate-limit", "rate-limit-window",
-            "validation-interval", "health-interval", "max-body-bytes", "aws-roles", "azure-application-id", "gcp-security-group",
+            "validation-interval", "health-interval", "kms-unavailable-grace", "max-body-bytes", "aws-roles", "azure-application-id", "gcp-security-group",
             "bootstrap-api-key", "bootstrap-api-secret", "failed-login-limit", "failed-login-window", "tls-cert-file", "tls-key-file",
             "insecure-http", "cluster-tls.certificate", "cluster-tls.key", "cluster-tls.client-auth", "cluster-tls.trust");
 
@@ -48,11 +48,13 @@ public final class ServerConfigLoader {
         Map<String, String> values = new TreeMap<>();
         Path file = config != null ? config : env.containsKey("KEYHOLD_CONFIG") ? Path.of(env.get("KEYHOLD_CONFIG")) : null;
         JsonNode kafkaClusters = null;
+        JsonNode notifications = null;
         if (file != null) {
             ObjectNode root = readYaml(file);
             if (root != null) {
                 // A list of mappings: read on its own rather than flattened into name=value options.
                 kafkaClusters = root.remove(KafkaClustersConfig.KEY);
+                notifications = root.remove(NotificationsConfig.KEY);
                 flatten("", root, values);
             }
         }
@@ -78,7 +80,8 @@ public final class ServerConfigLoader {
         });
         ServerConfig.Builder builder = toBuilder(values);
         Path baseDir = file == null ? null : file.toAbsolutePath().getParent();
-        return builder.kafkaClusters(KafkaClustersConfig.parse(kafkaClusters, baseDir, env::get));
+        return builder.kafkaClusters(KafkaClustersConfig.parse(kafkaClusters, baseDir, env::get))
+                .notifications(NotificationsConfig.parse(notifications, env::get));
     }
 
     public static String envName(String option) {
@@ -122,6 +125,9 @@ public final class ServerConfigLoader {
         }
         if (v.containsKey("health-interval")) {
             b.healthInterval(duration(v, "health-interval"));
+        }
+        if (v.containsKey("kms-unavailable-grace")) {
+            b.kmsUnavailableGrace(duration(v, "kms-unavailable-grace"));
         }
         if (v.containsKey("max-body-bytes")) {
             b.maxBodyBytes(integer(v, "max-body-bytes"));
@@ -200,25 +206,7 @@ public final class ServerConfigLoader {
 
     /** ISO-8601 ({@code PT10S}, {@code P5D}) or a number with a unit: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 2h}, {@code 5d}. */
     static Duration duration(Map<String, String> v, String name) {
-        String s = v.get(name).trim().toLowerCase(Locale.ROOT);
-        try {
-            if (s.startsWith("p")) {
-                return Duration.parse(s.toUpperCase(Locale.ROOT));
-            }
-            if (s.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
-            }
-            long n = Long.parseLong(s.substring(0, s.length() - 1));
-            return switch (s.charAt(s.length() - 1)) {
-                case 's' -> Duration.ofSeconds(n);
-                case 'm' -> Duration.ofMinutes(n);
-                case 'h' -> Duration.ofHours(n);
-                case 'd' -> Duration.ofDays(n);
-                default -> throw new NumberFormatException();
-            };
-        } catch (NumberFormatException | DateTimeParseException | StringIndexOutOfBoundsException e) {
-            throw new IllegalArgumentException(name + " must be a duration such as 10s, 5m, 5d or PT10S, got '" + v.get(name) + "'");
-        }
+        return io.keyhold.proxy.ConfigDurations.parse(v.get(name), name);
     }
 
     /** The file's top-level mapping, or null when the file is empty. */

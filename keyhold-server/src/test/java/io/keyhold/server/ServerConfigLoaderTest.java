@@ -183,6 +183,46 @@ class ServerConfigLoaderTest {
         assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: '${NOT_SET}'}]", "NOT_SET is not set");
     }
 
+    @Test
+    void readsWebhooksWithTheirSecretFromTheEnvironmentAndTheGracePeriod() throws Exception {
+        Path yaml = tmp.resolve("keyhold.yaml");
+        Files.writeString(yaml, """
+                kms-unavailable-grace: 90s
+                notifications:
+                  - url: https://hooks.example.com/keyhold
+                    secret-env: HOOK_SECRET
+                  - url: http://127.0.0.1:9000/only-locks
+                    events: [lock, KMS_UNAVAILABLE]
+                    secret-env: HOOK_SECRET
+                """);
+        ServerConfig c = ServerConfigLoader.load(Map.of(), Map.of("HOOK_SECRET", "0123456789abcdef-secret"), yaml).build();
+        assertThat(c.kmsUnavailableGrace()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(c.notifications()).hasSize(2);
+        Webhook all = c.notifications().get(0);
+        assertThat(all.url()).hasToString("https://hooks.example.com/keyhold");
+        assertThat(all.events()).containsExactlyInAnyOrder(io.keyhold.kms.audit.AuditEventType.CLUSTER_LOCKED,
+                io.keyhold.kms.audit.AuditEventType.CLUSTER_UNLOCKED, io.keyhold.kms.audit.AuditEventType.KEY_ROTATED,
+                io.keyhold.kms.audit.AuditEventType.KMS_UNAVAILABLE, io.keyhold.kms.audit.AuditEventType.KMS_AVAILABLE);
+        assertThat(new String(all.secret(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("0123456789abcdef-secret");
+        assertThat(all.toString()).doesNotContain("0123456789abcdef-secret");
+        assertThat(c.notifications().get(1).events()).containsExactlyInAnyOrder(io.keyhold.kms.audit.AuditEventType.CLUSTER_LOCKED,
+                io.keyhold.kms.audit.AuditEventType.KMS_UNAVAILABLE);
+        ServerConfig defaults = ServerConfigLoader.load(Map.of(), Map.of(), null).build();
+        assertThat(defaults.kmsUnavailableGrace()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(defaults.notifications()).isEmpty();
+    }
+
+    @Test
+    void refusesWebhooksThatCouldNotBeSigned() throws Exception {
+        assertKafkaClustersError("notifications: [{url: 'https://h/x'}]", "'secret-env' is required");
+        assertKafkaClustersError("notifications: [{url: 'https://h/x', secret-env: NOT_SET}]", "NOT_SET (secret-env) must hold at least 16");
+        assertKafkaClustersError("notifications: [{url: 'ftp://h/x', secret-env: S}]", "must be an http(s) URL");
+        assertKafkaClustersError("notifications: [{url: 'https://u:p@h/x', secret-env: S}]", "must not carry credentials");
+        assertKafkaClustersError("notifications: [{url: 'https://h/x', secret-env: S, event: [lock]}]", "unknown field 'event'");
+        assertKafkaClustersError("notifications: [{url: 'https://h/x', secret-env: S, events: [locks]}]", "unknown event 'locks'");
+        assertKafkaClustersError("kms-unavailable-grace: soon", "kms-unavailable-grace must be a duration");
+    }
+
     private void assertKafkaClustersError(String yaml, String message) throws Exception {
         Path file = tmp.resolve("bad.yaml");
         Files.writeString(file, yaml + "\n");

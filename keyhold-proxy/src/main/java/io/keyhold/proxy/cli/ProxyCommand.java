@@ -8,7 +8,11 @@ import io.keyhold.kms.RetryPolicy;
 import io.keyhold.proxy.KeyholdProxy;
 import io.keyhold.proxy.ProxyMetrics;
 import io.keyhold.proxy.StandaloneConfig;
+import io.keyhold.kms.audit.AuditProcess;
+import io.keyhold.kms.audit.AuditSink;
+import io.keyhold.proxy.internal.AuditFile;
 import io.keyhold.proxy.internal.MetricsEndpoint;
+import io.keyhold.proxy.internal.ProxyKeyWatch;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,6 +36,7 @@ public final class ProxyCommand implements Callable<Integer> {
 
     private final CountDownLatch stop = new CountDownLatch(1);
     private final UnaryOperator<String> environment;
+    private final AuditSink audit;
 
     public ProxyCommand() {
         this(System::getenv);
@@ -39,7 +44,16 @@ public final class ProxyCommand implements Callable<Integer> {
 
     /** For embedding and tests: {@code environment} resolves {@code ${NAME}} and {@code metrics.token-env}. */
     public ProxyCommand(UnaryOperator<String> environment) {
+        this(environment, AuditSink.NONE);
+    }
+
+    /**
+     * @param audit where lock, unlock and outage events go, besides {@code audit.file} of the config
+     *              ({@link AuditSink#NONE} for none); it must not block
+     */
+    public ProxyCommand(UnaryOperator<String> environment, AuditSink audit) {
         this.environment = environment;
+        this.audit = audit;
     }
 
     @Override
@@ -50,6 +64,17 @@ public final class ProxyCommand implements Callable<Integer> {
         // One KMS connection per distinct (provider, settings), shared by the clusters that name it.
         Map<List<Object>, Kms> connections = new HashMap<>();
         try {
+            AuditSink events = audit;
+            if (cfg.auditFile() != null) {
+                AuditFile file = AuditFile.open(cfg.auditFile());
+                open.add(file);
+                AuditSink given = audit;
+                events = e -> {
+                    file.record(e);
+                    given.record(e);
+                };
+            }
+            String process = AuditProcess.name("proxy");
             for (StandaloneConfig.Cluster c : cfg.clusters()) {
                 Kms kms = connections.computeIfAbsent(List.of(c.kmsProvider(), c.kmsSettings()), k -> {
                     Kms opened = new ResilientKms(KmsProviders.require(c.kmsProvider()).open(c.kmsSettings()), RetryPolicy.DEFAULT);
@@ -59,6 +84,8 @@ public final class ProxyCommand implements Callable<Integer> {
                 KmsCalls.await(kms.checkAccess(c.proxy().kekId()));
                 KeyholdProxy proxy = KeyholdProxy.start(c.proxy(), kms);
                 open.add(0, proxy);
+                // Closed before the proxy (the list closes front to back): no lock or unlock after a proxy stopped.
+                open.add(0, ProxyKeyWatch.start(proxy, kms, cfg.healthInterval(), cfg.kmsUnavailableGrace(), events, process));
                 metrics.add(proxy.metrics());
                 System.out.println("cluster " + c.proxy().clusterId() + ": bootstrap " + proxy.bootstrapServers()
                         + " -> " + String.join(",", c.proxy().upstreamBootstrap()));

@@ -98,4 +98,14 @@ public final class ClusterStore implements ClusterRuntime.StatusSink {
         sql.update("UPDATE clusters SET phase = ?, phase_message = ?, bootstrap = COALESCE(?, bootstrap), updated_at = ? WHERE id = ?",
                 phase.name(), message, bootstrapEndpoint, clock.millis(), clusterId);
     }
+
+    /**
+     * Records that the cluster's KMS cannot be reached since {@code sinceMillis} (with the last
+     * error), or, with null, that it answers again. The phase does not change: a cluster keeps
+     * serving from its cached DEKs through the grace period.
+     */
+    public void setKmsUnavailable(String clusterId, Long sinceMillis, String problem) {
+        sql.update("UPDATE clusters SET kms_unavailable_since = ?, kms_problem = ?, updated_at = ? WHERE id = ?",
+                sinceMillis, problem == null ? null : ClustersApi.truncate(problem, 2048), clock.millis(), clusterId);
+    }
 }

@@ -317,6 +317,14 @@ public final class ClustersApi {
         status.put("phase", r.phase());
         status.put("cku", Json.parse(r.configJson()).path("cku").asInt(1));
         Json.putIfPresent(status, "message", r.phaseMessage());
+        if (r.kmsUnavailableSince() != null) {
+            // Keyhold addition: the key's KMS cannot be reached (not a refusal); the cluster serves from
+            // cached DEKs until the grace period ends, then locks (see docs/LIFECYCLE.md).
+            ObjectNode kms = status.putObject("kms");
+            kms.put("condition", "UNAVAILABLE");
+            kms.put("unavailable_since", java.time.Instant.ofEpochMilli(r.kmsUnavailableSince()).toString());
+            Json.putIfPresent(kms, "message", r.kmsProblem());
+        }
         // Keyhold addition: the security settings, so that GET shows which key encrypts the cluster.
         ObjectNode enc = status.putObject("encryption");
         enc.put("mode", r.byokKeyId() == null ? "AUTOMATIC" : "SELF_MANAGED");
@@ -333,6 +341,10 @@ public final class ClustersApi {
             Json.putIfPresent(status, "endpoint_warning", endpoint.warning());
         }
         return out;
+    }
+
+    static String truncate(String s, int max) {
+        return s.length() > max ? s.substring(0, max - 3) + "..." : s;
     }
 
     static String abbreviate(String s) {

@@ -1,16 +1,29 @@
 package io.keyhold.server.internal.clusters;
 
+import io.keyhold.kms.KeyWatch;
 import io.keyhold.kms.KmsCalls;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsRegistry;
-import io.keyhold.kms.KmsUnavailableException;
+import io.keyhold.kms.audit.AuditEvent;
+import io.keyhold.kms.audit.AuditEventType;
+import io.keyhold.kms.audit.AuditProcess;
+import io.keyhold.kms.audit.AuditSink;
 import io.keyhold.server.ClusterPhase;
 import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.keys.KeyStore;
 import io.keyhold.server.internal.keys.KeyValidator;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -18,14 +31,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Watches the keys that encrypt clusters. Every interval it asks each key's KMS whether the key can
- * still be used: a refusal (disabled, revoked, deleted) marks the key INVALID with the reason and
- * locks its cluster through the {@link ClusterRuntime}; when access comes back the key is VALID
- * again and the cluster unlocks. A KMS that cannot be reached changes nothing: the data plane keeps
- * serving from its cached DEKs for a bounded time, as the design says.
+ * Watches the keys that encrypt clusters. Every interval it proves each key still works with a
+ * real generate and unwrap round trip at its KMS, and hands the answer to the cluster's
+ * {@link KeyWatch}, which decides: a refusal (disabled, revoked, deleted, a permission removed)
+ * marks the key INVALID and locks the cluster through the {@link ClusterRuntime} at once; a KMS that
+ * cannot be reached is recorded as an outage (status, metrics, audit trail) while the data plane
+ * keeps serving from its cached DEKs, and locks the cluster only once the outage has lasted
+ * {@code kms-unavailable-grace}; access back unlocks. Lifecycle events go to the audit trail with
+ * principal {@code system}.
  */
 public final class KeyHealthMonitor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KeyHealthMonitor.class);
+    private static final String PROCESS = AuditProcess.name("server");
+    /** The shortest wait for one round of checks, whatever the interval: a healthy KMS answers in milliseconds. */
+    private static final Duration MIN_WAIT = Duration.ofSeconds(2);
 
     private final Sql sql;
     private final KeyStore keys;
@@ -33,69 +52,163 @@ public final class KeyHealthMonitor implements AutoCloseable {
     private final ClusterRuntime runtime;
     private final ClusterStore clusters;
     private final Clock clock;
+    private final Duration grace;
+    private final AuditSink audit;
+    private volatile Duration wait = MIN_WAIT;
     /** The key version each cluster's key had at the last check (only this monitor's thread touches it). */
-    private final java.util.Map<String, String> versions = new java.util.HashMap<>();
+    private final Map<String, String> versions = new HashMap<>();
+    /** Each watched cluster's decisions, by cluster id (only this monitor's thread touches it). */
+    private final Map<String, Watch> watches = new HashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "keyhold-key-health");
         t.setDaemon(true);
         return t;
     });
 
-    private record Watched(String keyId, String kind, String kmsRef, String phase, String clusterId, String clusterPhase) {
+    private record Watched(String keyId, String kind, String kmsRef, String phase, String clusterId, String clusterPhase,
+                           String orgId, String phaseMessage, Long unavailableSince) {
     }
 
-    public KeyHealthMonitor(Sql sql, KeyStore keys, KmsRegistry kms, ClusterRuntime runtime, ClusterStore clusters, Clock clock) {
+    /** A cluster's watch and the key it was made for (a cluster re-keyed gets a new one). */
+    private record Watch(String keyId, KeyWatch watch) {
+    }
+
+    public KeyHealthMonitor(Sql sql, KeyStore keys, KmsRegistry kms, ClusterRuntime runtime, ClusterStore clusters, Clock clock,
+                            Duration grace, AuditSink audit) {
         this.sql = sql;
         this.keys = keys;
         this.kms = kms;
         this.runtime = runtime;
         this.clusters = clusters;
         this.clock = clock;
+        this.grace = grace;
+        this.audit = audit;
     }
 
+    /** Checks every {@code intervalMillis}; one round waits at most that long (at least 2 s) for the KMS. */
     public void start(long intervalMillis) {
+        wait = Duration.ofMillis(Math.max(intervalMillis, MIN_WAIT.toMillis()));
         timer.scheduleWithFixedDelay(this::checkAll, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
     }
 
     void checkAll() {
         try {
-            List<Watched> watched = sql.query("SELECT k.id, k.kind, k.kms_ref, k.validation_phase, c.id, c.phase "
-                            + "FROM byok_keys k JOIN clusters c ON c.byok_key_id = k.id",
-                    rs -> new Watched(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)));
-            watched.forEach(this::check);
+            List<Watched> watched = sql.query("SELECT k.id, k.kind, k.kms_ref, k.validation_phase, c.id, c.phase, c.org_id, "
+                            + "c.phase_message, c.kms_unavailable_since FROM byok_keys k JOIN clusters c ON c.byok_key_id = k.id",
+                    rs -> new Watched(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                            rs.getString(6), rs.getString(7), rs.getString(8), rs.getObject(9) == null ? null : rs.getLong(9)));
+            // Every cluster's check starts at once and they share one deadline: a KMS that hangs costs one wait, not one per cluster.
+            List<CompletionStage<Void>> checks = new ArrayList<>();
+            for (Watched w : watched) {
+                checks.add(startCheck(w));
+            }
+            long deadline = System.nanoTime() + wait.toNanos();
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < watched.size(); i++) {
+                seen.add(watched.get(i).clusterId());
+                check(watched.get(i), checks.get(i), Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            }
+            watches.keySet().retainAll(seen);
+            versions.keySet().retainAll(seen);
         } catch (RuntimeException e) {
             LOG.warn("key health check failed: {}", e.toString());
         }
     }
 
-    private void check(Watched w) {
-        String kind = KeyValidator.kmsKind(w.kind());
+    private CompletionStage<Void> startCheck(Watched w) {
         try {
-            KmsCalls.await(kms.get(kind).checkAccess(w.kmsRef()));
-        } catch (KmsDeniedException e) {
-            String reason = KeyValidator.deniedMessage(e);
-            if (!"INVALID".equals(w.phase())) {
-                keys.setValidation(w.keyId(), "INVALID", reason, null, clock.millis());
-            }
-            if (!ClusterPhase.LOCKED.name().equals(w.clusterPhase())) {
-                LOG.warn("locking cluster {}: its key {} can no longer be used: {}", w.clusterId(), w.keyId(), reason);
-                runtime.lock(w.clusterId(), reason, clusters);
-            }
-            return;
-        } catch (KmsUnavailableException | IllegalArgumentException e) {
-            return;
+            return kms.get(KeyValidator.kmsKind(w.kind())).checkAccess(w.kmsRef());
         } catch (RuntimeException e) {
-            LOG.warn("checking key {} failed: {}", w.keyId(), e.toString());
+            return CompletableFuture.failedFuture(e); // the kind is not configured in this server
+        }
+    }
+
+    private void check(Watched w, CompletionStage<Void> stage, Duration left) {
+        RuntimeException failure = null;
+        try {
+            KmsCalls.await(stage, left);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        if (failure instanceof KmsDeniedException denied && !"INVALID".equals(w.phase())) {
+            keys.setValidation(w.keyId(), "INVALID", KeyValidator.deniedMessage(denied), null, clock.millis());
+        }
+        KeyWatch watch = watchOf(w);
+        RuntimeException undecided = watch.observe(failure);
+        if (undecided != null) {
+            if (!(undecided instanceof IllegalArgumentException)) {
+                LOG.warn("checking key {} failed: {}", w.keyId(), undecided.toString());
+            }
             return;
         }
-        noticeNewVersion(w, kind);
-        if ("INVALID".equals(w.phase())) {
-            keys.setValidation(w.keyId(), "VALID", "Access to the key was restored.", null, clock.millis());
+        runtime.kmsHealth(w.clusterId(), watch.status());
+        if (failure == null) {
+            noticeNewVersion(w);
+            if ("INVALID".equals(w.phase())) {
+                keys.setValidation(w.keyId(), "VALID", "Access to the key was restored.", null, clock.millis());
+            }
         }
-        if (ClusterPhase.LOCKED.name().equals(w.clusterPhase())) {
+    }
+
+    /**
+     * The cluster's watch, made from what the database says (locked or not, an outage under way
+     * since when) the first time, and again when the database no longer agrees with it (the
+     * cluster was locked or unlocked by someone else, or re-keyed).
+     */
+    private KeyWatch watchOf(Watched w) {
+        boolean lockedInDb = ClusterPhase.LOCKED.name().equals(w.clusterPhase());
+        Watch current = watches.get(w.clusterId());
+        if (current != null && current.keyId().equals(w.keyId())
+                && (current.watch().status().condition() == KeyWatch.Condition.LOCKED) == lockedInDb) {
+            return current.watch();
+        }
+        Instant since = w.unavailableSince() == null ? null : Instant.ofEpochMilli(w.unavailableSince());
+        KeyWatch watch = new KeyWatch(grace, clock, new Decisions(w), lockedInDb, w.phaseMessage(), since);
+        watches.put(w.clusterId(), new Watch(w.keyId(), watch));
+        return watch;
+    }
+
+    /** What the monitor does with a cluster's watch's decisions. */
+    private final class Decisions implements KeyWatch.Listener {
+        private final Watched w;
+
+        Decisions(Watched w) {
+            this.w = w;
+        }
+
+        @Override
+        public void unavailable(Instant since, String problem) {
+            LOG.warn("cluster {}: the KMS of its key {} cannot be reached ({}); serving from cached keys for at most {} s",
+                    w.clusterId(), w.keyId(), problem, grace.toSeconds());
+            clusters.setKmsUnavailable(w.clusterId(), since.toEpochMilli(), problem);
+            record(AuditEventType.KMS_UNAVAILABLE, w, "The KMS cannot be reached: " + problem);
+        }
+
+        @Override
+        public void available(Instant since) {
+            LOG.info("cluster {}: the KMS of its key {} answers again (unreachable since {})", w.clusterId(), w.keyId(), since);
+            clusters.setKmsUnavailable(w.clusterId(), null, null);
+            record(AuditEventType.KMS_AVAILABLE, w, "The KMS answers again; it was unreachable since " + since + ".");
+        }
+
+        @Override
+        public void lock(String reason, boolean outage) {
+            LOG.warn("locking cluster {}: its key {} can no longer be used: {}", w.clusterId(), w.keyId(), reason);
+            runtime.lock(w.clusterId(), reason, clusters);
+            record(AuditEventType.CLUSTER_LOCKED, w, reason);
+        }
+
+        @Override
+        public void unlock() {
             LOG.info("unlocking cluster {}: its key {} is usable again", w.clusterId(), w.keyId());
             runtime.unlock(w.clusterId(), clusters);
+            record(AuditEventType.CLUSTER_UNLOCKED, w, "Access to the key was restored.");
         }
+    }
+
+    private void record(AuditEventType type, Watched w, String message) {
+        audit.record(AuditEvent.of(type, PROCESS).time(clock.instant()).principal("system").organization(w.orgId())
+                .cluster(w.clusterId()).key(w.keyId()).provider(KeyValidator.kmsKind(w.kind())).message(message).build());
     }
 
     /**
@@ -103,10 +216,10 @@ public final class KeyHealthMonitor implements AutoCloseable {
      * new {@code currentVersion}: tell the runtime, within this interval, so that new records get
      * DEKs under the new version. The first version seen after a start is only remembered.
      */
-    private void noticeNewVersion(Watched w, String kind) {
+    private void noticeNewVersion(Watched w) {
         String version;
         try {
-            version = KmsCalls.await(kms.get(kind).describe(w.kmsRef())).currentVersion();
+            version = KmsCalls.await(kms.get(KeyValidator.kmsKind(w.kind())).describe(w.kmsRef()), wait).currentVersion();
         } catch (RuntimeException e) {
             return; // the next interval tries again; access itself was just proven
         }
@@ -115,6 +228,9 @@ public final class KeyHealthMonitor implements AutoCloseable {
             LOG.info("cluster {}: its key {} has a new version ({}); new DEKs will be wrapped under it", w.clusterId(), w.keyId(),
                     version);
             runtime.keyVersionChanged(w.clusterId());
+            audit.record(AuditEvent.of(AuditEventType.KEY_ROTATED, PROCESS).time(clock.instant()).principal("system")
+                    .organization(w.orgId()).cluster(w.clusterId()).key(w.keyId()).provider(KeyValidator.kmsKind(w.kind()))
+                    .keyVersion(version).message("The key has a new version in its KMS; new DEKs are wrapped under it.").build());
         }
     }
 

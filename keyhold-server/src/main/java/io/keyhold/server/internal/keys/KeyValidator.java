@@ -222,16 +222,7 @@ public final class KeyValidator implements AutoCloseable {
 
     /** What a KMS refusal means for the customer, e.g. "Access to key denied.". */
     public static String deniedMessage(KmsDeniedException e) {
-        String detail = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
-        return switch (e.reason()) {
-            case DISABLED -> "The key is disabled in its KMS; enable it to use it." + detail;
-            case ACCESS_DENIED -> "Access to key denied." + detail;
-            case NOT_FOUND -> "Key not found in its KMS." + detail;
-            case PENDING_DELETION -> "The key is scheduled for deletion in its KMS." + detail;
-            case DESTROYED -> "The key is destroyed in its KMS." + detail;
-            case INVALID_KEY -> "Wrong key type or usage: the key can not wrap and unwrap data keys." + detail;
-            case INVALID_CIPHERTEXT -> "The key did not unwrap a data key it had just wrapped." + detail;
-        };
+        return io.keyhold.kms.KeyWatch.deniedReason(e);
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
