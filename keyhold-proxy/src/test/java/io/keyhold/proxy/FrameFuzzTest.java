@@ -43,6 +43,10 @@ import org.apache.kafka.common.requests.RequestHeader;
 class FrameFuzzTest {
     private static final int MAX_FRAME = 64 * 1024;
     private static final String FUZZ_TOPIC = "fuzz-produce";
+    private static final String FETCH_TOPIC = "fuzz-fetch";
+    /** Records as the proxy encrypted them for {@link #FETCH_TOPIC} (read from the broker), and their plaintext values. */
+    private static final List<SimpleRecord> SEALED = new java.util.ArrayList<>();
+    private static final List<byte[]> PLAIN = new java.util.ArrayList<>();
     private static KafkaTestCluster kafka;
     private static KeyholdProxy proxy;
 
@@ -52,6 +56,33 @@ class FrameFuzzTest {
         proxy = KeyholdProxy.start(ProxyConfig.builder("fuzz", List.of(kafka.bootstrapServers()), "kek")
                 .maxFrameBytes(MAX_FRAME).build(), new TestKms());
         kafka.createTopic(FUZZ_TOPIC, 1, java.util.Map.of());
+        kafka.createTopic(FETCH_TOPIC, 1, java.util.Map.of());
+        sealSomeRecords();
+    }
+
+    /** Produces records through the proxy and keeps what the broker stored: the material of damaged fetches. */
+    private static void sealSomeRecords() {
+        java.util.Random random = new java.util.Random(7);
+        try (var producer = Clients.producer(proxy.bootstrapServers(), java.util.Map.of())) {
+            for (int i = 0; i < 12; i++) {
+                byte[] value = new byte[20 + random.nextInt(3000)];
+                random.nextBytes(value);
+                PLAIN.add(value);
+                var record = new org.apache.kafka.clients.producer.ProducerRecord<>(FETCH_TOPIC, 0, ("k" + i).getBytes(), value);
+                if (i % 4 == 0) {
+                    record.headers().add("h", ("header " + i).getBytes());
+                }
+                producer.send(record);
+            }
+            producer.flush();
+        }
+        try (var consumer = Clients.consumer(kafka.bootstrapServers(), java.util.Map.of())) {
+            consumer.assign(List.of(new org.apache.kafka.common.TopicPartition(FETCH_TOPIC, 0)));
+            for (var r : Clients.poll(consumer, PLAIN.size(), java.time.Duration.ofSeconds(30))) {
+                SEALED.add(new SimpleRecord(r.timestamp(), r.key(), r.value(), r.headers().toArray()));
+            }
+        }
+        assertThat(SEALED).hasSize(PLAIN.size());
     }
 
     @AfterContainer
@@ -147,6 +178,74 @@ class FrameFuzzTest {
                     || l.contains(" ERROR io.keyhold") || l.contains(" WARN io.netty") || l.contains(" ERROR io.netty")))
                     .as("nothing unhandled on the event loops").isEmpty();
         }
+    }
+
+    /**
+     * The fetch side: batches of records the proxy encrypted, damaged and written straight to the
+     * broker (as whoever holds the brokers could), then fetched through the proxy. The fetch fails
+     * with an error or returns exactly the values that were produced, never altered plaintext; it
+     * never hangs, nothing surfaces unhandled, and other connections are served.
+     */
+    @Property(tries = 40)
+    void damagedEncryptedBatchesOnTheBrokerFetchAsAnErrorOrAsWhatWasProduced(@ForAll("codecs") CompressionType codec,
+            @ForAll boolean flipBytes, @ForAll long seed) throws Exception {
+        // The CRC is always made valid again: the broker refuses a batch that fails it, so nothing would be fetched.
+        Damage damage = flipBytes ? Damage.FLIPPED_BYTES_VALID_CRC : Damage.EXTREME_INT_VALID_CRC;
+        java.util.Random random = new java.util.Random(seed);
+        MemoryRecords batch = MemoryRecords.withRecords(Compression.of(codec).build(), SEALED.toArray(new SimpleRecord[0]));
+        ProduceRequestData data = new ProduceRequestData().setAcks((short) -1).setTimeoutMs(5_000);
+        data.topicData().add(new ProduceRequestData.TopicProduceData().setName(FETCH_TOPIC).setPartitionData(List.of(
+                new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(batch))));
+        byte[] frame = RawKafka.frame(new ProduceRequest.Builder((short) 3, (short) 12, data), (short) 12, 21);
+        damage(frame, frame.length - 3 - batch.sizeInBytes(), frame.length - 3, damage, random);
+        long baseOffset;
+        try (RawKafka broker = RawKafka.connect(new java.net.InetSocketAddress(brokerHost(), brokerPort()))) {
+            broker.sendRaw(frame);
+            ProduceResponse answer = (ProduceResponse) broker.receive(ApiKeys.PRODUCE, (short) 12, 21);
+            var partition = answer.data().responses().iterator().next().partitionResponses().get(0);
+            if (partition.errorCode() != 0) {
+                net.jqwik.api.statistics.Statistics.collect(damage, "broker refused");
+                return; // the broker would not store it: nothing to fetch
+            }
+            baseOffset = partition.baseOffset();
+        }
+        String outcome;
+        try (CapturedStderr err = new CapturedStderr();
+             RawKafka bystander = RawKafka.connect(proxy.bootstrapAddress());
+             var consumer = Clients.consumer(proxy.bootstrapServers(), java.util.Map.of())) {
+            bystander.exchange(new ApiVersionsRequest.Builder(), (short) 3, 1);
+            org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(FETCH_TOPIC, 0);
+            consumer.assign(List.of(tp));
+            consumer.seek(tp, baseOffset);
+            List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> got = new java.util.ArrayList<>();
+            outcome = null;
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+            while (outcome == null && System.nanoTime() < deadline) {
+                try {
+                    for (var r : consumer.poll(java.time.Duration.ofMillis(200))) {
+                        if (r.offset() < baseOffset + SEALED.size()) {
+                            got.add(r);
+                        }
+                    }
+                    if (got.size() == SEALED.size()) {
+                        outcome = "decrypted";
+                    }
+                } catch (org.apache.kafka.common.KafkaException refused) {
+                    outcome = "refused";
+                }
+            }
+            assertThat(outcome).as("the fetch of a damaged batch (%s, %s) neither failed nor returned its records", damage, codec)
+                    .isNotNull();
+            for (var r : got) {
+                int i = (int) (r.offset() - baseOffset);
+                assertThat(r.value()).as("record %d of a damaged batch (%s, %s) came back", i, damage, codec).isEqualTo(PLAIN.get(i));
+            }
+            assertThat(bystander.exchange(new ApiVersionsRequest.Builder(), (short) 3, 2)).isInstanceOf(ApiVersionsResponse.class);
+            assertThat(err.text().lines().filter(l -> l.contains("Exception in thread") || l.contains("reached at the tail of the pipeline")
+                    || l.contains(" ERROR io.keyhold") || l.contains(" WARN io.netty") || l.contains(" ERROR io.netty")))
+                    .as("nothing unhandled on the event loops").isEmpty();
+        }
+        net.jqwik.api.statistics.Statistics.collect(damage, outcome);
     }
 
     /**
