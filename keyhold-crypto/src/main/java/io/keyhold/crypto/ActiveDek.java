@@ -69,6 +69,11 @@ final class ActiveDek extends SharedKey {
         }
     }
 
+    /** Whether this DEK may start no more encryptions: used up or too old. */
+    boolean isSpent(long nowNanos) {
+        return used.get() >= maxUses || nowNanos - expiresAtNanos >= 0;
+    }
+
     byte[] header() {
         return header;
     }

@@ -8,20 +8,40 @@ import javax.crypto.spec.GCMParameterSpec;
 /**
  * The one place in Keyhold that builds record ciphers: AES-256-GCM through the JDK, 96-bit IVs,
  * 128-bit tags. Cipher objects are reused per thread because {@code Cipher.getInstance} is costly
- * compared to encrypting a 1 KiB record.
+ * compared to encrypting a 1 KiB record. GCM needs an {@code init} per message (a new IV), and each
+ * {@code init} takes a copy of the key bytes: the copies go through the thread's
+ * {@link ProviderKeyView} and are wiped as soon as {@code init} returns.
  */
 final class AesGcm {
     static final int IV_LENGTH = 12;
     static final int TAG_LENGTH = 16;
     private static final String TRANSFORMATION = "AES/GCM/NoPadding";
 
-    private static final ThreadLocal<Cipher> CIPHERS = ThreadLocal.withInitial(() -> {
-        try {
-            return Cipher.getInstance(TRANSFORMATION);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the JDK offers no " + TRANSFORMATION, e);
+    private static final ThreadLocal<ThreadCipher> CIPHERS = ThreadLocal.withInitial(() -> new ThreadCipher(new ProviderKeyView()));
+
+    /** One thread's cipher object and the key view it is initialised through. */
+    static final class ThreadCipher {
+        final Cipher cipher;
+        final ProviderKeyView keyView;
+
+        ThreadCipher(ProviderKeyView keyView) {
+            try {
+                this.cipher = Cipher.getInstance(TRANSFORMATION);
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("the JDK offers no " + TRANSFORMATION, e);
+            }
+            this.keyView = keyView;
         }
-    });
+
+        /** Initialises the cipher for one message; the key bytes the provider copied are wiped before this returns. */
+        void init(int mode, DataKey key, byte[] iv, int ivOff) throws GeneralSecurityException {
+            try {
+                cipher.init(mode, keyView.showing(key), new GCMParameterSpec(TAG_LENGTH * 8, iv, ivOff, IV_LENGTH));
+            } finally {
+                keyView.wipeCopies();
+            }
+        }
+    }
 
     private AesGcm() {
     }
@@ -61,17 +81,17 @@ final class AesGcm {
     }
 
     /** This thread's cipher object, for callers that make many calls in a row (one lookup, not one per call). */
-    static Cipher threadCipher() {
+    static ThreadCipher threadCipher() {
         return CIPHERS.get();
     }
 
     /** As above, with a cipher from {@link #threadCipher()} of the calling thread. */
-    static void encrypt(Cipher c, DataKey key, byte[] iv, int ivOff, byte[] aad,
+    static void encrypt(ThreadCipher tc, DataKey key, byte[] iv, int ivOff, byte[] aad,
                         byte[] plaintext, int ptOff, int ptLen, byte[] out, int outOff) {
         try {
-            c.init(Cipher.ENCRYPT_MODE, key.secretKey(), new GCMParameterSpec(TAG_LENGTH * 8, iv, ivOff, IV_LENGTH));
-            c.updateAAD(aad);
-            c.doFinal(plaintext, ptOff, ptLen, out, outOff);
+            tc.init(Cipher.ENCRYPT_MODE, key, iv, ivOff);
+            tc.cipher.updateAAD(aad);
+            tc.cipher.doFinal(plaintext, ptOff, ptLen, out, outOff);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed", e);
         }
@@ -101,15 +121,15 @@ final class AesGcm {
     }
 
     /** As above, with a cipher from {@link #threadCipher()} of the calling thread. */
-    static void decrypt(Cipher c, DataKey key, byte[] iv, int ivOff, byte[] aad, byte[] ct, int ctOff, int ctLen,
+    static void decrypt(ThreadCipher tc, DataKey key, byte[] iv, int ivOff, byte[] aad, byte[] ct, int ctOff, int ctLen,
                         byte[] out, int outOff) {
         if (ctLen < TAG_LENGTH) {
             throw new CryptoException("ciphertext shorter than its authentication tag");
         }
         try {
-            c.init(Cipher.DECRYPT_MODE, key.secretKey(), new GCMParameterSpec(TAG_LENGTH * 8, iv, ivOff, IV_LENGTH));
-            c.updateAAD(aad);
-            c.doFinal(ct, ctOff, ctLen, out, outOff);
+            tc.init(Cipher.DECRYPT_MODE, key, iv, ivOff);
+            tc.cipher.updateAAD(aad);
+            tc.cipher.doFinal(ct, ctOff, ctLen, out, outOff);
         } catch (AEADBadTagException e) {
             java.util.Arrays.fill(out, outOff, outOff + ctLen - TAG_LENGTH, (byte) 0);
             throw new CryptoException("authentication failed: the ciphertext was modified, or the key or associated data differ");

@@ -3,7 +3,6 @@ package io.keyhold.crypto;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Objects;
-import javax.crypto.SecretKey;
 import javax.security.auth.Destroyable;
 
 /**
@@ -20,7 +19,6 @@ public final class DataKey implements Destroyable, AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final byte[] bytes;
-    private final JcaView jcaView = new JcaView();
     private volatile boolean destroyed;
 
     private DataKey(byte[] bytes) {
@@ -74,9 +72,12 @@ public final class DataKey implements Destroyable, AutoCloseable {
         return new DataKey(copy());
     }
 
-    /** The JCA view of this key, used only by {@link AesGcm}. */
-    SecretKey secretKey() {
-        return jcaView;
+    /**
+     * A fresh copy for the JCA provider, through {@link ProviderKeyView} only, which wipes it once the
+     * provider has taken what it needs.
+     */
+    byte[] copyForProvider() {
+        return copy();
     }
 
     private byte[] copy() {
@@ -107,25 +108,5 @@ public final class DataKey implements Destroyable, AutoCloseable {
     @Override
     public String toString() {
         return destroyed ? "DataKey[destroyed]" : "DataKey[AES-256]";
-    }
-
-    /** Hands the JCA provider a fresh copy on each request; our own array stays the only long-lived copy. */
-    private final class JcaView implements SecretKey {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getAlgorithm() {
-            return "AES";
-        }
-
-        @Override
-        public String getFormat() {
-            return "RAW";
-        }
-
-        @Override
-        public byte[] getEncoded() {
-            return copy();
-        }
     }
 }

@@ -173,8 +173,12 @@ public final class DecryptionDekCache {
         cache.cleanUp();
     }
 
-    /** Expires what is due now (tests; Caffeine otherwise does this during normal use). */
-    public void cleanUp() {
+    /**
+     * Drops and wipes every DEK past its ttl, and forgets failures past theirs. Caffeine does this
+     * only as a side effect of using the cache, so the DEKs of a topic nobody reads any more would
+     * stay in memory indefinitely; call this periodically (the proxy does, from a timer).
+     */
+    public void sweep() {
         cache.cleanUp();
         failures.cleanUp();
     }

@@ -20,7 +20,7 @@ import java.util.function.LongSupplier;
  *
  * <p>Bounded, since every new context (a topic name a client makes up) adds a DEK: at most
  * {@code maxEntries} DEKs are in service (the least recently used is retired when a new one would
- * exceed that), and a DEK unused for {@code maxIdle} is retired by {@link #expireIdle()}. Retired
+ * exceed that), and a DEK unused for {@code maxIdle} is retired by {@link #sweep()}. Retired
  * DEKs are wiped as soon as no encryption is using them.
  */
 public final class EncryptionDekCache {
@@ -53,7 +53,7 @@ public final class EncryptionDekCache {
 
     /**
      * @param maxEntries most DEKs in service at once (one per KEK and context)
-     * @param maxIdle    a DEK not used for this long is retired by {@link #expireIdle()}
+     * @param maxIdle    a DEK not used for this long is retired by {@link #sweep()}
      */
     public EncryptionDekCache(DekSource source, DekRotationPolicy policy, int maxEntries, Duration maxIdle) {
         this(source, policy, maxEntries, maxIdle, System::nanoTime);
@@ -178,12 +178,17 @@ public final class EncryptionDekCache {
         }
     }
 
-    /** Retires every DEK not used for {@code maxIdle}; call it periodically (the proxy does, from a timer). */
-    public void expireIdle() {
+    /**
+     * Retires (and so wipes, once no encryption is using it) every DEK not used for {@code maxIdle},
+     * and every DEK past its age or use limit: such a DEK is otherwise retired only by the next
+     * lease, which never comes for a topic nobody writes to any more. Call it periodically (the
+     * proxy does, from a timer).
+     */
+    public void sweep() {
         long now = nanoClock.getAsLong();
         synchronized (installLock) {
             current.forEach((scope, dek) -> {
-                if (now - dek.lastUseNanos() >= maxIdleNanos) {
+                if (now - dek.lastUseNanos() >= maxIdleNanos || dek.isSpent(now)) {
                     current.remove(scope, dek);
                     dek.retire();
                 }

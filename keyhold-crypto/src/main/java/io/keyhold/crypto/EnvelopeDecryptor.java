@@ -107,7 +107,7 @@ public final class EnvelopeDecryptor {
     public final class Opener implements AutoCloseable {
         private final EncryptionContext dekContext;
         private final Aad aad;
-        private final javax.crypto.Cipher cipher = AesGcm.threadCipher();
+        private final AesGcm.ThreadCipher cipher = AesGcm.threadCipher();
         private byte[] header = new byte[0];
         private SharedKey key;
         private byte[] recordAad;

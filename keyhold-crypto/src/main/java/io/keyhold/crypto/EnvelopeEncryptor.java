@@ -85,7 +85,7 @@ public final class EnvelopeEncryptor {
         sealInto(AesGcm.threadCipher(), dek, use, recordAad, pt, off, len, out, outOff);
     }
 
-    private static void sealInto(javax.crypto.Cipher cipher, ActiveDek dek, long use, byte[] recordAad,
+    private static void sealInto(AesGcm.ThreadCipher cipher, ActiveDek dek, long use, byte[] recordAad,
                                  byte[] pt, int off, int len, byte[] out, int outOff) {
         byte[] header = dek.header();
         System.arraycopy(header, 0, out, outOff, header.length);
@@ -121,7 +121,7 @@ public final class EnvelopeEncryptor {
         private final String kekId;
         private final EncryptionContext dekContext;
         private final Aad aad;
-        private final javax.crypto.Cipher cipher = AesGcm.threadCipher();
+        private final AesGcm.ThreadCipher cipher = AesGcm.threadCipher();
         private ActiveDek held;      // the DEK this sealer holds one use of (acquired), or null
         private long use = -1;       // the reserved use (IV counter) of held, or -1
         private byte[] recordAad;    // for held

@@ -65,6 +65,35 @@ class DekCacheTest {
     }
 
     @Test
+    void aDekPastItsAgeIsWipedByTheSweepThoughItsTopicIsNeverWrittenAgain() {
+        // maxAge (10 s) well under maxIdle (15 min): only the age retires this DEK.
+        EncryptionDekCache cache = new EncryptionDekCache(kek, new DekRotationPolicy(1000, Duration.ofSeconds(10)),
+                10, Duration.ofMinutes(15), now::get);
+        EnvelopeEncryptor enc = new EnvelopeEncryptor(cache);
+        retry(() -> enc.encrypt("k", ctx("t"), new byte[1], aad));
+        kek.awaitAnswered();
+        DataKey dek = kek.handedOut.get(0);
+        now.addAndGet(Duration.ofSeconds(9).toNanos());
+        cache.sweep();
+        assertThat(dek.isDestroyed()).as("still within its age").isFalse();
+        now.addAndGet(Duration.ofSeconds(1).toNanos());
+        cache.sweep();
+        assertThat(dek.isDestroyed()).as("past its age, wiped with no further encryption").isTrue();
+        assertThat(cache.size()).isZero();
+    }
+
+    @Test
+    void anIdleDekIsWipedByTheSweep() {
+        EncryptionDekCache cache = new EncryptionDekCache(kek, DekRotationPolicy.DEFAULT, 10, Duration.ofMinutes(15), now::get);
+        EnvelopeEncryptor enc = new EnvelopeEncryptor(cache);
+        retry(() -> enc.encrypt("k", ctx("t"), new byte[1], aad));
+        DataKey dek = kek.handedOut.get(0);
+        now.addAndGet(Duration.ofMinutes(15).toNanos());
+        cache.sweep();
+        assertThat(dek.isDestroyed()).isTrue();
+    }
+
+    @Test
     void eachKekAndContextGetsItsOwnDek() {
         EnvelopeEncryptor enc = new EnvelopeEncryptor(new EncryptionDekCache(kek, DekRotationPolicy.DEFAULT));
         retry(() -> enc.encrypt("k1", ctx("a"), new byte[1], aad));
@@ -147,14 +176,19 @@ class DekCacheTest {
         assertThat(kek.unwrapped).hasValue(1);
         DataKey firstUnwrap = kek.handedOut.get(1);
         ticks.addAndGet(Duration.ofSeconds(2).toNanos());
-        decCache.cleanUp();
+        decCache.sweep();
         assertThat(firstUnwrap.isDestroyed()).isTrue();
         retry(() -> dec.decrypt(e, ctx("t"), aad));
         assertThat(kek.unwrapped).hasValue(2);
     }
 
+    /**
+     * The proxy seals batches through {@link EnvelopeEncryptor.Sealer}s while other calls use
+     * {@code encrypt()}; both take IVs from the same DEK's counter. Sealers that hold one DEK across
+     * rotations, interleaved with single encryptions on four threads: no (DEK, IV) pair twice.
+     */
     @Test
-    void concurrentEncryptionNeverReusesAnIvAndEverythingDecrypts() throws Exception {
+    void sealersAndSingleEncryptionsOnManyThreadsNeverReuseAnIvAndEverythingDecrypts() throws Exception {
         EncryptionDekCache cache = new EncryptionDekCache(kek, new DekRotationPolicy(97, Duration.ofHours(1)));
         EnvelopeEncryptor enc = new EnvelopeEncryptor(cache);
         EnvelopeDecryptor dec = new EnvelopeDecryptor(new DecryptionDekCache(kek, KekPolicy.onlyKey("test", "k"), 1000, Duration.ofMinutes(5)));
@@ -164,8 +198,15 @@ class DekCacheTest {
             for (int t = 0; t < 4; t++) {
                 futures.add(pool.submit(() -> {
                     List<byte[]> out = new ArrayList<>();
-                    for (int i = 0; i < 2000; i++) {
+                    for (int i = 0; i < 200; i++) {
                         byte[] pt = {(byte) i};
+                        try (EnvelopeEncryptor.Sealer sealer = enc.sealer("k", ctx("t"), aad)) {
+                            for (int r = 0; r < 9; r++) { // a batch of 9 records: sealers hold their DEK across records
+                                byte[] e = new byte[retry(() -> sealer.envelopeLength(pt.length))];
+                                sealer.seal(pt, 0, pt.length, e, 0);
+                                out.add(e);
+                            }
+                        }
                         out.add(retry(() -> enc.encrypt("k", ctx("t"), pt, aad)));
                     }
                     return out;
@@ -181,8 +222,9 @@ class DekCacheTest {
                     assertThat(retry(() -> dec.decrypt(e, ctx("t"), aad))).hasSize(1);
                 }
             }
+            assertThat(count).isEqualTo(4 * 200 * 10);
             assertThat(ivs).as("(DEK, IV) pairs are unique").hasSize(count);
-            assertThat(kek.generated.get()).isGreaterThanOrEqualTo(8000 / 97);
+            assertThat(kek.generated.get()).isGreaterThanOrEqualTo(count / 97);
         } finally {
             pool.shutdownNow();
         }

@@ -72,9 +72,10 @@ public final class KeyholdProxy implements AutoCloseable {
         UpstreamSaslState sasl = new UpstreamSaslState(config.clusterId(), config.upstreamSasl());
         this.server = new ProxyServer(config, workerThreads, parts -> new ProxyRuntime(config, encryption, counters,
                 parts.clientSsl(), parts.upstreamSsl(), parts.brokerPorts(), sasl, () -> locked));
-        // Idle encryption DEKs are wiped even when nothing else happens; a quarter of the idle time late at most.
-        long sweep = Math.max(1, config.limits().encryptionDekIdle().toMillis() / 4);
-        server.workers().next().scheduleAtFixedRate(encryptionDeks::expireIdle, sweep, sweep, TimeUnit.MILLISECONDS);
+        // Idle and expired DEKs of both caches are wiped even when nothing else happens (a topic nobody
+        // uses any more): at most a quarter of the shorter lifetime late.
+        long sweep = Math.max(1, Math.min(config.limits().encryptionDekIdle().toMillis(), config.decryptionCacheTtl().toMillis()) / 4);
+        server.workers().next().scheduleAtFixedRate(this::sweepDeks, sweep, sweep, TimeUnit.MILLISECONDS);
         LOG.info("cluster {}: proxy listening on {} for upstream {}", config.clusterId(), server.bootstrapAddress(),
                 config.upstreamBootstrap());
     }
@@ -225,6 +226,11 @@ public final class KeyholdProxy implements AutoCloseable {
     /** Number of plaintext DEKs held right now (encryption and decryption), for tests and health checks. */
     public long dekCount() {
         return encryptionDeks.size() + decryptionDeks.size();
+    }
+
+    private void sweepDeks() {
+        encryptionDeks.sweep();
+        decryptionDeks.sweep();
     }
 
     private void purgeDeks() {

@@ -84,6 +84,29 @@ class DeksHeldProxyTest {
     }
 
     @Test
+    void decryptionDeksOfATopicNobodyReadsAnyMoreAreWipedOnceTheirTtlIsOver() throws Exception {
+        String topic = "read-once";
+        kafka.createTopic(topic, 1, Map.of());
+        ProxyConfig config = ProxyConfig.builder("read-once", List.of(kafka.bootstrapServers()), "k")
+                .decryptionCache(100, Duration.ofSeconds(2)).build();
+        try (KeyholdProxy proxy = KeyholdProxy.start(config, kms)) {
+            try (KafkaProducer<byte[], byte[]> producer = Clients.producer(proxy.bootstrapServers(), Map.of())) {
+                producer.send(new ProducerRecord<>(topic, "once".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+            }
+            try (KafkaConsumer<byte[], byte[]> consumer = Clients.consumer(proxy.bootstrapServers(), Map.of())) {
+                consumer.assign(List.of(new TopicPartition(topic, 0)));
+                assertThat(Clients.poll(consumer, 1, Duration.ofSeconds(30))).hasSize(1);
+            }
+            List<DataKey> unwrapped = kms.unwrappedByTopic.get(topic);
+            assertThat(unwrapped).isNotEmpty();
+            // Nobody touches the proxy any more (no fetch, no metrics: both would run the cache's own
+            // maintenance); the ttl passes and the DEK must still be wiped.
+            await(() -> unwrapped.stream().allMatch(DataKey::isDestroyed), Duration.ofSeconds(20),
+                    "the decryption DEK wiped after its ttl with no traffic");
+        }
+    }
+
+    @Test
     void anInjectedEdekCostsOneKmsCallAndOneWarningNotOnePerFetch() throws Exception {
         String topic = "injected";
         kafka.createTopic(topic, 1, Map.of());

@@ -36,6 +36,8 @@ public final class TestKms extends BlockingKms {
     final AtomicInteger unwrapped = new AtomicInteger();
     /** Every DEK generated, by topic (the context's), to check that the proxy wiped it. */
     final java.util.Map<String, DataKey> generatedByTopic = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Every DEK unwrapped, by topic: the keys a proxy's decryption cache holds. */
+    final java.util.Map<String, java.util.List<DataKey>> unwrappedByTopic = new java.util.concurrent.ConcurrentHashMap<>();
     volatile boolean denied;
     /** Calls whose context matches hang until {@link #release()}. */
     private volatile Predicate<EncryptionContext> hangs = c -> false;
@@ -91,7 +93,12 @@ public final class TestKms extends BlockingKms {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
             c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(kek, "AES"), new GCMParameterSpec(128, edek, 0, 12));
             c.updateAAD(aad(ref.keyId(), context));
-            return DataKey.fromBytesWipingSource(c.doFinal(edek, 12, edek.length - 12));
+            DataKey dek = DataKey.fromBytesWipingSource(c.doFinal(edek, 12, edek.length - 12));
+            String topic = context.pairs().get(EncryptionContext.TOPIC);
+            if (topic != null) {
+                unwrappedByTopic.computeIfAbsent(topic, t -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(dek);
+            }
+            return dek;
         } catch (GeneralSecurityException | IllegalArgumentException | java.security.ProviderException e) {
             // a damaged EDEK (too short, bad tag) or another context: refused like a real KMS refuses it
             throw new KmsDeniedException(KmsDeniedException.Reason.INVALID_CIPHERTEXT, "test KMS cannot unwrap this EDEK");

@@ -139,11 +139,35 @@ public final class LocalKms extends BlockingKms {
         LocalKms kms = new LocalKms(options, protection, master, false);
         try {
             kms.reloadIfChanged();
+            kms.upgradeFormat();
         } catch (RuntimeException e) {
             master.destroy();
             throw e;
         }
         return kms;
+    }
+
+    /**
+     * A store of an earlier format, just opened (so its check value verified): rewritten in the
+     * current one, whose check value also authenticates the header. Runs under the store's lock.
+     */
+    private void upgradeFormat() {
+        int version = StoreFile.version(storeFile);
+        if (version < StoreFile.VERSION) {
+            try {
+                StoreFile.write(storeFile, protection, master, keys);
+            } catch (LocalKmsException e) {
+                if (e.kind() != Kind.STORE_IO) {
+                    throw e;
+                }
+                // A read-only store still opens; it is upgraded by the first change made to it.
+                LOG.warn("Local KMS store {} is in format {}; it could not be upgraded now: {}", storeFile, version, e.getMessage());
+                return;
+            }
+            fingerprint = fingerprint();
+            LOG.info("Local KMS store {} upgraded from format {} to {} (its check value now authenticates its header)",
+                    storeFile, version, StoreFile.VERSION);
+        }
     }
 
     private static LocalKms createNew(LocalKmsOptions options, Path store) {

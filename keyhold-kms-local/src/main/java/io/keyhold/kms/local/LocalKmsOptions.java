@@ -18,9 +18,25 @@ public record LocalKmsOptions(Path dataDir, char[] passphrase, Clock clock, KdfC
         /** 64 MiB, 3 passes, 1 lane: well above OWASP's minimum for Argon2id. */
         public static final KdfCost DEFAULT = new KdfCost(64 * 1024, 3, 1);
 
+        /**
+         * Bounds on every cost, checked before anything is derived: a store's header is read before
+         * it can be authenticated, so without upper bounds a changed {@code memory_kib} could make
+         * opening the store exhaust memory (or take hours).
+         */
+        public static final int MIN_MEMORY_KIB = 8 * 1024;
+        public static final int MAX_MEMORY_KIB = 1024 * 1024;
+        public static final int MAX_ITERATIONS = 64;
+        public static final int MAX_PARALLELISM = 16;
+
         public KdfCost {
-            if (memoryKib < 8 * 1024 || iterations < 1 || parallelism < 1) {
-                throw new IllegalArgumentException("Argon2id cost too low: at least 8 MiB and 1 pass");
+            check("memory_kib", memoryKib, MIN_MEMORY_KIB, MAX_MEMORY_KIB, " (8 MiB to 1 GiB)");
+            check("iterations", iterations, 1, MAX_ITERATIONS, "");
+            check("parallelism", parallelism, 1, MAX_PARALLELISM, "");
+        }
+
+        private static void check(String name, int value, int min, int max, String note) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException("Argon2id " + name + " must be " + min + " to " + max + note + ", got " + value);
             }
         }
     }

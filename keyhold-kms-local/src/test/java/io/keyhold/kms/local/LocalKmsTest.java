@@ -178,7 +178,7 @@ class LocalKmsTest {
         char[] chars = text.toCharArray();
         chars[pos] = chars[pos] == 'A' ? 'B' : 'A';
         damaged.add(new String(chars).getBytes(StandardCharsets.UTF_8));
-        damaged.add(text.replace("\"version\" : 1", "\"version\" : 7").getBytes(StandardCharsets.UTF_8));
+        damaged.add(text.replace("\"version\" : 2", "\"version\" : 7").getBytes(StandardCharsets.UTF_8));
 
         for (byte[] bad : damaged) {
             Files.write(store, bad);
@@ -188,6 +188,104 @@ class LocalKmsTest {
         }
         Files.write(store, good);
         assertThat(open("pw").describeKey("k").state()).isEqualTo(KeyState.ENABLED);
+    }
+
+    /** {@code keys.json} with one field of its protection header set to {@code value} (JSON text). */
+    private void setProtectionField(Path store, String field, String value) throws Exception {
+        String text = Files.readString(store);
+        String changed = text.replaceFirst("\"" + field + "\" : [^,\\n]+", "\"" + field + "\" : " + value);
+        assertThat(changed).as("field %s found", field).isNotEqualTo(text);
+        Files.writeString(store, changed);
+    }
+
+    @Test
+    void keyDerivationParametersOutOfBoundsAreRefusedBeforeAnythingIsDerived() throws Exception {
+        open("pw").create("k");
+        closeAll();
+        opened.clear();
+        Path store = dataDir.resolve("local-kms/keys.json");
+        byte[] good = Files.readAllBytes(store);
+        // Cheap to derive first: without bounds these would be derived (and fail as a wrong passphrase).
+        List<String[]> bad = List.of(
+                new String[] {"parallelism", "17"},
+                new String[] {"iterations", "0"},
+                new String[] {"memory_kib", "1024"},
+                new String[] {"memory_kib", "-8192"},
+                new String[] {"memory_kib", "\"65536\""},
+                new String[] {"memory_kib", "4294975488"}, // 2^32 + 8 MiB: would be 8 MiB if truncated to an int
+                new String[] {"iterations", "100000"},
+                new String[] {"memory_kib", "4194304"}); // 4 GiB: exhausts the heap if derived
+        for (String[] e : bad) {
+            Files.write(store, good);
+            setProtectionField(store, e[0], e[1]);
+            assertThatThrownBy(() -> open("pw")).as("%s = %s", e[0], e[1])
+                    .isInstanceOfSatisfying(LocalKmsException.class, x -> assertThat(x.kind()).isEqualTo(LocalKmsException.Kind.STORE_CORRUPTED))
+                    .hasMessageContaining(e[0]);
+        }
+        Files.write(store, good);
+        assertThat(open("pw").describeKey("k").state()).isEqualTo(KeyState.ENABLED);
+    }
+
+    @Test
+    void aChangedProtectionHeaderIsNeverAcceptedAndTheErrorSaysItMayBeTampering() throws Exception {
+        open("pw").create("k");
+        closeAll();
+        opened.clear();
+        Path store = dataDir.resolve("local-kms/keys.json");
+        byte[] good = Files.readAllBytes(store);
+        for (String[] change : new String[][] {{"iterations", "2"}, {"memory_kib", "16384"}, {"salt", "\"AAAAAAAAAAAAAAAAAAAAAA==\""}}) {
+            Files.write(store, good);
+            setProtectionField(store, change[0], change[1]);
+            assertThatThrownBy(() -> open("pw")).as(change[0])
+                    .isInstanceOfSatisfying(LocalKmsException.class, x -> assertThat(x.kind()).isEqualTo(LocalKmsException.Kind.WRONG_PASSPHRASE))
+                    .hasMessageContaining("tampered or corrupted");
+        }
+        // Claiming the old format, whose check value covered no header, is caught too.
+        Files.write(store, good);
+        setProtectionField(store, "version", "1");
+        assertThatThrownBy(() -> open("pw"))
+                .isInstanceOfSatisfying(LocalKmsException.class, x -> assertThat(x.kind()).isEqualTo(LocalKmsException.Kind.STORE_CORRUPTED))
+                .hasMessageContaining("claims format 1");
+        Files.write(store, good);
+        assertThat(open("pw").describeKey("k").state()).isEqualTo(KeyState.ENABLED);
+    }
+
+    /** Stores written by the previous Keyhold (format 1, checked in with a DEK wrapped then) open, keep their keys and are upgraded. */
+    @Test
+    void aFormat1StoreOpensKeepsItsKeysAndIsRewrittenInFormat2() throws Exception {
+        String[][] fixtures = {
+            {"passphrase", "v1 store passphrase", "AoknjqN2US08Vddjq7cTLpPM715e5pO2xb59BwqR/X1FWqywwN8pkr/4wuMRgKVZ55644JxHlkl97HEixw==",
+                "LUUgoYLGEK7yF2L/DxLb7ed8M79HsLZXqeCFA3crJtA="},
+            {"key-file", null, "Ap2Z1vJl1LBwFgBzpob6h1D1hP5SEku1EX1fTa7ZyXmDdvHz9fVIgsEy7b6E/lg7EltY2/X0SZOtPoyj8g==",
+                "Zk8hsNZlJyzQYa8WaI7ELHB0lBqBrR3MoTGwfQ8UU7k="},
+        };
+        EncryptionContext v1Context = EncryptionContext.forTopic("lkc-v1", "orders");
+        for (String[] f : fixtures) {
+            Path dir = dataDir.resolve(f[0]);
+            Path storeDir = dir.resolve("local-kms");
+            Files.createDirectories(storeDir);
+            for (String name : new String[] {"keys.json", "master.key"}) {
+                try (var in = getClass().getResourceAsStream("/local-kms-v1/" + f[0] + "/" + name)) {
+                    if (in != null) {
+                        Files.write(storeDir.resolve(name), in.readAllBytes());
+                    }
+                }
+            }
+            assertThat(Files.readString(storeDir.resolve("keys.json"))).contains("\"version\" : 1");
+            LocalKmsOptions options = new LocalKmsOptions(dir, f[1] == null ? null : f[1].toCharArray(), clock, CHEAP);
+            try (LocalKms kms = LocalKms.open(options)) {
+                DataKey dek = KmsCalls.await(kms.unwrap(new KekRef("local", "orders", "1"), java.util.Base64.getDecoder().decode(f[2]), v1Context));
+                assertThat(java.util.Base64.getEncoder().encodeToString(bytesOf(dek))).as(f[0]).isEqualTo(f[3]);
+            }
+            String upgraded = Files.readString(storeDir.resolve("keys.json"));
+            assertThat(upgraded).as(f[0]).contains("\"version\" : 2");
+            try (LocalKms kms = LocalKms.open(options)) {
+                assertThat(kms.describeKey("orders").state()).isEqualTo(KeyState.ENABLED);
+            }
+            // The upgraded store's check value covers its header: claiming format 1 again does not pass.
+            Files.writeString(storeDir.resolve("keys.json"), upgraded.replace("\"version\" : 2", "\"version\" : 1"));
+            assertThatThrownBy(() -> LocalKms.open(options)).isInstanceOf(LocalKmsException.class).hasMessageContaining("claims format 1");
+        }
     }
 
     @Test

@@ -64,18 +64,36 @@ final class UncompressedBatches {
         return (attributes & 0x07) == 0 && (attributes & 0x20) == 0;
     }
 
-    /** Per-thread room for one record's plaintext (grown to the largest record seen). */
-    private static final class Scratch {
+    /**
+     * Per-thread room for one record's plaintext (grown to the largest record seen). Plaintext must
+     * not outlive its batch here, so {@link #wipe()} zeroes what the batch wrote (the longest record's
+     * length, not the whole array) and a grown array's predecessor is zeroed before it is dropped.
+     */
+    static final class Scratch {
         byte[] bytes = new byte[16 * 1024];
         ByteBuffer view = ByteBuffer.wrap(bytes);
+        /** How far records of the current batch wrote: {@code bytes[0, used)} may hold plaintext. */
+        private int used;
 
         byte[] ensure(int n) {
             if (bytes.length < n) {
+                wipe();
                 bytes = new byte[Math.max(n, bytes.length * 2)];
                 view = ByteBuffer.wrap(bytes);
             }
+            used = Math.max(used, n);
             return bytes;
         }
+
+        void wipe() {
+            Arrays.fill(bytes, 0, used, (byte) 0);
+            used = 0;
+        }
+    }
+
+    /** This thread's scratch array (tests check that it holds no plaintext after a batch). */
+    static Scratch threadScratch() {
+        return SCRATCH.get();
     }
 
     /** Where the output goes: the array behind a pooled heap buffer, written through a ByteBuffer view. */
@@ -133,10 +151,14 @@ final class UncompressedBatches {
         ByteBuffer r = in.duplicate();
         r.limit(end).position(start + HEADER_SIZE);
         int n = 0;
-        while (r.hasRemaining()) {
-            cur.read(r);
-            n++;
-            encryptRecord(cur, ia, iBase, o, scratch, sealer);
+        try {
+            while (r.hasRemaining()) {
+                cur.read(r);
+                n++;
+                encryptRecord(cur, ia, iBase, o, scratch, sealer);
+            }
+        } finally {
+            scratch.wipe();
         }
         checkCount(count, n);
         o.endBatch(outStart);
@@ -172,6 +194,8 @@ final class UncompressedBatches {
                     decrypted++;
                 }
             }
+        } finally {
+            scratch.wipe();
         }
         checkCount(count, n);
         o.endBatch(outStart);

@@ -174,23 +174,108 @@ class RecordEncryptionTest {
         assertThat(counters.unencryptedRecordsPassed.sum()).isEqualTo(1);
     }
 
+    /**
+     * One byte of an encrypted batch changed, the CRC made valid again (so the record parser and the
+     * envelopes are what must hold): a change inside what the proxy sealed (a record's envelope, or
+     * the marker header's value) is always refused with a typed error; any other change either is
+     * refused or decrypts to exactly the values and headers the producer sent. Never altered
+     * plaintext, never an untyped exception.
+     */
     @Property(tries = 300)
-    void garbledRecordsAreRefusedCleanly(@ForAll("batches") List<Rec> recs, @ForAll int seed) {
-        // Damage the records but give the batch a valid CRC: the parser itself must hold.
+    void garbledRecordsAreRefusedOrDecryptToWhatWasSent(@ForAll("batches") List<Rec> recs, @ForAll int seed) {
         MemoryRecords sealed = take(encrypt(encryption, "orders", build(recs, CompressionType.NONE, 0L)));
+        List<int[]> protectedRanges = sealedRanges(sealed);
         ByteBuffer b = sealed.buffer().duplicate();
         java.util.Random random = new java.util.Random(seed);
         int at = UncompressedBatches.HEADER_SIZE + random.nextInt(b.limit() - UncompressedBatches.HEADER_SIZE);
-        b.put(at, (byte) random.nextInt());
+        b.put(at, (byte) (b.get(at) ^ (1 + random.nextInt(255)))); // always a change
         long crc = org.apache.kafka.common.utils.Crc32C.compute(b.array(), b.arrayOffset() + UncompressedBatches.ATTRIBUTES_AT,
                 b.limit() - UncompressedBatches.ATTRIBUTES_AT);
         b.putInt(UncompressedBatches.CRC_AT, (int) crc);
+        boolean inSealed = protectedRanges.stream().anyMatch(r -> at >= r[0] && at < r[1]);
+        MemoryRecords decrypted;
         try {
-            take(decrypt(encryption, "orders", MemoryRecords.readableRecords(b)));
-            // A change that keeps the record well formed and outside the envelope (key, timestamp) is allowed through.
-        } catch (CorruptRecordException | CryptoException | RecordEncryption.UnencryptedRecordException expected) {
-            // refused with a clear, typed error
+            decrypted = take(decrypt(encryption, "orders", MemoryRecords.readableRecords(b)));
+        } catch (CorruptRecordException | CryptoException | RecordEncryption.UnencryptedRecordException refused) {
+            return; // refused with a clear, typed error
         }
+        assertThat(inSealed).as("a change at byte %d, inside what the proxy sealed, was accepted", at).isFalse();
+        assertThat(withoutKeys(records(decrypted))).as("a change at byte %d (outside the envelopes) decrypted", at)
+                .isEqualTo(withoutKeys(describe(recs)));
+    }
+
+    /** Where in {@code sealed}'s buffer the proxy's sealed bytes lie: each record's value and marker header value, as [from, to). */
+    private static List<int[]> sealedRanges(MemoryRecords sealed) {
+        ByteBuffer whole = sealed.buffer();
+        List<int[]> ranges = new ArrayList<>();
+        for (Record r : sealed.records()) {
+            if (r.hasValue() && r.valueSize() > 0) {
+                ranges.add(rangeOf(whole, r.value()));
+            }
+            for (Header h : r.headers()) {
+                if (h.key().equals(RecordEncryption.MARKER) && h.value() != null) {
+                    int[] range = rangeOf(whole, ByteBuffer.wrap(h.value()));
+                    ranges.add(range);
+                }
+            }
+        }
+        return ranges;
+    }
+
+    /** The position of {@code part} (a view into {@code whole}'s array) in {@code whole}. */
+    private static int[] rangeOf(ByteBuffer whole, ByteBuffer part) {
+        if (part.hasArray() && part.array() == whole.array()) {
+            int from = part.arrayOffset() + part.position() - whole.arrayOffset();
+            return new int[] {from, from + part.remaining()};
+        }
+        // A copy (Kafka copies header values): find it in the batch by content, searching from the end of the records.
+        byte[] needle = new byte[part.remaining()];
+        part.duplicate().get(needle);
+        byte[] hay = new byte[whole.remaining()];
+        whole.duplicate().get(hay);
+        for (int from = hay.length - needle.length; from >= 0; from--) {
+            if (Arrays.equals(hay, from, from + needle.length, needle, 0, needle.length)) {
+                return new int[] {from, from + needle.length};
+            }
+        }
+        throw new AssertionError("sealed bytes not found in their batch");
+    }
+
+    private static List<String> withoutKeys(List<String> described) {
+        return described.stream().map(d -> d.substring(d.indexOf('|'))).toList();
+    }
+
+    /** After a batch, this thread's per-record scratch array holds none of the batch's plaintext. */
+    @Test
+    void theScratchArrayHoldsNoPlaintextOnceABatchIsDone() {
+        byte[] secret = new byte[3000];
+        Arrays.fill(secret, (byte) 0x5a);
+        List<Rec> recs = List.of(new Rec(null, secret, new Header[] {new RecordHeader("h", secret)}),
+                new Rec(null, Arrays.copyOf(secret, 100), new Header[0]));
+        MemoryRecords sealed = take(encrypt(encryption, "orders", build(recs, CompressionType.NONE, 0L)));
+        assertThat(allZero(UncompressedBatches.threadScratch().bytes)).as("after encrypting").isTrue();
+        MemoryRecords opened = take(decrypt(encryption, "orders", sealed));
+        assertThat(records(opened)).isEqualTo(describe(recs));
+        assertThat(allZero(UncompressedBatches.threadScratch().bytes)).as("after decrypting").isTrue();
+        // A batch that fails half way leaves nothing behind either.
+        ByteBuffer damaged = sealed.buffer().duplicate();
+        int[] secondEnvelope = sealedRanges(sealed).get(2); // value and marker of the first record come first
+        int last = secondEnvelope[1] - 1; // its tag: the first record is already opened when the second fails
+        damaged.put(last, (byte) (damaged.get(last) ^ 1));
+        damaged.putInt(UncompressedBatches.CRC_AT, (int) org.apache.kafka.common.utils.Crc32C.compute(damaged.array(),
+                damaged.arrayOffset() + UncompressedBatches.ATTRIBUTES_AT, damaged.limit() - UncompressedBatches.ATTRIBUTES_AT));
+        assertThatThrownBy(() -> decrypt(encryption, "orders", MemoryRecords.readableRecords(damaged)))
+                .isInstanceOf(CryptoException.class);
+        assertThat(allZero(UncompressedBatches.threadScratch().bytes)).as("after a failed batch").isTrue();
+    }
+
+    private static boolean allZero(byte[] b) {
+        for (byte x : b) {
+            if (x != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ---- helpers ------------------------------------------------------------------------

@@ -25,7 +25,29 @@ class SecurityPrimitivesTest {
         assertThat(limiter.acquire("a").resetSeconds()).isEqualTo(15);
         clock.advance(Duration.ofSeconds(15));
         assertThat(limiter.acquire("a").allowed()).isTrue();
+    }
+
+    @Test
+    void sweepForgetsEndedWindowsOnlyAndAForgottenCallerStartsAfresh() {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        RateLimiter limiter = new RateLimiter(2, 60_000, clock);
+        for (int i = 0; i < 100; i++) {
+            limiter.acquire("gone-" + i);
+        }
+        clock.advance(Duration.ofSeconds(30));
+        limiter.acquire("recent");
+        limiter.acquire("recent");
+        assertThat(limiter.trackedCallers()).isEqualTo(101);
+        clock.advance(Duration.ofSeconds(30)); // the first hundred windows end; "recent" has 30 s left
         limiter.sweep();
+        assertThat(limiter.trackedCallers()).as("ended windows dropped, the current one kept").isEqualTo(1);
+        RateLimiter.Decision stillSpent = limiter.acquire("recent");
+        assertThat(stillSpent.allowed()).as("a sweep never refills a current window").isFalse();
+        assertThat(stillSpent.resetSeconds()).isEqualTo(30);
+        assertThat(limiter.acquire("gone-0").remaining()).as("a swept caller starts a new window").isEqualTo(1);
+        clock.advance(Duration.ofSeconds(30));
+        limiter.sweep();
+        assertThat(limiter.trackedCallers()).as("gone-0's new window is 30 s old").isEqualTo(1);
     }
 
     @Test

@@ -18,7 +18,19 @@ public final class MasterKeys {
     private MasterKeys() {
     }
 
+    /** Bytes Bouncy Castle's Argon2 holds per KiB of {@code memory_kib}: a 1 KiB block and its object header. */
+    private static final long BYTES_PER_KIB = 1024 + 64;
+
     public static DataKey fromPassphrase(char[] passphrase, byte[] salt, KdfCost cost) {
+        Runtime rt = Runtime.getRuntime();
+        long needed = cost.memoryKib() * BYTES_PER_KIB;
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (needed > available) {
+            // A clear refusal instead of an OutOfMemoryError half way through the derivation.
+            throw new LocalKmsException(LocalKmsException.Kind.INVALID_STATE, "deriving the local KMS master key needs "
+                    + (needed >> 20) + " MiB (Argon2id memory_kib " + cost.memoryKib() + ") and this JVM has "
+                    + (available >> 20) + " MiB free: give it more heap (-Xmx)");
+        }
         Argon2Parameters params = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
                 .withVersion(Argon2Parameters.ARGON2_VERSION_13)
                 .withSalt(salt)

@@ -30,11 +30,17 @@ import java.util.Map;
 /**
  * The key store file {@code keys.json}: a small plaintext JSON header (format, how the master key is
  * derived, a check value) and the keys themselves, sealed with AES-256-GCM under the master key.
- * The check value tells a wrong passphrase apart from a damaged file.
+ * The check value tells a wrong passphrase apart from a damaged file, and authenticates the
+ * header's protection (format 2): its associated data is the protection's every field, so a
+ * changed key-derivation parameter, salt or kind never goes unnoticed. Format 1 stores (whose check
+ * covered nothing) are still read, and rewritten as format 2 by {@code LocalKms} once
+ * opened. The key-derivation parameters are bounded ({@code KdfCost}) before anything is derived.
  */
 public final class StoreFile {
     static final String FORMAT = "keyhold-local-kms";
-    private static final Aad CHECK_AAD = Aad.of("keyhold-local-kms/v1/check");
+    /** The format this Keyhold writes: 2, whose check value authenticates the protection. */
+    public static final int VERSION = 2;
+    private static final Aad CHECK_AAD_V1 = Aad.of("keyhold-local-kms/v1/check");
     private static final Aad PAYLOAD_AAD = Aad.of("keyhold-local-kms/v1/keys");
     private static final byte[] CHECK_PLAINTEXT = "keyhold-local-kms-master-key-check".getBytes(StandardCharsets.US_ASCII);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -61,14 +67,28 @@ public final class StoreFile {
         return protectionOf(root, file);
     }
 
-    /** Decrypts the keys. */
+    /** The format version of the store at {@code file} (1 or 2). */
+    public static int version(Path file) {
+        return parse(file, read(file)).path("version").asInt();
+    }
+
+    /** Decrypts the keys, once the check value has shown {@code master} right and the header unchanged. */
     public static Map<String, StoredKey> readKeys(Path file, DataKey master) {
         JsonNode root = parse(file, read(file));
-        try {
-            Aead.open(master, b64(root, "check", file), CHECK_AAD);
-        } catch (CryptoException e) {
-            throw new LocalKmsException(Kind.WRONG_PASSPHRASE, "cannot open the local KMS store " + file
-                    + ": wrong passphrase (or wrong master key file). Use the passphrase the store was created with.");
+        byte[] check = b64(root, "check", file);
+        Aad bound = checkAad(protectionOf(root, file));
+        if (root.path("version").asInt() == 1) {
+            if (!opens(master, check, CHECK_AAD_V1)) {
+                if (opens(master, check, bound)) {
+                    throw corrupted(file, "it was written in format " + VERSION + " but claims format 1 (tampered?)");
+                }
+                throw wrongPassphrase(file, "");
+            }
+        } else if (!opens(master, check, bound)) {
+            // The master key comes from the header's parameters: a changed parameter and a wrong
+            // passphrase both give another key, and no check can tell them apart.
+            throw wrongPassphrase(file, ", or its protection header (key-derivation parameters, salt) was changed"
+                    + " (tampered or corrupted: then restore keys.json from a backup)");
         }
         byte[] payload;
         try {
@@ -94,7 +114,7 @@ public final class StoreFile {
         try {
             ObjectNode root = JSON.createObjectNode();
             root.put("format", FORMAT);
-            root.put("version", 1);
+            root.put("version", VERSION);
             ObjectNode p = root.putObject("protection");
             p.put("kind", protection.kind());
             if (Protection.PASSPHRASE.equals(protection.kind())) {
@@ -106,7 +126,7 @@ public final class StoreFile {
             } else {
                 p.put("file", LocalKeyFiles.MASTER_KEY_FILE);
             }
-            root.put("check", Base64.getEncoder().encodeToString(Aead.seal(master, CHECK_PLAINTEXT, CHECK_AAD)));
+            root.put("check", Base64.getEncoder().encodeToString(Aead.seal(master, CHECK_PLAINTEXT, checkAad(protection))));
             root.put("keys", Base64.getEncoder().encodeToString(Aead.seal(master, payload, PAYLOAD_AAD)));
             AtomicFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
         } catch (IOException e) {
@@ -140,7 +160,8 @@ public final class StoreFile {
         if (root == null || !root.isObject() || !FORMAT.equals(root.path("format").asText())) {
             throw corrupted(file, "it is not a Keyhold local KMS store");
         }
-        if (root.path("version").asInt() != 1) {
+        int version = root.path("version").asInt();
+        if (version != 1 && version != VERSION) {
             throw corrupted(file, "store format version " + root.path("version").asText() + " is not supported by this Keyhold");
         }
         return root;
@@ -155,12 +176,50 @@ public final class StoreFile {
         if (!Protection.PASSPHRASE.equals(kind) || !"argon2id".equals(p.path("kdf").asText())) {
             throw corrupted(file, "its master key protection is unknown");
         }
+        KdfCost cost;
         try {
-            KdfCost cost = new KdfCost(p.path("memory_kib").asInt(), p.path("iterations").asInt(), p.path("parallelism").asInt());
-            return new Protection(kind, b64(p, "salt", file), cost);
+            cost = new KdfCost(intField(p, "memory_kib", file), intField(p, "iterations", file), intField(p, "parallelism", file));
         } catch (IllegalArgumentException e) {
-            throw corrupted(file, "its key-derivation parameters are invalid");
+            throw corrupted(file, "its key-derivation parameters are out of bounds (" + e.getMessage() + ")");
         }
+        return new Protection(kind, b64(p, "salt", file), cost);
+    }
+
+    /** An integer field, refused rather than truncated when it is not an int (a huge number would wrap around). */
+    private static int intField(JsonNode node, String field, Path file) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) {
+            throw corrupted(file, "its key-derivation parameter '" + field + "' is missing or not an integer in range");
+        }
+        return v.intValue();
+    }
+
+    /**
+     * The check value's associated data in format 2: every field of the protection, so the check
+     * value authenticates the header it was written with.
+     */
+    private static Aad checkAad(Protection protection) {
+        if (Protection.KEY_FILE.equals(protection.kind())) {
+            return Aad.ofParts("keyhold-local-kms/v2/check", "kind=" + Protection.KEY_FILE, "file=" + LocalKeyFiles.MASTER_KEY_FILE);
+        }
+        KdfCost c = protection.cost();
+        return Aad.ofParts("keyhold-local-kms/v2/check", "kind=" + Protection.PASSPHRASE, "kdf=argon2id",
+                "salt=" + Base64.getEncoder().encodeToString(protection.salt()), "memory_kib=" + c.memoryKib(),
+                "iterations=" + c.iterations(), "parallelism=" + c.parallelism());
+    }
+
+    private static boolean opens(DataKey master, byte[] check, Aad aad) {
+        try {
+            Aead.open(master, check, aad);
+            return true;
+        } catch (CryptoException e) {
+            return false;
+        }
+    }
+
+    private static LocalKmsException wrongPassphrase(Path file, String orWhat) {
+        return new LocalKmsException(Kind.WRONG_PASSPHRASE, "cannot open the local KMS store " + file
+                + ": wrong passphrase (or wrong master key file)" + orWhat + ". Use the passphrase the store was created with.");
     }
 
     private static byte[] b64(JsonNode node, String field, Path file) {

@@ -78,6 +78,11 @@ public final class RateLimiter {
         return windows.compute(caller, (k, old) -> old == null || now - old.start >= windowMillis ? new Window(now) : old);
     }
 
+    /** How many callers have a window held in memory (what {@link #sweep()} bounds). */
+    public synchronized int trackedCallers() {
+        return windows.size();
+    }
+
     /** Drops ended windows so that the map does not grow with every caller ever seen; called periodically. */
     public synchronized void sweep() {
         long now = clock.millis();
