@@ -2,6 +2,9 @@ package io.keyhold.server;
 
 import io.javalin.Javalin;
 import io.keyhold.kms.KmsRegistry;
+import io.keyhold.server.internal.audit.AuditApi;
+import io.keyhold.server.internal.audit.AuditQuery;
+import io.keyhold.server.internal.audit.AuditStore;
 import io.keyhold.server.internal.auth.ApiSecretHashes;
 import io.keyhold.server.internal.auth.Authenticator;
 import io.keyhold.server.internal.clusters.ClusterStore;
@@ -60,13 +63,14 @@ public final class KeyholdServer implements AutoCloseable {
     private final ReadinessCheck readiness;
     private final Javalin app;
     private final ScheduledExecutorService housekeeping;
+    private final AuditStore auditStore;
     private final String url;
     private final Bootstrap.Result bootstrap;
     private boolean closed;
 
     private KeyholdServer(ServerConfig config, Database db, KmsRegistry kms, KeyValidator validator, KeyHealthMonitor health,
-                          ReadinessCheck readiness, Javalin app, ScheduledExecutorService housekeeping, String url,
-                          Bootstrap.Result bootstrap) {
+                          ReadinessCheck readiness, Javalin app, ScheduledExecutorService housekeeping, AuditStore auditStore,
+                          String url, Bootstrap.Result bootstrap) {
         this.config = config;
         this.db = db;
         this.kms = kms;
@@ -75,6 +79,7 @@ public final class KeyholdServer implements AutoCloseable {
         this.readiness = readiness;
         this.app = app;
         this.housekeeping = housekeeping;
+        this.auditStore = auditStore;
         this.url = url;
         this.bootstrap = bootstrap;
     }
@@ -98,12 +103,15 @@ public final class KeyholdServer implements AutoCloseable {
         ReadinessCheck readiness = null;
         Javalin app = null;
         ScheduledExecutorService housekeeping = null;
+        AuditStore auditStore = null;
         try {
             Sql sql = new Sql(db);
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             new JvmMemoryMetrics().bindTo(metrics);
             new JvmThreadMetrics().bindTo(metrics);
             new ProcessorMetrics().bindTo(metrics);
+            auditStore = new AuditStore(sql, metrics);
+            config.audit().attach(auditStore); // events recorded before the database opened go first
             Authenticator auth = new Authenticator(sql, ApiSecretHashes.loadOrCreate(sql, config.clock().millis()));
             RateLimiter limiter = new RateLimiter(config.rateLimit(), config.rateLimitWindow().toMillis(), java.time.Clock.systemUTC());
             FailedLogins failedLogins = new FailedLogins(config.failedLoginLimit(), config.failedLoginWindow(), config.clock());
@@ -126,6 +134,7 @@ public final class KeyholdServer implements AutoCloseable {
             new ApiKeysApi(api, auth).register(app);
             new ServiceAccountsApi(api, auth).register(app);
             new QuotasApi(api).register(app);
+            new AuditApi(api, new AuditQuery(sql)).register(app);
             new LocalKmsApi(api, localKeys, keyStore).register(app);
             app.start();
             String base = config.publicUrl() != null ? config.publicUrl()
@@ -144,15 +153,29 @@ public final class KeyholdServer implements AutoCloseable {
             });
             housekeeping.scheduleWithFixedDelay(limiter::sweep, 1, 1, TimeUnit.MINUTES);
             housekeeping.scheduleWithFixedDelay(failedLogins::sweep, 1, 1, TimeUnit.MINUTES);
+            AuditStore trail = auditStore;
+            housekeeping.scheduleWithFixedDelay(() -> expireAuditEvents(trail, config), 0, 1, TimeUnit.HOURS);
             ready.set(true);
             LOG.info("Keyhold control plane listening on {} ({})", base, config);
-            return new KeyholdServer(config, db, kms, validator, health, readiness, app, housekeeping, base, boot);
+            return new KeyholdServer(config, db, kms, validator, health, readiness, app, housekeeping, auditStore, base, boot);
         } catch (IOException e) {
-            cleanup(app, validator, health, readiness, housekeeping, kms, db);
+            cleanup(config, app, validator, health, readiness, housekeeping, auditStore, kms, db);
             throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
-            cleanup(app, validator, health, readiness, housekeeping, kms, db);
+            cleanup(config, app, validator, health, readiness, housekeeping, auditStore, kms, db);
             throw e;
+        }
+    }
+
+    /** The retention job: events older than {@code audit-retention} go. */
+    private static void expireAuditEvents(AuditStore store, ServerConfig config) {
+        try {
+            int n = store.deleteOlderThan(config.clock().millis() - config.auditRetention().toMillis());
+            if (n > 0) {
+                LOG.info("deleted {} audit events older than {} (audit-retention)", n, config.auditRetention());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("audit retention job failed: {}", e.toString());
         }
     }
 
@@ -163,8 +186,8 @@ public final class KeyholdServer implements AutoCloseable {
         return bind.contains(":") ? "[" + bind + "]" : bind;
     }
 
-    private static void cleanup(Javalin app, KeyValidator validator, KeyHealthMonitor health, ReadinessCheck readiness,
-                                ScheduledExecutorService housekeeping, KmsRegistry kms, Database db) {
+    private static void cleanup(ServerConfig config, Javalin app, KeyValidator validator, KeyHealthMonitor health, ReadinessCheck readiness,
+                                ScheduledExecutorService housekeeping, AuditStore auditStore, KmsRegistry kms, Database db) {
         if (app != null) {
             app.stop();
         }
@@ -179,6 +202,10 @@ public final class KeyholdServer implements AutoCloseable {
         }
         if (housekeeping != null) {
             housekeeping.shutdownNow();
+        }
+        if (auditStore != null) {
+            config.audit().detach(auditStore);
+            auditStore.close(); // writes what is queued, while the database is still open
         }
         kms.close();
         db.close();
@@ -217,7 +244,7 @@ public final class KeyholdServer implements AutoCloseable {
             return;
         }
         closed = true;
-        cleanup(app, validator, health, readiness, housekeeping, kms, db);
+        cleanup(config, app, validator, health, readiness, housekeeping, auditStore, kms, db);
         LOG.info("Keyhold control plane stopped");
     }
 }

@@ -33,7 +33,7 @@ public final class ServerConfigLoader {
             "database-user", "database-password", "release-hold", "max-keys-per-org", "rate-limit", "rate-limit-window",
             "validation-interval", "health-interval", "max-body-bytes", "aws-roles", "azure-application-id", "gcp-security-group",
             "bootstrap-api-key", "bootstrap-api-secret", "failed-login-limit", "failed-login-window", "tls-cert-file", "tls-key-file",
-            "insecure-http");
+            "insecure-http", "audit-retention", "local-key-rotation");
 
     private ServerConfigLoader() {
     }
@@ -106,6 +106,13 @@ public final class ServerConfigLoader {
         b.databasePassword(v.get("database-password"));
         if (v.containsKey("release-hold")) {
             b.releaseHold(duration(v, "release-hold"));
+        }
+        if (v.containsKey("audit-retention")) {
+            b.auditRetention(duration(v, "audit-retention"));
+        }
+        if (v.containsKey("local-key-rotation")) {
+            String r = v.get("local-key-rotation").strip();
+            b.localKeyRotation(r.equalsIgnoreCase("off") ? null : duration(v, "local-key-rotation"));
         }
         if (v.containsKey("max-keys-per-org")) {
             b.maxKeysPerOrg(integer(v, "max-keys-per-org"));
