@@ -27,6 +27,8 @@ import io.keyhold.server.internal.iam.QuotasApi;
 import io.keyhold.server.internal.iam.ServiceAccountsApi;
 import io.keyhold.server.internal.keys.ExistingKeyIdentities;
 import io.keyhold.server.internal.keys.KeyKinds;
+import io.keyhold.server.internal.keys.KeyRotation;
+import io.keyhold.server.internal.keys.LocalKeyRotationJob;
 import io.keyhold.server.internal.keys.KeyStore;
 import io.keyhold.server.internal.keys.KeyValidator;
 import io.keyhold.server.internal.keys.KeysApi;
@@ -121,15 +123,16 @@ public final class KeyholdServer implements AutoCloseable {
             Links links = new Links("keyhold");
             ApiContext api = new ApiContext(config, sql, config.clock(), links);
             KeyStore keyStore = new KeyStore(sql);
-            validator = new KeyValidator(keyStore, kms, config.clock());
+            validator = new KeyValidator(keyStore, kms, config.clock(), config.audit());
             LocalKeys localKeys = new LocalKeys(kms, sql);
-            new KeysApi(api, keyStore, new KeyKinds(config, localKeys), validator).register(app);
+            KeyRotation rotation = new KeyRotation(keyStore, kms, config.clusterRuntime(), config.audit(), config.clock());
+            new KeysApi(api, keyStore, new KeyKinds(config, localKeys), validator, rotation).register(app);
             ClusterStore clusterStore = new ClusterStore(sql, config.clock());
             new ClustersApi(api, clusterStore, keyStore, config.clusterRuntime()).register(app);
             new MetricsApi(metrics, config.clusterRuntime(), clusterStore::idsInOrganization).register(app);
             readiness = new ReadinessCheck(ready::get, clusterStore, config.clusterRuntime(), READINESS_DEADLINE);
             new ReadinessApi(readiness).register(app);
-            health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock());
+            health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock(), rotation);
             new EnvironmentsApi(api, auth).register(app);
             new ApiKeysApi(api, auth).register(app);
             new ServiceAccountsApi(api, auth).register(app);
@@ -153,6 +156,11 @@ public final class KeyholdServer implements AutoCloseable {
             });
             housekeeping.scheduleWithFixedDelay(limiter::sweep, 1, 1, TimeUnit.MINUTES);
             housekeeping.scheduleWithFixedDelay(failedLogins::sweep, 1, 1, TimeUnit.MINUTES);
+            if (config.localKeyRotation() != null) {
+                LocalKeyRotationJob schedule = new LocalKeyRotationJob(keyStore, rotation, config.localKeyRotation(), config.clock());
+                long period = schedule.checkPeriod().toMillis();
+                housekeeping.scheduleWithFixedDelay(schedule, period, period, TimeUnit.MILLISECONDS);
+            }
             AuditStore trail = auditStore;
             housekeeping.scheduleWithFixedDelay(() -> expireAuditEvents(trail, config), 0, 1, TimeUnit.HOURS);
             ready.set(true);

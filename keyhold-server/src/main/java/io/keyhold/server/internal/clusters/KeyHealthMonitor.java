@@ -7,6 +7,7 @@ import io.keyhold.kms.KmsUnavailableException;
 import io.keyhold.server.ClusterPhase;
 import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.internal.db.Sql;
+import io.keyhold.server.internal.keys.KeyRotation;
 import io.keyhold.server.internal.keys.KeyStore;
 import io.keyhold.server.internal.keys.KeyValidator;
 import java.time.Clock;
@@ -33,24 +34,26 @@ public final class KeyHealthMonitor implements AutoCloseable {
     private final ClusterRuntime runtime;
     private final ClusterStore clusters;
     private final Clock clock;
-    /** The key version each cluster's key had at the last check (only this monitor's thread touches it). */
-    private final java.util.Map<String, String> versions = new java.util.HashMap<>();
+    private final KeyRotation rotation;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "keyhold-key-health");
         t.setDaemon(true);
         return t;
     });
 
-    private record Watched(String keyId, String kind, String kmsRef, String phase, String clusterId, String clusterPhase) {
+    private record Watched(String keyId, String kind, String kmsRef, String phase, String clusterId, String clusterPhase,
+                           String orgId, String version) {
     }
 
-    public KeyHealthMonitor(Sql sql, KeyStore keys, KmsRegistry kms, ClusterRuntime runtime, ClusterStore clusters, Clock clock) {
+    public KeyHealthMonitor(Sql sql, KeyStore keys, KmsRegistry kms, ClusterRuntime runtime, ClusterStore clusters, Clock clock,
+                            KeyRotation rotation) {
         this.sql = sql;
         this.keys = keys;
         this.kms = kms;
         this.runtime = runtime;
         this.clusters = clusters;
         this.clock = clock;
+        this.rotation = rotation;
     }
 
     public void start(long intervalMillis) {
@@ -59,9 +62,10 @@ public final class KeyHealthMonitor implements AutoCloseable {
 
     void checkAll() {
         try {
-            List<Watched> watched = sql.query("SELECT k.id, k.kind, k.kms_ref, k.validation_phase, c.id, c.phase "
-                            + "FROM byok_keys k JOIN clusters c ON c.byok_key_id = k.id",
-                    rs -> new Watched(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)));
+            List<Watched> watched = sql.query("SELECT k.id, k.kind, k.kms_ref, k.validation_phase, c.id, c.phase, k.org_id, "
+                            + "k.current_version FROM byok_keys k JOIN clusters c ON c.byok_key_id = k.id",
+                    rs -> new Watched(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
+                            rs.getString(7), rs.getString(8)));
             watched.forEach(this::check);
         } catch (RuntimeException e) {
             LOG.warn("key health check failed: {}", e.toString());
@@ -100,8 +104,9 @@ public final class KeyHealthMonitor implements AutoCloseable {
 
     /**
      * A key rotated in the customer's KMS (a new version, an alias moved to another key) shows as a
-     * new {@code currentVersion}: tell the runtime, within this interval, so that new records get
-     * DEKs under the new version. The first version seen after a start is only remembered.
+     * new {@code currentVersion}: {@link KeyRotation} records it and tells the runtime, within this
+     * interval, so that new records get DEKs under the new version. The version is compared with the
+     * one the key object recorded, so a rotation while the server was stopped is noticed too.
      */
     private void noticeNewVersion(Watched w, String kind) {
         String version;
@@ -110,12 +115,7 @@ public final class KeyHealthMonitor implements AutoCloseable {
         } catch (RuntimeException e) {
             return; // the next interval tries again; access itself was just proven
         }
-        String before = versions.put(w.clusterId(), version);
-        if (before != null && !before.equals(version)) {
-            LOG.info("cluster {}: its key {} has a new version ({}); new DEKs will be wrapped under it", w.clusterId(), w.keyId(),
-                    version);
-            runtime.keyVersionChanged(w.clusterId());
-        }
+        rotation.noticed(w.keyId(), w.orgId(), w.kind(), w.clusterId(), w.version(), version);
     }
 
     @Override

@@ -219,6 +219,38 @@ public final class KeyStore {
                 phase, message, region, phase, now, now, id);
     }
 
+    /** Records the version the KMS reports as current, when it is not known yet (validation): not a rotation. */
+    public void learnVersion(String id, String version) {
+        sql.update("UPDATE byok_keys SET current_version = ? WHERE id = ? AND current_version IS NULL", version, id);
+    }
+
+    /** A change of a key's current version; {@code before} is null when no version was known. */
+    public record VersionChange(String before, String after) {
+    }
+
+    /**
+     * Records that the key's current version is now {@code version} (a rotation); empty when the key
+     * is gone or already had that version, so that two who notice one rotation record it once.
+     */
+    public Optional<VersionChange> rotated(String id, String version, long now) {
+        return sql.tx(c -> {
+            List<String[]> rows = Sql.query(c, "SELECT current_version FROM byok_keys WHERE id = ? FOR UPDATE",
+                    rs -> new String[] {rs.getString(1)}, id);
+            if (rows.isEmpty() || version.equals(rows.get(0)[0])) {
+                return Optional.empty();
+            }
+            Sql.update(c, "UPDATE byok_keys SET current_version = ?, last_rotated_at = ?, updated_at = ? WHERE id = ?",
+                    version, now, now, id);
+            return Optional.of(new VersionChange(rows.get(0)[0], version));
+        });
+    }
+
+    /** The VALID LocalKeys whose version is older than {@code before} (epoch ms): due for scheduled rotation. */
+    public List<String> localKeysRotatedBefore(long before, int limit) {
+        return sql.query("SELECT id FROM byok_keys WHERE kind = 'LocalKey' AND validation_phase = 'VALID' "
+                        + "AND COALESCE(last_rotated_at, created_at) < ? ORDER BY created_at LIMIT ?", rs -> rs.getString(1), before, limit);
+    }
+
     public List<String> idsInPhase(String phase, int limit) {
         return sql.query("SELECT id FROM byok_keys WHERE validation_phase = ? ORDER BY created_at LIMIT ?",
                 rs -> rs.getString(1), phase, limit);
