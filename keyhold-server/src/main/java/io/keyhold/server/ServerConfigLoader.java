@@ -180,7 +180,8 @@ public final class ServerConfigLoader {
     }
 
     /** ISO-8601 ({@code PT10S}, {@code P5D}) or a number with a unit: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 2h}, {@code 5d}. */
-    static Duration duration(Map<String, String> v, String name) {
+    /** Option {@code name} of {@code v} as a duration the way every Keyhold setting writes one: 500ms, 10s, 5m, 2h, 5d or ISO-8601. */
+    public static Duration duration(Map<String, String> v, String name) {
         String s = v.get(name).trim().toLowerCase(Locale.ROOT);
         try {
             if (s.startsWith("p")) {
