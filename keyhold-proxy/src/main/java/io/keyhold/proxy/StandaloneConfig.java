@@ -45,13 +45,16 @@ import java.util.function.UnaryOperator;
  *   listen: 127.0.0.1:9464
  *   token-env: KEYHOLD_METRICS_TOKEN          # required: scrapers send "Authorization: Bearer $token"
  *   tls: { cert: metrics.pem, key: metrics.key }  # optional
+ * audit:                     # optional: the proxy's audit trail (every KMS call), as JSON lines
+ *   file: /var/log/keyhold/audit.jsonl        # appended, owner-only, fsync'd per batch
  * </pre>
  *
  * Secrets belong in environment variables (or Keyhold's secret files), never in this file.
  *
- * @param metrics the metrics endpoint, or null when the file has no {@code metrics} section
+ * @param metrics   the metrics endpoint, or null when the file has no {@code metrics} section
+ * @param auditFile where the audit trail is appended, or null when the file has no {@code audit} section
  */
-public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
+public record StandaloneConfig(List<Cluster> clusters, Metrics metrics, Path auditFile) {
     /** One proxied cluster: its proxy settings and the KMS that holds its key. */
     public record Cluster(ProxyConfig proxy, String kmsProvider, KmsConfig kmsSettings) {
     }
@@ -99,7 +102,19 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
             out.add(cluster(c, defaultKms, baseDir, env));
         }
         JsonNode metrics = root.get("metrics");
-        return new StandaloneConfig(List.copyOf(out), metrics == null || metrics.isNull() ? null : metrics(metrics, baseDir, env));
+        return new StandaloneConfig(List.copyOf(out), metrics == null || metrics.isNull() ? null : metrics(metrics, baseDir, env),
+                auditFile(root.get("audit"), baseDir, env));
+    }
+
+    private static Path auditFile(JsonNode audit, Path baseDir, UnaryOperator<String> env) {
+        if (audit == null || audit.isNull()) {
+            return null;
+        }
+        YamlValues.onlyFields(audit, java.util.Set.of("file"), "proxy config: audit: ");
+        if (!audit.has("file")) {
+            throw new IllegalArgumentException("proxy config: 'audit.file' (the file the audit trail is appended to) is required");
+        }
+        return YamlValues.path(audit, "file", baseDir, env, "proxy config: audit: ");
     }
 
     private static Metrics metrics(JsonNode m, Path baseDir, UnaryOperator<String> env) {

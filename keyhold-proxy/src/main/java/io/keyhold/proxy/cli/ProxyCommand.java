@@ -3,11 +3,14 @@ package io.keyhold.proxy.cli;
 import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsCalls;
 import io.keyhold.kms.KmsProviders;
-import io.keyhold.kms.ResilientKms;
+import io.keyhold.kms.KmsRegistry;
 import io.keyhold.kms.RetryPolicy;
+import io.keyhold.kms.audit.AuditSink;
+import io.keyhold.kms.audit.ProcessName;
 import io.keyhold.proxy.KeyholdProxy;
 import io.keyhold.proxy.ProxyMetrics;
 import io.keyhold.proxy.StandaloneConfig;
+import io.keyhold.proxy.internal.AuditFile;
 import io.keyhold.proxy.internal.MetricsEndpoint;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,10 +52,17 @@ public final class ProxyCommand implements Callable<Integer> {
         List<ProxyMetrics> metrics = new ArrayList<>();
         // One KMS connection per distinct (provider, settings), shared by the clusters that name it.
         Map<List<Object>, Kms> connections = new HashMap<>();
+        // The proxy's audit trail. It talks to no control plane, so the file is where its KMS calls are recorded.
+        AuditFile file = cfg.auditFile() == null ? null : AuditFile.open(cfg.auditFile());
         try {
+            AuditSink trail = file == null ? AuditSink.NONE : file;
+            System.out.println(file == null ? "audit trail: none (add 'audit: {file: PATH}' to " + config + " to record every KMS call)"
+                    : "audit trail: " + cfg.auditFile());
+            String process = ProcessName.of("proxy");
             for (StandaloneConfig.Cluster c : cfg.clusters()) {
                 Kms kms = connections.computeIfAbsent(List.of(c.kmsProvider(), c.kmsSettings()), k -> {
-                    Kms opened = new ResilientKms(KmsProviders.require(c.kmsProvider()).open(c.kmsSettings()), RetryPolicy.DEFAULT);
+                    Kms opened = KmsRegistry.wrap(KmsProviders.require(c.kmsProvider()).open(c.kmsSettings()), RetryPolicy.DEFAULT,
+                            trail, process);
                     open.add(opened);
                     return opened;
                 });
@@ -80,6 +90,9 @@ public final class ProxyCommand implements Callable<Integer> {
                 } catch (Exception e) {
                     System.err.println("error while stopping: " + e.getMessage());
                 }
+            }
+            if (file != null) {
+                file.close(); // last: what the proxies did until they stopped is written
             }
         }
     }
