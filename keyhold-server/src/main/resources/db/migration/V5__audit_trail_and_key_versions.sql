@@ -30,3 +30,7 @@ CREATE INDEX byok_keys_kms_ref ON byok_keys (kms_ref);
 -- Rotation (issue 16): the key version new DEKs are wrapped under, and when it last changed.
 ALTER TABLE byok_keys ADD COLUMN current_version VARCHAR(512);
 ALTER TABLE byok_keys ADD COLUMN last_rotated_at BIGINT;
+
+-- When the end of a key's release hold was recorded in the audit trail (KEY_RELEASED): a hold that
+-- ended after this is one not recorded yet (a key can be claimed and held again later).
+ALTER TABLE byok_keys ADD COLUMN hold_released_at BIGINT;

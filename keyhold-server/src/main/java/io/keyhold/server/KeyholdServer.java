@@ -27,6 +27,7 @@ import io.keyhold.server.internal.iam.QuotasApi;
 import io.keyhold.server.internal.iam.ServiceAccountsApi;
 import io.keyhold.server.internal.keys.ExistingKeyIdentities;
 import io.keyhold.server.internal.keys.KeyKinds;
+import io.keyhold.server.internal.keys.KeyReleaseJob;
 import io.keyhold.server.internal.keys.KeyRotation;
 import io.keyhold.server.internal.keys.LocalKeyRotationJob;
 import io.keyhold.server.internal.keys.KeyStore;
@@ -161,6 +162,9 @@ public final class KeyholdServer implements AutoCloseable {
                 long period = schedule.checkPeriod().toMillis();
                 housekeeping.scheduleWithFixedDelay(schedule, period, period, TimeUnit.MILLISECONDS);
             }
+            long releases = KeyReleaseJob.checkPeriod(config.releaseHold()).toMillis();
+            housekeeping.scheduleWithFixedDelay(new KeyReleaseJob(keyStore, config.audit(), config.clock()), releases, releases,
+                    TimeUnit.MILLISECONDS);
             AuditStore trail = auditStore;
             housekeeping.scheduleWithFixedDelay(() -> expireAuditEvents(trail, config), 0, 1, TimeUnit.HOURS);
             ready.set(true);

@@ -147,6 +147,7 @@ abstract class AuditTrailSuite extends ApiTestBase {
         assertThat(page1.status()).as(page1.toString()).isEqualTo(200);
         assertThat(page1.body().path("api_version").asText()).isEqualTo("audit/v1");
         assertThat(page1.body().path("kind").asText()).isEqualTo("AuditEventList");
+        assertKeyhold("audit.v1.EventList", page1.body());
         JsonNode meta = page1.body().path("metadata");
         assertThat(meta.path("total_size").asLong()).isGreaterThanOrEqualTo(3);
         assertThat(page1.body().path("data").get(0).path("message").asText()).contains(ids.get(2)); // newest first

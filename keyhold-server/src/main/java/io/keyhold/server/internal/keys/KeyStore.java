@@ -251,6 +251,22 @@ public final class KeyStore {
                         + "AND COALESCE(last_rotated_at, created_at) < ? ORDER BY created_at LIMIT ?", rs -> rs.getString(1), before, limit);
     }
 
+    /** A key whose release hold ended and is not recorded yet: (id, organization, kind, end of the hold). */
+    public record EndedHold(String id, String orgId, String kind, long holdUntil) {
+    }
+
+    public List<EndedHold> endedHolds(long now, int limit) {
+        return sql.query("SELECT id, org_id, kind, hold_until FROM byok_keys WHERE cluster_id IS NULL AND hold_until IS NOT NULL "
+                        + "AND hold_until <= ? AND (hold_released_at IS NULL OR hold_released_at < hold_until) ORDER BY hold_until LIMIT ?",
+                rs -> new EndedHold(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4)), now, limit);
+    }
+
+    /** Marks the hold's end as recorded; false when another server did it first. */
+    public boolean markHoldReleased(String id, long holdUntil, long now) {
+        return sql.update("UPDATE byok_keys SET hold_released_at = ? WHERE id = ? AND hold_until = ? "
+                + "AND (hold_released_at IS NULL OR hold_released_at < hold_until)", Math.max(now, holdUntil), id, holdUntil) == 1;
+    }
+
     public List<String> idsInPhase(String phase, int limit) {
         return sql.query("SELECT id FROM byok_keys WHERE validation_phase = ? ORDER BY created_at LIMIT ?",
                 rs -> rs.getString(1), phase, limit);

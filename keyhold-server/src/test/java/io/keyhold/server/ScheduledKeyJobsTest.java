@@ -8,14 +8,44 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Local KMS keys rotate on the {@code local-key-rotation} schedule (here one minute of the server's
- * clock, so the job looks every six seconds): a key whose version is older gets a new one, recorded
- * on the key and in the trail as done by {@code system}. The settings' defaults and {@code off}.
+ * The server's key jobs and what they record. Local KMS keys rotate on the {@code local-key-rotation}
+ * schedule (here one minute of the server's clock, so the job looks every six seconds): a key whose
+ * version is older gets a new one, recorded on the key and in the trail as done by {@code system}.
+ * The end of a release hold (here two seconds) is recorded once as KEY_RELEASED. The settings'
+ * defaults and {@code off}.
  */
-class ScheduledRotationTest extends ApiTestBase {
+class ScheduledKeyJobsTest extends ApiTestBase {
     @Override
     protected ServerConfig.Builder database(ServerConfig.Builder b) {
-        return b.localKeyRotation(Duration.ofMinutes(1));
+        return b.localKeyRotation(Duration.ofMinutes(1)).releaseHold(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void theEndOfAReleaseHoldIsRecordedOnce() {
+        String key = validLocalKey(unique("held"));
+        io.keyhold.server.support.Api.Res cluster = admin.post("/cmk/v2/clusters", clusterBody(unique("c"), env, "LOCAL", "local", key));
+        assertThat(cluster.status()).as(cluster.toString()).isEqualTo(202);
+        String id = cluster.body().get("id").asText();
+        io.keyhold.server.support.Api.Res deleted = admin.delete("/cmk/v2/clusters/" + id + "?environment=" + env);
+        assertThat(deleted.status()).as(deleted.toString()).isIn(202, 204);
+        assertThat(admin.get("/byok/v1/keys/" + key).body().path("state").asText()).isEqualTo("IN_USE"); // held
+        sleep(2_500);
+        assertThat(events("KEY_RELEASED", key)).as("not before the hold ended on the server's clock").isEmpty();
+        clock.advance(Duration.ofSeconds(3));
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (events("KEY_RELEASED", key).isEmpty() && System.nanoTime() < deadline) {
+            sleep(100);
+        }
+        JsonNode released = events("KEY_RELEASED", key).get(0);
+        assertThat(released.path("principal").asText()).isEqualTo("system");
+        assertThat(released.path("message").asText()).contains("release hold ended");
+        assertThat(admin.get("/byok/v1/keys/" + key).body().path("state").asText()).isEqualTo("AVAILABLE");
+        sleep(2_500);
+        assertThat(events("KEY_RELEASED", key)).as("recorded once").hasSize(1);
+    }
+
+    private JsonNode events(String type, String key) {
+        return admin.get("/audit/v1/events?event_type=" + type + "&key=" + key).body().path("data");
     }
 
     @Test
