@@ -62,6 +62,11 @@ abstract class AuditTrailSuite extends ApiTestBase {
         List<String> types = new ArrayList<>();
         admin.get("/audit/v1/events?page_size=100&key=" + key).body().path("data").forEach(e -> types.add(e.path("event_type").asText()));
         assertThat(types.indexOf("KEY_ROTATED")).isLessThan(types.indexOf("KEY_VALIDATED"));
+        // what was written is counted where operators scrape
+        String metrics = admin.get("/metrics").raw().body();
+        assertThat(metrics).contains("keyhold_audit_dropped_total 0.0");
+        assertThat(metrics.lines().filter(l -> l.startsWith("keyhold_audit_events_total ")).findFirst().orElseThrow())
+                .doesNotEndWith(" 0.0");
         // no key material in any event: nothing but identifiers and words
         assertThat(admin.get("/audit/v1/events?page_size=100&key=" + key).raw().body()).doesNotContainIgnoringCase("edek")
                 .doesNotContain("\"dek\"");

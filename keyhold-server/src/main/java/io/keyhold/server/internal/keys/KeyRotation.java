@@ -8,7 +8,9 @@ import io.keyhold.kms.audit.AuditSink;
 import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.internal.audit.Audits;
 import java.time.Clock;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +30,11 @@ public final class KeyRotation {
     private final ClusterRuntime runtime;
     private final AuditSink audit;
     private final Clock clock;
+    /**
+     * One lock per key: a rotation asked through the API is recorded (with who asked) before the
+     * health monitor can see the new version at the KMS and record it as noticed there.
+     */
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
     public KeyRotation(KeyStore store, KmsRegistry kms, ClusterRuntime runtime, AuditSink audit, Clock clock) {
         this.store = store;
@@ -43,9 +50,11 @@ public final class KeyRotation {
      * {@link UnsupportedOperationException} when the KMS can not rotate this key on demand.
      */
     public KeyInfo rotate(KeyRow row, String principal, String why) {
-        KeyInfo info = KmsCalls.await(kms.get(KeyValidator.kmsKind(row.kind())).rotate(row.kmsRef()));
-        changed(row.id(), row.orgId(), row.kind(), row.clusterId(), info.currentVersion(), principal, why);
-        return info;
+        synchronized (lock(row.id())) {
+            KeyInfo info = KmsCalls.await(kms.get(KeyValidator.kmsKind(row.kind())).rotate(row.kmsRef()));
+            changed(row.id(), row.orgId(), row.kind(), row.clusterId(), info.currentVersion(), principal, why);
+            return info;
+        }
     }
 
     /**
@@ -58,8 +67,14 @@ public final class KeyRotation {
             return;
         }
         if (!knownVersion.equals(version)) {
-            changed(keyId, orgId, kind, clusterId, version, Audits.SYSTEM, "noticed a new current version in the KMS");
+            synchronized (lock(keyId)) {
+                changed(keyId, orgId, kind, clusterId, version, Audits.SYSTEM, "noticed a new current version in the KMS");
+            }
         }
+    }
+
+    private Object lock(String keyId) {
+        return locks.computeIfAbsent(keyId, k -> new Object());
     }
 
     private void changed(String keyId, String orgId, String kind, String clusterId, String version, String principal, String why) {
