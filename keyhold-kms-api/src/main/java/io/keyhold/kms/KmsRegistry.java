@@ -1,5 +1,6 @@
 package io.keyhold.kms;
 
+import io.keyhold.kms.audit.AuditSink;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -11,19 +12,47 @@ import java.util.function.Function;
  * The one place a process opens KMS connections: one per provider kind, opened on first use from
  * that kind's settings and wrapped once in {@link ResilientKms}, shared by everything in the process
  * (key validator, health monitor, every proxy). A key store such as the local KMS's is therefore
- * open once, with one copy of its master key in memory. Thread-safe; closing it closes every
- * connection.
+ * open once, with one copy of its master key in memory. Every call that reaches a provider is
+ * recorded in the registry's audit trail ({@link AuditedKms}, inside the retries: one event per
+ * attempt). Thread-safe; closing it closes every connection.
  */
 public final class KmsRegistry implements AutoCloseable {
     private final Function<String, KmsConfig> settings;
     private final RetryPolicy policy;
+    private final AuditSink audit;
+    private final String process;
     private final Map<String, Kms> open = new ConcurrentHashMap<>();
     private boolean closed;
 
     /** @param settings the settings of each provider kind, e.g. the server's {@code kms.<kind>.*} */
     public KmsRegistry(Function<String, KmsConfig> settings, RetryPolicy policy) {
+        this(settings, policy, AuditSink.NONE, "unaudited");
+    }
+
+    /**
+     * @param audit   where every KMS call is recorded
+     * @param process the calls' {@link io.keyhold.kms.audit.AuditEvent#process()} (see {@link io.keyhold.kms.audit.ProcessName})
+     */
+    public KmsRegistry(Function<String, KmsConfig> settings, RetryPolicy policy, AuditSink audit, String process) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.policy = Objects.requireNonNull(policy, "policy");
+        this.audit = Objects.requireNonNull(audit, "audit");
+        this.process = Objects.requireNonNull(process, "process");
+    }
+
+    /** Where this registry's connections record their calls. */
+    public AuditSink audit() {
+        return audit;
+    }
+
+    /** The process name its connections record calls under. */
+    public String process() {
+        return process;
+    }
+
+    /** {@code provider} audited and made resilient, as every connection of a registry is. */
+    public static Kms wrap(Kms provider, RetryPolicy policy, AuditSink audit, String process) {
+        return new ResilientKms(audit == AuditSink.NONE ? provider : new AuditedKms(provider, audit, process), policy);
     }
 
     /** The installed provider of {@code kind}, if any. */
@@ -43,7 +72,7 @@ public final class KmsRegistry implements AutoCloseable {
         }
         // One key per kind, as KmsProviders finds providers regardless of case: "AWS" and "aws" are one connection.
         String k = kind.toLowerCase(Locale.ROOT);
-        return open.computeIfAbsent(k, x -> new ResilientKms(KmsProviders.require(x).open(settings.apply(x)), policy));
+        return open.computeIfAbsent(k, x -> wrap(KmsProviders.require(x).open(settings.apply(x)), policy, audit, process));
     }
 
     /**
@@ -52,7 +81,8 @@ public final class KmsRegistry implements AutoCloseable {
      */
     public <T extends Kms> T unwrapped(String kind, Class<T> type) {
         Kms k = get(kind);
-        Kms inner = k instanceof ResilientKms ? ((ResilientKms) k).delegate() : k;
+        Kms inner = k instanceof ResilientKms r ? r.delegate() : k;
+        inner = inner instanceof AuditedKms a ? a.delegate() : inner;
         return type.cast(inner);
     }
 

@@ -50,6 +50,8 @@ import java.util.function.UnaryOperator;
  *   listen: 127.0.0.1:9464
  *   token-env: KEYHOLD_METRICS_TOKEN          # required: scrapers send "Authorization: Bearer $token"
  *   tls: { cert: metrics.pem, key: metrics.key }  # optional
+ * audit:                     # optional: the proxy's audit trail (every KMS call), as JSON lines
+ *   file: /var/log/keyhold/audit.jsonl        # appended, owner-only, fsync'd per batch
  * </pre>
  *
  * Secrets belong in environment variables (or Keyhold's secret files), never in this file.
@@ -122,17 +124,19 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics, Duration
         if (kmsGrace.isNegative()) {
             throw new IllegalArgumentException("proxy config: 'kms-unavailable-grace' must not be negative");
         }
-        Path auditFile = null;
-        JsonNode audit = root.get("audit");
-        if (audit != null && !audit.isNull()) {
-            YamlValues.onlyFields(audit, java.util.Set.of("file"), "proxy config: audit: ");
-            auditFile = YamlValues.optionalPath(audit, "file", baseDir, env);
-            if (auditFile == null) {
-                throw new IllegalArgumentException("proxy config: 'audit.file' (the JSON-lines audit file) is required in 'audit'");
-            }
-        }
         return new StandaloneConfig(List.copyOf(out), metrics == null || metrics.isNull() ? null : metrics(metrics, baseDir, env),
-                healthInterval, kmsGrace, auditFile);
+                healthInterval, kmsGrace, auditFile(root.get("audit"), baseDir, env));
+    }
+
+    private static Path auditFile(JsonNode audit, Path baseDir, UnaryOperator<String> env) {
+        if (audit == null || audit.isNull()) {
+            return null;
+        }
+        YamlValues.onlyFields(audit, java.util.Set.of("file"), "proxy config: audit: ");
+        if (!audit.has("file")) {
+            throw new IllegalArgumentException("proxy config: 'audit.file' (the file the audit trail is appended to) is required");
+        }
+        return YamlValues.path(audit, "file", baseDir, env, "proxy config: audit: ");
     }
 
     private static Metrics metrics(JsonNode m, Path baseDir, UnaryOperator<String> env) {

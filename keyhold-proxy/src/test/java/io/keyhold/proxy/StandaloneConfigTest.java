@@ -125,6 +125,15 @@ class StandaloneConfigTest {
     private static final String ONE_CLUSTER = "kms: {provider: local}\nclusters: [{id: a, upstream: 'h:1', key: k}]\n";
 
     @Test
+    void auditSectionIsOptionalAndNamesTheFile() throws Exception {
+        assertThat(parse(ONE_CLUSTER, Map.of()).auditFile()).isNull();
+        assertThat(parse(ONE_CLUSTER + "audit: {file: /var/log/keyhold/audit.jsonl}\n", Map.of()).auditFile())
+                .isEqualTo(Path.of("/var/log/keyhold/audit.jsonl"));
+        assertThatThrownBy(() -> parse(ONE_CLUSTER + "audit: {}\n", Map.of())).hasMessageContaining("'audit.file'");
+        assertThatThrownBy(() -> parse(ONE_CLUSTER + "audit: {file: a, fsync: never}\n", Map.of())).hasMessageContaining("fsync");
+    }
+
+    @Test
     void metricsSectionIsOptionalAndNeedsATokenFromTheEnvironment() throws Exception {
         assertThat(parse(ONE_CLUSTER, Map.of()).metrics()).isNull();
         String token = "0123456789abcdef0123456789abcdef";

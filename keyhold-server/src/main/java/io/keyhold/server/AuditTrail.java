@@ -61,6 +61,16 @@ public final class AuditTrail implements AuditSink {
         subscribers.remove(sink);
     }
 
+    /**
+     * The durable store {@code durable} closes: events wait here again, for the next store (a server
+     * restarted in the same process), instead of going to a store that can no longer write them.
+     */
+    public synchronized void detach(AuditSink durable) {
+        if (target == durable) {
+            target = null;
+        }
+    }
+
     /** Events lost because nothing attached before {@value #MAX_EARLY} were waiting. */
     public synchronized long dropped() {
         return dropped;

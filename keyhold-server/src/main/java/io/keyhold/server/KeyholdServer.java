@@ -2,6 +2,9 @@ package io.keyhold.server;
 
 import io.javalin.Javalin;
 import io.keyhold.kms.KmsRegistry;
+import io.keyhold.server.internal.audit.AuditApi;
+import io.keyhold.server.internal.audit.AuditQuery;
+import io.keyhold.server.internal.audit.AuditStore;
 import io.keyhold.server.internal.auth.ApiSecretHashes;
 import io.keyhold.server.internal.auth.Authenticator;
 import io.keyhold.server.internal.clusters.ClusterStore;
@@ -24,6 +27,9 @@ import io.keyhold.server.internal.iam.QuotasApi;
 import io.keyhold.server.internal.iam.ServiceAccountsApi;
 import io.keyhold.server.internal.keys.ExistingKeyIdentities;
 import io.keyhold.server.internal.keys.KeyKinds;
+import io.keyhold.server.internal.keys.KeyReleaseJob;
+import io.keyhold.server.internal.keys.KeyRotation;
+import io.keyhold.server.internal.keys.LocalKeyRotationJob;
 import io.keyhold.server.internal.keys.KeyStore;
 import io.keyhold.server.internal.keys.KeyValidator;
 import io.keyhold.server.internal.keys.KeysApi;
@@ -62,12 +68,14 @@ public final class KeyholdServer implements AutoCloseable {
     private final ReadinessCheck readiness;
     private final Javalin app;
     private final ScheduledExecutorService housekeeping;
+    private final AuditStore auditStore;
     private final String url;
     private final Bootstrap.Result bootstrap;
     private boolean closed;
 
     private KeyholdServer(ServerConfig config, Database db, KmsRegistry kms, KeyValidator validator, KeyHealthMonitor health,
                           WebhookNotifier notifier, ReadinessCheck readiness, Javalin app, ScheduledExecutorService housekeeping,
+                          AuditStore auditStore,
                           String url, Bootstrap.Result bootstrap) {
         this.config = config;
         this.db = db;
@@ -78,6 +86,7 @@ public final class KeyholdServer implements AutoCloseable {
         this.readiness = readiness;
         this.app = app;
         this.housekeeping = housekeeping;
+        this.auditStore = auditStore;
         this.url = url;
         this.bootstrap = bootstrap;
     }
@@ -102,12 +111,15 @@ public final class KeyholdServer implements AutoCloseable {
         ReadinessCheck readiness = null;
         Javalin app = null;
         ScheduledExecutorService housekeeping = null;
+        AuditStore auditStore = null;
         try {
             Sql sql = new Sql(db);
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             new JvmMemoryMetrics().bindTo(metrics);
             new JvmThreadMetrics().bindTo(metrics);
             new ProcessorMetrics().bindTo(metrics);
+            auditStore = new AuditStore(sql, metrics);
+            config.audit().attach(auditStore); // events recorded before the database opened go first
             Authenticator auth = new Authenticator(sql, ApiSecretHashes.loadOrCreate(sql, config.clock().millis()));
             RateLimiter limiter = new RateLimiter(config.rateLimit(), config.rateLimitWindow().toMillis(), java.time.Clock.systemUTC());
             FailedLogins failedLogins = new FailedLogins(config.failedLoginLimit(), config.failedLoginWindow(), config.clock());
@@ -117,16 +129,17 @@ public final class KeyholdServer implements AutoCloseable {
             Links links = new Links("keyhold");
             ApiContext api = new ApiContext(config, sql, config.clock(), links);
             KeyStore keyStore = new KeyStore(sql);
-            validator = new KeyValidator(keyStore, kms, config.clock());
+            validator = new KeyValidator(keyStore, kms, config.clock(), config.audit());
             LocalKeys localKeys = new LocalKeys(kms, sql);
-            new KeysApi(api, keyStore, new KeyKinds(config, localKeys), validator).register(app);
+            KeyRotation rotation = new KeyRotation(keyStore, kms, config.clusterRuntime(), config.audit(), config.clock());
+            new KeysApi(api, keyStore, new KeyKinds(config, localKeys), validator, rotation).register(app);
             ClusterStore clusterStore = new ClusterStore(sql, config.clock());
             new ClustersApi(api, clusterStore, keyStore, config.clusterRuntime()).register(app);
             new MetricsApi(metrics, config.clusterRuntime(), clusterStore::idsInOrganization).register(app);
             readiness = new ReadinessCheck(ready::get, clusterStore, config.clusterRuntime(), READINESS_DEADLINE);
             new ReadinessApi(readiness).register(app);
             health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock(),
-                    config.kmsUnavailableGrace(), config.audit());
+                    config.kmsUnavailableGrace(), config.audit(), rotation);
             if (!config.notifications().isEmpty()) {
                 notifier = new WebhookNotifier(config.notifications(), config.clock());
                 config.audit().subscribe(notifier);
@@ -135,6 +148,7 @@ public final class KeyholdServer implements AutoCloseable {
             new ApiKeysApi(api, auth).register(app);
             new ServiceAccountsApi(api, auth).register(app);
             new QuotasApi(api).register(app);
+            new AuditApi(api, new AuditQuery(sql)).register(app);
             new LocalKmsApi(api, localKeys, keyStore).register(app);
             app.start();
             String base = config.publicUrl() != null ? config.publicUrl()
@@ -153,15 +167,37 @@ public final class KeyholdServer implements AutoCloseable {
             });
             housekeeping.scheduleWithFixedDelay(limiter::sweep, 1, 1, TimeUnit.MINUTES);
             housekeeping.scheduleWithFixedDelay(failedLogins::sweep, 1, 1, TimeUnit.MINUTES);
+            if (config.localKeyRotation() != null) {
+                LocalKeyRotationJob schedule = new LocalKeyRotationJob(keyStore, rotation, config.localKeyRotation(), config.clock());
+                long period = schedule.checkPeriod().toMillis();
+                housekeeping.scheduleWithFixedDelay(schedule, period, period, TimeUnit.MILLISECONDS);
+            }
+            long releases = KeyReleaseJob.checkPeriod(config.releaseHold()).toMillis();
+            housekeeping.scheduleWithFixedDelay(new KeyReleaseJob(keyStore, config.audit(), config.clock()), releases, releases,
+                    TimeUnit.MILLISECONDS);
+            AuditStore trail = auditStore;
+            housekeeping.scheduleWithFixedDelay(() -> expireAuditEvents(trail, config), 0, 1, TimeUnit.HOURS);
             ready.set(true);
             LOG.info("Keyhold control plane listening on {} ({})", base, config);
-            return new KeyholdServer(config, db, kms, validator, health, notifier, readiness, app, housekeeping, base, boot);
+            return new KeyholdServer(config, db, kms, validator, health, notifier, readiness, app, housekeeping, auditStore, base, boot);
         } catch (IOException e) {
-            cleanup(app, validator, health, notifier, readiness, housekeeping, kms, db);
+            cleanup(config, app, validator, health, notifier, readiness, housekeeping, auditStore, kms, db);
             throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
-            cleanup(app, validator, health, notifier, readiness, housekeeping, kms, db);
+            cleanup(config, app, validator, health, notifier, readiness, housekeeping, auditStore, kms, db);
             throw e;
+        }
+    }
+
+    /** The retention job: events older than {@code audit-retention} go. */
+    private static void expireAuditEvents(AuditStore store, ServerConfig config) {
+        try {
+            int n = store.deleteOlderThan(config.clock().millis() - config.auditRetention().toMillis());
+            if (n > 0) {
+                LOG.info("deleted {} audit events older than {} (audit-retention)", n, config.auditRetention());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("audit retention job failed: {}", e.toString());
         }
     }
 
@@ -172,9 +208,9 @@ public final class KeyholdServer implements AutoCloseable {
         return bind.contains(":") ? "[" + bind + "]" : bind;
     }
 
-    private static void cleanup(Javalin app, KeyValidator validator, KeyHealthMonitor health, WebhookNotifier notifier,
-                                ReadinessCheck readiness,
-                                ScheduledExecutorService housekeeping, KmsRegistry kms, Database db) {
+    private static void cleanup(ServerConfig config, Javalin app, KeyValidator validator, KeyHealthMonitor health,
+                                WebhookNotifier notifier, ReadinessCheck readiness, ScheduledExecutorService housekeeping,
+                                AuditStore auditStore, KmsRegistry kms, Database db) {
         if (app != null) {
             app.stop();
         }
@@ -192,6 +228,10 @@ public final class KeyholdServer implements AutoCloseable {
         }
         if (housekeeping != null) {
             housekeeping.shutdownNow();
+        }
+        if (auditStore != null) {
+            config.audit().detach(auditStore);
+            auditStore.close(); // writes what is queued, while the database is still open
         }
         kms.close();
         db.close();
@@ -230,7 +270,7 @@ public final class KeyholdServer implements AutoCloseable {
             return;
         }
         closed = true;
-        cleanup(app, validator, health, notifier, readiness, housekeeping, kms, db);
+        cleanup(config, app, validator, health, notifier, readiness, housekeeping, auditStore, kms, db);
         LOG.info("Keyhold control plane stopped");
     }
 }

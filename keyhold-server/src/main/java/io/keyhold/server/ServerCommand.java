@@ -43,6 +43,11 @@ public final class ServerCommand implements Callable<Integer> {
     String localKmsPassphraseFile;
     @Option(names = "--release-hold", paramLabel = "DURATION", description = "Key release hold after a cluster is deleted (default: 5d).")
     String releaseHold;
+    @Option(names = "--audit-retention", paramLabel = "DURATION", description = "How long audit events are kept (default: 400d).")
+    String auditRetention;
+    @Option(names = "--local-key-rotation", paramLabel = "DURATION|off",
+            description = "How often local KMS keys get a new version (default: 31d; off: only on request).")
+    String localKeyRotation;
     @Option(names = "--max-keys-per-org", paramLabel = "N", description = "Quota byok.max_keys.per_org (default: 50).")
     String maxKeys;
     @Option(names = "--rate-limit", paramLabel = "N", description = "Requests per API key per window (default: 6000).")
@@ -83,6 +88,8 @@ public final class ServerCommand implements Callable<Integer> {
         flags.put("kms.local.passphrase-file", localKmsPassphraseFile);
         flags.put("release-hold", releaseHold);
         flags.put("max-keys-per-org", maxKeys);
+        flags.put("audit-retention", auditRetention);
+        flags.put("local-key-rotation", localKeyRotation);
         flags.put("rate-limit", rateLimit);
         flags.put("rate-limit-window", rateLimitWindow);
         flags.put("tls-cert-file", tlsCertFile);

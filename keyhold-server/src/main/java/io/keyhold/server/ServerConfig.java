@@ -4,6 +4,7 @@ import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsRegistry;
 import io.keyhold.kms.RetryPolicy;
 import io.keyhold.proxy.TlsSettings;
+import io.keyhold.kms.audit.ProcessName;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -43,7 +44,9 @@ public final class ServerConfig {
     private final Clock clock;
     private final ClusterRuntime clusterRuntime;
     private final KmsRegistry kms;
-    private final AuditTrail audit = new AuditTrail();
+    private final AuditTrail audit;
+    private final Duration auditRetention;
+    private final Duration localKeyRotation;
     private final boolean printBootstrapSecret;
     private final int failedLoginLimit;
     private final Duration failedLoginWindow;
@@ -78,7 +81,11 @@ public final class ServerConfig {
         this.gcpSecurityGroup = b.gcpSecurityGroup;
         this.clock = b.clock;
         this.clusterRuntime = b.clusterRuntime;
-        this.kms = b.kms != null ? b.kms : new KmsRegistry(this::kmsSettingsFor, RetryPolicy.DEFAULT);
+        // A registry shared between configurations (the CLI builds several) brings its trail along: one trail per process.
+        this.audit = b.kms != null && b.kms.audit() instanceof AuditTrail shared ? shared : new AuditTrail();
+        this.kms = b.kms != null ? b.kms : new KmsRegistry(this::kmsSettingsFor, RetryPolicy.DEFAULT, audit, ProcessName.of("server"));
+        this.auditRetention = Objects.requireNonNull(b.auditRetention, "auditRetention");
+        this.localKeyRotation = b.localKeyRotation;
         this.printBootstrapSecret = b.printBootstrapSecret;
         this.failedLoginLimit = b.failedLoginLimit;
         this.failedLoginWindow = Objects.requireNonNull(b.failedLoginWindow, "failedLoginWindow");
@@ -99,6 +106,12 @@ public final class ServerConfig {
         }
         if (kmsUnavailableGrace.isNegative()) {
             throw new IllegalArgumentException("kms-unavailable-grace must be >= 0, got " + kmsUnavailableGrace);
+        }
+        if (auditRetention.compareTo(Duration.ofDays(1)) < 0) {
+            throw new IllegalArgumentException("audit-retention must be at least 1d, got " + auditRetention);
+        }
+        if (localKeyRotation != null && localKeyRotation.compareTo(Duration.ofMinutes(1)) < 0) {
+            throw new IllegalArgumentException("local-key-rotation must be at least 1m (or off), got " + localKeyRotation);
         }
         if ((bootstrapApiKey == null) != (bootstrapApiSecret == null)) {
             throw new IllegalArgumentException("KEYHOLD_BOOTSTRAP_API_KEY and KEYHOLD_BOOTSTRAP_API_SECRET must be set together");
@@ -248,15 +261,25 @@ public final class ServerConfig {
         return clusterRuntime;
     }
 
-    /**
-     * The process's KMS connections, one per provider kind, shared by the key validator, the health
-     * monitor and every cluster's proxy; closed with the server.
-     */
     /** The process's audit trail: every part of the server records its KMS calls and lifecycle events here. */
     public AuditTrail audit() {
         return audit;
     }
 
+    /** How long audit events are kept (400 days by default, as auditors ask); older ones are deleted. */
+    public Duration auditRetention() {
+        return auditRetention;
+    }
+
+    /** How often local KMS keys of key objects get a new version (31 days by default); null: never on a schedule. */
+    public Duration localKeyRotation() {
+        return localKeyRotation;
+    }
+
+    /**
+     * The process's KMS connections, one per provider kind, shared by the key validator, the health
+     * monitor and every cluster's proxy; closed with the server. Every call they make is audited.
+     */
     public KmsRegistry kms() {
         return kms;
     }
@@ -330,6 +353,8 @@ public final class ServerConfig {
         private String databaseUser;
         private String databasePassword;
         private Duration releaseHold = Duration.ofDays(5);
+        private Duration auditRetention = Duration.ofDays(400);
+        private Duration localKeyRotation = Duration.ofDays(31);
         private int maxKeysPerOrg = 50;
         private int rateLimit = 6000;
         private Duration rateLimitWindow = Duration.ofMinutes(1);
@@ -399,6 +424,17 @@ public final class ServerConfig {
 
         public Builder releaseHold(Duration v) {
             releaseHold = v;
+            return this;
+        }
+
+        public Builder auditRetention(Duration v) {
+            auditRetention = v;
+            return this;
+        }
+
+        /** Null turns scheduled rotation of local keys off. */
+        public Builder localKeyRotation(Duration v) {
+            localKeyRotation = v;
             return this;
         }
 

@@ -34,7 +34,8 @@ public final class ServerConfigLoader {
             "database-user", "database-password", "release-hold", "max-keys-per-org", "rate-limit", "rate-limit-window",
             "validation-interval", "health-interval", "kms-unavailable-grace", "max-body-bytes", "aws-roles", "azure-application-id", "gcp-security-group",
             "bootstrap-api-key", "bootstrap-api-secret", "failed-login-limit", "failed-login-window", "tls-cert-file", "tls-key-file",
-            "insecure-http", "cluster-tls.certificate", "cluster-tls.key", "cluster-tls.client-auth", "cluster-tls.trust");
+            "insecure-http", "cluster-tls.certificate", "cluster-tls.key", "cluster-tls.client-auth", "cluster-tls.trust",
+            "audit-retention", "local-key-rotation");
 
     private ServerConfigLoader() {
     }
@@ -110,6 +111,13 @@ public final class ServerConfigLoader {
         b.databasePassword(v.get("database-password"));
         if (v.containsKey("release-hold")) {
             b.releaseHold(duration(v, "release-hold"));
+        }
+        if (v.containsKey("audit-retention")) {
+            b.auditRetention(duration(v, "audit-retention"));
+        }
+        if (v.containsKey("local-key-rotation")) {
+            String r = v.get("local-key-rotation").strip();
+            b.localKeyRotation(r.equalsIgnoreCase("off") ? null : duration(v, "local-key-rotation"));
         }
         if (v.containsKey("max-keys-per-org")) {
             b.maxKeysPerOrg(integer(v, "max-keys-per-org"));
@@ -205,7 +213,8 @@ public final class ServerConfigLoader {
     }
 
     /** ISO-8601 ({@code PT10S}, {@code P5D}) or a number with a unit: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 2h}, {@code 5d}. */
-    static Duration duration(Map<String, String> v, String name) {
+    /** Option {@code name} of {@code v} as a duration the way every Keyhold setting writes one: 500ms, 10s, 5m, 2h, 5d or ISO-8601. */
+    public static Duration duration(Map<String, String> v, String name) {
         return io.keyhold.proxy.ConfigDurations.parse(v.get(name), name);
     }
 

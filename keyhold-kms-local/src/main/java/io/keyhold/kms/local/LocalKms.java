@@ -265,7 +265,14 @@ public final class LocalKms extends BlockingKms {
 
     @Override
     protected KeyInfo rotateBlocking(String keyRef) {
-        return rotateKey(keyRef);
+        try {
+            return rotateKey(keyRef);
+        } catch (LocalKmsException e) {
+            if (e.kind() == LocalKmsException.Kind.INVALID_STATE) {
+                checkUsable(keyRef); // the SPI's typed refusal (disabled, pending deletion, destroyed), as for every other call
+            }
+            throw e;
+        }
     }
 
     /** A new version of key {@code name}, which wraps from now on (blocking). */

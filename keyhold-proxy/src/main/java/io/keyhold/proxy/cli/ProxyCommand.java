@@ -3,13 +3,13 @@ package io.keyhold.proxy.cli;
 import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsCalls;
 import io.keyhold.kms.KmsProviders;
-import io.keyhold.kms.ResilientKms;
+import io.keyhold.kms.KmsRegistry;
 import io.keyhold.kms.RetryPolicy;
+import io.keyhold.kms.audit.AuditSink;
+import io.keyhold.kms.audit.ProcessName;
 import io.keyhold.proxy.KeyholdProxy;
 import io.keyhold.proxy.ProxyMetrics;
 import io.keyhold.proxy.StandaloneConfig;
-import io.keyhold.kms.audit.AuditProcess;
-import io.keyhold.kms.audit.AuditSink;
 import io.keyhold.proxy.internal.AuditFile;
 import io.keyhold.proxy.internal.MetricsEndpoint;
 import io.keyhold.proxy.internal.ProxyKeyWatch;
@@ -63,21 +63,23 @@ public final class ProxyCommand implements Callable<Integer> {
         List<ProxyMetrics> metrics = new ArrayList<>();
         // One KMS connection per distinct (provider, settings), shared by the clusters that name it.
         Map<List<Object>, Kms> connections = new HashMap<>();
+        // The proxy's audit trail. It talks to no control plane, so the file is where its KMS calls are recorded.
+        AuditFile file = cfg.auditFile() == null ? null : AuditFile.open(cfg.auditFile());
         try {
-            AuditSink events = audit;
-            if (cfg.auditFile() != null) {
-                AuditFile file = AuditFile.open(cfg.auditFile());
-                open.add(file);
-                AuditSink given = audit;
-                events = e -> {
-                    file.record(e);
-                    given.record(e);
-                };
-            }
-            String process = AuditProcess.name("proxy");
+            // The file gets every KMS call and lifecycle event; the given sink (an embedding's) the lifecycle events too.
+            AuditSink trail = file == null ? AuditSink.NONE : file;
+            AuditSink given = audit;
+            AuditSink events = file == null ? given : e -> {
+                file.record(e);
+                given.record(e);
+            };
+            System.out.println(file == null ? "audit trail: none (add 'audit: {file: PATH}' to " + config + " to record every KMS call)"
+                    : "audit trail: " + cfg.auditFile());
+            String process = ProcessName.of("proxy");
             for (StandaloneConfig.Cluster c : cfg.clusters()) {
                 Kms kms = connections.computeIfAbsent(List.of(c.kmsProvider(), c.kmsSettings()), k -> {
-                    Kms opened = new ResilientKms(KmsProviders.require(c.kmsProvider()).open(c.kmsSettings()), RetryPolicy.DEFAULT);
+                    Kms opened = KmsRegistry.wrap(KmsProviders.require(c.kmsProvider()).open(c.kmsSettings()), RetryPolicy.DEFAULT,
+                            trail, process);
                     open.add(opened);
                     return opened;
                 });
@@ -107,6 +109,9 @@ public final class ProxyCommand implements Callable<Integer> {
                 } catch (Exception e) {
                     System.err.println("error while stopping: " + e.getMessage());
                 }
+            }
+            if (file != null) {
+                file.close(); // last: what the proxies did until they stopped is written
             }
         }
     }

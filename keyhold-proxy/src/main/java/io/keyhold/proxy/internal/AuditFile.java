@@ -5,14 +5,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keyhold.kms.audit.AuditEvent;
 import io.keyhold.kms.audit.AuditSink;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.file.FileSystems;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -21,119 +24,152 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The standalone proxy's audit trail ({@code audit.file} in {@code proxy.yaml}): one JSON object per
- * line, appended and flushed by a thread of its own, so {@link #record} never blocks a lock or an
- * event loop. The file is created owner-only (0600) and never truncated. Events that do not fit the
- * bounded queue are dropped and counted ({@link #dropped()}), with a warning.
+ * A standalone proxy's audit trail: one JSON object per line, appended to a file only its owner can
+ * read or write (created {@code rw-------}; an existing file with wider permissions is narrowed).
+ * {@link #record} only queues (it runs on event loops and KMS callbacks); one writer thread appends
+ * what is queued and fsyncs it ({@code FileChannel.force}) before it takes the next batch, so a
+ * crash loses at most what was still queued in memory. The fields are those of
+ * {@code GET /audit/v1/events}; never key material. Events that find the queue full are counted
+ * ({@link #dropped()}) and logged, never waited for.
  */
 public final class AuditFile implements AuditSink, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditFile.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int QUEUE_CAPACITY = 10_000;
+    private static final int QUEUE = 50_000;
+    private static final int BATCH = 500;
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
 
     private final Path file;
-    private final OutputStream out;
-    private final BlockingQueue<AuditEvent> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final FileChannel channel;
+    private final BlockingQueue<AuditEvent> queue = new ArrayBlockingQueue<>(QUEUE);
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong written = new AtomicLong();
     private final Thread writer;
-    private volatile boolean closed;
+    private volatile boolean closing;
 
-    private AuditFile(Path file, OutputStream out) {
+    private AuditFile(Path file, FileChannel channel) {
         this.file = file;
-        this.out = out;
+        this.channel = channel;
         this.writer = new Thread(this::run, "keyhold-audit-file");
         writer.setDaemon(true);
         writer.start();
     }
 
-    /** Opens (creating it owner-only if needed) {@code file} for appending. */
+    /** Opens {@code file} for appending, creating it (and its directory) owner-only. */
     public static AuditFile open(Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        if (dir != null) {
-            Files.createDirectories(dir);
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            Files.createDirectories(parent, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         }
-        FileAttribute<?>[] ownerOnly = FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
-                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
-                : new FileAttribute<?>[0];
-        OutputStream out = Channels.newOutputStream(Files.newByteChannel(file,
-                java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE), ownerOnly));
-        return new AuditFile(file, out);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND),
+                    PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            if (!Files.getPosixFilePermissions(file).equals(OWNER_ONLY)) {
+                Files.setPosixFilePermissions(file, OWNER_ONLY); // the trail names keys and principals: nobody else reads it
+            }
+        }
+        return new AuditFile(file, ch);
     }
 
     @Override
     public void record(AuditEvent event) {
-        if (closed || !queue.offer(event)) {
+        if (closing || !queue.offer(event)) {
             long n = dropped.incrementAndGet();
-            LOG.warn("audit file {}: an event was dropped ({} so far): {}", file, n, closed ? "closed" : "queue full");
-        }
-    }
-
-    /** Events that could not be written. */
-    public long dropped() {
-        return dropped.get();
-    }
-
-    private void run() {
-        while (!closed || !queue.isEmpty()) {
-            try {
-                AuditEvent e = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (e != null) {
-                    out.write(line(e));
-                    out.flush();
-                }
-            } catch (InterruptedException e) {
-                if (closed) {
-                    continue; // write what is left, then stop
-                }
-            } catch (IOException e) {
-                dropped.incrementAndGet();
-                LOG.warn("audit file {}: cannot write an event: {}", file, e.toString());
+            if (Long.bitCount(n) == 1) { // 1, 2, 4, 8, ...: visible without flooding the log
+                LOG.warn("{} audit events lost so far (audit file {} {})", n, file, closing ? "closed" : "queue full");
             }
         }
     }
 
-    static byte[] line(AuditEvent e) throws IOException {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("time", e.time().toString());
-        n.put("event_type", e.type().name());
-        put(n, "principal", e.principal());
-        put(n, "organization", e.organization());
-        put(n, "cluster", e.cluster());
-        put(n, "key", e.key());
-        put(n, "provider", e.provider());
-        put(n, "key_version", e.keyVersion());
-        put(n, "operation", e.operation());
-        put(n, "outcome", e.outcome());
+    /** Events lost: the queue was full (the disk far behind) or the file could not be written. */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    /** Events appended and synced to the file. */
+    public long written() {
+        return written.get();
+    }
+
+    private void run() {
+        List<AuditEvent> batch = new ArrayList<>(BATCH);
+        while (!closing || !queue.isEmpty()) {
+            try {
+                AuditEvent first = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, BATCH - 1);
+                write(batch);
+            } catch (InterruptedException e) {
+                if (!closing) {
+                    return;
+                }
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    private void write(List<AuditEvent> batch) {
+        StringBuilder lines = new StringBuilder();
+        for (AuditEvent e : batch) {
+            lines.append(line(e)).append('\n');
+        }
+        try {
+            ByteBuffer buf = ByteBuffer.wrap(lines.toString().getBytes(StandardCharsets.UTF_8));
+            while (buf.hasRemaining()) {
+                channel.write(buf);
+            }
+            channel.force(false);
+            written.addAndGet(batch.size());
+        } catch (IOException e) {
+            dropped.addAndGet(batch.size());
+            LOG.error("{} audit events could not be written to {}: {}", batch.size(), file, e.toString());
+        }
+    }
+
+    /** One event as the JSON line the file holds (the field names of {@code GET /audit/v1/events}). */
+    static String line(AuditEvent e) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("time", e.time().toString());
+        o.put("event_type", e.type().name());
+        o.put("principal", e.principal());
+        o.put("organization", e.organization());
+        o.put("cluster", e.cluster());
+        o.put("key", e.key());
+        o.put("provider", e.provider());
+        o.put("key_version", e.keyVersion());
+        o.put("operation", e.operation());
+        o.put("outcome", e.outcome());
         if (e.latencyMillis() >= 0) {
-            n.put("latency_ms", e.latencyMillis());
+            o.put("latency_ms", e.latencyMillis());
+        } else {
+            o.putNull("latency_ms");
         }
-        n.put("process", e.process());
-        put(n, "message", e.message());
-        byte[] json = JSON.writeValueAsBytes(n);
-        byte[] out = java.util.Arrays.copyOf(json, json.length + 1);
-        out[json.length] = '\n';
-        return out;
+        o.put("process", e.process());
+        o.put("message", e.message());
+        return o.toString();
     }
 
-    private static void put(ObjectNode n, String field, String value) {
-        if (value != null) {
-            n.put(field, value);
-        }
-    }
-
-    /** Writes what is queued (waiting up to 5 s), then closes the file. */
+    /** Stops taking events, appends the queued ones (waiting at most five seconds) and closes the file. */
     @Override
     public void close() {
-        closed = true;
+        closing = true;
         try {
-            writer.join(5000);
+            writer.join(5_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        writer.interrupt();
         try {
-            out.close();
+            channel.close();
         } catch (IOException e) {
-            LOG.warn("audit file {}: cannot close: {}", file, e.toString());
+            LOG.warn("closing audit file {}: {}", file, e.toString());
         }
     }
 }

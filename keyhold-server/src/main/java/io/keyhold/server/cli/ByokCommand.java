@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 /** {@code keyhold byok ...}: register and manage self-managed keys (byok/v1), as the Confluent CLI does. */
 @Command(name = "byok", mixinStandardHelpOptions = true, description = "Manage self-managed keys (bring your own key).",
         subcommands = {ByokCommand.Create.class, ByokCommand.ListKeys.class, ByokCommand.Describe.class, ByokCommand.Update.class,
-                ByokCommand.Delete.class})
+                ByokCommand.Delete.class, ByokCommand.Rotate.class})
 public final class ByokCommand {
 
     static Map<String, Object> row(JsonNode k) {
@@ -41,6 +41,8 @@ public final class ByokCommand {
         m.put("validation_phase", k.path("validation").path("phase").asText());
         m.put("validation_since", k.path("validation").path("since").asText());
         m.put("message", k.path("validation").path("message").asText(""));
+        m.put("current_version", k.path("current_version").asText(""));
+        m.put("last_rotated_at", k.path("last_rotated_at").asText(""));
         return m;
     }
 
@@ -277,6 +279,20 @@ public final class ByokCommand {
                 out().println("Deleted self-managed key \"" + id + "\".");
             }
             out().flush();
+        }
+    }
+
+    @Command(name = "rotate", mixinStandardHelpOptions = true, description = "Give a key a new version in its KMS (local, AWS, Azure, "
+            + "Google Cloud): new data keys are wrapped under it; data written before stays readable.")
+    static final class Rotate extends ClientCommand {
+        @Parameters(index = "0", paramLabel = "ID")
+        String id;
+
+        @Override
+        void run(ApiClient api) {
+            get(api, id);
+            JsonNode k = api.post("/byok/v1/keys/" + URLEncoder.encode(id, StandardCharsets.UTF_8) + "/rotate", null);
+            Output.object(out(), format, row(k));
         }
     }
 }

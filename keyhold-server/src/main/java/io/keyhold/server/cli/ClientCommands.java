@@ -9,7 +9,7 @@ public final class ClientCommands {
 
     public static List<Class<?>> all() {
         return List.of(LoginCommand.class, ByokCommand.class, KafkaCommand.class, EnvironmentCommand.class, ApiKeyCommand.class,
-                ServiceQuotaCommand.class);
+                ServiceQuotaCommand.class, AuditCommand.class);
     }
 
     /** Replaces the environment variables the commands read (tests). */

@@ -97,6 +97,63 @@ class ClientCommandsTest {
         assertThat(aliases.out()).contains("https://orders.vault.azure.net/keys/cli-az-2");
     }
 
+    @Test
+    void byokRotateAndAuditListThroughTheCli() throws Exception {
+        Map<String, String> own = new HashMap<>(env);
+        own.put("HOME", tmp.resolve("home-audit").toString());
+        ClientCommands.useEnvironment(own);
+        try {
+            assertThat(run("login", "--url", server.url(), "--api-key", KEY, "--api-secret", SECRET).code()).isZero();
+            RemoteLocalKms.fromContext().orElseThrow().apply("create", "cli-rotated", null);
+            Run local = run("byok", "create", "cli-rotated", "--local", "-o", "json");
+            assertThat(local.code()).as(local.err()).isZero();
+            String keyId = local.json().path("id").asText();
+            awaitValid(keyId);
+            assertThat(run("byok", "describe", keyId, "-o", "json").json().path("current_version").asText()).isEqualTo("1");
+
+            Run rotated = run("byok", "rotate", keyId, "-o", "json");
+            assertThat(rotated.code()).as(rotated.err()).isZero();
+            assertThat(rotated.json().path("current_version").asText()).isEqualTo("2");
+            assertThat(rotated.json().path("last_rotated_at").asText()).isNotEmpty();
+            Run human = run("byok", "rotate", keyId);
+            assertThat(human.out()).contains("Current Version").contains("3").contains("Last Rotated At");
+            assertThat(run("byok", "rotate", "cck-nosuchkey").code()).isEqualTo(3);
+
+            JsonNode events = null;
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < deadline) {
+                Run list = run("audit", "list", "--key", keyId, "--type", "key-rotated", "--since", "1h", "-o", "json");
+                assertThat(list.code()).as(list.err()).isZero();
+                events = list.json();
+                if (events.size() == 2) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertThat(events).hasSize(2);
+            assertThat(events.get(0).path("key_version").asText()).isEqualTo("3"); // newest first
+            assertThat(events.get(1).path("message").asText()).contains("version 1 -> 2");
+            assertThat(events.get(0).path("event_type").asText()).isEqualTo("KEY_ROTATED");
+
+            Run table = run("audit", "list", "--key", keyId, "--limit", "3");
+            assertThat(table.code()).as(table.err()).isZero();
+            assertThat(table.out()).contains("Time").contains("Event Type").contains("KEY_ROTATED");
+            assertThat(table.out().lines().count()).isEqualTo(4); // header and three events
+            assertThat(run("audit", "list", "--type", "KMS_CALL", "--key", keyId, "-o", "json").json())
+                    .anySatisfy(e -> assertThat(e.path("operation").asText()).isEqualTo("rotate"));
+            assertThat(run("audit", "list", "--until", "2000-01-01T00:00:00Z", "-o", "json").json()).isEmpty();
+
+            Run badSince = run("audit", "list", "--since", "yesterday");
+            assertThat(badSince.code()).isEqualTo(2);
+            assertThat(badSince.err()).contains("--since must be a duration");
+            Run badType = run("audit", "list", "--type", "NOPE");
+            assertThat(badType.code()).isNotZero();
+            assertThat(badType.err()).contains("event_type");
+        } finally {
+            ClientCommands.useEnvironment(env);
+        }
+    }
+
     Run run(String... args) {
         return runWithInput("", args);
     }

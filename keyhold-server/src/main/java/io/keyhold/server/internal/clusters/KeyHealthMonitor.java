@@ -6,11 +6,12 @@ import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsRegistry;
 import io.keyhold.kms.audit.AuditEvent;
 import io.keyhold.kms.audit.AuditEventType;
-import io.keyhold.kms.audit.AuditProcess;
+import io.keyhold.kms.audit.ProcessName;
 import io.keyhold.kms.audit.AuditSink;
 import io.keyhold.server.ClusterPhase;
 import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.internal.db.Sql;
+import io.keyhold.server.internal.keys.KeyRotation;
 import io.keyhold.server.internal.keys.KeyStore;
 import io.keyhold.server.internal.keys.KeyValidator;
 import java.time.Clock;
@@ -42,7 +43,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class KeyHealthMonitor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KeyHealthMonitor.class);
-    private static final String PROCESS = AuditProcess.name("server");
+    private static final String PROCESS = ProcessName.of("server");
     /** The shortest wait for one round of checks, whatever the interval: a healthy KMS answers in milliseconds. */
     private static final Duration MIN_WAIT = Duration.ofSeconds(2);
 
@@ -55,10 +56,9 @@ public final class KeyHealthMonitor implements AutoCloseable {
     private final Duration grace;
     private final AuditSink audit;
     private volatile Duration wait = MIN_WAIT;
-    /** The key version each cluster's key had at the last check (only this monitor's thread touches it). */
-    private final Map<String, String> versions = new HashMap<>();
     /** Each watched cluster's decisions, by cluster id (only this monitor's thread touches it). */
     private final Map<String, Watch> watches = new HashMap<>();
+    private final KeyRotation rotation;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "keyhold-key-health");
         t.setDaemon(true);
@@ -66,7 +66,7 @@ public final class KeyHealthMonitor implements AutoCloseable {
     });
 
     private record Watched(String keyId, String kind, String kmsRef, String phase, String clusterId, String clusterPhase,
-                           String orgId, String phaseMessage, Long unavailableSince) {
+                           String orgId, String phaseMessage, Long unavailableSince, String version) {
     }
 
     /** A cluster's watch and the key it was made for (a cluster re-keyed gets a new one). */
@@ -74,7 +74,7 @@ public final class KeyHealthMonitor implements AutoCloseable {
     }
 
     public KeyHealthMonitor(Sql sql, KeyStore keys, KmsRegistry kms, ClusterRuntime runtime, ClusterStore clusters, Clock clock,
-                            Duration grace, AuditSink audit) {
+                            Duration grace, AuditSink audit, KeyRotation rotation) {
         this.sql = sql;
         this.keys = keys;
         this.kms = kms;
@@ -83,6 +83,7 @@ public final class KeyHealthMonitor implements AutoCloseable {
         this.clock = clock;
         this.grace = grace;
         this.audit = audit;
+        this.rotation = rotation;
     }
 
     /** Checks every {@code intervalMillis}; one round waits at most that long (at least 2 s) for the KMS. */
@@ -94,9 +95,9 @@ public final class KeyHealthMonitor implements AutoCloseable {
     void checkAll() {
         try {
             List<Watched> watched = sql.query("SELECT k.id, k.kind, k.kms_ref, k.validation_phase, c.id, c.phase, c.org_id, "
-                            + "c.phase_message, c.kms_unavailable_since FROM byok_keys k JOIN clusters c ON c.byok_key_id = k.id",
+                            + "c.phase_message, c.kms_unavailable_since, k.current_version FROM byok_keys k JOIN clusters c ON c.byok_key_id = k.id",
                     rs -> new Watched(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            rs.getString(6), rs.getString(7), rs.getString(8), rs.getObject(9) == null ? null : rs.getLong(9)));
+                            rs.getString(6), rs.getString(7), rs.getString(8), rs.getObject(9) == null ? null : rs.getLong(9), rs.getString(10)));
             // Every cluster's check starts at once and they share one deadline: a KMS that hangs costs one wait, not one per cluster.
             List<CompletionStage<Void>> checks = new ArrayList<>();
             for (Watched w : watched) {
@@ -109,7 +110,6 @@ public final class KeyHealthMonitor implements AutoCloseable {
                 check(watched.get(i), checks.get(i), Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
             }
             watches.keySet().retainAll(seen);
-            versions.keySet().retainAll(seen);
         } catch (RuntimeException e) {
             LOG.warn("key health check failed: {}", e.toString());
         }
@@ -213,8 +213,9 @@ public final class KeyHealthMonitor implements AutoCloseable {
 
     /**
      * A key rotated in the customer's KMS (a new version, an alias moved to another key) shows as a
-     * new {@code currentVersion}: tell the runtime, within this interval, so that new records get
-     * DEKs under the new version. The first version seen after a start is only remembered.
+     * new {@code currentVersion}: {@link KeyRotation} records it and tells the runtime, within this
+     * interval, so that new records get DEKs under the new version. The version is compared with the
+     * one the key object recorded, so a rotation while the server was stopped is noticed too.
      */
     private void noticeNewVersion(Watched w) {
         String version;
@@ -223,15 +224,7 @@ public final class KeyHealthMonitor implements AutoCloseable {
         } catch (RuntimeException e) {
             return; // the next interval tries again; access itself was just proven
         }
-        String before = versions.put(w.clusterId(), version);
-        if (before != null && !before.equals(version)) {
-            LOG.info("cluster {}: its key {} has a new version ({}); new DEKs will be wrapped under it", w.clusterId(), w.keyId(),
-                    version);
-            runtime.keyVersionChanged(w.clusterId());
-            audit.record(AuditEvent.of(AuditEventType.KEY_ROTATED, PROCESS).time(clock.instant()).principal("system")
-                    .organization(w.orgId()).cluster(w.clusterId()).key(w.keyId()).provider(KeyValidator.kmsKind(w.kind()))
-                    .keyVersion(version).message("The key has a new version in its KMS; new DEKs are wrapped under it.").build());
-        }
+        rotation.noticed(w.keyId(), w.orgId(), w.kind(), w.clusterId(), w.version(), version);
     }
 
     @Override

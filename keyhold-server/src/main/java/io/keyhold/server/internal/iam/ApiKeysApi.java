@@ -3,6 +3,8 @@ package io.keyhold.server.internal.iam;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.keyhold.kms.audit.AuditEventType;
+import io.keyhold.server.internal.audit.Audits;
 import io.keyhold.server.internal.auth.Authenticator;
 import io.keyhold.server.internal.auth.Principal;
 import io.keyhold.server.internal.http.ApiContext;
@@ -104,6 +106,8 @@ public final class ApiKeysApi {
             return null;
         });
         KeyRow row = new KeyRow(id, p.orgId(), owner, name, description, now, now);
+        api.config().audit().record(Audits.by(p, AuditEventType.API_KEY_CREATED).message("API key " + id + " for " + owner
+                + ", created with API key " + p.apiKeyId()).build());
         ctx.status(202).header("Location", api.links().url(PATH + "/" + id)).json(render(row, secret));
     }
 
@@ -129,6 +133,8 @@ public final class ApiKeysApi {
         find(p, id);
         api.sql().update("DELETE FROM api_keys WHERE id = ?", id);
         auth.invalidate();
+        api.config().audit().record(Audits.by(p, AuditEventType.API_KEY_DELETED).message("API key " + id
+                + ", deleted with API key " + p.apiKeyId()).build());
         ctx.status(204);
     }
 

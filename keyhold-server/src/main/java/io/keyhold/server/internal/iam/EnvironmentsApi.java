@@ -139,11 +139,17 @@ public final class EnvironmentsApi {
             throw ApiException.conflict("resource_in_use", "Environment Not Empty",
                     "The environment '" + id + "' still has " + clusters + " cluster(s); delete them first");
         }
-        api.sql().tx(c -> {
-            Sql.update(c, "DELETE FROM role_bindings WHERE environment_id = ?", id);
-            return Sql.update(c, "DELETE FROM environments WHERE id = ?", id);
+        int bindings = api.sql().tx(c -> {
+            int n = Sql.update(c, "DELETE FROM role_bindings WHERE environment_id = ?", id);
+            Sql.update(c, "DELETE FROM environments WHERE id = ?", id);
+            return n;
         });
         auth.invalidate();
+        if (bindings > 0) {
+            api.config().audit().record(io.keyhold.server.internal.audit.Audits.by(p,
+                    io.keyhold.kms.audit.AuditEventType.ROLE_BINDING_DELETED).message(bindings + " role binding(s) on environment "
+                    + id + ", deleted with it using API key " + p.apiKeyId()).build());
+        }
         ctx.status(204);
     }
 

@@ -3,6 +3,8 @@ package io.keyhold.server.internal.iam;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.keyhold.kms.audit.AuditEventType;
+import io.keyhold.server.internal.audit.Audits;
 import io.keyhold.server.internal.auth.Authenticator;
 import io.keyhold.server.internal.auth.Principal;
 import io.keyhold.server.internal.auth.Role;
@@ -119,12 +121,20 @@ public final class ServiceAccountsApi {
         if (id.equals(p.serviceAccountId())) {
             throw ApiException.conflict("resource_in_use", "Service Account In Use", "A service account can not delete itself");
         }
-        api.sql().tx(c -> {
-            Sql.update(c, "DELETE FROM role_bindings WHERE principal_id = ?", id);
-            Sql.update(c, "DELETE FROM api_keys WHERE owner_id = ?", id);
-            return Sql.update(c, "DELETE FROM service_accounts WHERE id = ?", id);
-        });
+        int[] gone = api.sql().tx(c -> new int[] {
+            Sql.update(c, "DELETE FROM role_bindings WHERE principal_id = ?", id),
+            Sql.update(c, "DELETE FROM api_keys WHERE owner_id = ?", id),
+            Sql.update(c, "DELETE FROM service_accounts WHERE id = ?", id)});
         auth.invalidate();
+        // The account's bindings and API keys go with it: the trail says so, as if each was deleted.
+        if (gone[0] > 0) {
+            api.config().audit().record(Audits.by(p, AuditEventType.ROLE_BINDING_DELETED).message(gone[0]
+                    + " role binding(s) of service account " + id + ", deleted with it using API key " + p.apiKeyId()).build());
+        }
+        if (gone[1] > 0) {
+            api.config().audit().record(Audits.by(p, AuditEventType.API_KEY_DELETED).message(gone[1]
+                    + " API key(s) of service account " + id + ", deleted with it using API key " + p.apiKeyId()).build());
+        }
         ctx.status(204);
     }
 
@@ -179,6 +189,8 @@ public final class ServiceAccountsApi {
         long now = api.now();
         String id = api.sql().tx(c -> Accounts.insertRoleBinding(c, p.orgId(), saId, role, envId, now));
         auth.invalidate();
+        api.config().audit().record(Audits.by(p, AuditEventType.ROLE_BINDING_CREATED).message("role binding " + id + ": " + role
+                + " for " + saId + " on " + crn + ", created with API key " + p.apiKeyId()).build());
         ctx.status(201).header("Location", api.links().url(RB + "/" + id)).json(render(findBinding(p, id)));
     }
 
@@ -188,6 +200,8 @@ public final class ServiceAccountsApi {
         findBinding(p, id);
         api.sql().update("DELETE FROM role_bindings WHERE id = ?", id);
         auth.invalidate();
+        api.config().audit().record(Audits.by(p, AuditEventType.ROLE_BINDING_DELETED).message("role binding " + id
+                + ", deleted with API key " + p.apiKeyId()).build());
         ctx.status(204);
     }
 

@@ -219,6 +219,54 @@ public final class KeyStore {
                 phase, message, region, phase, now, now, id);
     }
 
+    /** Records the version the KMS reports as current, when it is not known yet (validation): not a rotation. */
+    public void learnVersion(String id, String version) {
+        sql.update("UPDATE byok_keys SET current_version = ? WHERE id = ? AND current_version IS NULL", version, id);
+    }
+
+    /** A change of a key's current version; {@code before} is null when no version was known. */
+    public record VersionChange(String before, String after) {
+    }
+
+    /**
+     * Records that the key's current version is now {@code version} (a rotation); empty when the key
+     * is gone or already had that version, so that two who notice one rotation record it once.
+     */
+    public Optional<VersionChange> rotated(String id, String version, long now) {
+        return sql.tx(c -> {
+            List<String[]> rows = Sql.query(c, "SELECT current_version FROM byok_keys WHERE id = ? FOR UPDATE",
+                    rs -> new String[] {rs.getString(1)}, id);
+            if (rows.isEmpty() || version.equals(rows.get(0)[0])) {
+                return Optional.empty();
+            }
+            Sql.update(c, "UPDATE byok_keys SET current_version = ?, last_rotated_at = ?, updated_at = ? WHERE id = ?",
+                    version, now, now, id);
+            return Optional.of(new VersionChange(rows.get(0)[0], version));
+        });
+    }
+
+    /** The VALID LocalKeys whose version is older than {@code before} (epoch ms): due for scheduled rotation. */
+    public List<String> localKeysRotatedBefore(long before, int limit) {
+        return sql.query("SELECT id FROM byok_keys WHERE kind = 'LocalKey' AND validation_phase = 'VALID' "
+                        + "AND COALESCE(last_rotated_at, created_at) < ? ORDER BY created_at LIMIT ?", rs -> rs.getString(1), before, limit);
+    }
+
+    /** A key whose release hold ended and is not recorded yet: (id, organization, kind, end of the hold). */
+    public record EndedHold(String id, String orgId, String kind, long holdUntil) {
+    }
+
+    public List<EndedHold> endedHolds(long now, int limit) {
+        return sql.query("SELECT id, org_id, kind, hold_until FROM byok_keys WHERE cluster_id IS NULL AND hold_until IS NOT NULL "
+                        + "AND hold_until <= ? AND (hold_released_at IS NULL OR hold_released_at < hold_until) ORDER BY hold_until LIMIT ?",
+                rs -> new EndedHold(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4)), now, limit);
+    }
+
+    /** Marks the hold's end as recorded; false when another server did it first. */
+    public boolean markHoldReleased(String id, long holdUntil, long now) {
+        return sql.update("UPDATE byok_keys SET hold_released_at = ? WHERE id = ? AND hold_until = ? "
+                + "AND (hold_released_at IS NULL OR hold_released_at < hold_until)", Math.max(now, holdUntil), id, holdUntil) == 1;
+    }
+
     public List<String> idsInPhase(String phase, int limit) {
         return sql.query("SELECT id FROM byok_keys WHERE validation_phase = ? ORDER BY created_at LIMIT ?",
                 rs -> rs.getString(1), phase, limit);

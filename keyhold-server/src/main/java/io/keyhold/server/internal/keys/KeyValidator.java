@@ -9,6 +9,9 @@ import io.keyhold.kms.KmsProvider;
 import io.keyhold.kms.KmsProviders;
 import io.keyhold.kms.KmsRegistry;
 import io.keyhold.kms.KmsUnavailableException;
+import io.keyhold.kms.audit.AuditEventType;
+import io.keyhold.kms.audit.AuditSink;
+import io.keyhold.server.internal.audit.Audits;
 import java.time.Clock;
 import java.util.List;
 import java.util.Set;
@@ -38,14 +41,16 @@ public final class KeyValidator implements AutoCloseable {
     private final KeyStore store;
     private final KmsRegistry kms;
     private final Clock clock;
+    private final AuditSink audit;
     private final ExecutorService workers = Executors.newFixedThreadPool(2, daemon("keyhold-key-validator"));
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(daemon("keyhold-key-sweep"));
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
-    public KeyValidator(KeyStore store, KmsRegistry kms, Clock clock) {
+    public KeyValidator(KeyStore store, KmsRegistry kms, Clock clock, AuditSink audit) {
         this.store = store;
         this.kms = kms;
         this.clock = clock;
+        this.audit = audit;
     }
 
     /** Starts the periodic sweep of keys still INITIALIZING (also picks up keys left over by a restart). */
@@ -95,7 +100,20 @@ public final class KeyValidator implements AutoCloseable {
         Result r = check(row);
         if (r != null) {
             store.setValidation(keyId, r.phase, r.message, r.region, clock.millis());
+            if (r.version != null) {
+                store.learnVersion(keyId, r.version);
+            }
+            recordChange(row, r.phase, r.message);
         }
+    }
+
+    /** A key that becomes VALID or INVALID is a lifecycle event; staying in its phase is not. */
+    private void recordChange(KeyRow row, String phase, String message) {
+        if (phase.equals(row.phase()) || !(phase.equals("VALID") || phase.equals("INVALID"))) {
+            return;
+        }
+        audit.record(Audits.system(phase.equals("VALID") ? AuditEventType.KEY_VALIDATED : AuditEventType.KEY_INVALIDATED, row.orgId())
+                .key(row.id()).cluster(row.clusterId()).provider(kmsKind(row.kind())).message(message).build());
     }
 
     /**
@@ -115,6 +133,7 @@ public final class KeyValidator implements AutoCloseable {
         } catch (KmsDeniedException e) {
             if (row.clusterId() == null) {
                 store.setValidation(keyId, "INVALID", deniedMessage(e), null, clock.millis());
+                recordChange(row, "INVALID", deniedMessage(e));
             }
             return; // a key in use: the health monitor locks its cluster
         } catch (RuntimeException e) {
@@ -127,6 +146,7 @@ public final class KeyValidator implements AutoCloseable {
         }
         if (row.clusterId() == null) {
             store.setValidation(keyId, "INVALID", duplicateMessage(row, info, holder), null, clock.millis());
+            recordChange(row, "INVALID", duplicateMessage(row, info, holder));
         } else {
             LOG.warn("key {} (used by cluster {}) names the same KMS key as key {}: it can not encrypt another cluster once its "
                     + "cluster is deleted", keyId, row.clusterId(), holder.id());
@@ -141,7 +161,12 @@ public final class KeyValidator implements AutoCloseable {
                 + "key object. Delete this key object, or the other one.";
     }
 
-    private record Result(String phase, String message, String region) {
+    /** @param version the key's current version, known when VALID */
+    private record Result(String phase, String message, String region, String version) {
+        Result(String phase, String message, String region) {
+            this(phase, message, region, null);
+        }
+
         static Result invalid(String message) {
             return new Result("INVALID", message, null);
         }
@@ -186,8 +211,8 @@ public final class KeyValidator implements AutoCloseable {
                 return Result.invalid(duplicateMessage(row, info, holder));
             }
             KmsCalls.await(conn.checkAccess(row.kmsRef())); // a real generate and unwrap round trip
-            return regionKnown ? new Result("VALID", VALID_MESSAGE, info.region())
-                    : new Result("VALID", VALID_MESSAGE + " " + REGION_NOT_CHECKED, null);
+            return regionKnown ? new Result("VALID", VALID_MESSAGE, info.region(), info.currentVersion())
+                    : new Result("VALID", VALID_MESSAGE + " " + REGION_NOT_CHECKED, null, info.currentVersion());
         } catch (KmsDeniedException e) {
             return Result.invalid(deniedMessage(e));
         } catch (KmsUnavailableException e) {

@@ -3,6 +3,10 @@ package io.keyhold.server.internal.keys;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.keyhold.kms.KmsDeniedException;
+import io.keyhold.kms.KmsUnavailableException;
+import io.keyhold.kms.audit.AuditEventType;
+import io.keyhold.server.internal.audit.Audits;
 import io.keyhold.server.internal.auth.Principal;
 import io.keyhold.server.internal.http.ApiContext;
 import io.keyhold.server.internal.http.ApiException;
@@ -15,7 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** {@code /byok/v1/keys}: the contract's five calls. */
+/**
+ * {@code /byok/v1/keys}: the contract's five calls, and Keyhold's {@code POST /byok/v1/keys/{id}/rotate}.
+ * Keys also show Keyhold's {@code current_version} and {@code last_rotated_at}.
+ */
 public final class KeysApi {
     private static final String PATH = "/byok/v1/keys";
     private static final Set<String> LIST_PARAMS = Set.of("provider", "state", "validation_phase", "validation_region",
@@ -23,23 +30,54 @@ public final class KeysApi {
     private static final List<String> STATES = List.of("AVAILABLE", "IN_USE");
     private static final List<String> PHASES = List.of("INITIALIZING", "VALID", "INVALID");
     private static final Set<String> TOP_LEVEL = Set.of("api_version", "kind", "id", "metadata", "display_name", "key",
-            "provider", "state", "validation");
+            "provider", "state", "validation", "current_version", "last_rotated_at");
     private static final int MAX_NAME = 255;
 
     private final ApiContext api;
     private final KeyStore store;
     private final KeyKinds kinds;
     private final KeyValidator validator;
+    private final KeyRotation rotation;
 
-    public KeysApi(ApiContext api, KeyStore store, KeyKinds kinds, KeyValidator validator) {
+    public KeysApi(ApiContext api, KeyStore store, KeyKinds kinds, KeyValidator validator, KeyRotation rotation) {
         this.api = api;
         this.store = store;
         this.kinds = kinds;
         this.validator = validator;
+        this.rotation = rotation;
     }
 
     public void register(Javalin app) {
         ApiContext.crud(app, PATH, this::list, this::create, this::get, this::patch, this::delete);
+        app.post(PATH + "/{id}/rotate", this::rotate);
+    }
+
+    /**
+     * A new key version at the KMS, used for new DEKs from now on (a Keyhold extension). Only a VALID
+     * key: a key Keyhold can not use can not be rotated through it either.
+     */
+    private void rotate(Context ctx) {
+        Principal p = ApiContext.principal(ctx);
+        p.requireKeyManager("rotate keys");
+        KeyRow row = find(p, ctx.pathParam("id"));
+        if (!"VALID".equals(row.phase())) {
+            throw ApiException.conflict("key_not_valid", "Key Not Valid", "The key '" + row.id() + "' is " + row.phase()
+                    + ": only a VALID key can be rotated (" + abbreviate(row.message()) + ")");
+        }
+        try {
+            rotation.rotate(row, p.serviceAccountId(), "rotated through the API with API key " + p.apiKeyId());
+        } catch (UnsupportedOperationException e) {
+            throw ApiException.conflict("rotation_not_supported", "Rotation Not Supported", "The KMS can not rotate this key on "
+                    + "demand: " + e.getMessage() + ". Rotate it in the KMS itself: Keyhold notices the new version within one "
+                    + "health interval.");
+        } catch (KmsDeniedException e) {
+            throw ApiException.conflict("kms_denied", "KMS Refused", "The KMS refused to rotate the key: "
+                    + KeyValidator.deniedMessage(e));
+        } catch (KmsUnavailableException e) {
+            throw ApiException.of(503, "kms_unavailable", "KMS Unavailable", "The KMS could not be reached; try again: "
+                    + e.getMessage());
+        }
+        ctx.json(render(find(p, row.id()), api.now()));
     }
 
     private void list(Context ctx) {
@@ -160,6 +198,8 @@ public final class KeysApi {
             throw ApiException.conflict("key_in_use", "Key In Use", "The key '" + id + "' is held until "
                     + Json.time(Instant.ofEpochMilli(current.holdUntil())) + " after its cluster was deleted; it can be deleted after that");
         }
+        api.config().audit().record(Audits.by(p, AuditEventType.KEY_DELETED).key(id).message("key object " + id
+                + " deleted with API key " + p.apiKeyId() + "; its KMS key may back a new key object").build());
         ctx.status(204);
     }
 
@@ -188,6 +228,9 @@ public final class KeysApi {
         v.put("since", Json.time(Instant.ofEpochMilli(r.since())));
         v.put("message", r.message());
         Json.putIfPresent(v, "region", r.region());
+        // Keyhold extensions (no field of the contract has these names): null until known / never rotated.
+        out.put("current_version", r.currentVersion());
+        out.put("last_rotated_at", r.lastRotatedAt() == null ? null : Json.time(Instant.ofEpochMilli(r.lastRotatedAt())));
         return out;
     }
 
