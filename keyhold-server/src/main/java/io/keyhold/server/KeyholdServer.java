@@ -12,6 +12,7 @@ import io.keyhold.server.internal.clusters.ReadinessCheck;
 import io.keyhold.server.internal.db.Database;
 import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.http.ApiContext;
+import io.keyhold.server.internal.jobs.BackgroundJobs;
 import io.keyhold.server.internal.http.FailedLogins;
 import io.keyhold.server.internal.http.HttpApi;
 import io.keyhold.server.internal.http.Links;
@@ -24,6 +25,7 @@ import io.keyhold.server.internal.iam.QuotasApi;
 import io.keyhold.server.internal.iam.ServiceAccountsApi;
 import io.keyhold.server.internal.keys.ExistingKeyIdentities;
 import io.keyhold.server.internal.keys.KeyKinds;
+import io.keyhold.server.internal.keys.KeyReleases;
 import io.keyhold.server.internal.keys.KeyStore;
 import io.keyhold.server.internal.keys.KeyValidator;
 import io.keyhold.server.internal.keys.KeysApi;
@@ -56,7 +58,7 @@ public final class KeyholdServer implements AutoCloseable {
     private final Database db;
     private final KmsRegistry kms;
     private final KeyValidator validator;
-    private final KeyHealthMonitor health;
+    private final BackgroundJobs jobs;
     private final ReadinessCheck readiness;
     private final Javalin app;
     private final ScheduledExecutorService housekeeping;
@@ -64,14 +66,14 @@ public final class KeyholdServer implements AutoCloseable {
     private final Bootstrap.Result bootstrap;
     private boolean closed;
 
-    private KeyholdServer(ServerConfig config, Database db, KmsRegistry kms, KeyValidator validator, KeyHealthMonitor health,
+    private KeyholdServer(ServerConfig config, Database db, KmsRegistry kms, KeyValidator validator, BackgroundJobs jobs,
                           ReadinessCheck readiness, Javalin app, ScheduledExecutorService housekeeping, String url,
                           Bootstrap.Result bootstrap) {
         this.config = config;
         this.db = db;
         this.kms = kms;
         this.validator = validator;
-        this.health = health;
+        this.jobs = jobs;
         this.readiness = readiness;
         this.app = app;
         this.housekeeping = housekeeping;
@@ -94,7 +96,7 @@ public final class KeyholdServer implements AutoCloseable {
                 new ExistingKeyIdentities());
         KmsRegistry kms = config.kms();
         KeyValidator validator = null;
-        KeyHealthMonitor health = null;
+        BackgroundJobs jobs = null;
         ReadinessCheck readiness = null;
         Javalin app = null;
         ScheduledExecutorService housekeeping = null;
@@ -121,7 +123,8 @@ public final class KeyholdServer implements AutoCloseable {
             new MetricsApi(metrics, config.clusterRuntime(), clusterStore::idsInOrganization).register(app);
             readiness = new ReadinessCheck(ready::get, clusterStore, config.clusterRuntime(), READINESS_DEADLINE);
             new ReadinessApi(readiness).register(app);
-            health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock());
+            KeyHealthMonitor health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock());
+            jobs = backgroundJobs(config, db, sql, validator, health, new KeyReleases(sql, config.audit(), config.clock()));
             new EnvironmentsApi(api, auth).register(app);
             new ApiKeysApi(api, auth).register(app);
             new ServiceAccountsApi(api, auth).register(app);
@@ -135,8 +138,7 @@ public final class KeyholdServer implements AutoCloseable {
             if (boot != null) {
                 localKeys.adoptUnscopedKeys(boot.orgId()); // a new server: keys made with the store files are the first organization's
             }
-            validator.start(config.validationInterval().toMillis());
-            health.start(config.healthInterval().toMillis());
+            jobs.start();
             housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "keyhold-housekeeping");
                 t.setDaemon(true);
@@ -146,14 +148,28 @@ public final class KeyholdServer implements AutoCloseable {
             housekeeping.scheduleWithFixedDelay(failedLogins::sweep, 1, 1, TimeUnit.MINUTES);
             ready.set(true);
             LOG.info("Keyhold control plane listening on {} ({})", base, config);
-            return new KeyholdServer(config, db, kms, validator, health, readiness, app, housekeeping, base, boot);
+            return new KeyholdServer(config, db, kms, validator, jobs, readiness, app, housekeeping, base, boot);
         } catch (IOException e) {
-            cleanup(app, validator, health, readiness, housekeeping, kms, db);
+            cleanup(app, validator, jobs, readiness, housekeeping, kms, db);
             throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
-            cleanup(app, validator, health, readiness, housekeeping, kms, db);
+            cleanup(app, validator, jobs, readiness, housekeeping, kms, db);
             throw e;
         }
+    }
+
+    /**
+     * The jobs that run on one server of a deployment at a time (see {@link BackgroundJobs}; docs/ARCHITECTURE.md):
+     * register new ones here. Every server serves the API; only the lease holder runs these.
+     */
+    private static BackgroundJobs backgroundJobs(ServerConfig config, Database db, Sql sql, KeyValidator validator,
+                                                 KeyHealthMonitor health, KeyReleases releases) {
+        BackgroundJobs jobs = db.isPostgres() ? BackgroundJobs.leased(sql, config.healthInterval(), config.clock())
+                : BackgroundJobs.alone(config.clock());
+        jobs.every("key-validation", java.time.Duration.ZERO, config.validationInterval(), validator::sweep);
+        jobs.every("key-health", config.healthInterval(), config.healthInterval(), health::checkAll);
+        jobs.every("release-hold", java.time.Duration.ZERO, config.healthInterval(), releases::releaseEnded);
+        return jobs;
     }
 
     private static String hostFor(String bind) {
@@ -163,16 +179,16 @@ public final class KeyholdServer implements AutoCloseable {
         return bind.contains(":") ? "[" + bind + "]" : bind;
     }
 
-    private static void cleanup(Javalin app, KeyValidator validator, KeyHealthMonitor health, ReadinessCheck readiness,
+    private static void cleanup(Javalin app, KeyValidator validator, BackgroundJobs jobs, ReadinessCheck readiness,
                                 ScheduledExecutorService housekeeping, KmsRegistry kms, Database db) {
         if (app != null) {
             app.stop();
         }
+        if (jobs != null) {
+            jobs.close();
+        }
         if (validator != null) {
             validator.close();
-        }
-        if (health != null) {
-            health.close();
         }
         if (readiness != null) {
             readiness.close();
@@ -217,7 +233,7 @@ public final class KeyholdServer implements AutoCloseable {
             return;
         }
         closed = true;
-        cleanup(app, validator, health, readiness, housekeeping, kms, db);
+        cleanup(app, validator, jobs, readiness, housekeeping, kms, db);
         LOG.info("Keyhold control plane stopped");
     }
 }

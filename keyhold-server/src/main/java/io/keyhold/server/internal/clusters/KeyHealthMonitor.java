@@ -11,9 +11,6 @@ import io.keyhold.server.internal.keys.KeyStore;
 import io.keyhold.server.internal.keys.KeyValidator;
 import java.time.Clock;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * again and the cluster unlocks. A KMS that cannot be reached changes nothing: the data plane keeps
  * serving from its cached DEKs for a bounded time, as the design says.
  */
-public final class KeyHealthMonitor implements AutoCloseable {
+public final class KeyHealthMonitor {
     private static final Logger LOG = LoggerFactory.getLogger(KeyHealthMonitor.class);
 
     private final Sql sql;
@@ -33,15 +30,11 @@ public final class KeyHealthMonitor implements AutoCloseable {
     private final ClusterRuntime runtime;
     private final ClusterStore clusters;
     private final Clock clock;
-    /** The key version each cluster's key had at the last check (only this monitor's thread touches it). */
+    /** The key version each cluster's key had at the last check (only the job's one thread touches it). */
     private final java.util.Map<String, String> versions = new java.util.HashMap<>();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "keyhold-key-health");
-        t.setDaemon(true);
-        return t;
-    });
 
-    private record Watched(String keyId, String kind, String kmsRef, String phase, String clusterId, String clusterPhase) {
+    private record Watched(String keyId, String kind, String kmsRef, String phase, String clusterId, String clusterPhase,
+                           String clusterMessage) {
     }
 
     public KeyHealthMonitor(Sql sql, KeyStore keys, KmsRegistry kms, ClusterRuntime runtime, ClusterStore clusters, Clock clock) {
@@ -53,15 +46,13 @@ public final class KeyHealthMonitor implements AutoCloseable {
         this.clock = clock;
     }
 
-    public void start(long intervalMillis) {
-        timer.scheduleWithFixedDelay(this::checkAll, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
-    }
-
-    void checkAll() {
+    /** Checks every key in use, once: the periodic background job (see {@code BackgroundJobs}). */
+    public void checkAll() {
         try {
-            List<Watched> watched = sql.query("SELECT k.id, k.kind, k.kms_ref, k.validation_phase, c.id, c.phase "
+            List<Watched> watched = sql.query("SELECT k.id, k.kind, k.kms_ref, k.validation_phase, c.id, c.phase, c.phase_message "
                             + "FROM byok_keys k JOIN clusters c ON c.byok_key_id = k.id",
-                    rs -> new Watched(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)));
+                    rs -> new Watched(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6),
+                            rs.getString(7)));
             watched.forEach(this::check);
         } catch (RuntimeException e) {
             LOG.warn("key health check failed: {}", e.toString());
@@ -92,7 +83,8 @@ public final class KeyHealthMonitor implements AutoCloseable {
         if ("INVALID".equals(w.phase())) {
             keys.setValidation(w.keyId(), "VALID", "Access to the key was restored.", null, clock.millis());
         }
-        if (ClusterPhase.LOCKED.name().equals(w.clusterPhase())) {
+        // a cluster being deleted stays locked: its record goes in a moment, and nobody may read it meanwhile
+        if (ClusterPhase.LOCKED.name().equals(w.clusterPhase()) && !ClusterDeletion.LOCK_REASON.equals(w.clusterMessage())) {
             LOG.info("unlocking cluster {}: its key {} is usable again", w.clusterId(), w.keyId());
             runtime.unlock(w.clusterId(), clusters);
         }
@@ -116,10 +108,5 @@ public final class KeyHealthMonitor implements AutoCloseable {
                     version);
             runtime.keyVersionChanged(w.clusterId());
         }
-    }
-
-    @Override
-    public void close() {
-        timer.shutdownNow();
     }
 }
