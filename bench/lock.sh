@@ -50,7 +50,7 @@ for interval in $INTERVALS; do
   # The trials run in Python: a poll is one HTTP request, not a process start, so the timings are not
   # rounded up by the tooling.
   python3 - "http://127.0.0.1:$port" "$key" "$secret" "$interval" "$TRIALS" "$work/results" <<'EOF' ||
-import base64, json, subprocess, sys, time, urllib.request, urllib.error
+import base64, json, random, subprocess, sys, time, urllib.request, urllib.error
 url, key, secret, interval, trials, results = sys.argv[1:]
 auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
 
@@ -88,14 +88,19 @@ def produce():
                           input=b"lock probe\n", capture_output=True, timeout=30).returncode == 0
 wait_for("a first produce", produce)
 
+seconds = float(interval[:-2]) / 1000 if interval.endswith("ms") else float(interval[:-1])
+rnd = random.Random(7)  # the same schedule on every run, spread over the interval
 with open(results, "a") as out:
     for trial in range(1, int(trials) + 1):
+        # a real revocation (or restoration) comes at any point of the monitor's interval, not just after a check
+        time.sleep(rnd.uniform(0, seconds))
         t0 = time.time()
         call("POST", "/keyhold/v1/local-kms/keys/lock-bench/disable", {})
         wait_for("LOCKED", lambda: phase() == "LOCKED")
         locked = time.time() - t0
         if produce():
             sys.exit("bench: a produce through a LOCKED cluster was acknowledged")
+        time.sleep(rnd.uniform(0, seconds))
         t0 = time.time()
         call("POST", "/keyhold/v1/local-kms/keys/lock-bench/enable", {})
         wait_for("PROVISIONED", lambda: phase() == "PROVISIONED")
@@ -103,8 +108,6 @@ with open(results, "a") as out:
         line = "%-9s %-6d %8.2f %8.2f" % (interval, trial, locked, restored)
         print(line, flush=True)
         out.write(line + "\n")
-        # the next revocation comes at a random point of the monitor's interval, as a real one would
-        time.sleep((trial * 0.37) % 1.0 * float(interval.rstrip("s")) / 3)
 EOF
     { echo "bench: trials at interval $interval failed" >&2; tail -50 "$work/server.log" >&2; exit 1; }
   stop_server
@@ -117,7 +120,7 @@ for interval in dict.fromkeys(r[0] for r in rows):
     mine = [r for r in rows if r[0] == interval]
     locked = [float(r[2]) for r in mine]
     restored = [float(r[3]) for r in mine]
-    goal = float(interval.rstrip("s")) + 5
+    goal = (float(interval[:-2]) / 1000 if interval.endswith("ms") else float(interval[:-1])) + 5
     print("%-9s %6d max %6.2f median %6.2f | max %6.2f median %6.2f | locked within interval + 5 s: %d/%d" % (
         interval, len(mine), max(locked), statistics.median(locked), max(restored), statistics.median(restored),
         sum(1 for v in locked if v <= goal), len(mine)))

@@ -139,6 +139,11 @@ public final class KeyholdServer implements AutoCloseable {
                 localKeys.adoptUnscopedKeys(boot.orgId()); // a new server: keys made with the store files are the first organization's
             }
             jobs.start();
+            if (!jobs.isLeader() && config.clusterRuntime() != ClusterRuntime.NONE) {
+                // replicas share the API and jobs, not the data plane: see docs/API.md, "Several servers on one database"
+                LOG.error("another server on this database runs the background jobs: key health locks and unlocks will not reach "
+                        + "the clusters this process runs; run embedded clusters on a single server");
+            }
             housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "keyhold-housekeeping");
                 t.setDaemon(true);
