@@ -3,13 +3,7 @@ package io.keyhold.embedded;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.keyhold.crypto.Aad;
-import io.keyhold.crypto.DecryptionDekCache;
-import io.keyhold.crypto.DekPendingException;
-import io.keyhold.crypto.EncryptionContext;
-import io.keyhold.crypto.EnvelopeDecryptor;
 import io.keyhold.crypto.EnvelopeFormat;
-import io.keyhold.crypto.KekPolicy;
 import io.keyhold.crypto.KekRef;
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.audit.AuditEvent;
@@ -20,14 +14,11 @@ import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.KeyholdServer;
 import io.keyhold.server.ServerConfig;
 import io.keyhold.server.ServerConfigLoader;
-import java.io.File;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -36,16 +27,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
-import org.apache.kafka.common.record.FileRecords;
-import org.apache.kafka.common.record.Record;
-import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
@@ -170,7 +157,7 @@ class KeyLifecycleTest {
             assertThat(EmbeddedClustersTest.consume(endpoint, "secrets", 3)).containsExactly(canary + "-1", canary + "-2", canary + "-3");
             shredRef = s.server().bootstrapOrganizationId() + "/shred-me";
             // The harness can open what is on disk while the key lives: the check after the destroy means something.
-            assertThat(openWith(envelopes(logDir(cluster)), cluster, new KekRef("local", shredRef, "1")))
+            assertThat(StoredEnvelopes.openWith(StoredEnvelopes.read(logDir(cluster)), localKms(), cluster, "secrets", new KekRef("local", shredRef, "1")))
                     .anySatisfy(plain -> assertThat(new String(plain, StandardCharsets.ISO_8859_1)).contains(canary));
 
             // Destroyed for good, in the local KMS's two steps.
@@ -193,11 +180,11 @@ class KeyLifecycleTest {
                     .isInstanceOf(TopicAuthorizationException.class);
             assertThat(OnDisk.plaintext(logDir(cluster), canary)).as("plaintext on the broker's disk").isEmpty();
 
-            List<byte[]> stored = envelopes(logDir(cluster));
+            List<byte[]> stored = StoredEnvelopes.read(logDir(cluster));
             assertThat(stored).hasSizeGreaterThanOrEqualTo(3);
             assertThat(stored).allSatisfy(e -> assertThat(EnvelopeFormat.kekOf(e).keyId()).isEqualTo(shredRef));
             // No key the local KMS still holds, in any version, opens any record: not the destroyed one, not another.
-            try (LocalKms kms = LocalKms.open(LocalKmsOptions.of(dataDir, PASSPHRASE.toCharArray()))) {
+            try (LocalKms kms = LocalKms.open(localKms())) {
                 List<KekRef> candidates = new ArrayList<>();
                 candidates.add(new KekRef("local", shredRef, "1"));
                 for (KeyInfo k : kms.list()) {
@@ -207,7 +194,7 @@ class KeyLifecycleTest {
                 }
                 assertThat(candidates).hasSizeGreaterThanOrEqualTo(2);
                 for (KekRef candidate : candidates) {
-                    assertThat(openWith(stored, cluster, candidate)).as("records opened with " + candidate).isEmpty();
+                    assertThat(StoredEnvelopes.openWith(stored, localKms(), cluster, "secrets", candidate)).as("records opened with " + candidate).isEmpty();
                 }
             }
         }
@@ -329,68 +316,13 @@ class KeyLifecycleTest {
         return lines.stream().mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
+    /** The data directory's local KMS, opened as the server opens it. */
+    private LocalKmsOptions localKms() {
+        return LocalKmsOptions.of(dataDir, PASSPHRASE.toCharArray());
+    }
+
     private Path logDir(String cluster) {
         return dataDir.resolve("clusters").resolve(cluster).resolve("kafka");
-    }
-
-    /** The values of every record in the topic partitions' segment files, read straight from disk. */
-    private static List<byte[]> envelopes(Path logDir) throws Exception {
-        List<byte[]> out = new ArrayList<>();
-        List<Path> segments;
-        try (Stream<Path> files = Files.walk(logDir)) {
-            segments = files.filter(f -> f.toString().endsWith(".log"))
-                    .filter(f -> !f.getParent().getFileName().toString().startsWith("__")).sorted().toList();
-        }
-        for (Path segment : segments) {
-            try (FileRecords records = FileRecords.open(new File(segment.toString()), false)) {
-                for (RecordBatch batch : records.batches()) {
-                    if (batch.isControlBatch()) {
-                        continue;
-                    }
-                    for (Record r : batch) {
-                        if (r.hasValue()) {
-                            ByteBuffer v = r.value();
-                            byte[] bytes = new byte[v.remaining()];
-                            v.get(bytes);
-                            out.add(bytes);
-                        }
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    /**
-     * Opens every envelope it can with key {@code kek} of this data directory's local KMS, whatever
-     * key the envelope names, as the proxy binds records (cluster and topic); returns the plaintexts.
-     */
-    private List<byte[]> openWith(List<byte[]> stored, String cluster, KekRef kek) throws Exception {
-        List<byte[]> opened = new ArrayList<>();
-        try (LocalKms kms = LocalKms.open(LocalKmsOptions.of(dataDir, PASSPHRASE.toCharArray()))) {
-            DecryptionDekCache deks = new DecryptionDekCache((named, edek, context) -> kms.unwrap(kek, edek, context),
-                    KekPolicy.anyKey(), 100, Duration.ofMinutes(1));
-            EnvelopeDecryptor decryptor = new EnvelopeDecryptor(deks);
-            EncryptionContext context = EncryptionContext.forTopic(cluster, "secrets");
-            Aad aad = Aad.ofParts("keyhold.record.v1", "secrets");
-            for (byte[] envelope : stored) {
-                for (int attempt = 0; attempt < 3; attempt++) {
-                    try {
-                        opened.add(decryptor.decrypt(Arrays.copyOf(envelope, envelope.length), context, aad));
-                        break;
-                    } catch (DekPendingException pending) {
-                        try {
-                            pending.ready().toCompletableFuture().get(30, TimeUnit.SECONDS);
-                        } catch (ExecutionException e) {
-                            break; // the KMS refused: not opened
-                        }
-                    } catch (RuntimeException e) {
-                        break; // refused or failed authentication: not opened
-                    }
-                }
-            }
-        }
-        return opened;
     }
 
     private static KafkaProducer<byte[], byte[]> producer(String endpoint) {
