@@ -57,7 +57,7 @@ auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
 def call(method, path, body=None):
     req = urllib.request.Request(url + path, method=method, data=None if body is None else json.dumps(body).encode(),
                                  headers={"Authorization": auth, "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
+    with urllib.request.urlopen(req, timeout=60) as r:  # the first local KMS call derives its key: seconds on a busy machine
         return json.loads(r.read() or b"{}")
 
 def wait_for(what, check, timeout=180):
