@@ -53,7 +53,9 @@ class KeyLifecycleTest {
     private static final String PASSPHRASE = "lifecycle test passphrase";
 
     @TempDir
-    Path dataDir;
+    Path tmp;
+
+    private Path dataDir;
 
     private final RestClient rest = new RestClient(KEY, SECRET);
 
@@ -107,8 +109,8 @@ class KeyLifecycleTest {
                 Duration toLocked = Duration.ofNanos(System.nanoTime() - disabledAt);
                 System.out.println("KeyLifecycleTest: local key disabled -> cluster LOCKED in " + toLocked.toMillis()
                         + " ms (health interval " + HEALTH_INTERVAL.toMillis() + " ms)");
-                // 3 intervals by design; the slack is for a loaded machine, not the design
-                assertThat(toLocked).isLessThan(HEALTH_INTERVAL.multipliedBy(3).plusSeconds(3));
+                // 3 intervals by design (one, measured by bench/lock.sh); the slack is for a loaded machine, not the design
+                assertThat(toLocked).isLessThan(HEALTH_INTERVAL.multipliedBy(3).plusSeconds(5));
 
                 assertThat(deksInMemory(s)).as("DEKs left in the proxy's caches once LOCKED").isZero();
                 try (KafkaProducer<byte[], byte[]> producer = producer(endpoint)) {
@@ -267,7 +269,8 @@ class KeyLifecycleTest {
     }
 
     private Server start() throws Exception {
-        Path passphrase = dataDir.resolveSibling(dataDir.getFileName() + "-passphrase.txt");
+        dataDir = tmp.resolve("data");
+        Path passphrase = tmp.resolve("passphrase.txt");
         Files.writeString(passphrase, PASSPHRASE);
         ServerConfig.Builder builder = ServerConfigLoader.load(Map.of("data-dir", dataDir.toString(), "http-port", "0",
                 "bind", "127.0.0.1", "validation-interval", "100ms", "health-interval", HEALTH_INTERVAL.toMillis() + "ms",
@@ -292,12 +295,12 @@ class KeyLifecycleTest {
         String byok = rest.send(s.url(), "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"" + name + "\"}}", 201)
                 .get("id").asText();
         RestClient.await(() -> rest.send(s.url(), "GET", "/byok/v1/keys/" + byok, null, 200).path("validation").path("phase").asText()
-                .equals("VALID"), "key VALID", Duration.ofSeconds(60));
+                .equals("VALID"), "key VALID", Duration.ofSeconds(120));
         String cluster = rest.send(s.url(), "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"" + name + "\",\"availability\":"
                 + "\"SINGLE_ZONE\",\"cloud\":\"LOCAL\",\"region\":\"local\",\"config\":{\"kind\":\"Dedicated\",\"cku\":1},"
                 + "\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}", 202).get("id").asText();
         RestClient.await(() -> phase(s, "/cmk/v2/clusters/" + cluster + "?environment=" + env).equals("PROVISIONED"),
-                "cluster PROVISIONED", Duration.ofSeconds(90));
+                "cluster PROVISIONED", Duration.ofSeconds(240)); // a broker start, on a machine that may be busy
         return cluster;
     }
 
