@@ -15,6 +15,7 @@ import io.keyhold.server.internal.clusters.ReadinessCheck;
 import io.keyhold.server.internal.db.Database;
 import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.http.ApiContext;
+import io.keyhold.server.internal.jobs.BackgroundJobs;
 import io.keyhold.server.internal.http.FailedLogins;
 import io.keyhold.server.internal.http.HttpApi;
 import io.keyhold.server.internal.http.Links;
@@ -63,7 +64,7 @@ public final class KeyholdServer implements AutoCloseable {
     private final Database db;
     private final KmsRegistry kms;
     private final KeyValidator validator;
-    private final KeyHealthMonitor health;
+    private final BackgroundJobs jobs;
     private final WebhookNotifier notifier;
     private final ReadinessCheck readiness;
     private final Javalin app;
@@ -73,15 +74,14 @@ public final class KeyholdServer implements AutoCloseable {
     private final Bootstrap.Result bootstrap;
     private boolean closed;
 
-    private KeyholdServer(ServerConfig config, Database db, KmsRegistry kms, KeyValidator validator, KeyHealthMonitor health,
+    private KeyholdServer(ServerConfig config, Database db, KmsRegistry kms, KeyValidator validator, BackgroundJobs jobs,
                           WebhookNotifier notifier, ReadinessCheck readiness, Javalin app, ScheduledExecutorService housekeeping,
-                          AuditStore auditStore,
-                          String url, Bootstrap.Result bootstrap) {
+                          AuditStore auditStore, String url, Bootstrap.Result bootstrap) {
         this.config = config;
         this.db = db;
         this.kms = kms;
         this.validator = validator;
-        this.health = health;
+        this.jobs = jobs;
         this.notifier = notifier;
         this.readiness = readiness;
         this.app = app;
@@ -106,7 +106,7 @@ public final class KeyholdServer implements AutoCloseable {
                 new ExistingKeyIdentities());
         KmsRegistry kms = config.kms();
         KeyValidator validator = null;
-        KeyHealthMonitor health = null;
+        BackgroundJobs jobs = null;
         WebhookNotifier notifier = null;
         ReadinessCheck readiness = null;
         Javalin app = null;
@@ -138,12 +138,13 @@ public final class KeyholdServer implements AutoCloseable {
             new MetricsApi(metrics, config.clusterRuntime(), clusterStore::idsInOrganization).register(app);
             readiness = new ReadinessCheck(ready::get, clusterStore, config.clusterRuntime(), READINESS_DEADLINE);
             new ReadinessApi(readiness).register(app);
-            health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock(),
-                    config.kmsUnavailableGrace(), config.audit(), rotation);
+            KeyHealthMonitor health = new KeyHealthMonitor(sql, keyStore, kms, config.clusterRuntime(), clusterStore, config.clock(),
+                    config.healthInterval(), config.kmsUnavailableGrace(), config.audit(), rotation);
             if (!config.notifications().isEmpty()) {
                 notifier = new WebhookNotifier(config.notifications(), config.clock());
                 config.audit().subscribe(notifier);
             }
+            jobs = backgroundJobs(config, db, sql, validator, health, keyStore, rotation, auditStore);
             new EnvironmentsApi(api, auth).register(app);
             new ApiKeysApi(api, auth).register(app);
             new ServiceAccountsApi(api, auth).register(app);
@@ -158,8 +159,12 @@ public final class KeyholdServer implements AutoCloseable {
             if (boot != null) {
                 localKeys.adoptUnscopedKeys(boot.orgId()); // a new server: keys made with the store files are the first organization's
             }
-            validator.start(config.validationInterval().toMillis());
-            health.start(config.healthInterval().toMillis());
+            jobs.start();
+            if (!jobs.isLeader() && config.clusterRuntime() != ClusterRuntime.NONE) {
+                // replicas share the API and jobs, not the data plane: see docs/API.md, "Several servers on one database"
+                LOG.error("another server on this database runs the background jobs: key health locks and unlocks will not reach "
+                        + "the clusters this process runs; run embedded clusters on a single server");
+            }
             housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "keyhold-housekeeping");
                 t.setDaemon(true);
@@ -167,26 +172,37 @@ public final class KeyholdServer implements AutoCloseable {
             });
             housekeeping.scheduleWithFixedDelay(limiter::sweep, 1, 1, TimeUnit.MINUTES);
             housekeeping.scheduleWithFixedDelay(failedLogins::sweep, 1, 1, TimeUnit.MINUTES);
-            if (config.localKeyRotation() != null) {
-                LocalKeyRotationJob schedule = new LocalKeyRotationJob(keyStore, rotation, config.localKeyRotation(), config.clock());
-                long period = schedule.checkPeriod().toMillis();
-                housekeeping.scheduleWithFixedDelay(schedule, period, period, TimeUnit.MILLISECONDS);
-            }
-            long releases = KeyReleaseJob.checkPeriod(config.releaseHold()).toMillis();
-            housekeeping.scheduleWithFixedDelay(new KeyReleaseJob(keyStore, config.audit(), config.clock()), releases, releases,
-                    TimeUnit.MILLISECONDS);
-            AuditStore trail = auditStore;
-            housekeeping.scheduleWithFixedDelay(() -> expireAuditEvents(trail, config), 0, 1, TimeUnit.HOURS);
             ready.set(true);
             LOG.info("Keyhold control plane listening on {} ({})", base, config);
-            return new KeyholdServer(config, db, kms, validator, health, notifier, readiness, app, housekeeping, auditStore, base, boot);
+            return new KeyholdServer(config, db, kms, validator, jobs, notifier, readiness, app, housekeeping, auditStore, base, boot);
         } catch (IOException e) {
-            cleanup(config, app, validator, health, notifier, readiness, housekeeping, auditStore, kms, db);
+            cleanup(config, app, validator, jobs, notifier, readiness, housekeeping, auditStore, kms, db);
             throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
-            cleanup(config, app, validator, health, notifier, readiness, housekeeping, auditStore, kms, db);
+            cleanup(config, app, validator, jobs, notifier, readiness, housekeeping, auditStore, kms, db);
             throw e;
         }
+    }
+
+    /**
+     * The jobs that run on one server of a deployment at a time (see {@link BackgroundJobs}; docs/ARCHITECTURE.md):
+     * register new ones here. Every server serves the API; only the lease holder runs these.
+     */
+    private static BackgroundJobs backgroundJobs(ServerConfig config, Database db, Sql sql, KeyValidator validator,
+                                                 KeyHealthMonitor health, KeyStore keyStore, KeyRotation rotation,
+                                                 AuditStore auditStore) {
+        BackgroundJobs jobs = db.isPostgres() ? BackgroundJobs.leased(sql, config.healthInterval(), config.clock())
+                : BackgroundJobs.alone(config.clock());
+        jobs.every("key-validation", java.time.Duration.ZERO, config.validationInterval(), validator::sweep);
+        jobs.every("key-health", config.healthInterval(), config.healthInterval(), health::checkAll);
+        java.time.Duration releases = KeyReleaseJob.checkPeriod(config.releaseHold());
+        jobs.every("release-hold", java.time.Duration.ZERO, releases, new KeyReleaseJob(keyStore, config.audit(), config.clock()));
+        if (config.localKeyRotation() != null) {
+            LocalKeyRotationJob schedule = new LocalKeyRotationJob(keyStore, rotation, config.localKeyRotation(), config.clock());
+            jobs.every("local-key-rotation", schedule.checkPeriod(), schedule.checkPeriod(), schedule);
+        }
+        jobs.every("audit-retention", java.time.Duration.ZERO, java.time.Duration.ofHours(1), () -> expireAuditEvents(auditStore, config));
+        return jobs;
     }
 
     /** The retention job: events older than {@code audit-retention} go. */
@@ -208,17 +224,17 @@ public final class KeyholdServer implements AutoCloseable {
         return bind.contains(":") ? "[" + bind + "]" : bind;
     }
 
-    private static void cleanup(ServerConfig config, Javalin app, KeyValidator validator, KeyHealthMonitor health,
+    private static void cleanup(ServerConfig config, Javalin app, KeyValidator validator, BackgroundJobs jobs,
                                 WebhookNotifier notifier, ReadinessCheck readiness, ScheduledExecutorService housekeeping,
                                 AuditStore auditStore, KmsRegistry kms, Database db) {
         if (app != null) {
             app.stop();
         }
+        if (jobs != null) {
+            jobs.close();
+        }
         if (validator != null) {
             validator.close();
-        }
-        if (health != null) {
-            health.close();
         }
         if (notifier != null) {
             notifier.close();
@@ -270,7 +286,7 @@ public final class KeyholdServer implements AutoCloseable {
             return;
         }
         closed = true;
-        cleanup(config, app, validator, health, notifier, readiness, housekeeping, auditStore, kms, db);
+        cleanup(config, app, validator, jobs, notifier, readiness, housekeeping, auditStore, kms, db);
         LOG.info("Keyhold control plane stopped");
     }
 }

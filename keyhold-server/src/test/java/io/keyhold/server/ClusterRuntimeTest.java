@@ -96,8 +96,49 @@ class ClusterRuntimeTest {
             assertThat(locked.path("spec").path("kafka_bootstrap_endpoint").asText()).isEqualTo("127.0.0.1:19092");
 
             assertThat(api.delete("/cmk/v2/clusters/" + id + "?environment=" + env).status()).isEqualTo(204);
+            // deleting locks first (DEKs wiped, produce and fetch refused), and only then deprovisions
             assertThat(runtime.calls).containsExactly("provision " + id + " local:" + server.bootstrapOrganizationId() + "/rt",
-                    "deprovision " + id);
+                    "lock " + id, "deprovision " + id);
+        }
+    }
+
+    @Test
+    void theEndOfAReleaseHoldIsAuditedOnceAndFreesTheKey() throws Exception {
+        RecordingRuntime runtime = new RecordingRuntime();
+        try (KeyholdServer server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp).httpPort(0)
+                .bootstrapCredentials("RTKEY", "runtime-secret").clusterRuntime(runtime).printBootstrapSecret(false)
+                .releaseHold(java.time.Duration.ofSeconds(2)).healthInterval(java.time.Duration.ofMillis(300)).build())) {
+            List<io.keyhold.kms.audit.AuditEvent> audit = new CopyOnWriteArrayList<>();
+            server.config().audit().attach(audit::add); // stands in for the durable store
+            Api api = new Api(server.url(), "RTKEY", "runtime-secret");
+            assertThat(api.post("/keyhold/v1/local-kms/keys", "{\"name\":\"held\"}").status()).isEqualTo(201);
+            String key = api.post("/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"held\"}}").body().get("id").asText();
+            for (int i = 0; i < 200 && !api.get("/byok/v1/keys/" + key).body().path("validation").path("phase").asText().equals("VALID"); i++) {
+                Thread.sleep(50);
+            }
+            String env = server.bootstrapEnvironmentId();
+            String id = api.post("/cmk/v2/clusters", ApiTestBase.clusterBody("held", env, "LOCAL", "local", key)).body().get("id").asText();
+            assertThat(api.delete("/cmk/v2/clusters/" + id + "?environment=" + env).status()).isEqualTo(204);
+            assertThat(api.get("/byok/v1/keys/" + key).body().path("state").asText()).isEqualTo("IN_USE"); // held
+
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            while (audit.stream().noneMatch(e -> e.type() == io.keyhold.kms.audit.AuditEventType.KEY_RELEASED)
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            Thread.sleep(1000); // several more runs of the job: still one event
+            assertThat(audit).filteredOn(e -> e.type() == io.keyhold.kms.audit.AuditEventType.KEY_RELEASED).singleElement()
+                    .satisfies(e -> {
+                        assertThat(e.key()).isEqualTo(key);
+                        assertThat(e.organization()).isEqualTo(server.bootstrapOrganizationId());
+                        assertThat(e.principal()).isEqualTo("system");
+                    });
+            assertThat(audit).extracting(io.keyhold.kms.audit.AuditEvent::type).containsSubsequence(
+                    io.keyhold.kms.audit.AuditEventType.CLUSTER_LOCKED, io.keyhold.kms.audit.AuditEventType.DEK_PURGED,
+                    io.keyhold.kms.audit.AuditEventType.CLUSTER_DELETED, io.keyhold.kms.audit.AuditEventType.KEY_RELEASED);
+            assertThat(api.get("/byok/v1/keys/" + key).body().path("state").asText()).isEqualTo("AVAILABLE");
+            // a new cluster may use it again
+            assertThat(api.post("/cmk/v2/clusters", ApiTestBase.clusterBody("again", env, "LOCAL", "local", key)).status()).isEqualTo(202);
         }
     }
 

@@ -44,12 +44,16 @@ public final class ClustersApi {
     private final ClusterStore store;
     private final KeyStore keys;
     private final ClusterRuntime runtime;
+    private final ClusterDeletion deletion;
 
     public ClustersApi(ApiContext api, ClusterStore store, KeyStore keys, ClusterRuntime runtime) {
         this.api = api;
         this.store = store;
         this.keys = keys;
         this.runtime = runtime;
+        // A lock only flips the proxy and wipes its caches: seconds of slack are for a starved machine.
+        this.deletion = new ClusterDeletion(store, runtime, api.config().audit(), api.clock(), api.config().releaseHold(),
+                java.time.Duration.ofSeconds(10));
     }
 
     public void register(Javalin app) {
@@ -240,14 +244,7 @@ public final class ClustersApi {
         String env = ApiContext.requiredQuery(ctx, "environment");
         environment(p, env, true, null);
         String id = ctx.pathParam("id");
-        find(p, env, id);
-        if (store.delete(id, api.now(), api.config().releaseHold().toMillis())) {
-            try {
-                runtime.deprovision(id);
-            } catch (RuntimeException e) {
-                LOG.warn("cluster runtime failed to deprovision {}: {}", id, e.toString());
-            }
-        }
+        deletion.delete(p, find(p, env, id)); // locked, removed, deprovisioned: see ClusterDeletion
         ctx.status(204);
     }
 

@@ -25,9 +25,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * {@code kms-unavailable-grace}; access back unlocks. Lifecycle events go to the audit trail with
  * principal {@code system}.
  */
-public final class KeyHealthMonitor implements AutoCloseable {
+public final class KeyHealthMonitor {
     private static final Logger LOG = LoggerFactory.getLogger(KeyHealthMonitor.class);
     private static final String PROCESS = ProcessName.of("server");
     /** The shortest wait for one round of checks, whatever the interval: a healthy KMS answers in milliseconds. */
@@ -55,16 +52,11 @@ public final class KeyHealthMonitor implements AutoCloseable {
     private final Clock clock;
     private final Duration grace;
     private final AuditSink audit;
-    private volatile Duration wait = MIN_WAIT;
+    /** How long one round waits, in all, for the KMS: the interval, at least {@link #MIN_WAIT}. */
+    private final Duration wait;
     /** Each watched cluster's decisions, by cluster id (only this monitor's thread touches it). */
     private final Map<String, Watch> watches = new HashMap<>();
     private final KeyRotation rotation;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "keyhold-key-health");
-        t.setDaemon(true);
-        return t;
-    });
-
     private record Watched(String keyId, String kind, String kmsRef, String phase, String clusterId, String clusterPhase,
                            String orgId, String phaseMessage, Long unavailableSince, String version) {
     }
@@ -74,32 +66,31 @@ public final class KeyHealthMonitor implements AutoCloseable {
     }
 
     public KeyHealthMonitor(Sql sql, KeyStore keys, KmsRegistry kms, ClusterRuntime runtime, ClusterStore clusters, Clock clock,
-                            Duration grace, AuditSink audit, KeyRotation rotation) {
+                            Duration interval, Duration grace, AuditSink audit, KeyRotation rotation) {
         this.sql = sql;
         this.keys = keys;
         this.kms = kms;
         this.runtime = runtime;
         this.clusters = clusters;
         this.clock = clock;
+        this.wait = interval.compareTo(MIN_WAIT) > 0 ? interval : MIN_WAIT;
         this.grace = grace;
         this.audit = audit;
         this.rotation = rotation;
     }
 
-    /** Checks every {@code intervalMillis}; one round waits at most that long (at least 2 s) for the KMS. */
-    public void start(long intervalMillis) {
-        wait = Duration.ofMillis(Math.max(intervalMillis, MIN_WAIT.toMillis()));
-        timer.scheduleWithFixedDelay(this::checkAll, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
-    }
-
-    void checkAll() {
+    /** Checks every key in use, once: the periodic background job (see {@code BackgroundJobs}). */
+    public void checkAll() {
         try {
-            List<Watched> watched = sql.query("SELECT k.id, k.kind, k.kms_ref, k.validation_phase, c.id, c.phase, c.org_id, "
+            List<Watched> watched = new ArrayList<>(sql.query("SELECT k.id, k.kind, k.kms_ref, k.validation_phase, c.id, c.phase, c.org_id, "
                             + "c.phase_message, c.kms_unavailable_since, k.current_version FROM byok_keys k JOIN clusters c ON c.byok_key_id = k.id",
                     rs -> new Watched(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            rs.getString(6), rs.getString(7), rs.getString(8), rs.getObject(9) == null ? null : rs.getLong(9), rs.getString(10)));
+                            rs.getString(6), rs.getString(7), rs.getString(8), rs.getObject(9) == null ? null : rs.getLong(9), rs.getString(10))));
             // Every cluster's check starts at once and they share one deadline: a KMS that hangs costs one wait, not one per cluster.
             List<CompletionStage<Void>> checks = new ArrayList<>();
+            // a cluster being deleted stays locked: its record goes in a moment, and nobody may read it meanwhile
+            watched.removeIf(w -> ClusterPhase.LOCKED.name().equals(w.clusterPhase())
+                    && ClusterDeletion.LOCK_REASON.equals(w.phaseMessage()));
             for (Watched w : watched) {
                 checks.add(startCheck(w));
             }
@@ -225,10 +216,5 @@ public final class KeyHealthMonitor implements AutoCloseable {
             return; // the next interval tries again; access itself was just proven
         }
         rotation.noticed(w.keyId(), w.orgId(), w.kind(), w.clusterId(), w.version(), version);
-    }
-
-    @Override
-    public void close() {
-        timer.shutdownNow();
     }
 }

@@ -135,6 +135,12 @@ public final class KeyStore {
         return get(viewer.orgId(), id).filter(r -> viewer.sees(r, now));
     }
 
+    /** The organization's key object of {@code kind} that names KMS reference {@code kmsRef}, if any. */
+    public Optional<KeyRow> byKmsRef(String orgId, String kind, String kmsRef) {
+        return sql.one("SELECT " + KeyRow.COLUMNS + " FROM byok_keys WHERE org_id = ? AND kind = ? AND kms_ref = ? ORDER BY seq LIMIT 1",
+                KeyRow::map, orgId, kind, kmsRef);
+    }
+
     public Optional<KeyRow> get(String id) {
         return sql.one("SELECT " + KeyRow.COLUMNS + " FROM byok_keys WHERE id = ?", KeyRow::map, id);
     }

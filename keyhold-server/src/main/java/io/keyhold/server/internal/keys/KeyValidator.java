@@ -19,7 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -43,7 +42,6 @@ public final class KeyValidator implements AutoCloseable {
     private final Clock clock;
     private final AuditSink audit;
     private final ExecutorService workers = Executors.newFixedThreadPool(2, daemon("keyhold-key-validator"));
-    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(daemon("keyhold-key-sweep"));
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
     public KeyValidator(KeyStore store, KmsRegistry kms, Clock clock, AuditSink audit) {
@@ -53,12 +51,11 @@ public final class KeyValidator implements AutoCloseable {
         this.audit = audit;
     }
 
-    /** Starts the periodic sweep of keys still INITIALIZING (also picks up keys left over by a restart). */
-    public void start(long intervalMillis) {
-        sweeper.scheduleWithFixedDelay(this::sweep, 0, intervalMillis, TimeUnit.MILLISECONDS);
-    }
-
-    private void sweep() {
+    /**
+     * Queues the keys still INITIALIZING (also those left over by a restart) and those whose KMS
+     * identity is not known yet: the periodic background job (see {@code BackgroundJobs}).
+     */
+    public void sweep() {
         try {
             store.idsInPhase("INITIALIZING", 500).forEach(this::submit);
             store.idsWithoutKmsIdentity(100).forEach(id -> submit(id, this::learnIdentity));
@@ -260,7 +257,6 @@ public final class KeyValidator implements AutoCloseable {
 
     @Override
     public void close() {
-        sweeper.shutdownNow();
         workers.shutdownNow();
         try {
             workers.awaitTermination(5, TimeUnit.SECONDS);

@@ -5,6 +5,8 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.KmsDeniedException;
+import io.keyhold.kms.audit.AuditEvent;
+import io.keyhold.kms.audit.AuditEventType;
 import io.keyhold.kms.local.LocalKeyScope;
 import io.keyhold.kms.local.LocalKmsException;
 import io.keyhold.server.internal.auth.Principal;
@@ -13,6 +15,7 @@ import io.keyhold.server.internal.http.ApiException;
 import io.keyhold.server.internal.http.Body;
 import io.keyhold.server.internal.http.Paging;
 import io.keyhold.server.internal.util.Json;
+import io.keyhold.kms.audit.ProcessName;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +52,7 @@ public final class LocalKmsApi {
         app.post(PATH + "/{name}/disable", ctx -> write(ctx, LocalKeyScope::disable));
         app.post(PATH + "/{name}/enable", ctx -> write(ctx, LocalKeyScope::enable));
         app.post(PATH + "/{name}/cancel-deletion", ctx -> write(ctx, LocalKeyScope::cancelDeletion));
-        app.post(PATH + "/{name}/destroy", ctx -> write(ctx, LocalKeyScope::destroy));
+        app.post(PATH + "/{name}/destroy", this::destroy);
         app.post(PATH + "/{name}/schedule-deletion", ctx -> {
             Body body = ApiContext.body(ctx);
             body.onlyFields("", Set.of("waiting_period_days"));
@@ -102,6 +105,24 @@ public final class LocalKmsApi {
         p.requireOrgAdmin("change local KMS keys");
         LocalKeyScope scope = localKeys.scope(p.orgId());
         ctx.json(render(guard(() -> op.apply(scope, ctx.pathParam("name")))));
+    }
+
+    /**
+     * Destroys a key for good (it must be scheduled for deletion first): crypto-shredding, since
+     * every DEK it wrapped, and so every record under them, can never be opened again. Audited.
+     */
+    private void destroy(Context ctx) {
+        write(ctx, LocalKeyScope::destroy);
+        Principal p = ApiContext.principal(ctx);
+        LocalKeyScope scope = localKeys.scope(p.orgId());
+        String name = ctx.pathParam("name");
+        String storeName = scope.storeName(name).orElse(name);
+        KeyRow keyObject = keys.byKmsRef(p.orgId(), "LocalKey", storeName).orElse(null);
+        api.config().audit().record(AuditEvent.of(AuditEventType.KEY_DESTROYED, ProcessName.of("server")).principal(p.apiKeyId())
+                .organization(p.orgId()).cluster(keyObject == null ? null : keyObject.clusterId())
+                .key(keyObject == null ? name : keyObject.id()).provider("local").operation("destroy").outcome("ok")
+                .message("The local KMS key '" + name + "' was destroyed for good: every record encrypted under it is unreadable.")
+                .build());
     }
 
     /** The store names the caller must not see: those of LocalKeys it does not see. */
