@@ -100,9 +100,9 @@ public final class Cryptoki {
         call(closeSession, session);
     }
 
-    /** The handles of the secret keys labelled {@code label} (visible to the session: private ones once logged in). */
+    /** The handles of the secret keys stored on the token labelled {@code label} (private ones once logged in). */
     public long[] findSecretKeys(long session, String label) {
-        Object template = attributes(attribute(CKA_CLASS, CKO_SECRET_KEY), attribute(CKA_LABEL, label.toCharArray()));
+        Object template = attributes(attribute(CKA_CLASS, CKO_SECRET_KEY), attribute(CKA_TOKEN, true), attribute(CKA_LABEL, label.toCharArray()));
         call(findInit, session, template);
         try {
             return (long[]) call(find, session, 16L);
@@ -111,9 +111,9 @@ public final class Cryptoki {
         }
     }
 
-    /** The labels of every secret key the session sees. */
+    /** The labels of every secret key stored on the token (not session objects, which come and go) that the session sees. */
     public List<String> secretKeyLabels(long session) {
-        call(findInit, session, attributes(attribute(CKA_CLASS, CKO_SECRET_KEY)));
+        call(findInit, session, attributes(attribute(CKA_CLASS, CKO_SECRET_KEY), attribute(CKA_TOKEN, true)));
         List<Long> handles = new ArrayList<>();
         try {
             for (long[] batch = (long[]) call(find, session, 64L); batch.length > 0; batch = (long[]) call(find, session, 64L)) {
@@ -126,9 +126,14 @@ public final class Cryptoki {
         }
         List<String> labels = new ArrayList<>();
         for (long h : handles) {
-            Object label = read(session, h, CKA_LABEL);
-            if (label instanceof char[] chars) {
-                labels.add(new String(chars));
+            try {
+                if (read(session, h, CKA_LABEL) instanceof char[] chars) {
+                    labels.add(new String(chars));
+                }
+            } catch (CryptokiException e) {
+                if (!e.code().equals("CKR_OBJECT_HANDLE_INVALID")) { // destroyed since it was found: no longer a label
+                    throw e;
+                }
             }
         }
         return labels;

@@ -7,7 +7,6 @@ import java.security.KeyStore;
 import java.security.Provider;
 import java.security.Security;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.Cipher;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
@@ -20,7 +19,7 @@ import javax.crypto.spec.GCMParameterSpec;
  */
 public final class Pkcs11Token {
     public static final int IV_BYTES = 12, TAG_BITS = 128;
-    private static final AtomicInteger PROVIDERS = new AtomicInteger();
+    private static final java.util.concurrent.ConcurrentMap<String, Provider> PROVIDERS = new java.util.concurrent.ConcurrentHashMap<>();
     /**
      * How keys Keyhold makes (rotation) are born: a session object that cannot leave the token and
      * serves only encrypt and decrypt; the key store copies it into a token object with its label
@@ -55,9 +54,9 @@ public final class Pkcs11Token {
         Cryptoki.Token token = cryptoki.tokens().stream().filter(t -> t.label().equals(label)).findFirst()
                 .orElseThrow(() -> new KmsDeniedException(KmsDeniedException.Reason.NOT_FOUND,
                         "no token labelled '" + label + "' is present in any slot of the PKCS#11 library " + library));
-        String config = "--name = keyhold-" + PROVIDERS.incrementAndGet() + "\nlibrary = " + library + "\nslot = " + token.slot()
-                + "\n" + NEW_KEYS;
-        Provider provider = Security.getProvider("SunPKCS11").configure(config);
+        // One provider per slot for the JVM: a provider is never freed, and logins are retried (a refused PIN, every health check).
+        Provider provider = PROVIDERS.computeIfAbsent(library + "\n" + token.slot(), slot -> Security.getProvider("SunPKCS11").configure(
+                "--name = keyhold-" + PROVIDERS.size() + "\nlibrary = " + library + "\nslot = " + token.slot() + "\n" + NEW_KEYS));
         try {
             KeyStore keys = KeyStore.getInstance("PKCS11", provider);
             char[] copy = pin.get();

@@ -140,6 +140,34 @@ public final class SoftHsm implements KmsFakeAdmin.CanDelete {
         forEachVersion(keyRef, (session, handle) -> token.cryptoki().destroy(session, handle));
     }
 
+    /**
+     * A key no customer should give Keyhold: extractable, not sensitive, allowed to wrap other keys;
+     * made with its own SunPKCS11 instance (the provider's keys are never born so). Returns its reference.
+     */
+    public String createExtractableWrappingKey() {
+        String label = "wrapping-" + keys.incrementAndGet() + "-" + Long.toHexString(System.nanoTime());
+        String config = "--name = keyhold-test-wrapping-" + label + "\nlibrary = " + LIBRARY + "\nslot = " + slotOf(TOKEN) + "\n"
+                + "attributes(generate, CKO_SECRET_KEY, CKK_AES) = {\n  CKA_TOKEN = false\n  CKA_SENSITIVE = false\n"
+                + "  CKA_EXTRACTABLE = true\n  CKA_WRAP = true\n  CKA_ENCRYPT = true\n  CKA_DECRYPT = true\n}\n";
+        try {
+            java.security.Provider provider = java.security.Security.getProvider("SunPKCS11").configure(config);
+            java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS11", provider);
+            store.load(null, PIN.toCharArray());
+            javax.crypto.KeyGenerator generator = javax.crypto.KeyGenerator.getInstance("AES", provider);
+            generator.init(256);
+            store.setEntry(label, new java.security.KeyStore.SecretKeyEntry(generator.generateKey()), null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+        return new Pkcs11KeyRef(TOKEN, label).ref();
+    }
+
+    private long slotOf(String tokenLabel) {
+        return token.cryptoki().tokens().stream().filter(t -> t.label().equals(tokenLabel)).findFirst().orElseThrow().slot();
+    }
+
     /** The object handles of every version of the key. */
     public List<Long> handles(long session, String keyRef) {
         Pkcs11KeyRef ref = Pkcs11KeyRef.parse(keyRef);
