@@ -13,7 +13,6 @@ import io.keyhold.kms.KmsDeniedException.Reason;
 import io.keyhold.kms.pkcs11.internal.Cryptoki;
 import io.keyhold.kms.pkcs11.internal.KeyAttributes;
 import io.keyhold.kms.pkcs11.internal.Pkcs11Errors;
-import io.keyhold.kms.pkcs11.internal.Pkcs11KeyRef;
 import io.keyhold.kms.pkcs11.internal.Pkcs11Settings;
 import io.keyhold.kms.pkcs11.internal.Pkcs11Token;
 import java.security.GeneralSecurityException;

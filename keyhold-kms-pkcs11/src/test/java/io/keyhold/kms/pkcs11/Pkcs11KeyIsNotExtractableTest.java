@@ -8,7 +8,6 @@ import io.keyhold.kms.Kms;
 import io.keyhold.kms.pkcs11.fake.SoftHsm;
 import io.keyhold.kms.pkcs11.internal.Cryptoki;
 import io.keyhold.kms.pkcs11.internal.CryptokiException;
-import io.keyhold.kms.pkcs11.internal.Pkcs11KeyRef;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -11,7 +11,6 @@ import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsDeniedException.Reason;
 import io.keyhold.kms.pkcs11.fake.SoftHsm;
-import io.keyhold.kms.pkcs11.internal.Pkcs11KeyRef;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

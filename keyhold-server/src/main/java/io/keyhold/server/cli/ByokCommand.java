@@ -2,6 +2,7 @@ package io.keyhold.server.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keyhold.kms.pkcs11.Pkcs11KeyRef;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -24,7 +25,7 @@ public final class ByokCommand {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", k.path("id").asText());
         m.put("display_name", k.path("display_name").asText());
-        m.put("key", key.has("key_arn") ? key.path("key_arn").asText() : key.path("key_id").asText());
+        m.put("key", key.has("key_arn") ? key.path("key_arn").asText() : key.has("token_label") ? pkcs11Ref(key) : key.path("key_id").asText());
         List<String> roles = new ArrayList<>();
         key.path("roles").forEach(r -> roles.add(r.asText()));
         if (key.has("application_id")) {
@@ -63,11 +64,33 @@ public final class ByokCommand {
         if (key.startsWith("projects/") && key.contains("/cryptoKeys/")) {
             return o.put("kind", "GcpKey").put("key_id", key);
         }
+        if (key.startsWith(Pkcs11KeyRef.SCHEME)) {
+            try {
+                Pkcs11KeyRef ref = Pkcs11KeyRef.parse(key);
+                return pkcs11KeyObject(ref.token(), ref.label());
+            } catch (IllegalArgumentException e) {
+                throw new ApiError(2, 0, "invalid key format: " + e.getMessage());
+            }
+        }
         throw new ApiError(2, 0, "invalid key format: " + key);
     }
 
+    /** A Pkcs11Key: the key labelled {@code keyLabel} on the HSM token labelled {@code tokenLabel}. */
+    static ObjectNode pkcs11KeyObject(String tokenLabel, String keyLabel) {
+        return ApiClient.JSON.createObjectNode().put("kind", "Pkcs11Key").put("token_label", tokenLabel).put("key_label", keyLabel);
+    }
+
+    private static String pkcs11Ref(JsonNode key) {
+        try {
+            return new Pkcs11KeyRef(key.path("token_label").asText(), key.path("key_label").asText()).ref();
+        } catch (IllegalArgumentException e) {
+            return key.path("token_label").asText() + "/" + key.path("key_label").asText();
+        }
+    }
+
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Register a key: an AWS key ARN, an Azure key URL, "
-            + "a GCP key name, or with --local the name of a key in the server's local KMS.")
+            + "a GCP key name, a PKCS#11 URI (pkcs11:token=<token label>;object=<key label>) or with --pkcs11-token the label of a key"
+            + " on that HSM token, or with --local the name of a key in the server's local KMS.")
     static final class Create extends ClientCommand {
         @Parameters(index = "0", paramLabel = "KEY")
         String key;
@@ -78,13 +101,16 @@ public final class ByokCommand {
         String tenant;
         @Option(names = "--local", description = "KEY names a key of the server's local KMS.")
         boolean local;
+        @Option(names = "--pkcs11-token", paramLabel = "TOKEN", description = "KEY is the label (CKA_LABEL) of an AES-256 key on the"
+                + " PKCS#11 HSM token labelled TOKEN.")
+        String pkcs11Token;
         @Option(names = "--display-name", paramLabel = "NAME")
         String displayName;
 
         @Override
         void run(ApiClient api) {
             ObjectNode body = ApiClient.JSON.createObjectNode();
-            body.set("key", keyObject(key, keyVault, tenant, local));
+            body.set("key", pkcs11Token != null ? pkcs11KeyObject(pkcs11Token, key) : keyObject(key, keyVault, tenant, local));
             if (displayName != null) {
                 body.put("display_name", displayName);
             }
@@ -115,10 +141,20 @@ public final class ByokCommand {
                     return azureGrants(key);
                 case "GcpKey":
                     return gcpBindings(key.path("key_id").asText(), key.path("security_group").asText(""));
+                case "Pkcs11Key":
+                    return pkcs11Setup(key);
                 default:
                     return "Nothing to grant: the key lives in the server's local KMS. Validation: " + k.path("validation").path("phase").asText();
             }
         }
+    }
+
+    /** What a PKCS#11 key needs: the key object's attributes on the token, and the server's library and PIN settings. */
+    static String pkcs11Setup(JsonNode key) {
+        return "On the HSM token '" + key.path("token_label").asText() + "', the secret key labelled '" + key.path("key_label").asText()
+                + "' must be\n  an AES-256 key (CKK_AES, 32 bytes) with CKA_SENSITIVE=true, CKA_EXTRACTABLE=false, CKA_ENCRYPT=true,"
+                + " CKA_DECRYPT=true.\nThe Keyhold server logs in as the token's user: set kms.pkcs11.library (the HSM's PKCS#11 library)"
+                + " and\nkms.pkcs11.pin-file (a file only the server's user reads) or the environment variable KEYHOLD_PKCS11_PIN.";
     }
 
     /**
@@ -174,7 +210,7 @@ public final class ByokCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (follows every page).")
     static final class ListKeys extends ClientCommand {
-        @Option(names = "--cloud", paramLabel = "CLOUD", description = "aws, azure, gcp or local.")
+        @Option(names = "--cloud", paramLabel = "CLOUD", description = "aws, azure, gcp, local or pkcs11.")
         String cloud;
         @Option(names = "--state", paramLabel = "STATE", description = "in-use or available.")
         String state;
@@ -197,7 +233,8 @@ public final class ByokCommand {
                     case "azure" -> "Azure";
                     case "gcp" -> "GCP";
                     case "local" -> "Local";
-                    default -> throw new ApiError(2, 0, "--cloud must be aws, azure, gcp or local");
+                    case "pkcs11" -> "PKCS11";
+                    default -> throw new ApiError(2, 0, "--cloud must be aws, azure, gcp, local or pkcs11");
                 });
             }
             if (state != null) {

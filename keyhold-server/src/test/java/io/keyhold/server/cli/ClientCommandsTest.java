@@ -97,6 +97,30 @@ class ClientCommandsTest {
         assertThat(aliases.out()).contains("https://orders.vault.azure.net/keys/cli-az-2");
     }
 
+    @Test
+    void byokCreateOfAPkcs11KeyTakesAUriOrTheTokenOptionAndPrintsWhatTheKeyAndServerNeed() throws Exception {
+        Map<String, String> own = new HashMap<>(env);
+        own.put("HOME", tmp.resolve("home-pkcs11").toString());
+        ClientCommands.useEnvironment(own);
+        try {
+            assertThat(run("login", "--url", server.url(), "--api-key", KEY, "--api-secret", SECRET).code()).isZero();
+            Run uri = run("byok", "create", "pkcs11:token=prod%20hsm;object=orders-kek");
+            assertThat(uri.code()).as(uri.err()).isZero();
+            assertThat(uri.out()).contains("pkcs11:token=prod%20hsm;object=orders-kek").contains("PKCS11")
+                    .contains("On the HSM token 'prod hsm', the secret key labelled 'orders-kek'")
+                    .contains("CKA_EXTRACTABLE=false").contains("kms.pkcs11.library").contains("kms.pkcs11.pin-file");
+            Run option = run("byok", "create", "payments-kek", "--pkcs11-token", "prod hsm", "-o", "json");
+            assertThat(option.code()).as(option.err()).isZero();
+            assertThat(option.json().path("key").asText()).isEqualTo("pkcs11:token=prod%20hsm;object=payments-kek");
+            assertThat(run("byok", "list", "--cloud", "pkcs11", "-o", "json").json()).hasSize(2);
+            Run bad = run("byok", "create", "pkcs11:token=prod;slot=1");
+            assertThat(bad.code()).isEqualTo(2);
+            assertThat(bad.err()).contains("invalid key format");
+        } finally {
+            ClientCommands.useEnvironment(env);
+        }
+    }
+
     Run run(String... args) {
         return runWithInput("", args);
     }

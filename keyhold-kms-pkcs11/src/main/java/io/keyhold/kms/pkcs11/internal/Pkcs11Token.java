@@ -1,6 +1,7 @@
 package io.keyhold.kms.pkcs11.internal;
 
 import io.keyhold.kms.KmsDeniedException;
+import io.keyhold.kms.pkcs11.Pkcs11KeyRef;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;

@@ -3,7 +3,7 @@ package io.keyhold.kms.pkcs11.fake;
 import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.pkcs11.Pkcs11Kms;
 import io.keyhold.kms.pkcs11.internal.Cryptoki;
-import io.keyhold.kms.pkcs11.internal.Pkcs11KeyRef;
+import io.keyhold.kms.pkcs11.Pkcs11KeyRef;
 import io.keyhold.kms.pkcs11.internal.Pkcs11Token;
 import io.keyhold.kms.testkit.KmsFakeAdmin;
 import java.io.IOException;

@@ -207,6 +207,7 @@ public final class KeyValidator implements AutoCloseable {
             case "AzureKey" -> "azure";
             case "GcpKey" -> "gcp";
             case "LocalKey" -> "local";
+            case "Pkcs11Key" -> "pkcs11";
             default -> keyKind.toLowerCase(java.util.Locale.ROOT);
         };
     }

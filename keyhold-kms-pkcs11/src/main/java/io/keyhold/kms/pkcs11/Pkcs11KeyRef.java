@@ -1,11 +1,11 @@
-package io.keyhold.kms.pkcs11.internal;
+package io.keyhold.kms.pkcs11;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
 /**
- * A key reference of the pkcs11 KMS: the PKCS#11 URI (RFC 7512) subset
+ * A key reference of the pkcs11 KMS (public: the control plane builds it from a key object's token and key labels): the PKCS#11 URI (RFC 7512) subset
  * {@code pkcs11:token=<token label>;object=<key label>}, both labels percent-encoded where RFC 7512
  * requires it (a {@code ;}, {@code /}, {@code %} or space in a label).
  *

@@ -1,4 +1,4 @@
-package io.keyhold.kms.pkcs11.internal;
+package io.keyhold.kms.pkcs11;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
