@@ -3,6 +3,7 @@ package io.keyhold.server.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keyhold.kms.pkcs11.Pkcs11KeyRef;
+import io.keyhold.kms.vault.VaultKeyRef;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -25,7 +26,8 @@ public final class ByokCommand {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", k.path("id").asText());
         m.put("display_name", k.path("display_name").asText());
-        m.put("key", key.has("key_arn") ? key.path("key_arn").asText() : key.has("token_label") ? pkcs11Ref(key) : key.path("key_id").asText());
+        m.put("key", key.has("key_arn") ? key.path("key_arn").asText() : key.has("token_label") ? pkcs11Ref(key)
+                : key.has("mount_path") ? key.path("mount_path").asText() + "/keys/" + key.path("key_name").asText() : key.path("key_id").asText());
         List<String> roles = new ArrayList<>();
         key.path("roles").forEach(r -> roles.add(r.asText()));
         if (key.has("application_id")) {
@@ -72,7 +74,16 @@ public final class ByokCommand {
                 throw new ApiError(2, 0, "invalid key format: " + e.getMessage());
             }
         }
+        if (key.matches("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/keys/[A-Za-z0-9._-]+")) {
+            VaultKeyRef ref = VaultKeyRef.parse(key);
+            return vaultKeyObject(ref.mount(), ref.name());
+        }
         throw new ApiError(2, 0, "invalid key format: " + key);
+    }
+
+    /** A VaultKey: the Transit key {@code name} under the mount {@code mount}. */
+    static ObjectNode vaultKeyObject(String mount, String name) {
+        return ApiClient.JSON.createObjectNode().put("kind", "VaultKey").put("mount_path", mount).put("key_name", name);
     }
 
     /** A Pkcs11Key: the key labelled {@code keyLabel} on the HSM token labelled {@code tokenLabel}. */
@@ -90,7 +101,8 @@ public final class ByokCommand {
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Register a key: an AWS key ARN, an Azure key URL, "
             + "a GCP key name, a PKCS#11 URI (pkcs11:token=<token label>;object=<key label>) or with --pkcs11-token the label of a key"
-            + " on that HSM token, or with --local the name of a key in the server's local KMS.")
+            + " on that HSM token, with --vault-mount the name of a Vault Transit key, or with --local the name of a key in the server's"
+            + " local KMS.")
     static final class Create extends ClientCommand {
         @Parameters(index = "0", paramLabel = "KEY")
         String key;
@@ -101,6 +113,9 @@ public final class ByokCommand {
         String tenant;
         @Option(names = "--local", description = "KEY names a key of the server's local KMS.")
         boolean local;
+        @Option(names = "--vault-mount", paramLabel = "MOUNT", description = "KEY is the name of a key of the Vault/OpenBao Transit"
+                + " engine mounted at MOUNT (e.g. transit).")
+        String vaultMount;
         @Option(names = "--pkcs11-token", paramLabel = "TOKEN", description = "KEY is the label (CKA_LABEL) of an AES-256 key on the"
                 + " PKCS#11 HSM token labelled TOKEN.")
         String pkcs11Token;
@@ -110,7 +125,8 @@ public final class ByokCommand {
         @Override
         void run(ApiClient api) {
             ObjectNode body = ApiClient.JSON.createObjectNode();
-            body.set("key", pkcs11Token != null ? pkcs11KeyObject(pkcs11Token, key) : keyObject(key, keyVault, tenant, local));
+            body.set("key", pkcs11Token != null ? pkcs11KeyObject(pkcs11Token, key)
+                    : vaultMount != null ? vaultKeyObject(vaultMount, key) : keyObject(key, keyVault, tenant, local));
             if (displayName != null) {
                 body.put("display_name", displayName);
             }
@@ -143,10 +159,24 @@ public final class ByokCommand {
                     return gcpBindings(key.path("key_id").asText(), key.path("security_group").asText(""));
                 case "Pkcs11Key":
                     return pkcs11Setup(key);
+                case "VaultKey":
+                    return vaultPolicy(key);
                 default:
                     return "Nothing to grant: the key lives in the server's local KMS. Validation: " + k.path("validation").path("phase").asText();
             }
         }
+    }
+
+    /** The Vault policy Keyhold's token (or AppRole role) needs on a Transit key: read it, encrypt and decrypt with it. */
+    static String vaultPolicy(JsonNode key) {
+        String mount = key.path("mount_path").asText();
+        String name = key.path("key_name").asText();
+        return "Give Keyhold's Vault token (or AppRole role) a policy with:\n"
+                + "  path \"" + mount + "/keys/" + name + "\" { capabilities = [\"read\"] }\n"
+                + "  path \"" + mount + "/encrypt/" + name + "\" { capabilities = [\"update\"] }\n"
+                + "  path \"" + mount + "/decrypt/" + name + "\" { capabilities = [\"update\"] }\n"
+                + "(add \"update\" on " + mount + "/keys/" + name + "/rotate only if Keyhold should rotate the key). Keep the key"
+                + " aes256-gcm96 with deletion_allowed=false:\n  vault write " + mount + "/keys/" + name + "/config deletion_allowed=false";
     }
 
     /** What a PKCS#11 key needs: the key object's attributes on the token, and the server's library and PIN settings. */
@@ -210,7 +240,7 @@ public final class ByokCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (follows every page).")
     static final class ListKeys extends ClientCommand {
-        @Option(names = "--cloud", paramLabel = "CLOUD", description = "aws, azure, gcp, local or pkcs11.")
+        @Option(names = "--cloud", paramLabel = "CLOUD", description = "aws, azure, gcp, local, pkcs11 or vault.")
         String cloud;
         @Option(names = "--state", paramLabel = "STATE", description = "in-use or available.")
         String state;
@@ -234,7 +264,8 @@ public final class ByokCommand {
                     case "gcp" -> "GCP";
                     case "local" -> "Local";
                     case "pkcs11" -> "PKCS11";
-                    default -> throw new ApiError(2, 0, "--cloud must be aws, azure, gcp, local or pkcs11");
+                    case "vault" -> "Vault";
+                    default -> throw new ApiError(2, 0, "--cloud must be aws, azure, gcp, local, pkcs11 or vault");
                 });
             }
             if (state != null) {

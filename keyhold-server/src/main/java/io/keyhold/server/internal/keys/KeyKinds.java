@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keyhold.kms.local.LocalKeyScope;
 import io.keyhold.kms.pkcs11.Pkcs11KeyRef;
+import io.keyhold.kms.vault.VaultKeyRef;
 import io.keyhold.server.ServerConfig;
 import io.keyhold.server.internal.http.ApiException;
 import io.keyhold.server.internal.http.Body;
@@ -19,8 +20,8 @@ import java.util.regex.Pattern;
  * A new KMS provider adds its variant here.
  */
 public final class KeyKinds {
-    public static final List<String> KINDS = List.of("AwsKey", "AzureKey", "GcpKey", "LocalKey", "Pkcs11Key");
-    public static final List<String> PROVIDERS = List.of("AWS", "Azure", "GCP", "Local", "PKCS11");
+    public static final List<String> KINDS = List.of("AwsKey", "AzureKey", "GcpKey", "LocalKey", "Pkcs11Key", "VaultKey");
+    public static final List<String> PROVIDERS = List.of("AWS", "Azure", "GCP", "Local", "PKCS11", "Vault");
 
     private static final Pattern AWS_ARN = Pattern.compile(
             "arn:aws(?:-[a-z]+)*:kms:([a-z]{2}(?:-[a-z]+)+-\\d):(\\d{12}):((?:key|alias)/[A-Za-z0-9/_+=.@-]{1,256})");
@@ -52,6 +53,7 @@ public final class KeyKinds {
             case "GcpKey" -> gcp(body);
             case "LocalKey" -> local(body, orgId);
             case "Pkcs11Key" -> pkcs11(body);
+            case "VaultKey" -> vault(body);
             default -> throw ApiException.invalid("/key/kind", "Unknown key kind '" + kind + "'; expected one of "
                     + String.join(", ", KINDS));
         };
@@ -124,6 +126,24 @@ public final class KeyKinds {
         }
         ObjectNode stored = Json.object().put("kind", "Pkcs11Key").put("token_label", token).put("key_label", label);
         return new KeySpec("Pkcs11Key", "PKCS11", "pkcs11", ref.ref(), ref.ref(), null, stored);
+    }
+
+    /**
+     * A VaultKey names a Transit key by its mount path and key name; the KMS is called with
+     * {@code <mount>/keys/<name>}. Vault says nothing of regions.
+     */
+    private KeySpec vault(Body body) {
+        body.onlyFields("/key", Set.of("kind", "mount_path", "key_name"));
+        String mount = body.requiredString("/key/mount_path").trim();
+        String name = body.requiredString("/key/key_name").trim();
+        VaultKeyRef ref;
+        try {
+            ref = new VaultKeyRef(mount.replaceAll("^/+|/+$", ""), name);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(e.getMessage().contains("mount path") ? "/key/mount_path" : "/key/key_name", e.getMessage());
+        }
+        ObjectNode stored = Json.object().put("kind", "VaultKey").put("mount_path", ref.mount()).put("key_name", ref.name());
+        return new KeySpec("VaultKey", "Vault", "vault", ref.ref(), ref.ref(), null, stored);
     }
 
     /** The trimmed string at {@code pointer}, matched whole by {@code pattern}; else a 400 with {@code message}. */

@@ -208,6 +208,7 @@ public final class KeyValidator implements AutoCloseable {
             case "GcpKey" -> "gcp";
             case "LocalKey" -> "local";
             case "Pkcs11Key" -> "pkcs11";
+            case "VaultKey" -> "vault";
             default -> keyKind.toLowerCase(java.util.Locale.ROOT);
         };
     }
