@@ -44,7 +44,11 @@ public final class RecordOverhead {
                     "1", 113),
             // keyhold-kms-azure: the versionless key URL, Key Vault's 32-hex-digit version, the RSA-OAEP-256 ciphertext as the EDEK
             new Kek("Azure Key Vault RSA-2048", "azure", "https://orders-vault.vault.azure.net/keys/orders", "0123456789abcdef0123456789abcdef", 256),
-            new Kek("Azure Key Vault RSA-4096", "azure", "https://orders-vault.vault.azure.net/keys/orders", "0123456789abcdef0123456789abcdef", 512));
+            new Kek("Azure Key Vault RSA-4096", "azure", "https://orders-vault.vault.azure.net/keys/orders", "0123456789abcdef0123456789abcdef", 512),
+            // keyhold-kms-pkcs11: the PKCS#11 URI, the version number, IV + AES-GCM sealed DEK + tag inside the token
+            new Kek("PKCS#11 HSM (AES-256-GCM in the token)", "pkcs11", "pkcs11:token=prod-hsm;object=orders-kek", "1", 60),
+            // keyhold-kms-vault: <mount>/keys/<name>, Transit's key version, the ciphertext's nonce + sealed DEK + tag (no vault:vN: prefix)
+            new Kek("Vault Transit aes256-gcm96", "vault", "transit/keys/orders", "1", 60));
 
     public static void main(String[] args) {
         int records = 1000;

@@ -217,9 +217,9 @@ public abstract class ApiTestBase {
         assertThat(errors).as(schema + " from /openapi.yaml for " + json).isEmpty();
     }
 
-    /** A key: cloud kinds against the published schema; LocalKey against Keyhold's, and the rest of it against the published one. */
+    /** A key: cloud kinds against the published schema; LocalKey, Pkcs11Key and VaultKey against Keyhold's, and the rest of it against the published one. */
     protected void assertKeySchema(JsonNode key) {
-        if (key.path("key").path("kind").asText().equals("LocalKey")) {
+        if (java.util.Set.of("LocalKey", "Pkcs11Key", "VaultKey").contains(key.path("key").path("kind").asText())) {
             assertKeyhold("byok.v1.Key", key);
             com.fasterxml.jackson.databind.node.ObjectNode rest = key.deepCopy();
             rest.remove("key");

@@ -2,6 +2,8 @@ package io.keyhold.server.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keyhold.kms.pkcs11.Pkcs11KeyRef;
+import io.keyhold.kms.vault.VaultKeyRef;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -24,7 +26,8 @@ public final class ByokCommand {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", k.path("id").asText());
         m.put("display_name", k.path("display_name").asText());
-        m.put("key", key.has("key_arn") ? key.path("key_arn").asText() : key.path("key_id").asText());
+        m.put("key", key.has("key_arn") ? key.path("key_arn").asText() : key.has("token_label") ? pkcs11Ref(key)
+                : key.has("mount_path") ? key.path("mount_path").asText() + "/keys/" + key.path("key_name").asText() : key.path("key_id").asText());
         List<String> roles = new ArrayList<>();
         key.path("roles").forEach(r -> roles.add(r.asText()));
         if (key.has("application_id")) {
@@ -65,11 +68,43 @@ public final class ByokCommand {
         if (key.startsWith("projects/") && key.contains("/cryptoKeys/")) {
             return o.put("kind", "GcpKey").put("key_id", key);
         }
+        if (key.startsWith(Pkcs11KeyRef.SCHEME)) {
+            try {
+                Pkcs11KeyRef ref = Pkcs11KeyRef.parse(key);
+                return pkcs11KeyObject(ref.token(), ref.label());
+            } catch (IllegalArgumentException e) {
+                throw new ApiError(2, 0, "invalid key format: " + e.getMessage());
+            }
+        }
+        if (key.matches("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/keys/[A-Za-z0-9._-]+")) {
+            VaultKeyRef ref = VaultKeyRef.parse(key);
+            return vaultKeyObject(ref.mount(), ref.name());
+        }
         throw new ApiError(2, 0, "invalid key format: " + key);
     }
 
+    /** A VaultKey: the Transit key {@code name} under the mount {@code mount}. */
+    static ObjectNode vaultKeyObject(String mount, String name) {
+        return ApiClient.JSON.createObjectNode().put("kind", "VaultKey").put("mount_path", mount).put("key_name", name);
+    }
+
+    /** A Pkcs11Key: the key labelled {@code keyLabel} on the HSM token labelled {@code tokenLabel}. */
+    static ObjectNode pkcs11KeyObject(String tokenLabel, String keyLabel) {
+        return ApiClient.JSON.createObjectNode().put("kind", "Pkcs11Key").put("token_label", tokenLabel).put("key_label", keyLabel);
+    }
+
+    private static String pkcs11Ref(JsonNode key) {
+        try {
+            return new Pkcs11KeyRef(key.path("token_label").asText(), key.path("key_label").asText()).ref();
+        } catch (IllegalArgumentException e) {
+            return key.path("token_label").asText() + "/" + key.path("key_label").asText();
+        }
+    }
+
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Register a key: an AWS key ARN, an Azure key URL, "
-            + "a GCP key name, or with --local the name of a key in the server's local KMS.")
+            + "a GCP key name, a PKCS#11 URI (pkcs11:token=<token label>;object=<key label>) or with --pkcs11-token the label of a key"
+            + " on that HSM token, with --vault-mount the name of a Vault Transit key, or with --local the name of a key in the server's"
+            + " local KMS.")
     static final class Create extends ClientCommand {
         @Parameters(index = "0", paramLabel = "KEY")
         String key;
@@ -80,13 +115,20 @@ public final class ByokCommand {
         String tenant;
         @Option(names = "--local", description = "KEY names a key of the server's local KMS.")
         boolean local;
+        @Option(names = "--vault-mount", paramLabel = "MOUNT", description = "KEY is the name of a key of the Vault/OpenBao Transit"
+                + " engine mounted at MOUNT (e.g. transit).")
+        String vaultMount;
+        @Option(names = "--pkcs11-token", paramLabel = "TOKEN", description = "KEY is the label (CKA_LABEL) of an AES-256 key on the"
+                + " PKCS#11 HSM token labelled TOKEN.")
+        String pkcs11Token;
         @Option(names = "--display-name", paramLabel = "NAME")
         String displayName;
 
         @Override
         void run(ApiClient api) {
             ObjectNode body = ApiClient.JSON.createObjectNode();
-            body.set("key", keyObject(key, keyVault, tenant, local));
+            body.set("key", pkcs11Token != null ? pkcs11KeyObject(pkcs11Token, key)
+                    : vaultMount != null ? vaultKeyObject(vaultMount, key) : keyObject(key, keyVault, tenant, local));
             if (displayName != null) {
                 body.put("display_name", displayName);
             }
@@ -117,10 +159,34 @@ public final class ByokCommand {
                     return azureGrants(key);
                 case "GcpKey":
                     return gcpBindings(key.path("key_id").asText(), key.path("security_group").asText(""));
+                case "Pkcs11Key":
+                    return pkcs11Setup(key);
+                case "VaultKey":
+                    return vaultPolicy(key);
                 default:
                     return "Nothing to grant: the key lives in the server's local KMS. Validation: " + k.path("validation").path("phase").asText();
             }
         }
+    }
+
+    /** The Vault policy Keyhold's token (or AppRole role) needs on a Transit key: read it, encrypt and decrypt with it. */
+    static String vaultPolicy(JsonNode key) {
+        String mount = key.path("mount_path").asText();
+        String name = key.path("key_name").asText();
+        return "Give Keyhold's Vault token (or AppRole role) a policy with:\n"
+                + "  path \"" + mount + "/keys/" + name + "\" { capabilities = [\"read\"] }\n"
+                + "  path \"" + mount + "/encrypt/" + name + "\" { capabilities = [\"update\"] }\n"
+                + "  path \"" + mount + "/decrypt/" + name + "\" { capabilities = [\"update\"] }\n"
+                + "(add \"update\" on " + mount + "/keys/" + name + "/rotate only if Keyhold should rotate the key). Keep the key"
+                + " aes256-gcm96 with deletion_allowed=false:\n  vault write " + mount + "/keys/" + name + "/config deletion_allowed=false";
+    }
+
+    /** What a PKCS#11 key needs: the key object's attributes on the token, and the server's library and PIN settings. */
+    static String pkcs11Setup(JsonNode key) {
+        return "On the HSM token '" + key.path("token_label").asText() + "', the secret key labelled '" + key.path("key_label").asText()
+                + "' must be\n  an AES-256 key (CKK_AES, 32 bytes) with CKA_SENSITIVE=true, CKA_EXTRACTABLE=false, CKA_ENCRYPT=true,"
+                + " CKA_DECRYPT=true.\nThe Keyhold server logs in as the token's user: set kms.pkcs11.library (the HSM's PKCS#11 library)"
+                + " and\nkms.pkcs11.pin-file (a file only the server's user reads) or the environment variable KEYHOLD_PKCS11_PIN.";
     }
 
     /**
@@ -176,7 +242,7 @@ public final class ByokCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (follows every page).")
     static final class ListKeys extends ClientCommand {
-        @Option(names = "--cloud", paramLabel = "CLOUD", description = "aws, azure, gcp or local.")
+        @Option(names = "--cloud", paramLabel = "CLOUD", description = "aws, azure, gcp, local, pkcs11 or vault.")
         String cloud;
         @Option(names = "--state", paramLabel = "STATE", description = "in-use or available.")
         String state;
@@ -199,7 +265,9 @@ public final class ByokCommand {
                     case "azure" -> "Azure";
                     case "gcp" -> "GCP";
                     case "local" -> "Local";
-                    default -> throw new ApiError(2, 0, "--cloud must be aws, azure, gcp or local");
+                    case "pkcs11" -> "PKCS11";
+                    case "vault" -> "Vault";
+                    default -> throw new ApiError(2, 0, "--cloud must be aws, azure, gcp, local, pkcs11 or vault");
                 });
             }
             if (state != null) {

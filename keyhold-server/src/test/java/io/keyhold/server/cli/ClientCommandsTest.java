@@ -154,6 +154,59 @@ class ClientCommandsTest {
         }
     }
 
+    @Test
+    void byokCreateOfAPkcs11KeyTakesAUriOrTheTokenOptionAndPrintsWhatTheKeyAndServerNeed() throws Exception {
+        Map<String, String> own = new HashMap<>(env);
+        own.put("HOME", tmp.resolve("home-pkcs11").toString());
+        ClientCommands.useEnvironment(own);
+        try {
+            assertThat(run("login", "--url", server.url(), "--api-key", KEY, "--api-secret", SECRET).code()).isZero();
+            Run uri = run("byok", "create", "pkcs11:token=prod%20hsm;object=orders-kek");
+            assertThat(uri.code()).as(uri.err()).isZero();
+            assertThat(uri.out()).contains("pkcs11:token=prod%20hsm;object=orders-kek").contains("PKCS11")
+                    .contains("On the HSM token 'prod hsm', the secret key labelled 'orders-kek'")
+                    .contains("CKA_EXTRACTABLE=false").contains("kms.pkcs11.library").contains("kms.pkcs11.pin-file");
+            Run option = run("byok", "create", "payments-kek", "--pkcs11-token", "prod hsm", "-o", "json");
+            assertThat(option.code()).as(option.err()).isZero();
+            assertThat(option.json().path("key").asText()).isEqualTo("pkcs11:token=prod%20hsm;object=payments-kek");
+            JsonNode mine = run("byok", "list", "--cloud", "pkcs11", "-o", "json").json();
+            assertThat(mine).hasSize(2);
+            deleteAll(mine); // the organization's key count is another test's assertion
+            Run bad = run("byok", "create", "pkcs11:token=prod;slot=1");
+            assertThat(bad.code()).isEqualTo(2);
+            assertThat(bad.err()).contains("invalid key format");
+        } finally {
+            ClientCommands.useEnvironment(env);
+        }
+    }
+
+    @Test
+    void byokCreateOfAVaultKeyTakesItsPathOrTheMountOptionAndPrintsThePolicy() throws Exception {
+        Map<String, String> own = new HashMap<>(env);
+        own.put("HOME", tmp.resolve("home-vault").toString());
+        ClientCommands.useEnvironment(own);
+        try {
+            assertThat(run("login", "--url", server.url(), "--api-key", KEY, "--api-secret", SECRET).code()).isZero();
+            Run path = run("byok", "create", "kafka/transit/keys/orders");
+            assertThat(path.code()).as(path.err()).isZero();
+            assertThat(path.out()).contains("kafka/transit/keys/orders").contains("Vault")
+                    .contains("path \"kafka/transit/encrypt/orders\" { capabilities = [\"update\"] }")
+                    .contains("path \"kafka/transit/decrypt/orders\"").contains("deletion_allowed=false");
+            Run option = run("byok", "create", "payments", "--vault-mount", "transit", "-o", "json");
+            assertThat(option.code()).as(option.err()).isZero();
+            assertThat(option.json().path("key").asText()).isEqualTo("transit/keys/payments");
+            JsonNode mine = run("byok", "list", "--cloud", "vault", "-o", "json").json();
+            assertThat(mine).hasSize(2);
+            deleteAll(mine); // the organization's key count is another test's assertion
+        } finally {
+            ClientCommands.useEnvironment(env);
+        }
+    }
+
+    private void deleteAll(JsonNode keys) {
+        keys.forEach(k -> assertThat(run("byok", "delete", k.path("id").asText(), "--force").code()).isZero());
+    }
+
     Run run(String... args) {
         return runWithInput("", args);
     }

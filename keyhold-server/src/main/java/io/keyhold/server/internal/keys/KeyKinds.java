@@ -3,6 +3,8 @@ package io.keyhold.server.internal.keys;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keyhold.kms.local.LocalKeyScope;
+import io.keyhold.kms.pkcs11.Pkcs11KeyRef;
+import io.keyhold.kms.vault.VaultKeyRef;
 import io.keyhold.server.ServerConfig;
 import io.keyhold.server.internal.http.ApiException;
 import io.keyhold.server.internal.http.Body;
@@ -18,8 +20,8 @@ import java.util.regex.Pattern;
  * A new KMS provider adds its variant here.
  */
 public final class KeyKinds {
-    public static final List<String> KINDS = List.of("AwsKey", "AzureKey", "GcpKey", "LocalKey");
-    public static final List<String> PROVIDERS = List.of("AWS", "Azure", "GCP", "Local");
+    public static final List<String> KINDS = List.of("AwsKey", "AzureKey", "GcpKey", "LocalKey", "Pkcs11Key", "VaultKey");
+    public static final List<String> PROVIDERS = List.of("AWS", "Azure", "GCP", "Local", "PKCS11", "Vault");
 
     private static final Pattern AWS_ARN = Pattern.compile(
             "arn:aws(?:-[a-z]+)*:kms:([a-z]{2}(?:-[a-z]+)+-\\d):(\\d{12}):((?:key|alias)/[A-Za-z0-9/_+=.@-]{1,256})");
@@ -30,6 +32,7 @@ public final class KeyKinds {
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final Pattern GCP_KEY = Pattern.compile(
             "projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/([a-z0-9-]{1,63})/keyRings/[A-Za-z0-9_-]{1,63}/cryptoKeys/[A-Za-z0-9_-]{1,63}(?:/cryptoKeyVersions/\\d{1,10})?");
+    private static final Pattern PKCS11_LABEL = Pattern.compile("[^\\p{Cntrl}]{1,128}");
     private static final Pattern LOCAL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private final ServerConfig config;
@@ -49,6 +52,8 @@ public final class KeyKinds {
             case "AzureKey" -> azure(body);
             case "GcpKey" -> gcp(body);
             case "LocalKey" -> local(body, orgId);
+            case "Pkcs11Key" -> pkcs11(body);
+            case "VaultKey" -> vault(body);
             default -> throw ApiException.invalid("/key/kind", "Unknown key kind '" + kind + "'; expected one of "
                     + String.join(", ", KINDS));
         };
@@ -101,6 +106,44 @@ public final class KeyKinds {
         }
         ObjectNode stored = Json.object().put("kind", "LocalKey").put("key_id", name);
         return new KeySpec("LocalKey", "Local", "local", name, localKeys.reference(orgId, name), "local", stored);
+    }
+
+    /**
+     * A Pkcs11Key names an AES-256 key on an HSM token by the token's label and the key object's
+     * CKA_LABEL; the KMS is called with the PKCS#11 URI they make. HSMs say nothing of regions.
+     */
+    private KeySpec pkcs11(Body body) {
+        body.onlyFields("/key", Set.of("kind", "token_label", "key_label"));
+        String token = matching(body, "/key/token_label", PKCS11_LABEL, "'/key/token_label' must be the label of the HSM token"
+                + " (1-32 characters)").group();
+        String label = matching(body, "/key/key_label", PKCS11_LABEL, "'/key/key_label' must be the label (CKA_LABEL) of the key"
+                + " on the token (1-128 characters)").group();
+        Pkcs11KeyRef ref;
+        try {
+            ref = new Pkcs11KeyRef(token, label);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(e.getMessage().contains("token label") ? "/key/token_label" : "/key/key_label", e.getMessage());
+        }
+        ObjectNode stored = Json.object().put("kind", "Pkcs11Key").put("token_label", token).put("key_label", label);
+        return new KeySpec("Pkcs11Key", "PKCS11", "pkcs11", ref.ref(), ref.ref(), null, stored);
+    }
+
+    /**
+     * A VaultKey names a Transit key by its mount path and key name; the KMS is called with
+     * {@code <mount>/keys/<name>}. Vault says nothing of regions.
+     */
+    private KeySpec vault(Body body) {
+        body.onlyFields("/key", Set.of("kind", "mount_path", "key_name"));
+        String mount = body.requiredString("/key/mount_path").trim();
+        String name = body.requiredString("/key/key_name").trim();
+        VaultKeyRef ref;
+        try {
+            ref = new VaultKeyRef(mount.replaceAll("^/+|/+$", ""), name);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid(e.getMessage().contains("mount path") ? "/key/mount_path" : "/key/key_name", e.getMessage());
+        }
+        ObjectNode stored = Json.object().put("kind", "VaultKey").put("mount_path", ref.mount()).put("key_name", ref.name());
+        return new KeySpec("VaultKey", "Vault", "vault", ref.ref(), ref.ref(), null, stored);
     }
 
     /** The trimmed string at {@code pointer}, matched whole by {@code pattern}; else a 400 with {@code message}. */

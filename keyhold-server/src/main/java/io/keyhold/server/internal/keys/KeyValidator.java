@@ -229,6 +229,8 @@ public final class KeyValidator implements AutoCloseable {
             case "AzureKey" -> "azure";
             case "GcpKey" -> "gcp";
             case "LocalKey" -> "local";
+            case "Pkcs11Key" -> "pkcs11";
+            case "VaultKey" -> "vault";
             default -> keyKind.toLowerCase(java.util.Locale.ROOT);
         };
     }
