@@ -281,7 +281,7 @@ class KeyLifecycleTest {
             KeyholdServer server = KeyholdServer.start(builder.clusterRuntime(runtime).bootstrapCredentials(KEY, SECRET)
                     .printBootstrapSecret(false).build());
             ConcurrentLinkedQueue<AuditEvent> events = new ConcurrentLinkedQueue<>();
-            server.config().audit().attach(events::add); // stands in for the durable store: these tests read what was recorded
+            server.config().audit().subscribe(events::add); // sees every event the durable store gets
             return new Server(server, runtime, events);
         } catch (RuntimeException e) {
             ((AutoCloseable) runtime).close();

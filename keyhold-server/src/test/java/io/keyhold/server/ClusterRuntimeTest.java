@@ -109,7 +109,7 @@ class ClusterRuntimeTest {
                 .bootstrapCredentials("RTKEY", "runtime-secret").clusterRuntime(runtime).printBootstrapSecret(false)
                 .releaseHold(java.time.Duration.ofSeconds(2)).healthInterval(java.time.Duration.ofMillis(300)).build())) {
             List<io.keyhold.kms.audit.AuditEvent> audit = new CopyOnWriteArrayList<>();
-            server.config().audit().attach(audit::add); // stands in for the durable store
+            server.config().audit().subscribe(audit::add); // sees what the durable store gets
             Api api = new Api(server.url(), "RTKEY", "runtime-secret");
             assertThat(api.post("/keyhold/v1/local-kms/keys", "{\"name\":\"held\"}").status()).isEqualTo(201);
             String key = api.post("/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"held\"}}").body().get("id").asText();

@@ -40,11 +40,11 @@ class VaultSettingsTest {
                 .hasMessageContaining("https://");
         assertThatThrownBy(() -> VaultSettings.from(KmsConfig.of(Map.of()), n -> null)).hasMessageContaining("'address'");
         assertThatThrownBy(() -> VaultSettings.from(KmsConfig.of(Map.of("address", "https://v")), n -> null)).hasMessageContaining("VAULT_TOKEN");
-        Path shared = dir.resolve("shared");
-        Files.writeString(shared, "hvs.shared");
-        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rw-r--r--"));
-        assertThatThrownBy(() -> VaultSettings.from(KmsConfig.of(Map.of("address", "https://v", "token-file", shared.toString())), n -> null))
-                .hasMessageContaining("chmod 600").hasMessageNotContaining("hvs.shared");
+        Path readable = dir.resolve("world-readable-token");
+        Files.writeString(readable, "hvs.readable");
+        Files.setPosixFilePermissions(readable, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> VaultSettings.from(KmsConfig.of(Map.of("address", "https://v", "token-file", readable.toString())), n -> null))
+                .hasMessageContaining("chmod 600").hasMessageNotContaining("hvs.readable");
         assertThatThrownBy(() -> VaultSettings.from(KmsConfig.of(Map.of("address", "https://v", "auth", "approle")), n -> null))
                 .hasMessageContaining("role-id");
     }
