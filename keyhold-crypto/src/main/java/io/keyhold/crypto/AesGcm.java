@@ -68,9 +68,15 @@ final class AesGcm {
     /** As above, with a cipher from {@link #threadCipher()} of the calling thread. */
     static void encrypt(Cipher c, DataKey key, byte[] iv, int ivOff, byte[] aad,
                         byte[] plaintext, int ptOff, int ptLen, byte[] out, int outOff) {
+        encrypt(c, key, iv, ivOff, aad, aad.length, plaintext, ptOff, ptLen, out, outOff);
+    }
+
+    /** As above, with the associated data in {@code aad[0, aadLength)} (a reused scratch array). */
+    static void encrypt(Cipher c, DataKey key, byte[] iv, int ivOff, byte[] aad, int aadLength,
+                        byte[] plaintext, int ptOff, int ptLen, byte[] out, int outOff) {
         try {
             c.init(Cipher.ENCRYPT_MODE, key.secretKey(), new GCMParameterSpec(TAG_LENGTH * 8, iv, ivOff, IV_LENGTH));
-            c.updateAAD(aad);
+            c.updateAAD(aad, 0, aadLength);
             c.doFinal(plaintext, ptOff, ptLen, out, outOff);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed", e);
@@ -103,12 +109,18 @@ final class AesGcm {
     /** As above, with a cipher from {@link #threadCipher()} of the calling thread. */
     static void decrypt(Cipher c, DataKey key, byte[] iv, int ivOff, byte[] aad, byte[] ct, int ctOff, int ctLen,
                         byte[] out, int outOff) {
+        decrypt(c, key, iv, ivOff, aad, aad.length, ct, ctOff, ctLen, out, outOff);
+    }
+
+    /** As above, with the associated data in {@code aad[0, aadLength)} (a reused scratch array). */
+    static void decrypt(Cipher c, DataKey key, byte[] iv, int ivOff, byte[] aad, int aadLength, byte[] ct, int ctOff, int ctLen,
+                        byte[] out, int outOff) {
         if (ctLen < TAG_LENGTH) {
             throw new CryptoException("ciphertext shorter than its authentication tag");
         }
         try {
             c.init(Cipher.DECRYPT_MODE, key.secretKey(), new GCMParameterSpec(TAG_LENGTH * 8, iv, ivOff, IV_LENGTH));
-            c.updateAAD(aad);
+            c.updateAAD(aad, 0, aadLength);
             c.doFinal(ct, ctOff, ctLen, out, outOff);
         } catch (AEADBadTagException e) {
             java.util.Arrays.fill(out, outOff, outOff + ctLen - TAG_LENGTH, (byte) 0);

@@ -30,7 +30,7 @@ import java.util.function.UnaryOperator;
  *     listen: 0.0.0.0:9192             # bootstrap address
  *     advertised-host: proxy.internal  # optional
  *     broker-port-base: 9200           # optional; broker N listens on base+N
- *     unencrypted-records: reject      # or pass-through
+ *     unencrypted-records: reject      # or reject-except-bare-tombstones, pass-through
  *     max-frame-bytes: 104857600       # optional
  *     upstream-sasl: detect            # or required: the brokers require SASL (see docs/PROXY.md)
  *     max-connections: 10000           # optional limits on what clients can make the proxy hold
