@@ -40,6 +40,11 @@ import java.util.function.UnaryOperator;
  *     max-decompressed-bytes: 134217728
  *     tls: { cert: proxy.pem, key: proxy.key }   # optional, client-facing TLS
  *     upstream-tls: { trust: ca.pem }             # optional, TLS to the brokers
+ *     cluster-keys: true               # default: record DEKs derive from cluster keys kept in the Kafka's
+ *                                      # __keyhold_keys topic (docs/FORMAT.md); false: one KMS call per DEK
+ *     cluster-keys-client: { sasl.mechanism: SCRAM-SHA-512, ... }  # optional Kafka client properties of the
+ *                                      # proxy's own connection to __keyhold_keys (its principal)
+ *     cluster-key-ttl-ms: 3600000      # optional: how long an unwrapped cluster key is used before the KMS is asked again
  *     kms: { provider: ..., settings: ... }       # optional, overrides the default
  * metrics:                   # optional: GET /metrics in Prometheus text format, for every cluster
  *   listen: 127.0.0.1:9464
@@ -163,6 +168,7 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
             throw new IllegalArgumentException(where + "'upstream-sasl' must be 'detect' or 'required', got '" + sasl + "'");
         }
         b.limits(limits(c, env, where));
+        b.clusterKeys(clusterKeys(c, env, where));
         JsonNode tls = c.get("tls");
         if (tls != null) {
             b.clientTls(TlsSettings.server(YamlValues.path(tls, "cert", baseDir, env, "proxy config: "),
@@ -181,6 +187,27 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics) {
             }
         }
         return new Cluster(b.build(), text(kms, "provider", env, null), KmsConfig.of(settings));
+    }
+
+    /** Cluster keys unless {@code cluster-keys: false}; the key topic client's properties ({@code ${NAME}} expanded). */
+    private static ProxyConfig.ClusterKeys clusterKeys(JsonNode c, UnaryOperator<String> env, String where) {
+        String on = text(c, "cluster-keys", env, "true");
+        if (!on.equals("true") && !on.equals("false")) {
+            throw new IllegalArgumentException(where + "'cluster-keys' must be true or false, got '" + on + "'");
+        }
+        if (on.equals("false")) {
+            return null;
+        }
+        Map<String, String> props = new LinkedHashMap<>();
+        JsonNode p = c.get("cluster-keys-client");
+        if (p != null && !p.isNull()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = p.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                props.put(e.getKey(), YamlValues.expand(e.getValue().asText(), env));
+            }
+        }
+        long ttl = number(c, "cluster-key-ttl-ms", env, ProxyConfig.ClusterKeys.DEFAULT_KEY_TTL.toMillis());
+        return new ProxyConfig.ClusterKeys(props, java.time.Duration.ofMillis(ttl));
     }
 
     /** The cluster's limits on what clients can make the proxy hold; each defaults to {@link ProxyConfig.Limits#DEFAULT}. */
