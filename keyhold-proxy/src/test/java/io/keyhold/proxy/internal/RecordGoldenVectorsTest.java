@@ -3,6 +3,8 @@ package io.keyhold.proxy.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.keyhold.crypto.ClusterKey;
+import io.keyhold.crypto.ClusterKeyDeks;
 import io.keyhold.crypto.CryptoException;
 import io.keyhold.crypto.DataKey;
 import io.keyhold.crypto.DecryptionDekCache;
@@ -24,6 +26,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.record.CompressionType;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,9 +62,15 @@ class RecordGoldenVectorsTest {
     }
 
     private RecordEncryption proxy(UnencryptedRecordPolicy policy, String cluster, DekUnwrapper keys) {
+        return proxy(policy, cluster, keys, null);
+    }
+
+    /** {@code alsoProvider}: KEKs of that kind are opened too (the cluster keys), or null. */
+    private RecordEncryption proxy(UnencryptedRecordPolicy policy, String cluster, DekUnwrapper keys, String alsoProvider) {
+        KekPolicy own = KekPolicy.onlyKey(v.getProperty("kek.provider"), v.getProperty("kek.key_id"));
         return new RecordEncryption(new EnvelopeEncryptor(new EncryptionDekCache((k, c) -> new CompletableFuture<>(), DekRotationPolicy.DEFAULT)),
-                new EnvelopeDecryptor(new DecryptionDekCache(keys,
-                        KekPolicy.onlyKey(v.getProperty("kek.provider"), v.getProperty("kek.key_id")), 10, Duration.ofMinutes(1))),
+                new EnvelopeDecryptor(new DecryptionDekCache(keys, alsoProvider == null ? own : own.andAnyKeyOf(alsoProvider),
+                        10, Duration.ofMinutes(1))),
                 v.getProperty("kek.key_id"), cluster, policy, counters);
     }
 
@@ -110,8 +119,34 @@ class RecordGoldenVectorsTest {
     }
 
     @Test
+    void format2UnderAClusterKeyDecryptsOnBothPathsWithoutTheKms() {
+        ClusterKey ck = new ClusterKey(v.getProperty("ck.id"), DataKey.fromBytesWipingSource(hex.parseHex(v.getProperty("ck.key"))));
+        ClusterKeyDeks deks = new ClusterKeyDeks(new ClusterKeyDeks.Keyring() {
+            @Override
+            public CompletionStage<ClusterKey> current() {
+                return CompletableFuture.failedFuture(new AssertionError("nothing is encrypted here"));
+            }
+
+            @Override
+            public CompletionStage<ClusterKey> byId(String id) {
+                assertThat(id).isEqualTo(v.getProperty("ck.id"));
+                return CompletableFuture.completedFuture(ck);
+            }
+        }, (k, e, c) -> CompletableFuture.failedFuture(new AssertionError("no KMS call for records under a cluster key")));
+        RecordEncryption p = proxy(UnencryptedRecordPolicy.REJECT, v.getProperty("cluster"), deks, ClusterKey.PROVIDER);
+        String topic = v.getProperty("topic");
+        MemoryRecords plain = batch("plain");
+        assertThat(RecordEncryptionTest.bytes(RecordEncryptionTest.take(RecordEncryptionTest.decrypt(p, topic, batch("ck.sealed")))))
+                .isEqualTo(RecordEncryptionTest.bytes(plain));
+        MemoryRecords gzipped = RecordEncryptionTest.rebatch(batch("ck.sealed"), CompressionType.GZIP);
+        assertThat(RecordEncryptionTest.records(RecordEncryptionTest.take(RecordEncryptionTest.decrypt(p, topic, gzipped))))
+                .isEqualTo(RecordEncryptionTest.records(plain));
+    }
+
+    @Test
     void theDocumentPrintsTheFrozenFormat2Batch() throws Exception {
         String doc = Files.readString(Path.of("..", "docs", "FORMAT.md")).replaceAll("\\s+", "");
-        assertThat(doc).contains(v.getProperty("v2.sealed")).contains(v.getProperty("plain")).contains(v.getProperty("dek"));
+        assertThat(doc).contains(v.getProperty("v2.sealed")).contains(v.getProperty("plain")).contains(v.getProperty("dek"))
+                .contains(v.getProperty("ck.sealed")).contains(v.getProperty("ck.key")).contains(v.getProperty("ck.id"));
     }
 }
