@@ -170,6 +170,27 @@ class ClusterKeysProxyTest {
     }
 
     @Test
+    void aRunningProxyAsksTheKmsAgainEachTtlAndStopsWhenTheKeyIsGone() throws Exception {
+        TestKms kms = new TestKms();
+        kafka.createTopic("ck-ttl", 1, Map.of());
+        ProxyConfig config = ProxyConfig.builder("c-ttl", List.of(kafka.bootstrapServers()), "kek-c-ttl")
+                .clusterKeys(new ProxyConfig.ClusterKeys(Map.of(), Duration.ofSeconds(2)))
+                .dekRotation(new io.keyhold.crypto.DekRotationPolicy(1_000_000, Duration.ofSeconds(1))).build();
+        try (KeyholdProxy p = KeyholdProxy.start(config, kms)) {
+            produce(p, "ck-ttl", 0, 3, Map.of());
+            int unwrapsBefore = kms.unwrapped.get();
+            Thread.sleep(3_000);
+            produce(p, "ck-ttl", 3, 3, Map.of()); // past the TTL: the cluster key is unwrapped again, and still works
+            assertThat(kms.unwrapped.get()).isGreaterThan(unwrapsBefore);
+            assertThat(readAll(p, "ck-ttl", 6)).containsExactlyElementsOf(values(0, 6));
+            kms.denied = true; // the customer disables the key; no lock, no restart
+            Thread.sleep(3_000);
+            assertThatThrownBy(() -> produce(p, "ck-ttl", 6, 1, Map.of("delivery.timeout.ms", 15_000, "request.timeout.ms", 10_000)))
+                    .hasRootCauseInstanceOf(TopicAuthorizationException.class);
+        }
+    }
+
+    @Test
     void clientsCanNeitherWriteNorReadTheKeyTopic() throws Exception {
         TestKms kms = new TestKms();
         kafka.createTopic("ck-guard", 1, Map.of());

@@ -209,6 +209,10 @@ public final class ClusterKeyStore implements ClusterKeyDeks.Keyring, AutoClosea
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause() instanceof CompletionException && e.getCause().getCause() != null
                         ? e.getCause().getCause() : e.getCause();
+                if (cause instanceof io.keyhold.kms.KmsDeniedException) {
+                    forget(w.id()); // the KMS refuses it now (key disabled, destroyed): stop using it at once
+                }
+                // An unreachable KMS is not a refusal: a key held keeps serving until the KMS answers.
                 if (firstFailure == null) {
                     firstFailure = cause instanceof RuntimeException r ? r : new CryptoException("unwrapping a cluster key failed");
                 }
@@ -228,14 +232,27 @@ public final class ClusterKeyStore implements ClusterKeyDeks.Keyring, AutoClosea
         }
     }
 
+    private synchronized void forget(String id) {
+        Loaded l = keys.remove(id);
+        if (l != null) {
+            l.key().close();
+            LOG.warn("cluster {}: the KMS refuses cluster key {} now; it is wiped", clusterId, id);
+        }
+    }
+
     private synchronized void install(long startedIn, WrappedClusterKey w, DataKey k) {
         if (epoch != startedIn) {
             k.destroy(); // wiped (a lock) while the KMS answered: keep nothing
             return;
         }
-        Loaded old = keys.put(w.id(), new Loaded(new ClusterKey(w.id(), k), System.nanoTime(), w.createdMillis()));
-        if (old != null) {
-            old.key().close();
+        Loaded held = keys.get(w.id());
+        if (held != null && !held.key().isDestroyed()) {
+            // A refresh: the KMS still unwraps it, so the key in use stays in use (closing it could
+            // fail a derivation under way on another thread); the fresh copy is not needed.
+            k.destroy();
+            keys.put(w.id(), new Loaded(held.key(), System.nanoTime(), held.createdMillis()));
+            return;
         }
+        keys.put(w.id(), new Loaded(new ClusterKey(w.id(), k), System.nanoTime(), w.createdMillis()));
     }
 }
