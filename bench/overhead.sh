@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bytes on disk per record through the proxy against plaintext, for the KEK references and wrapped-DEK
-# sizes of each KMS (record format v1 carries the whole envelope header in every record).
+# sizes of each KMS (DEKs from the KMS: each record carries the KEK reference and EDEK), and with cluster
+# keys (each record names its cluster key and DEK id: the same under every KMS).
 # Exact, not timed: uncompressed batches are stored as the proxy writes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."

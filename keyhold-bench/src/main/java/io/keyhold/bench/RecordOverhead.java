@@ -1,5 +1,7 @@
 package io.keyhold.bench;
 
+import io.keyhold.crypto.ClusterKey;
+import io.keyhold.crypto.ClusterKeyDeks;
 import io.keyhold.crypto.DataKey;
 import io.keyhold.crypto.DecryptionDekCache;
 import io.keyhold.crypto.DekRotationPolicy;
@@ -64,7 +66,33 @@ public final class RecordOverhead {
                 double e = encBytes / (double) records;
                 System.out.printf("%-40s %7d B %12.1f %12.1f %+8.1f%%%n", k.name(), size, p, e, (e / p - 1) * 100);
             }
+            // With cluster keys the envelope names the cluster key and a DEK id: the same size under every KMS.
+            RecordEncryption ck = clusterKeyEncryption();
+            RebuiltRecords out = BenchKms.untilReady(() -> ck.encrypt("orders", plain));
+            int encBytes = out.copyToMemoryRecords().sizeInBytes();
+            out.release();
+            double p = plain.sizeInBytes() / (double) records;
+            double e = encBytes / (double) records;
+            System.out.printf("%-40s %7d B %12.1f %12.1f %+8.1f%%%n", "cluster keys (any KMS)", size, p, e, (e / p - 1) * 100);
         }
+    }
+
+    private static RecordEncryption clusterKeyEncryption() {
+        ClusterKey key = new ClusterKey(ClusterKey.newId(), DataKey.generate());
+        ClusterKeyDeks deks = new ClusterKeyDeks(new ClusterKeyDeks.Keyring() {
+            @Override
+            public java.util.concurrent.CompletionStage<ClusterKey> current() {
+                return CompletableFuture.completedFuture(key);
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<ClusterKey> byId(String id) {
+                return CompletableFuture.completedFuture(key);
+            }
+        }, (kek, e, ctx) -> CompletableFuture.failedFuture(new IllegalStateException()));
+        DecryptionDekCache unused = new DecryptionDekCache(deks, KekPolicy.anyKey(), 1, Duration.ofMinutes(1));
+        return new RecordEncryption(new EnvelopeEncryptor(new EncryptionDekCache(deks, DekRotationPolicy.DEFAULT)),
+                new EnvelopeDecryptor(unused), "orders-key", "lkc-bench", UnencryptedRecordPolicy.REJECT, new ProxyCounters());
     }
 
     private static RecordEncryption encryption(Kek k) {

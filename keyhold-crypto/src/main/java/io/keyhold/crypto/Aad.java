@@ -49,6 +49,18 @@ public final class Aad {
         return new Aad(out);
     }
 
+    /**
+     * This AAD followed by {@code tail[off, off+len)}: what {@link EnvelopeEncryptor.Sealer} and
+     * {@link EnvelopeDecryptor.Opener} bind an envelope to when given a per-envelope tail, for callers
+     * that seal one envelope at a time.
+     */
+    public Aad append(byte[] tail, int off, int len) {
+        Objects.checkFromIndexSize(off, len, tail.length);
+        byte[] out = java.util.Arrays.copyOf(bytes, bytes.length + len);
+        System.arraycopy(tail, off, out, bytes.length, len);
+        return new Aad(out);
+    }
+
     byte[] bytes() {
         return bytes;
     }

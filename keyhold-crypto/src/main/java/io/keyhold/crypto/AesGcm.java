@@ -88,9 +88,15 @@ final class AesGcm {
     /** As above, with a cipher from {@link #threadCipher()} of the calling thread. */
     static void encrypt(ThreadCipher tc, DataKey key, byte[] iv, int ivOff, byte[] aad,
                         byte[] plaintext, int ptOff, int ptLen, byte[] out, int outOff) {
+        encrypt(tc, key, iv, ivOff, aad, aad.length, plaintext, ptOff, ptLen, out, outOff);
+    }
+
+    /** As above, with the associated data in {@code aad[0, aadLength)} (a reused scratch array). */
+    static void encrypt(ThreadCipher tc, DataKey key, byte[] iv, int ivOff, byte[] aad, int aadLength,
+                        byte[] plaintext, int ptOff, int ptLen, byte[] out, int outOff) {
         try {
             tc.init(Cipher.ENCRYPT_MODE, key, iv, ivOff);
-            tc.cipher.updateAAD(aad);
+            tc.cipher.updateAAD(aad, 0, aadLength);
             tc.cipher.doFinal(plaintext, ptOff, ptLen, out, outOff);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed", e);
@@ -123,12 +129,18 @@ final class AesGcm {
     /** As above, with a cipher from {@link #threadCipher()} of the calling thread. */
     static void decrypt(ThreadCipher tc, DataKey key, byte[] iv, int ivOff, byte[] aad, byte[] ct, int ctOff, int ctLen,
                         byte[] out, int outOff) {
+        decrypt(tc, key, iv, ivOff, aad, aad.length, ct, ctOff, ctLen, out, outOff);
+    }
+
+    /** As above, with the associated data in {@code aad[0, aadLength)} (a reused scratch array). */
+    static void decrypt(ThreadCipher tc, DataKey key, byte[] iv, int ivOff, byte[] aad, int aadLength, byte[] ct, int ctOff, int ctLen,
+                        byte[] out, int outOff) {
         if (ctLen < TAG_LENGTH) {
             throw new CryptoException("ciphertext shorter than its authentication tag");
         }
         try {
             tc.init(Cipher.DECRYPT_MODE, key, iv, ivOff);
-            tc.cipher.updateAAD(aad);
+            tc.cipher.updateAAD(aad, 0, aadLength);
             tc.cipher.doFinal(ct, ctOff, ctLen, out, outOff);
         } catch (AEADBadTagException e) {
             java.util.Arrays.fill(out, outOff, outOff + ctLen - TAG_LENGTH, (byte) 0);

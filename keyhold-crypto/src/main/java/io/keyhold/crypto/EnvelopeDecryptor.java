@@ -111,6 +111,7 @@ public final class EnvelopeDecryptor {
         private byte[] header = new byte[0];
         private SharedKey key;
         private byte[] recordAad;
+        private byte[] aadScratch = new byte[128]; // recordAad || a per-envelope tail
 
         private Opener(EncryptionContext dekContext, Aad aad) {
             this.dekContext = dekContext;
@@ -126,6 +127,15 @@ public final class EnvelopeDecryptor {
          * @throws IllegalStateException    when the opener is used after {@link #close()}
          */
         public int open(byte[] buf, int off, int len, byte[] out, int outOff) {
+            return open(buf, off, len, out, outOff, null, 0, 0);
+        }
+
+        /**
+         * As {@link #open(byte[], int, int, byte[], int)} for an envelope sealed with a per-envelope AAD tail
+         * ({@link EnvelopeEncryptor.Sealer#seal(byte[], int, int, byte[], int, byte[], int, int)}): the
+         * opener's AAD followed by {@code tail[tailOff, tailOff+tailLen)}; {@code tail} null means none.
+         */
+        public int open(byte[] buf, int off, int len, byte[] out, int outOff, byte[] tail, int tailOff, int tailLen) {
             if (header == null) {
                 throw new IllegalStateException("opener is closed");
             }
@@ -140,7 +150,19 @@ public final class EnvelopeDecryptor {
                 header = Arrays.copyOfRange(buf, off, off + headerLength);
                 recordAad = key.recordAad(aad);
             }
-            AesGcm.decrypt(cipher, key.key(), buf, ivOff, recordAad, buf, ivOff + AesGcm.IV_LENGTH, ctLen, out, outOff);
+            byte[] fullAad = recordAad;
+            int aadLength = recordAad.length;
+            if (tail != null) {
+                Objects.checkFromIndexSize(tailOff, tailLen, tail.length);
+                aadLength += tailLen;
+                if (aadScratch.length < aadLength) {
+                    aadScratch = new byte[Math.max(aadLength, aadScratch.length * 2)];
+                }
+                System.arraycopy(recordAad, 0, aadScratch, 0, recordAad.length);
+                System.arraycopy(tail, tailOff, aadScratch, recordAad.length, tailLen);
+                fullAad = aadScratch;
+            }
+            AesGcm.decrypt(cipher, key.key(), buf, ivOff, fullAad, aadLength, buf, ivOff + AesGcm.IV_LENGTH, ctLen, out, outOff);
             return ctLen - AesGcm.TAG_LENGTH;
         }
 

@@ -87,11 +87,17 @@ public final class EnvelopeEncryptor {
 
     private static void sealInto(AesGcm.ThreadCipher cipher, ActiveDek dek, long use, byte[] recordAad,
                                  byte[] pt, int off, int len, byte[] out, int outOff) {
+        sealInto(cipher, dek, use, recordAad, recordAad.length, pt, off, len, out, outOff);
+    }
+
+    /** As above, with the associated data in {@code aad[0, aadLength)}. */
+    private static void sealInto(javax.crypto.Cipher cipher, ActiveDek dek, long use, byte[] aad, int aadLength,
+                                 byte[] pt, int off, int len, byte[] out, int outOff) {
         byte[] header = dek.header();
         System.arraycopy(header, 0, out, outOff, header.length);
         int ivOff = outOff + header.length;
         dek.iv(use, out, ivOff);
-        AesGcm.encrypt(cipher, dek.key(), out, ivOff, recordAad, pt, off, len, out, ivOff + AesGcm.IV_LENGTH);
+        AesGcm.encrypt(cipher, dek.key(), out, ivOff, aad, aadLength, pt, off, len, out, ivOff + AesGcm.IV_LENGTH);
     }
 
     /**
@@ -125,6 +131,7 @@ public final class EnvelopeEncryptor {
         private ActiveDek held;      // the DEK this sealer holds one use of (acquired), or null
         private long use = -1;       // the reserved use (IV counter) of held, or -1
         private byte[] recordAad;    // for held
+        private byte[] aadScratch = new byte[128]; // recordAad || a per-envelope tail
         private boolean closed;
 
         private Sealer(String kekId, EncryptionContext dekContext, Aad aad) {
@@ -152,7 +159,31 @@ public final class EnvelopeEncryptor {
             Objects.checkFromIndexSize(outOff, n, out.length);
             long u = use;
             use = -1;
-            sealInto(cipher, held, u, recordAad, pt, off, len, out, outOff);
+            sealInto(cipher, held, u, recordAad, recordAad.length, pt, off, len, out, outOff);
+            return n;
+        }
+
+        /**
+         * As {@link #seal(byte[], int, int, byte[], int)}, binding this one envelope to more context:
+         * its AAD is the sealer's AAD followed by {@code tail[tailOff, tailOff+tailLen)} (for a Kafka
+         * record: what kind of payload it is and the record's key). {@link EnvelopeDecryptor.Opener#open(byte[],
+         * int, int, byte[], int, byte[], int, int)} opens it with the same tail. The caller encodes the tail
+         * unambiguously (it is the last part of the AAD, so only its own fields need delimiting).
+         */
+        public int seal(byte[] pt, int off, int len, byte[] out, int outOff, byte[] tail, int tailOff, int tailLen) {
+            int n = envelopeLength(len);
+            Objects.checkFromIndexSize(off, len, pt.length);
+            Objects.checkFromIndexSize(outOff, n, out.length);
+            Objects.checkFromIndexSize(tailOff, tailLen, tail.length);
+            int aadLength = recordAad.length + tailLen;
+            if (aadScratch.length < aadLength) {
+                aadScratch = new byte[Math.max(aadLength, aadScratch.length * 2)];
+            }
+            System.arraycopy(recordAad, 0, aadScratch, 0, recordAad.length);
+            System.arraycopy(tail, tailOff, aadScratch, recordAad.length, tailLen);
+            long u = use;
+            use = -1;
+            sealInto(cipher, held, u, aadScratch, aadLength, pt, off, len, out, outOff);
             return n;
         }
 

@@ -13,18 +13,21 @@ import java.util.Objects;
  * version does not matter, since a key's older versions keep unwrapping after it rotates.
  */
 public final class KekPolicy {
-    private static final KekPolicy ANY = new KekPolicy(null, null, null);
+    private static final KekPolicy ANY = new KekPolicy(null, null, null, null);
     /** Key ids come from the data being decrypted; longer ones are cut short in messages. */
     private static final int MAX_ID_IN_MESSAGE = 200;
 
     private final String provider;
     private final String keyId;
     private final String label;
+    /** A provider any of whose keys are allowed too (the cluster's own cluster keys), or null. */
+    private final String alsoProvider;
 
-    private KekPolicy(String provider, String keyId, String label) {
+    private KekPolicy(String provider, String keyId, String label, String alsoProvider) {
         this.provider = provider;
         this.keyId = keyId;
         this.label = label;
+        this.alsoProvider = alsoProvider;
     }
 
     /** Only KEK {@code keyId} of KMS kind {@code provider}, any version. */
@@ -38,7 +41,19 @@ public final class KekPolicy {
      */
     public static KekPolicy onlyKey(String provider, String keyId, String label) {
         new KekRef(provider, keyId, ""); // same validation as the header's fields
-        return new KekPolicy(provider, keyId, Objects.requireNonNull(label, "label"));
+        return new KekPolicy(provider, keyId, Objects.requireNonNull(label, "label"), null);
+    }
+
+    /**
+     * This policy, and also every key of kind {@code provider}: for a proxy, its cluster keys
+     * ({@link ClusterKey#PROVIDER}), which are looked up in the cluster's own keyring, so a CK id of
+     * another cluster finds nothing.
+     */
+    public KekPolicy andAnyKeyOf(String provider) {
+        if (this == ANY) {
+            return this;
+        }
+        return new KekPolicy(this.provider, keyId, label, Objects.requireNonNull(provider, "provider"));
     }
 
     /**
@@ -50,7 +65,8 @@ public final class KekPolicy {
     }
 
     public boolean allows(KekRef kek) {
-        return this == ANY || (provider.equals(kek.provider()) && keyId.equals(kek.keyId()));
+        return this == ANY || (provider.equals(kek.provider()) && keyId.equals(kek.keyId()))
+                || (alsoProvider != null && alsoProvider.equals(kek.provider()));
     }
 
     /**

@@ -29,6 +29,32 @@ class EnvelopeTest {
     }
 
     @Test
+    void anEnvelopeSealedWithATailOpensOnlyWithThatTail() {
+        byte[] data = "value".getBytes(StandardCharsets.UTF_8);
+        byte[] tail = "..\u0001key-A..".getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[200];
+        int n;
+        try (EnvelopeEncryptor.Sealer sealer = encryptor.sealer("kek-1", ordersDeks, orders)) {
+            retry(() -> sealer.envelopeLength(data.length));
+            n = sealer.seal(data, 0, data.length, out, 0, tail, 2, tail.length - 4);
+        }
+        int len = n;
+        byte[] plain = new byte[len];
+        try (EnvelopeDecryptor.Opener opener = decryptor.opener(ordersDeks, orders)) {
+            int got = retry(() -> opener.open(out, 0, len, plain, 0, tail, 2, tail.length - 4));
+            assertThat(new String(plain, 0, got, StandardCharsets.UTF_8)).isEqualTo("value");
+            byte[] otherKey = "..\u0001key-B..".getBytes(StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> opener.open(out, 0, len, plain, 0, otherKey, 2, otherKey.length - 4))
+                    .isInstanceOf(CryptoException.class);
+            assertThatThrownBy(() -> opener.open(out, 0, len, plain, 0)).isInstanceOf(CryptoException.class);
+        }
+        // A tail is the last part of the AAD: the one-at-a-time decryptor opens it with aad.append(tail).
+        byte[] envelope = Arrays.copyOf(out, len);
+        assertThat(new String(retry(() -> decryptor.decrypt(envelope, ordersDeks, orders.append(tail, 2, tail.length - 4))),
+                StandardCharsets.UTF_8)).isEqualTo("value");
+    }
+
+    @Test
     void roundTripsASliceAndReadsAtAnOffset() {
         byte[] data = "..hello world..".getBytes(StandardCharsets.UTF_8);
         byte[] envelope = retry(() -> encryptor.encrypt("kek-1", ordersDeks, data, 2, 11, orders));

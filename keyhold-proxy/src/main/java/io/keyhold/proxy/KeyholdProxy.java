@@ -1,5 +1,7 @@
 package io.keyhold.proxy;
 
+import io.keyhold.crypto.ClusterKey;
+import io.keyhold.crypto.ClusterKeyDeks;
 import io.keyhold.crypto.CryptoException;
 import io.keyhold.crypto.DecryptionDekCache;
 import io.keyhold.crypto.DekSource;
@@ -12,6 +14,7 @@ import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekPolicy;
 import io.keyhold.kms.KeyWatch;
 import io.keyhold.kms.Kms;
+import io.keyhold.proxy.internal.ClusterKeyStore;
 import io.keyhold.proxy.internal.ProxyCounters;
 import io.keyhold.proxy.internal.ProxyRuntime;
 import io.keyhold.proxy.internal.ProxyServer;
@@ -55,15 +58,33 @@ public final class KeyholdProxy implements AutoCloseable {
     private final ProxyCounters counters = new ProxyCounters();
     private final ProxyMetrics metrics;
     private final ProxyServer server;
+    /** The cluster keys, when record DEKs derive from them ({@link ProxyConfig#clusterKeys()}), else null. */
+    private final ClusterKeyStore clusterKeys;
     private volatile boolean locked;
     private volatile KeyWatch.Status kmsHealth;
 
-    private KeyholdProxy(ProxyConfig config, String kmsKind, DekSource dekSource, DekUnwrapper unwrapper, int workerThreads) {
+    private KeyholdProxy(ProxyConfig config, String kmsKind, DekSource dekSource, DekUnwrapper unwrapper, int workerThreads,
+                         Kms kms) {
         this.config = config;
         KekPolicy ownKey = KekPolicy.onlyKey(kmsKind, config.kekId(), "this cluster's key");
-        this.encryptionDeks = new EncryptionDekCache(ownKeyOnly(dekSource, ownKey), config.dekRotation(),
+        KekPolicy opens = ownKey;
+        DekSource newDeks = ownKeyOnly(dekSource, ownKey);
+        DekUnwrapper oldDeks = unwrapper;
+        if (config.clusterKeys() != null) {
+            // The store checks that each cluster key is wrapped under the cluster's KMS key; records
+            // under a cluster key name it by id, found only in this cluster's part of the key topic.
+            this.clusterKeys = new ClusterKeyStore(config, kms, ownKey, config.clusterKeys().clientProperties(),
+                    config.clusterKeys().keyTtl());
+            ClusterKeyDeks derived = new ClusterKeyDeks(clusterKeys, unwrapper);
+            newDeks = derived;
+            oldDeks = derived;
+            opens = ownKey.andAnyKeyOf(ClusterKey.PROVIDER);
+        } else {
+            this.clusterKeys = null;
+        }
+        this.encryptionDeks = new EncryptionDekCache(newDeks, config.dekRotation(),
                 config.limits().maxEncryptionDeks(), config.limits().encryptionDekIdle());
-        this.decryptionDeks = new DecryptionDekCache(unwrapper, ownKey, config.decryptionCacheSize(), config.decryptionCacheTtl());
+        this.decryptionDeks = new DecryptionDekCache(oldDeks, opens, config.decryptionCacheSize(), config.decryptionCacheTtl());
         this.metrics = new ProxyMetrics(config.clusterId(), counters, () -> locked, encryptionDeks::size, decryptionDeks::size,
                 () -> kmsHealth);
         RecordEncryption encryption = new RecordEncryption(new EnvelopeEncryptor(encryptionDeks),
@@ -89,7 +110,14 @@ public final class KeyholdProxy implements AutoCloseable {
      */
     public static KeyholdProxy start(ProxyConfig config, Kms kms) {
         Objects.requireNonNull(kms, "kms");
-        return start(config, kms.kind(), kms, kms, Math.max(1, Runtime.getRuntime().availableProcessors()));
+        return new KeyholdProxy(Objects.requireNonNull(config, "config"), kms.kind(), kms, kms,
+                Math.max(1, Runtime.getRuntime().availableProcessors()), kms);
+    }
+
+    /** As {@link #start(ProxyConfig, Kms)} with {@code workerThreads} event loops. */
+    public static KeyholdProxy start(ProxyConfig config, Kms kms, int workerThreads) {
+        Objects.requireNonNull(kms, "kms");
+        return new KeyholdProxy(Objects.requireNonNull(config, "config"), kms.kind(), kms, kms, workerThreads, kms);
     }
 
     /**
@@ -101,8 +129,11 @@ public final class KeyholdProxy implements AutoCloseable {
                                      int workerThreads) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(kmsKind, "kmsKind");
+        if (config.clusterKeys() != null) {
+            throw new IllegalArgumentException("cluster keys need a Kms: use start(config, kms)");
+        }
         return new KeyholdProxy(config, kmsKind, Objects.requireNonNull(dekSource, "dekSource"),
-                Objects.requireNonNull(unwrapper, "unwrapper"), workerThreads);
+                Objects.requireNonNull(unwrapper, "unwrapper"), workerThreads, null);
     }
 
     /**
@@ -234,8 +265,21 @@ public final class KeyholdProxy implements AutoCloseable {
     }
 
     private void purgeDeks() {
+        if (clusterKeys != null) {
+            clusterKeys.wipe(); // first: no DEK derived after this point comes from a key held before the lock
+        }
         encryptionDeks.purge();
         decryptionDeks.purge();
+    }
+
+    /** Cluster keys held unwrapped right now (0 without cluster keys), for tests and health checks. */
+    public int clusterKeyCount() {
+        return clusterKeys == null ? 0 : clusterKeys.size();
+    }
+
+    /** KMS calls made for cluster keys (0 without them). */
+    public long clusterKeyKmsCalls() {
+        return clusterKeys == null ? 0 : clusterKeys.kmsCalls();
     }
 
     /** Stops listening, closes every connection and wipes every DEK. */
@@ -243,6 +287,9 @@ public final class KeyholdProxy implements AutoCloseable {
     public void close() {
         server.close();
         purgeDeks();
+        if (clusterKeys != null) {
+            clusterKeys.close();
+        }
         LOG.info("cluster {}: proxy stopped", config.clusterId());
     }
 }

@@ -3,6 +3,7 @@ package io.keyhold.proxy;
 import io.keyhold.crypto.DekRotationPolicy;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -55,7 +56,29 @@ public record ProxyConfig(
         Duration decryptionCacheTtl,
         Duration kmsWait,
         UpstreamSasl upstreamSasl,
-        Limits limits) {
+        Limits limits,
+        ClusterKeys clusterKeys) {
+
+    /**
+     * Record DEKs derived from cluster keys kept in Keyhold's key topic of the same Kafka, instead of
+     * one KMS call per DEK (see {@code docs/FORMAT.md}, "Cluster keys"); null: DEKs from the KMS.
+     *
+     * @param clientProperties Kafka client properties for the proxy's own connection to the key topic,
+     *                         over its upstream bootstrap and TLS (e.g. SASL settings: the principal
+     *                         that creates, writes and reads {@code __keyhold_keys})
+     * @param keyTtl           how long an unwrapped cluster key is used before the KMS is asked again
+     */
+    public record ClusterKeys(Map<String, String> clientProperties, Duration keyTtl) {
+        public static final Duration DEFAULT_KEY_TTL = Duration.ofHours(1);
+        public static final ClusterKeys DEFAULT = new ClusterKeys(Map.of(), DEFAULT_KEY_TTL);
+
+        public ClusterKeys {
+            clientProperties = Map.copyOf(clientProperties);
+            if (keyTtl.isNegative() || keyTtl.isZero()) {
+                throw new IllegalArgumentException("keyTtl must be positive, got " + keyTtl);
+            }
+        }
+    }
 
     /** Under the Java client's default {@code request.timeout.ms} (30 s), so the proxy answers first. */
     public static final Duration DEFAULT_KMS_WAIT = Duration.ofSeconds(20);
@@ -211,6 +234,7 @@ public record ProxyConfig(
         private Duration kmsWait = DEFAULT_KMS_WAIT;
         private UpstreamSasl upstreamSasl = UpstreamSasl.DETECT;
         private Limits limits = Limits.DEFAULT;
+        private ClusterKeys clusterKeys;
 
         private Builder(String clusterId, List<String> upstream, String kekId) {
             this.clusterId = clusterId;
@@ -280,6 +304,12 @@ public record ProxyConfig(
             return this;
         }
 
+        /** Derive record DEKs from cluster keys (null: a KMS call per DEK, as before). */
+        public Builder clusterKeys(ClusterKeys keys) {
+            this.clusterKeys = keys;
+            return this;
+        }
+
         /** The limits so far, to change one of them: {@code b.limits(b.limits().withConnections(...))}. */
         public Limits limits() {
             return limits;
@@ -288,7 +318,7 @@ public record ProxyConfig(
         public ProxyConfig build() {
             return new ProxyConfig(clusterId, upstream, kekId, listenHost, listenPort, advertisedHost, brokerPortBase,
                     unencrypted, maxFrameBytes, clientTls, upstreamTls, dekRotation, decryptionCacheSize, decryptionCacheTtl, kmsWait,
-                    upstreamSasl, limits);
+                    upstreamSasl, limits, clusterKeys);
         }
     }
 }

@@ -31,7 +31,7 @@ import java.util.function.UnaryOperator;
  *     listen: 0.0.0.0:9192             # bootstrap address
  *     advertised-host: proxy.internal  # optional
  *     broker-port-base: 9200           # optional; broker N listens on base+N
- *     unencrypted-records: reject      # or pass-through
+ *     unencrypted-records: reject      # or reject-except-bare-tombstones, pass-through
  *     max-frame-bytes: 104857600       # optional
  *     upstream-sasl: detect            # or required: the brokers require SASL (see docs/PROXY.md)
  *     max-connections: 10000           # optional limits on what clients can make the proxy hold
@@ -41,6 +41,11 @@ import java.util.function.UnaryOperator;
  *     max-decompressed-bytes: 134217728
  *     tls: { cert: proxy.pem, key: proxy.key }   # optional, client-facing TLS
  *     upstream-tls: { trust: ca.pem }             # optional, TLS to the brokers
+ *     cluster-keys: true               # default: record DEKs derive from cluster keys kept in the Kafka's
+ *                                      # __keyhold_keys topic (docs/FORMAT.md); false: one KMS call per DEK
+ *     cluster-keys-client: { sasl.mechanism: SCRAM-SHA-512, ... }  # optional Kafka client properties of the
+ *                                      # proxy's own connection to __keyhold_keys (its principal)
+ *     cluster-key-ttl-ms: 3600000      # optional: how long an unwrapped cluster key is used before the KMS is asked again
  *     kms: { provider: ..., settings: ... }       # optional, overrides the default
  * health-interval: 30s       # how often each cluster's key is checked at its KMS (a wrap/unwrap round trip)
  * kms-unavailable-grace: 10m # how long a cluster serves from cached DEKs while its KMS cannot be reached
@@ -200,6 +205,7 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics, Duration
             throw new IllegalArgumentException(where + "'upstream-sasl' must be 'detect' or 'required', got '" + sasl + "'");
         }
         b.limits(limits(c, env, where));
+        b.clusterKeys(clusterKeys(c, env, where));
         JsonNode tls = c.get("tls");
         if (tls != null && !tls.isNull()) {
             b.clientTls(listenerTls(tls, baseDir, env, where));
@@ -230,6 +236,27 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics, Duration
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage().startsWith(where) ? e.getMessage() : where + "tls: " + e.getMessage(), e);
         }
+    }
+
+    /** Cluster keys unless {@code cluster-keys: false}; the key topic client's properties ({@code ${NAME}} expanded). */
+    private static ProxyConfig.ClusterKeys clusterKeys(JsonNode c, UnaryOperator<String> env, String where) {
+        String on = text(c, "cluster-keys", env, "true");
+        if (!on.equals("true") && !on.equals("false")) {
+            throw new IllegalArgumentException(where + "'cluster-keys' must be true or false, got '" + on + "'");
+        }
+        if (on.equals("false")) {
+            return null;
+        }
+        Map<String, String> props = new LinkedHashMap<>();
+        JsonNode p = c.get("cluster-keys-client");
+        if (p != null && !p.isNull()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = p.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                props.put(e.getKey(), YamlValues.expand(e.getValue().asText(), env));
+            }
+        }
+        long ttl = number(c, "cluster-key-ttl-ms", env, ProxyConfig.ClusterKeys.DEFAULT_KEY_TTL.toMillis());
+        return new ProxyConfig.ClusterKeys(props, java.time.Duration.ofMillis(ttl));
     }
 
     /** The cluster's limits on what clients can make the proxy hold; each defaults to {@link ProxyConfig.Limits#DEFAULT}. */

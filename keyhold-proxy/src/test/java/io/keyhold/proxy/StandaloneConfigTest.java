@@ -114,6 +114,29 @@ class StandaloneConfigTest {
     }
 
     @Test
+    void clusterKeysAreOnByDefaultAndTakeTheKeyTopicClientsSettings() throws Exception {
+        StandaloneConfig c = parse("""
+                kms: { provider: local }
+                clusters:
+                  - id: keyed
+                    upstream: b1:9092
+                    key: k
+                    cluster-keys-client: { sasl.mechanism: SCRAM-SHA-512, sasl.jaas.config: "${JAAS}" }
+                    cluster-key-ttl-ms: 600000
+                  - id: direct-deks
+                    upstream: b1:9092
+                    key: k
+                    cluster-keys: false
+                """, Map.of("JAAS", "scram-login"));
+        ProxyConfig.ClusterKeys keys = c.clusters().get(0).proxy().clusterKeys();
+        assertThat(keys.clientProperties()).containsEntry("sasl.mechanism", "SCRAM-SHA-512").containsEntry("sasl.jaas.config", "scram-login");
+        assertThat(keys.keyTtl()).isEqualTo(java.time.Duration.ofMinutes(10));
+        assertThat(c.clusters().get(1).proxy().clusterKeys()).isNull();
+        assertThatThrownBy(() -> parse("kms: { provider: local }\nclusters: [{id: a, upstream: 'h:1', key: k, cluster-keys: maybe}]",
+                Map.of())).hasMessageContaining("'cluster-keys' must be true or false");
+    }
+
+    @Test
     void refusesMissingPiecesWithClearMessages() {
         assertThatThrownBy(() -> parse("clusters: []", Map.of())).hasMessageContaining("at least one cluster");
         assertThatThrownBy(() -> parse("clusters: [{id: a, key: k}]", Map.of())).hasMessageContaining("'upstream'");

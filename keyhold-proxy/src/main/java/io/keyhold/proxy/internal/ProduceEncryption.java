@@ -52,6 +52,10 @@ final class ProduceEncryption {
                 if (topic == null) {
                     return Outcome.refused(Errors.UNKNOWN_TOPIC_ID, "the proxy does not know this topic id yet; refresh metadata");
                 }
+                if (ClusterKeyTopic.isReserved(topic)) {
+                    return Outcome.refused(Errors.TOPIC_AUTHORIZATION_FAILED, "topic " + topic
+                            + " holds Keyhold's cluster keys; only the proxy itself writes it");
+                }
                 for (ProduceRequestData.PartitionProduceData p : t.partitionData()) {
                     if (p.records() instanceof MemoryRecords) {
                         RebuiltRecords out = rt.encryption.encrypt(topic, (MemoryRecords) p.records(), budget);

@@ -25,6 +25,9 @@ final class RecordCursor {
     int bodyStart;
     int end;
     int offsetDelta;
+    /** The key's length, -1 for a null key, and where its bytes start. */
+    int keyLength;
+    int keyAt;
     /** Where the value-length varint starts: attributes, timestamp, offset and key come before it. */
     int valueLengthAt;
     /** The value's length, -1 for a null value (a tombstone), and where its bytes start. */
@@ -57,7 +60,9 @@ final class RecordCursor {
             buf.get(); // attributes
             ByteUtils.readVarlong(buf); // timestamp delta
             offsetDelta = ByteUtils.readVarint(buf);
-            skipField(buf, ByteUtils.readVarint(buf), "key");
+            keyLength = ByteUtils.readVarint(buf);
+            keyAt = buf.position();
+            skipField(buf, keyLength, "key");
             valueLengthAt = buf.position();
             valueLength = ByteUtils.readVarint(buf);
             valueAt = buf.position();

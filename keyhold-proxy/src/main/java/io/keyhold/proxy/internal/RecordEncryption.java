@@ -43,18 +43,19 @@ import org.apache.kafka.common.utils.Crc32C;
  * {@link UncompressedBatches}, without per-record allocation; everything else (compressed, control
  * and pre-v2 batches) goes through Kafka's own record classes here. Both write the same bytes.
  *
- * <p>Record format on disk (see docs/PROXY.md): key unchanged; value = envelope of
- * {@link RecordPayload}; exactly one header {@value #MARKER} whose value is the format version
- * (1). A tombstone keeps its null value; if it had headers, the marker's value is the version byte
- * followed by an envelope of the headers.
+ * <p>Record format on disk (see docs/FORMAT.md, "Kafka records"): key unchanged; value = envelope of
+ * {@link RecordPayload}; exactly one header {@value #MARKER} whose value is the record format (2).
+ * A tombstone keeps its null value; the marker's value is the format byte followed by an envelope
+ * of its headers, even none. Each envelope is bound to cluster, topic, key and kind
+ * ({@link RecordBinding}). Format 1 records are still read.
  */
 public final class RecordEncryption {
     /** Name of the header that marks a record as encrypted by Keyhold. */
     public static final String MARKER = "keyhold.enc";
-    /** Record format version carried in the marker's first byte. */
-    public static final byte FORMAT_V1 = 1;
+    /** The record format new records are written in (the marker's first byte; 1 is still read). */
+    public static final byte FORMAT_CURRENT = RecordBinding.FORMAT_V2;
 
-    private static final Header[] MARKER_V1 = {new RecordHeader(MARKER, new byte[] {FORMAT_V1})};
+    private static final Header[] MARKER_V2 = {new RecordHeader(MARKER, new byte[] {RecordBinding.FORMAT_V2})};
     private static final Header[] NO_HEADERS = new Header[0];
     private static final ThreadLocal<BufferSupplier> BUFFERS = ThreadLocal.withInitial(BufferSupplier::create);
 
@@ -111,14 +112,14 @@ public final class RecordEncryption {
     }
 
     /**
-     * What a topic's records are bound to: the record AAD (an envelope copied into another topic
-     * does not decrypt) and the DEK's encryption context at the KMS (cluster and topic).
+     * What a topic's records are bound to: the record AAD of each format before its per-record tail
+     * ({@link RecordBinding}) and the DEK's encryption context at the KMS (cluster and topic).
      */
-    private record TopicBinding(Aad aad, EncryptionContext dekContext) {
+    private record TopicBinding(Aad v1Aad, Aad v2Aad, EncryptionContext dekContext) {
     }
 
     private TopicBinding binding(String topic) {
-        return byTopic.get(topic, t -> new TopicBinding(Aad.ofParts("keyhold.record.v1", t),
+        return byTopic.get(topic, t -> new TopicBinding(RecordBinding.v1(t), RecordBinding.v2(clusterId, t),
                 EncryptionContext.forTopic(clusterId, t)));
     }
 
@@ -150,10 +151,9 @@ public final class RecordEncryption {
      */
     public RebuiltRecords encrypt(String topic, MemoryRecords in, DecompressionBudget budget) {
         TopicBinding b = binding(topic);
-        Aad aad = b.aad();
         ByteBuffer buf = in.buffer();
         ByteBuf out = alloc.heapBuffer(in.sizeInBytes() + in.sizeInBytes() / 4 + 256);
-        try (EnvelopeEncryptor.Sealer sealer = encryptor.sealer(kekId, b.dekContext(), aad)) {
+        try (EnvelopeEncryptor.Sealer sealer = encryptor.sealer(kekId, b.dekContext(), b.v2Aad())) {
             for (Span span : spans(buf)) {
                 int n;
                 if (UncompressedBatches.applies(buf, span.start, span.end)) {
@@ -210,21 +210,19 @@ public final class RecordEncryption {
         }
         Header[] headers = r.headers();
         if (!r.hasValue()) {
-            if (headers.length == 0) {
-                // A bare tombstone has nothing to hide, and its null value is what compaction needs.
-                builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), null, NO_HEADERS);
-                return;
-            }
-            byte[] envelope = encryptor.encrypt(kekId, b.dekContext(), RecordPayload.encode(headers, null), b.aad());
+            // The null value stays (compaction needs it); the headers, even none, are sealed into the marker.
+            byte[] envelope = encryptor.encrypt(kekId, b.dekContext(), RecordPayload.encode(headers, null),
+                    v2Aad(b, RecordBinding.TOMBSTONE, r.key()));
             byte[] marker = new byte[envelope.length + 1];
-            marker[0] = FORMAT_V1;
+            marker[0] = RecordBinding.FORMAT_V2;
             System.arraycopy(envelope, 0, marker, 1, envelope.length);
             builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), null,
                     new Header[] {new RecordHeader(MARKER, marker)});
             return;
         }
-        byte[] envelope = encryptor.encrypt(kekId, b.dekContext(), RecordPayload.encode(headers, r.value()), b.aad());
-        builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), ByteBuffer.wrap(envelope), MARKER_V1);
+        byte[] envelope = encryptor.encrypt(kekId, b.dekContext(), RecordPayload.encode(headers, r.value()),
+                v2Aad(b, RecordBinding.VALUE, r.key()));
+        builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), ByteBuffer.wrap(envelope), MARKER_V2);
     }
 
     /**
@@ -242,7 +240,7 @@ public final class RecordEncryption {
         try {
             for (Span span : spans(buf)) {
                 if (UncompressedBatches.applies(buf, span.start, span.end)) {
-                    counters.recordsDecrypted.add(fast.decrypt(buf, span.start, span.end, topic, b.dekContext(), b.aad(), out));
+                    counters.recordsDecrypted.add(fast.decrypt(buf, span.start, span.end, topic, b.dekContext(), b.v1Aad(), b.v2Aad(), out));
                 } else {
                     decryptInGeneral(topic, b, span.batch(buf), out);
                 }
@@ -258,7 +256,7 @@ public final class RecordEncryption {
     private void decryptInGeneral(String topic, TopicBinding b, MutableRecordBatch batch, ByteBuf out) {
         ByteBufferOutputStream o = new ByteBufferOutputStream(batch.sizeInBytes() + 256);
         if (batch.magic() < RecordBatch.MAGIC_VALUE_V2) {
-            if (unencryptedPolicy == UnencryptedRecordPolicy.REJECT) {
+            if (unencryptedPolicy.refuses(false)) {
                 counters.unencryptedRecordsRejected.increment();
                 throw new UnencryptedRecordException(topic, batch.baseOffset());
             }
@@ -321,15 +319,18 @@ public final class RecordEncryption {
         return spans;
     }
 
+    /** The whole format 2 AAD of one record, as the fast path's sealer and opener build it from the tail. */
+    private static Aad v2Aad(TopicBinding b, byte kind, ByteBuffer key) {
+        byte[] tail = RecordBinding.tail(kind, key);
+        return b.v2Aad().append(tail, 0, tail.length);
+    }
+
     /** Returns whether the record was decrypted (false: passed through unchanged). */
     private boolean appendDecrypted(MemoryRecordsBuilder builder, Record r, String topic, TopicBinding b) {
         Header[] headers = r.headers();
         if (headers.length != 1 || !MARKER.equals(headers[0].key())) {
-            if (!r.hasValue() && headers.length == 0) {
-                builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), null, NO_HEADERS);
-                return false;
-            }
-            if (unencryptedPolicy == UnencryptedRecordPolicy.REJECT) {
+            // Bare tombstones included: format 2 seals every tombstone (see UncompressedBatches).
+            if (unencryptedPolicy.refuses(!r.hasValue() && headers.length == 0)) {
                 counters.unencryptedRecordsRejected.increment();
                 throw new UnencryptedRecordException(topic, r.offset());
             }
@@ -338,23 +339,32 @@ public final class RecordEncryption {
             return false;
         }
         byte[] marker = headers[0].value();
-        if (marker == null || marker.length < 1 || marker[0] != FORMAT_V1) {
+        boolean v2 = marker != null && marker.length >= 1 && marker[0] == RecordBinding.FORMAT_V2;
+        if (!v2 && (marker == null || marker.length < 1 || marker[0] != RecordBinding.FORMAT_V1)) {
             counters.decryptionFailures.increment();
             throw new CryptoException("record at offset " + r.offset() + " of topic '" + topic
                     + "' has an unknown Keyhold record format");
         }
         try {
             if (r.hasValue()) {
+                if (v2 && marker.length != 1) {
+                    throw new CryptoException("a value's marker carries sealed headers");
+                }
+                Aad aad = v2 ? v2Aad(b, RecordBinding.VALUE, r.key()) : b.v1Aad();
                 ByteBuffer v = r.value();
                 byte[] plain = v.hasArray()
-                        ? decryptor.decrypt(v.array(), v.arrayOffset() + v.position(), v.remaining(), b.dekContext(), b.aad())
-                        : decryptor.decrypt(copy(v), b.dekContext(), b.aad());
+                        ? decryptor.decrypt(v.array(), v.arrayOffset() + v.position(), v.remaining(), b.dekContext(), aad)
+                        : decryptor.decrypt(copy(v), b.dekContext(), aad);
                 RecordPayload.Decoded d = RecordPayload.decode(plain, false);
                 builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), d.value(), d.headers());
             } else if (marker.length == 1) {
+                if (v2) {
+                    throw new CryptoException("a tombstone's marker carries no sealed headers");
+                }
                 builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), null, NO_HEADERS);
             } else {
-                byte[] plain = decryptor.decrypt(marker, 1, marker.length - 1, b.dekContext(), b.aad());
+                Aad aad = v2 ? v2Aad(b, RecordBinding.TOMBSTONE, r.key()) : b.v1Aad();
+                byte[] plain = decryptor.decrypt(marker, 1, marker.length - 1, b.dekContext(), aad);
                 builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), null, RecordPayload.decode(plain, true).headers());
             }
             return true;

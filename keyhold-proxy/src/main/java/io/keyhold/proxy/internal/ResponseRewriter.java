@@ -177,6 +177,8 @@ final class ResponseRewriter {
                     fail(p, Errors.TOPIC_AUTHORIZATION_FAILED);
                 } else if (topic == null) {
                     fail(p, Errors.UNKNOWN_TOPIC_ID);
+                } else if (ClusterKeyTopic.isReserved(topic)) {
+                    fail(p, Errors.TOPIC_AUTHORIZATION_FAILED); // Keyhold's wrapped cluster keys: the proxy's alone
                 } else {
                     decryptPartition(topic, p, built, waits);
                 }

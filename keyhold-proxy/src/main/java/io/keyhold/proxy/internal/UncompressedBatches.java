@@ -75,6 +75,17 @@ final class UncompressedBatches {
         /** How far records of the current batch wrote: {@code bytes[0, used)} may hold plaintext. */
         private int used;
 
+        byte[] tailBytes = new byte[256];
+
+        /** Room for the AAD tail of a record whose key has {@code keyLength} bytes (-1: null). */
+        byte[] tail(int keyLength) {
+            int n = RecordBinding.TAIL_OVERHEAD + Math.max(0, keyLength);
+            if (tailBytes.length < n) {
+                tailBytes = new byte[Math.max(n, tailBytes.length * 2)];
+            }
+            return tailBytes;
+        }
+
         byte[] ensure(int n) {
             if (bytes.length < n) {
                 wipe();
@@ -172,7 +183,8 @@ final class UncompressedBatches {
      * @throws RecordEncryption.UnencryptedRecordException a record lacks the marker and the policy is REJECT
      * @throws CryptoException an envelope does not open, or holds a malformed payload
      */
-    int decrypt(ByteBuffer in, int start, int end, String topic, EncryptionContext dekContext, Aad aad, ByteBuf out) {
+    int decrypt(ByteBuffer in, int start, int end, String topic, EncryptionContext dekContext, Aad v1Aad, Aad v2Aad,
+                ByteBuf out) {
         int count = checkedCount(in, start, end);
         Output o = new Output(out, end - start); // a decrypted record is always shorter than its encrypted form
         int outStart = out.writerIndex();
@@ -186,11 +198,11 @@ final class UncompressedBatches {
         r.limit(end).position(start + HEADER_SIZE);
         int n = 0;
         int decrypted = 0;
-        try (EnvelopeDecryptor.Opener opener = decryptor.opener(dekContext, aad)) {
+        try (Openers openers = new Openers(decryptor, dekContext, v1Aad, v2Aad)) {
             while (r.hasRemaining()) {
                 cur.read(r);
                 n++;
-                if (decryptRecord(cur, ia, iBase, o, scratch, opener, topic, baseOffset)) {
+                if (decryptRecord(cur, ia, iBase, o, scratch, openers, topic, baseOffset)) {
                     decrypted++;
                 }
             }
@@ -202,19 +214,16 @@ final class UncompressedBatches {
         return decrypted;
     }
 
-    /** Writes one record of a batch being encrypted. */
+    /** Writes one record of a batch being encrypted (record format 2, see {@link RecordBinding}). */
     private static void encryptRecord(RecordCursor cur, byte[] ia, int iBase, Output o, Scratch scratch,
                                       EnvelopeEncryptor.Sealer sealer) {
         int prefixLength = cur.valueLengthAt - cur.bodyStart;
         int sectionLength = cur.end - cur.headersAt;
         if (cur.valueLength < 0) {
-            if (cur.headerCount == 0) {
-                // A bare tombstone has nothing to hide, and its null value is what compaction needs.
-                o.ensure(cur.end - cur.start);
-                o.w.put(ia, iBase + cur.start, cur.end - cur.start);
-                return;
-            }
-            // A tombstone with headers: its value stays null; the headers go into the marker.
+            // A tombstone keeps its null value (what compaction needs); its headers, even none, are
+            // sealed into the marker, so a tombstone written around the proxy lacks a valid one.
+            byte[] tail = scratch.tail(cur.keyLength);
+            int tailLength = RecordBinding.writeTail(RecordBinding.TOMBSTONE, ia, iBase + cur.keyAt, cur.keyLength, tail);
             int envelope = sealer.envelopeLength(sectionLength);
             int marker = 1 + envelope;
             o.ensure(prefixLength + marker + 32);
@@ -226,8 +235,9 @@ final class UncompressedBatches {
             ByteUtils.writeVarint(MARKER_KEY.length, w);
             w.put(MARKER_KEY);
             ByteUtils.writeVarint(marker, w);
-            w.put(RecordEncryption.FORMAT_V1);
-            w.position(w.position() + sealer.seal(ia, iBase + cur.headersAt, sectionLength, o.array, w.position()));
+            w.put(RecordBinding.FORMAT_V2);
+            w.position(w.position() + sealer.seal(ia, iBase + cur.headersAt, sectionLength, o.array, w.position(),
+                    tail, 0, tailLength));
             return;
         }
         // The payload is the header section followed by the value (see RecordPayload).
@@ -235,42 +245,69 @@ final class UncompressedBatches {
         byte[] p = scratch.ensure(payload);
         System.arraycopy(ia, iBase + cur.headersAt, p, 0, sectionLength);
         System.arraycopy(ia, iBase + cur.valueAt, p, sectionLength, cur.valueLength);
+        byte[] tail = scratch.tail(cur.keyLength);
+        int tailLength = RecordBinding.writeTail(RecordBinding.VALUE, ia, iBase + cur.keyAt, cur.keyLength, tail);
         int envelope = sealer.envelopeLength(payload);
         o.ensure(prefixLength + envelope + MARKER_SECTION.length + 16);
         ByteBuffer w = o.w;
         ByteUtils.writeVarint(prefixLength + ByteUtils.sizeOfVarint(envelope) + envelope + MARKER_SECTION.length, w);
         w.put(ia, iBase + cur.bodyStart, prefixLength);
         ByteUtils.writeVarint(envelope, w);
-        w.position(w.position() + sealer.seal(p, 0, payload, o.array, w.position()));
+        w.position(w.position() + sealer.seal(p, 0, payload, o.array, w.position(), tail, 0, tailLength));
         w.put(MARKER_SECTION);
+    }
+
+    /** The openers of one fetched batch: compaction can put records of both formats into one batch. */
+    private static final class Openers implements AutoCloseable {
+        final EnvelopeDecryptor.Opener v1;
+        final EnvelopeDecryptor.Opener v2;
+
+        Openers(EnvelopeDecryptor decryptor, EncryptionContext dekContext, Aad v1Aad, Aad v2Aad) {
+            this.v1 = decryptor.opener(dekContext, v1Aad);
+            this.v2 = decryptor.opener(dekContext, v2Aad);
+        }
+
+        @Override
+        public void close() {
+            v1.close();
+            v2.close();
+        }
     }
 
     /** Writes one record of a batch being decrypted; returns whether it was decrypted (not passed through). */
     private boolean decryptRecord(RecordCursor cur, byte[] ia, int iBase, Output o, Scratch scratch,
-                                  EnvelopeDecryptor.Opener opener, String topic, long baseOffset) {
+                                  Openers openers, String topic, long baseOffset) {
         ByteBuffer w = o.w;
         boolean marked = cur.headerCount == 1 && cur.headerKeyLength == MARKER_KEY.length
                 && Arrays.equals(ia, iBase + cur.headerKeyAt, iBase + cur.headerKeyAt + MARKER_KEY.length, MARKER_KEY, 0, MARKER_KEY.length);
         if (!marked) {
-            if (cur.valueLength >= 0 || cur.headerCount > 0) {
-                if (unencryptedPolicy == UnencryptedRecordPolicy.REJECT) {
-                    counters.unencryptedRecordsRejected.increment();
-                    throw new RecordEncryption.UnencryptedRecordException(topic, baseOffset + cur.offsetDelta);
-                }
-                counters.unencryptedRecordsPassed.increment();
+            // A bare tombstone too: format 2 seals every tombstone's headers, so one without the
+            // marker was written around the proxy (it could delete any key of a compacted topic).
+            if (unencryptedPolicy.refuses(cur.valueLength < 0 && cur.headerCount == 0)) {
+                counters.unencryptedRecordsRejected.increment();
+                throw new RecordEncryption.UnencryptedRecordException(topic, baseOffset + cur.offsetDelta);
             }
+            counters.unencryptedRecordsPassed.increment();
             w.put(ia, iBase + cur.start, cur.end - cur.start);
             return false;
         }
         long offset = baseOffset + cur.offsetDelta;
-        if (cur.headerValueLength < 1 || ia[iBase + cur.headerValueAt] != RecordEncryption.FORMAT_V1) {
+        byte format = cur.headerValueLength < 1 ? 0 : ia[iBase + cur.headerValueAt];
+        boolean v2 = format == RecordBinding.FORMAT_V2;
+        if (!v2 && format != RecordBinding.FORMAT_V1) {
             counters.decryptionFailures.increment();
             throw new CryptoException("record at offset " + offset + " of topic '" + topic + "' has an unknown Keyhold record format");
         }
+        EnvelopeDecryptor.Opener opener = v2 ? openers.v2 : openers.v1;
         int prefixLength = cur.valueLengthAt - cur.bodyStart;
         if (cur.valueLength >= 0) {
+            if (v2 && cur.headerValueLength != 1) {
+                throw malformed(topic, offset, "a value's marker carries sealed headers");
+            }
+            byte[] tail = v2 ? scratch.tail(cur.keyLength) : null;
+            int tailLength = v2 ? RecordBinding.writeTail(RecordBinding.VALUE, ia, iBase + cur.keyAt, cur.keyLength, tail) : 0;
             byte[] p = scratch.ensure(cur.valueLength);
-            int payload = open(opener, ia, iBase + cur.valueAt, cur.valueLength, p, topic, offset);
+            int payload = open(opener, ia, iBase + cur.valueAt, cur.valueLength, p, tail, tailLength, topic, offset);
             int section = section(scratch, payload, topic, offset);
             int value = payload - section;
             ByteUtils.writeVarint(prefixLength + ByteUtils.sizeOfVarint(value) + payload, w);
@@ -279,14 +316,19 @@ final class UncompressedBatches {
             w.put(p, section, value);
             w.put(p, 0, section);
         } else if (cur.headerValueLength == 1) {
-            ByteUtils.writeVarint(prefixLength + 2, w); // a tombstone that had no headers
+            if (v2) {
+                throw malformed(topic, offset, "a tombstone's marker carries no sealed headers");
+            }
+            ByteUtils.writeVarint(prefixLength + 2, w); // a format 1 tombstone that had no headers
             w.put(ia, iBase + cur.bodyStart, prefixLength);
             ByteUtils.writeVarint(-1, w);
             ByteUtils.writeVarint(0, w);
         } else {
             int sealed = cur.headerValueLength - 1;
+            byte[] tail = v2 ? scratch.tail(cur.keyLength) : null;
+            int tailLength = v2 ? RecordBinding.writeTail(RecordBinding.TOMBSTONE, ia, iBase + cur.keyAt, cur.keyLength, tail) : 0;
             byte[] p = scratch.ensure(sealed);
-            int payload = open(opener, ia, iBase + cur.headerValueAt + 1, sealed, p, topic, offset);
+            int payload = open(opener, ia, iBase + cur.headerValueAt + 1, sealed, p, tail, tailLength, topic, offset);
             if (section(scratch, payload, topic, offset) != payload) {
                 counters.decryptionFailures.increment();
                 throw new CryptoException("record at offset " + offset + " of topic '" + topic
@@ -300,9 +342,15 @@ final class UncompressedBatches {
         return true;
     }
 
-    private int open(EnvelopeDecryptor.Opener opener, byte[] in, int off, int len, byte[] out, String topic, long offset) {
+    private CryptoException malformed(String topic, long offset, String what) {
+        counters.decryptionFailures.increment();
+        return new CryptoException("record at offset " + offset + " of topic '" + topic + "': " + what);
+    }
+
+    private int open(EnvelopeDecryptor.Opener opener, byte[] in, int off, int len, byte[] out, byte[] tail, int tailLength,
+                     String topic, long offset) {
         try {
-            return opener.open(in, off, len, out, 0);
+            return opener.open(in, off, len, out, 0, tail, 0, tailLength);
         } catch (CryptoException e) {
             counters.decryptionFailures.increment();
             throw new CryptoException("record at offset " + offset + " of topic '" + topic + "': " + e.getMessage());
@@ -347,7 +395,7 @@ final class UncompressedBatches {
         ByteUtils.writeVarint(MARKER_KEY.length, b);
         b.put(MARKER_KEY);
         ByteUtils.writeVarint(1, b);
-        b.put(RecordEncryption.FORMAT_V1);
+        b.put(RecordBinding.FORMAT_V2);
         return Arrays.copyOf(b.array(), b.position());
     }
 }

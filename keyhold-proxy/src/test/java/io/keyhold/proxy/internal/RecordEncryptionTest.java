@@ -100,9 +100,8 @@ class RecordEncryptionTest {
         MemoryRecords encrypted = take(encrypt(encryption, "orders", original));
         assertThat(encrypted.sizeInBytes()).isGreaterThan(0);
         for (Record r : encrypted.records()) {
-            boolean bareTombstone = !r.hasValue() && r.headers().length == 0;
-            assertThat(r.headers()).extracting(Header::key)
-                    .containsExactly(bareTombstone ? new String[0] : new String[] {RecordEncryption.MARKER});
+            // Every record carries the marker, bare tombstones too: one without it was written around the proxy.
+            assertThat(r.headers()).extracting(Header::key).containsExactly(RecordEncryption.MARKER);
         }
         MemoryRecords decrypted = take(decrypt(encryption, "orders", encrypted));
         assertThat(bytes(decrypted)).isEqualTo(bytes(original));
@@ -172,6 +171,94 @@ class RecordEncryptionTest {
                 "kek", "lkc-test", UnencryptedRecordPolicy.PASS_THROUGH, counters);
         assertThat(bytes(take(decrypt(lenient, "orders", plain)))).isEqualTo(bytes(plain));
         assertThat(counters.unencryptedRecordsPassed.sum()).isEqualTo(1);
+    }
+
+    /** Sealed records as a direct producer could rewrite them: same bytes, rearranged. */
+    private static List<Rec> stored(MemoryRecords sealed) {
+        List<Rec> out = new ArrayList<>();
+        for (Record r : sealed.records()) {
+            out.add(new Rec(bytesOf(r.key()), bytesOf(r.value()), r.headers()));
+        }
+        return out;
+    }
+
+    /** Asserts both paths refuse {@code recs} as tampered, and counts it. */
+    private void refusedAsTampered(List<Rec> recs) {
+        long before = counters.decryptionFailures.sum();
+        MemoryRecords plain = build(recs, CompressionType.NONE, 0L);
+        assertThatThrownBy(() -> decrypt(encryption, "orders", plain)).isInstanceOf(CryptoException.class);
+        assertThatThrownBy(() -> decrypt(encryption, "orders", rebatch(plain, CompressionType.GZIP))).isInstanceOf(CryptoException.class);
+        assertThat(counters.decryptionFailures.sum()).isEqualTo(before + 2);
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aValueMovedUnderAnotherKeyDoesNotDecrypt() {
+        List<Rec> sealed = stored(take(encrypt(encryption, "orders", build(List.of(
+                new Rec(utf8("alice"), utf8("balance 10"), new Header[0]),
+                new Rec(utf8("bob"), utf8("balance 99999"), new Header[0]),
+                new Rec(new byte[0], utf8("empty key"), new Header[0])), CompressionType.NONE, 0L))));
+        // Swapped between two keys, as in a compacted topic where each key is an account.
+        refusedAsTampered(List.of(new Rec(sealed.get(0).key(), sealed.get(1).value(), sealed.get(1).headers())));
+        // Duplicated under another key.
+        refusedAsTampered(List.of(new Rec(utf8("mallory"), sealed.get(1).value(), sealed.get(1).headers())));
+        // An empty key is not a null key.
+        refusedAsTampered(List.of(new Rec(null, sealed.get(2).value(), sealed.get(2).headers())));
+        // Unchanged, they read.
+        assertThat(records(take(decrypt(encryption, "orders", build(sealed, CompressionType.NONE, 0L))))).hasSize(3);
+    }
+
+    @Test
+    void anEmptyValueAndATombstonesHeadersCannotBeRetyped() {
+        List<Rec> sealed = stored(take(encrypt(encryption, "orders", build(List.of(
+                new Rec(utf8("k"), new byte[0], new Header[0]),
+                new Rec(utf8("k"), null, new Header[0])), CompressionType.NONE, 0L))));
+        Rec emptyValue = sealed.get(0);
+        Rec tombstone = sealed.get(1);
+        assertThat(tombstone.headers()).extracting(Header::key).containsExactly(RecordEncryption.MARKER);
+        byte[] sealedHeaders = Arrays.copyOfRange(tombstone.headers()[0].value(), 1, tombstone.headers()[0].value().length);
+        // The empty value's envelope as a tombstone's sealed headers, and the tombstone's as a value:
+        // the plaintexts are the same bytes (no headers), only what they are differs.
+        byte[] asTombstone = new byte[1 + emptyValue.value().length];
+        asTombstone[0] = RecordBinding.FORMAT_V2;
+        System.arraycopy(emptyValue.value(), 0, asTombstone, 1, emptyValue.value().length);
+        refusedAsTampered(List.of(new Rec(utf8("k"), null, new Header[] {new RecordHeader(RecordEncryption.MARKER, asTombstone)})));
+        refusedAsTampered(List.of(new Rec(utf8("k"), sealedHeaders, emptyValue.headers())));
+        // A format 2 tombstone stripped of its sealed headers, as format 1 wrote a bare one, is no tombstone of ours.
+        refusedAsTampered(List.of(new Rec(utf8("k"), null, emptyValue.headers())));
+    }
+
+    @Test
+    void aBareTombstoneIsRefusedUnderRejectAndCounted() {
+        MemoryRecords bare = build(List.of(new Rec(utf8("any-key"), null, new Header[0])), CompressionType.NONE, 9L);
+        assertThatThrownBy(() -> decrypt(encryption, "orders", bare))
+                .isInstanceOf(RecordEncryption.UnencryptedRecordException.class).hasMessageContaining("offset 9");
+        assertThatThrownBy(() -> decrypt(encryption, "orders", rebatch(bare, CompressionType.GZIP)))
+                .isInstanceOf(RecordEncryption.UnencryptedRecordException.class);
+        assertThat(counters.unencryptedRecordsRejected.sum()).isEqualTo(2);
+        RecordEncryption transition = new RecordEncryption(
+                new EnvelopeEncryptor(new EncryptionDekCache(kms, DekRotationPolicy.DEFAULT)),
+                new EnvelopeDecryptor(new DecryptionDekCache(kms, KekPolicy.onlyKey(TestKms.KIND, "kek"), 100, Duration.ofMinutes(5))),
+                "kek", "lkc-test", UnencryptedRecordPolicy.REJECT_EXCEPT_BARE_TOMBSTONES, counters);
+        assertThat(bytes(take(decrypt(transition, "orders", bare)))).isEqualTo(bytes(bare));
+        assertThat(counters.unencryptedRecordsPassed.sum()).isEqualTo(1);
+        MemoryRecords plainValue = build(List.of(new Rec(utf8("k"), utf8("v"), new Header[0])), CompressionType.NONE, 0L);
+        assertThatThrownBy(() -> decrypt(transition, "orders", plainValue)).isInstanceOf(RecordEncryption.UnencryptedRecordException.class);
+    }
+
+    @Test
+    void aRecordSealedForAnotherClusterDoesNotDecryptEvenWithTheSameDek() {
+        // The cluster is in the record's AAD as well as in its DEK's KMS context.
+        RecordEncryption other = new RecordEncryption(
+                new EnvelopeEncryptor(new EncryptionDekCache(kms, DekRotationPolicy.DEFAULT)),
+                new EnvelopeDecryptor(new DecryptionDekCache(kms, KekPolicy.onlyKey(TestKms.KIND, "kek"), 100, Duration.ofMinutes(5))),
+                "kek", "lkc-other", UnencryptedRecordPolicy.REJECT, counters);
+        MemoryRecords sealed = take(encrypt(other, "orders", build(List.of(new Rec(utf8("k"), utf8("v"), new Header[0])),
+                CompressionType.NONE, 0L)));
+        assertThatThrownBy(() -> decrypt(encryption, "orders", sealed)).isInstanceOf(RuntimeException.class);
     }
 
     /**
@@ -280,7 +367,7 @@ class RecordEncryptionTest {
 
     // ---- helpers ------------------------------------------------------------------------
 
-    private static MemoryRecords build(List<Rec> recs, CompressionType type, long baseOffset) {
+    static MemoryRecords build(List<Rec> recs, CompressionType type, long baseOffset) {
         ByteBuffer buf = ByteBuffer.allocate(1024 + recs.size() * 2048);
         MemoryRecordsBuilder b = new MemoryRecordsBuilder(buf, RecordBatch.MAGIC_VALUE_V2, Compression.of(type).build(),
                 TimestampType.CREATE_TIME, baseOffset, RecordBatch.NO_TIMESTAMP, 42L, (short) 3, 17, false, false, 5, buf.capacity());
@@ -292,7 +379,7 @@ class RecordEncryptionTest {
     }
 
     /** The same records (offsets, timestamps, everything) in one new batch of another codec. */
-    private static MemoryRecords rebatch(MemoryRecords in, CompressionType type) {
+    static MemoryRecords rebatch(MemoryRecords in, CompressionType type) {
         MutableRecordBatch first = in.batches().iterator().next();
         ByteBuffer buf = ByteBuffer.allocate(in.sizeInBytes() * 2 + 1024);
         MemoryRecordsBuilder b = new MemoryRecordsBuilder(buf, RecordBatch.MAGIC_VALUE_V2, Compression.of(type).build(),
@@ -304,7 +391,7 @@ class RecordEncryptionTest {
         return b.build();
     }
 
-    private static MemoryRecords take(RebuiltRecords r) {
+    static MemoryRecords take(RebuiltRecords r) {
         try {
             return r.copyToMemoryRecords();
         } finally {
@@ -312,13 +399,13 @@ class RecordEncryptionTest {
         }
     }
 
-    private static byte[] bytes(MemoryRecords r) {
+    static byte[] bytes(MemoryRecords r) {
         byte[] out = new byte[r.sizeInBytes()];
         r.buffer().duplicate().get(out);
         return out;
     }
 
-    private static List<String> records(MemoryRecords in) {
+    static List<String> records(MemoryRecords in) {
         List<String> out = new ArrayList<>();
         for (Record r : in.records()) {
             out.add(describe(bytesOf(r.key()), bytesOf(r.value()), r.headers()));
