@@ -1,5 +1,6 @@
 package io.keyhold.server.internal.http;
 
+import io.keyhold.common.PemKeyStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.keyhold.server.internal.http;
+package io.keyhold.common;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -35,15 +35,15 @@ import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
  * key that does not belong to the certificate, which would otherwise only show as failed handshakes.
  * Error messages name the file and the problem, never any key material.
  */
-final class PemKeyStore {
-    static final String ALIAS = "keyhold";
+public final class PemKeyStore {
+    public static final String ALIAS = "keyhold";
     private static final Pattern BLOCK = Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
 
     private PemKeyStore() {
     }
 
     /** The key store, its entry protected with {@code password}. */
-    static KeyStore load(Path certFile, Path keyFile, char[] password) {
+    public static KeyStore load(Path certFile, Path keyFile, char[] password) {
         List<Certificate> chain = certificates(certFile);
         PrivateKey key = privateKey(keyFile, chain.get(0).getPublicKey().getAlgorithm());
         requireMatch(key, (X509Certificate) chain.get(0), certFile, keyFile);
