@@ -18,6 +18,7 @@ import io.keyhold.kms.kmip.internal.KmipClient;
 import io.keyhold.kms.kmip.internal.KmipEnums;
 import io.keyhold.kms.kmip.internal.KmipErrors;
 import io.keyhold.kms.kmip.internal.KmipKeyRef;
+import io.keyhold.kms.kmip.internal.KmipResultException;
 import io.keyhold.kms.kmip.internal.ServerSettings;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -131,8 +132,15 @@ public final class KmipKms extends BlockingKms {
         KmipClient client = client(ref);
         requireServerSideCrypto(client);
         requireVersionOf(ref, uid, client);
-        byte[] payload = call(client, "Decrypt with " + ref + " (object " + uid + ")", uid, () -> client.decrypt(uid, ciphertext, iv));
-        return BINDING.open(payload, context, "KMIP Decrypt with " + ref + " (object " + uid + ")");
+        String what = "Decrypt with " + ref + " (object " + uid + ")";
+        byte[] payload = call(client, what, uid, () -> {
+            try {
+                return client.decrypt(uid, ciphertext, iv);
+            } catch (KmipResultException e) {
+                throw e.reason() == KmipEnums.ResultReason.GENERAL_FAILURE && decryptsItsOwn(client, uid) ? notOurs(e) : e;
+            }
+        });
+        return BINDING.open(payload, context, "KMIP " + what);
     }
 
     @Override
@@ -179,6 +187,28 @@ public final class KmipKms extends BlockingKms {
             verified.clear();
         }
         verified.add(ref + "\0" + uid);
+    }
+
+    /**
+     * Whether the server encrypts and decrypts a fresh value under {@code uid}: asked after it failed to
+     * decrypt an EDEK with a General Failure, which is how some servers (pykmip) answer a bad padding
+     * or tag. If it can decrypt its own output, the EDEK is what it refused.
+     */
+    private boolean decryptsItsOwn(KmipClient client, String uid) {
+        byte[] probe = new byte[16];
+        random.nextBytes(probe);
+        byte[] iv = new byte[EdekFormat.IV_LENGTH];
+        random.nextBytes(iv);
+        try {
+            return Arrays.equals(client.decrypt(uid, client.encrypt(uid, probe, iv), iv), probe);
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static KmsDeniedException notOurs(KmipResultException e) {
+        return new KmsDeniedException(Reason.INVALID_CIPHERTEXT, e.getMessage() + ", while the server decrypts a fresh value under the"
+                + " same object: the data key is damaged or was not wrapped by this object", e);
     }
 
     private KeyAttributes current(KmipKeyRef ref, KmipClient client, String purpose) {

@@ -5,22 +5,24 @@ import io.keyhold.kms.KmsDeniedException;
 import java.util.Arrays;
 
 /**
- * A KMIP EDEK: a format byte (1), the 16-byte CBC IV, then the server's AES-CBC encryption (no
- * padding) of the 64-byte {@link ContextBinding} payload: 81 bytes. The object that encrypted it is
+ * A KMIP EDEK: a format byte (1), the 16-byte CBC IV, then the server's AES-CBC encryption (with
+ * PKCS#5 padding, which every KMIP server's CBC has) of the 64-byte {@link ContextBinding} payload: 80
+ * bytes, 97 in all. The object that encrypted it is
  * not in the EDEK: the record's KEK reference names it as its version.
  */
 public final class EdekFormat {
     public static final int IV_LENGTH = 16;
-    public static final int LENGTH = 1 + IV_LENGTH + ContextBinding.PAYLOAD_LENGTH;
+    public static final int CIPHERTEXT_LENGTH = ContextBinding.PAYLOAD_LENGTH + 16;
+    public static final int LENGTH = 1 + IV_LENGTH + CIPHERTEXT_LENGTH;
     private static final byte FORMAT = 1;
 
     private EdekFormat() {
     }
 
     public static byte[] of(byte[] iv, byte[] ciphertext) {
-        if (iv.length != IV_LENGTH || ciphertext.length != ContextBinding.PAYLOAD_LENGTH) {
+        if (iv.length != IV_LENGTH || ciphertext.length != CIPHERTEXT_LENGTH) {
             throw new KmsDeniedException(KmsDeniedException.Reason.INVALID_KEY, "the KMIP server's Encrypt answered "
-                    + ciphertext.length + " bytes for " + ContextBinding.PAYLOAD_LENGTH + ": not AES-CBC without padding");
+                    + ciphertext.length + " bytes for " + ContextBinding.PAYLOAD_LENGTH + ": not AES-CBC with PKCS#5 padding");
         }
         byte[] edek = new byte[LENGTH];
         edek[0] = FORMAT;

@@ -139,7 +139,7 @@ public final class KmipClient implements AutoCloseable {
         return new KeyAttributes(uid, objectType, state, algorithm, length, mask, initial, names);
     }
 
-    /** AES-CBC without padding under the key {@code uid}, on the server; {@code data} is a multiple of 16 bytes. */
+    /** AES-CBC with PKCS#5 padding under the key {@code uid}, on the server. */
     public byte[] encrypt(String uid, byte[] data, byte[] iv) {
         Ttlv payload = call(Operation.ENCRYPT, "Encrypt", cbc(uid, data, iv));
         return payload.required(Tags.DATA).bytesValue();
@@ -158,7 +158,7 @@ public final class KmipClient implements AutoCloseable {
         return List.of(uid(uid),
                 Ttlv.structure(Tags.CRYPTOGRAPHIC_PARAMETERS,
                         Ttlv.enumeration(Tags.BLOCK_CIPHER_MODE, KmipEnums.BlockCipherMode.CBC),
-                        Ttlv.enumeration(Tags.PADDING_METHOD, KmipEnums.PaddingMethod.NONE),
+                        Ttlv.enumeration(Tags.PADDING_METHOD, KmipEnums.PaddingMethod.PKCS5),
                         Ttlv.enumeration(Tags.CRYPTOGRAPHIC_ALGORITHM, KmipEnums.CryptographicAlgorithm.AES)),
                 Ttlv.bytes(Tags.DATA, data),
                 Ttlv.bytes(Tags.IV_COUNTER_NONCE, iv));

@@ -109,7 +109,7 @@ public final class KmipEnums {
 
     /** Padding Method. */
     public static final class PaddingMethod {
-        public static final int NONE = 1;
+        public static final int PKCS5 = 3;
 
         private PaddingMethod() {
         }
