@@ -19,6 +19,7 @@ import io.keyhold.kms.kmip.internal.KmipEnums;
 import io.keyhold.kms.kmip.internal.KmipErrors;
 import io.keyhold.kms.kmip.internal.KmipKeyRef;
 import io.keyhold.kms.kmip.internal.KmipResultException;
+import io.keyhold.kms.kmip.internal.ProtocolVersion;
 import io.keyhold.kms.kmip.internal.ServerSettings;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -53,19 +54,24 @@ public final class KmipKms extends BlockingKms {
     private static final int MAX_VERIFIED = 10_000;
 
     private final KmsConfig config;
+    private final ProtocolVersion highest;
     private final ConcurrentMap<String, KmipClient> clients = new ConcurrentHashMap<>();
     /** (reference, object) pairs whose object was seen to carry the reference's Name: see {@link #requireVersionOf}. */
     private final Set<String> verified = ConcurrentHashMap.newKeySet();
     private final SecureRandom random = new SecureRandom();
 
-    private KmipKms(KmsConfig config, int threads) {
+    private KmipKms(KmsConfig config, int threads, ProtocolVersion highest) {
         super(KIND, threads);
         this.config = config;
+        this.highest = highest;
     }
 
-    /** Settings: see {@link ServerSettings}; {@code threads} (default 8): how many calls run at once. */
+    /**
+     * Settings: each server's, see {@link ServerSettings}; {@code threads} (default 8): how many calls
+     * run at once; {@code max-version} (default 1.4): the highest KMIP version to offer.
+     */
     public static KmipKms open(KmsConfig config) {
-        return new KmipKms(config, config.integer("threads", 8, 1, 64));
+        return new KmipKms(config, config.integer("threads", 8, 1, 64), ProtocolVersion.parse(config.get("max-version").orElse("1.4")));
     }
 
     @Override
@@ -250,7 +256,7 @@ public final class KmipKms extends BlockingKms {
 
     private KmipClient client(KmipKeyRef ref) {
         try {
-            return clients.computeIfAbsent(ref.server(), server -> new KmipClient(ServerSettings.read(server, config)));
+            return clients.computeIfAbsent(ref.server(), server -> new KmipClient(ServerSettings.read(server, config), highest));
         } catch (IllegalArgumentException e) {
             throw new KmsDeniedException(Reason.INVALID_KEY, e.getMessage(), e);
         }

@@ -7,6 +7,16 @@ public record ProtocolVersion(int major, int minor) implements Comparable<Protoc
     public static final ProtocolVersion V1_3 = new ProtocolVersion(1, 3);
     public static final ProtocolVersion V1_4 = new ProtocolVersion(1, 4);
 
+    /** One of the versions Keyhold speaks, written {@code 1.1} .. {@code 1.4} (the {@code max-version} setting). */
+    public static ProtocolVersion parse(String text) {
+        for (ProtocolVersion v : new ProtocolVersion[] {V1_1, V1_2, V1_3, V1_4}) {
+            if (v.toString().equals(text.trim())) {
+                return v;
+            }
+        }
+        throw new IllegalArgumentException("KMS setting 'max-version' must be 1.1, 1.2, 1.3 or 1.4, got '" + text + "'");
+    }
+
     Ttlv toTtlv() {
         return Ttlv.structure(Tags.PROTOCOL_VERSION, Ttlv.integer(Tags.PROTOCOL_VERSION_MAJOR, major),
                 Ttlv.integer(Tags.PROTOCOL_VERSION_MINOR, minor));
