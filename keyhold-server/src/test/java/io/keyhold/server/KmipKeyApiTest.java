@@ -79,13 +79,13 @@ class KmipKeyApiTest extends ApiTestBase {
 
     @Test
     void aKeyOfAnUnconfiguredServerOrWithBothFormsIsRefused() {
-        assertError(admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"KmipKey\",\"server\":\"other\",\"key_id\":\"1\"}}"), 400, null);
+        assertError(admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"KmipKey\",\"server\":\"other\",\"key_id\":\"1\"}}"), 422, null);
         assertThat(admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"KmipKey\",\"server\":\"other\",\"key_id\":\"1\"}}").raw().body())
                 .contains("kms.kmip.other.address");
-        assertError(admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"KmipKey\",\"server\":\"hsm\",\"key_id\":\"1\",\"name\":\"a\"}}"), 400, null);
-        assertError(admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"KmipKey\",\"server\":\"hsm\"}}"), 400, null);
-        assertError(admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"KmipKey\",\"server\":\"hsm\",\"key_id\":\"name:x\"}}"), 400, null);
-        assertError(admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"KmipKey\",\"server\":\"HSM\",\"key_id\":\"1\"}}"), 400, null);
+        assertError(admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"KmipKey\",\"server\":\"hsm\",\"key_id\":\"1\",\"name\":\"a\"}}"), 422, null);
+        assertError(admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"KmipKey\",\"server\":\"hsm\"}}"), 422, null);
+        assertError(admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"KmipKey\",\"server\":\"hsm\",\"key_id\":\"name:x\"}}"), 422, null);
+        assertError(admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"KmipKey\",\"server\":\"HSM\",\"key_id\":\"1\"}}"), 422, null);
     }
 
     private String created(String key) {
