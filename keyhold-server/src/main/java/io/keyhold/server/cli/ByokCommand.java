@@ -24,7 +24,8 @@ public final class ByokCommand {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", k.path("id").asText());
         m.put("display_name", k.path("display_name").asText());
-        m.put("key", key.has("key_arn") ? key.path("key_arn").asText() : key.path("key_id").asText());
+        m.put("key", key.has("key_arn") ? key.path("key_arn").asText() : key.path("kind").asText().equals("KmipKey")
+                ? kmipKeyText(key) : key.path("key_id").asText());
         List<String> roles = new ArrayList<>();
         key.path("roles").forEach(r -> roles.add(r.asText()));
         if (key.has("application_id")) {
@@ -44,11 +45,18 @@ public final class ByokCommand {
         return m;
     }
 
-    /** Recognises the provider from the key text, as the Confluent CLI does. */
-    static ObjectNode keyObject(String key, String keyVault, String tenant, boolean local) {
+    /**
+     * Recognises the provider from the key text, as the Confluent CLI does. A KMIP key is
+     * {@code kmip:<server>/<unique identifier>} or {@code kmip:<server>/name:<name>}, or with
+     * {@code kmipServer} given just {@code <unique identifier>} or {@code name:<name>}.
+     */
+    static ObjectNode keyObject(String key, String keyVault, String tenant, boolean local, String kmipServer) {
         ObjectNode o = ApiClient.JSON.createObjectNode();
         if (local) {
             return o.put("kind", "LocalKey").put("key_id", key);
+        }
+        if (kmipServer != null || key.startsWith(KMIP_PREFIX)) {
+            return kmipKeyObject(o, key, kmipServer);
         }
         if (key.matches("arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:(key|alias)/.+")) {
             return o.put("kind", "AwsKey").put("key_arn", key);
@@ -66,8 +74,33 @@ public final class ByokCommand {
         throw new ApiError(2, 0, "invalid key format: " + key);
     }
 
+    private static final String KMIP_PREFIX = "kmip:";
+
+    private static ObjectNode kmipKeyObject(ObjectNode o, String key, String kmipServer) {
+        String server = kmipServer;
+        String object = key;
+        if (server == null) {
+            String rest = key.substring(KMIP_PREFIX.length());
+            int slash = rest.indexOf('/');
+            if (slash <= 0 || slash == rest.length() - 1) {
+                throw new ApiError(2, 0, "a KMIP key is kmip:<server>/<unique identifier> or kmip:<server>/name:<name>, got " + key);
+            }
+            server = rest.substring(0, slash);
+            object = rest.substring(slash + 1);
+        }
+        o.put("kind", "KmipKey").put("server", server);
+        return object.startsWith("name:") ? o.put("name", object.substring("name:".length())) : o.put("key_id", object);
+    }
+
+    /** A KmipKey as the key text {@code keyObject} reads. */
+    static String kmipKeyText(JsonNode key) {
+        return KMIP_PREFIX + key.path("server").asText() + "/" + (key.has("name") ? "name:" + key.path("name").asText()
+                : key.path("key_id").asText());
+    }
+
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Register a key: an AWS key ARN, an Azure key URL, "
-            + "a GCP key name, or with --local the name of a key in the server's local KMS.")
+            + "a GCP key name, a KMIP key (kmip:<server>/<unique identifier> or kmip:<server>/name:<name>), "
+            + "or with --local the name of a key in the server's local KMS.")
     static final class Create extends ClientCommand {
         @Parameters(index = "0", paramLabel = "KEY")
         String key;
@@ -78,13 +111,16 @@ public final class ByokCommand {
         String tenant;
         @Option(names = "--local", description = "KEY names a key of the server's local KMS.")
         boolean local;
+        @Option(names = "--kmip-server", paramLabel = "SERVER",
+                description = "KEY is a KMIP unique identifier (or name:<name>) on this KMIP server of the server's settings (kms.kmip.<server>.*).")
+        String kmipServer;
         @Option(names = "--display-name", paramLabel = "NAME")
         String displayName;
 
         @Override
         void run(ApiClient api) {
             ObjectNode body = ApiClient.JSON.createObjectNode();
-            body.set("key", keyObject(key, keyVault, tenant, local));
+            body.set("key", keyObject(key, keyVault, tenant, local, kmipServer));
             if (displayName != null) {
                 body.put("display_name", displayName);
             }
@@ -115,10 +151,22 @@ public final class ByokCommand {
                     return azureGrants(key);
                 case "GcpKey":
                     return gcpBindings(key.path("key_id").asText(), key.path("security_group").asText(""));
+                case "KmipKey":
+                    return kmipGrants(key);
                 default:
                     return "Nothing to grant: the key lives in the server's local KMS. Validation: " + k.path("validation").path("phase").asText();
             }
         }
+    }
+
+    /** What a KMIP object must be for Keyhold to use it, and who must be allowed to use it. */
+    static String kmipGrants(JsonNode key) {
+        String object = key.has("name") ? "the objects named \"" + key.path("name").asText() + "\"" : "object " + key.path("key_id").asText();
+        return "On KMIP server " + key.path("server").asText() + ", " + object + " must be an Active AES-256 Symmetric Key whose "
+                + "Cryptographic Usage Mask includes Encrypt and Decrypt,\nusable by the KMIP user of Keyhold's client certificate "
+                + "(kms.kmip." + key.path("server").asText() + ".client-cert): its owner, or granted Get, Encrypt and Decrypt "
+                + "by the server's policy.\n" + (key.has("name") ? "To rotate, create and activate a newer object of the same name."
+                : "An object named by its unique identifier can not rotate: register it by name to rotate.");
     }
 
     /**
@@ -174,7 +222,7 @@ public final class ByokCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (follows every page).")
     static final class ListKeys extends ClientCommand {
-        @Option(names = "--cloud", paramLabel = "CLOUD", description = "aws, azure, gcp or local.")
+        @Option(names = "--cloud", paramLabel = "CLOUD", description = "aws, azure, gcp, local or kmip.")
         String cloud;
         @Option(names = "--state", paramLabel = "STATE", description = "in-use or available.")
         String state;
@@ -197,7 +245,8 @@ public final class ByokCommand {
                     case "azure" -> "Azure";
                     case "gcp" -> "GCP";
                     case "local" -> "Local";
-                    default -> throw new ApiError(2, 0, "--cloud must be aws, azure, gcp or local");
+                    case "kmip" -> "KMIP";
+                    default -> throw new ApiError(2, 0, "--cloud must be aws, azure, gcp, local or kmip");
                 });
             }
             if (state != null) {
