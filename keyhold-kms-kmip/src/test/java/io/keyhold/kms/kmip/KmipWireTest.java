@@ -93,18 +93,18 @@ class KmipWireTest {
 
     @Test
     void aKekReferenceWhoseVersionIsAnotherObjectIsInvalidCiphertext() {
+        // an EDEK that object B really wrapped, presented as wrapped by a reference that does not name B:
+        // B would decrypt it, so only the check that the version belongs to the reference refuses it
+        String objectB = admin.createKeyByIdentifier();
+        String uidB = KmipKeyRef.parse(objectB).uid();
+        GeneratedDek ofB = await(kms.generate(objectB, ORDERS));
+        ofB.dek().destroy();
         String byId = admin.createKeyByIdentifier();
-        String other = KmipKeyRef.parse(admin.createKeyByIdentifier()).uid();
-        GeneratedDek g = await(kms.generate(byId, ORDERS));
-        g.dek().destroy();
-        assertDenied(kms.unwrap(new KekRef("kmip", byId, other), g.edek(), ORDERS), Reason.INVALID_CIPHERTEXT);
-
+        assertDenied(kms.unwrap(new KekRef("kmip", byId, uidB), ofB.edek(), ORDERS), Reason.INVALID_CIPHERTEXT);
         String byName = admin.createKey();
-        GeneratedDek n = await(kms.generate(byName, ORDERS));
-        n.dek().destroy();
-        // an object the Keyhold user may use, but not of this name: refused before the server decrypts anything
-        assertDenied(kms.unwrap(new KekRef("kmip", byName, other), n.edek(), ORDERS), Reason.INVALID_CIPHERTEXT);
-        assertDenied(kms.unwrap(new KekRef("kmip", byName, ""), n.edek(), ORDERS), Reason.INVALID_CIPHERTEXT);
+        assertDenied(kms.unwrap(new KekRef("kmip", byName, uidB), ofB.edek(), ORDERS), Reason.INVALID_CIPHERTEXT);
+        assertDenied(kms.unwrap(new KekRef("kmip", byName, ""), ofB.edek(), ORDERS), Reason.INVALID_CIPHERTEXT);
+        await(kms.unwrap(ofB.kek(), ofB.edek(), ORDERS)).destroy();
     }
 
     @Test
