@@ -44,7 +44,11 @@ public final class RecordOverhead {
                     "1", 113),
             // keyhold-kms-azure: the versionless key URL, Key Vault's 32-hex-digit version, the RSA-OAEP-256 ciphertext as the EDEK
             new Kek("Azure Key Vault RSA-2048", "azure", "https://orders-vault.vault.azure.net/keys/orders", "0123456789abcdef0123456789abcdef", 256),
-            new Kek("Azure Key Vault RSA-4096", "azure", "https://orders-vault.vault.azure.net/keys/orders", "0123456789abcdef0123456789abcdef", 512));
+            new Kek("Azure Key Vault RSA-4096", "azure", "https://orders-vault.vault.azure.net/keys/orders", "0123456789abcdef0123456789abcdef", 512),
+            // keyhold-kms-kmip: <server>/name:<name>, the wrapping object's unique identifier as the version (pykmip-server
+            // numbers objects; many servers use UUIDs), the 97-byte EDEK (format, CBC IV, AES-CBC of DEK || context tag)
+            new Kek("KMIP name ref, numbered objects", "kmip", "hsm/name:orders", "17", 97),
+            new Kek("KMIP name ref, UUID objects", "kmip", "hsm/name:orders", "6b1f0c2e-5a8d-4f3e-9c1b-2d7e8f9a0b1c", 97));
 
     public static void main(String[] args) {
         int records = 1000;
