@@ -37,7 +37,7 @@ public final class PyKmipServer implements AutoCloseable {
         this.pki = pki;
         this.port = port;
         this.process = process;
-        this.killer = new Thread(process::destroyForcibly, "pykmip-server-killer");
+        this.killer = new Thread(() -> killTree(process.toHandle()), "pykmip-server-killer");
         Runtime.getRuntime().addShutdownHook(killer);
     }
 
@@ -143,8 +143,13 @@ public final class PyKmipServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the server and every process it started: pykmip-server runs a multiprocessing manager
+     * in a child process, which would outlive its parent if only the parent were killed.
+     */
     @Override
     public void close() {
+        java.util.List<ProcessHandle> children = process.descendants().toList();
         process.destroy();
         try {
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
@@ -154,10 +159,17 @@ public final class PyKmipServer implements AutoCloseable {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
+        children.forEach(ProcessHandle::destroyForcibly);
         try {
             Runtime.getRuntime().removeShutdownHook(killer);
         } catch (IllegalStateException shuttingDown) {
             // the hook runs anyway
         }
+    }
+
+    private static void killTree(ProcessHandle root) {
+        java.util.List<ProcessHandle> children = root.descendants().toList();
+        root.destroyForcibly();
+        children.forEach(ProcessHandle::destroyForcibly);
     }
 }
