@@ -50,7 +50,11 @@ public final class RecordOverhead {
             // keyhold-kms-pkcs11: the PKCS#11 URI, the version number, IV + AES-GCM sealed DEK + tag inside the token
             new Kek("PKCS#11 HSM (AES-256-GCM in the token)", "pkcs11", "pkcs11:token=prod-hsm;object=orders-kek", "1", 60),
             // keyhold-kms-vault: <mount>/keys/<name>, Transit's key version, the ciphertext's nonce + sealed DEK + tag (no vault:vN: prefix)
-            new Kek("Vault Transit aes256-gcm96", "vault", "transit/keys/orders", "1", 60));
+            new Kek("Vault Transit aes256-gcm96", "vault", "transit/keys/orders", "1", 60),
+            // keyhold-kms-kmip: <server>/name:<name>, the wrapping object's unique identifier as the version (pykmip-server
+            // numbers objects; many servers use UUIDs), the 97-byte EDEK (format, CBC IV, AES-CBC of DEK || context tag)
+            new Kek("KMIP name ref, numbered objects", "kmip", "hsm/name:orders", "17", 97),
+            new Kek("KMIP name ref, UUID objects", "kmip", "hsm/name:orders", "6b1f0c2e-5a8d-4f3e-9c1b-2d7e8f9a0b1c", 97));
 
     public static void main(String[] args) {
         int records = 1000;

@@ -85,7 +85,8 @@ public abstract class BlockingKms implements Kms {
         return keyRef == null || keyRef.isBlank() ? "a key reference is required" : null;
     }
 
-    private <T> CompletionStage<T> run(Supplier<T> call) {
+    /** Runs a blocking call of the subclass's own (e.g. a provider's {@code keyProblems}) on this connection's threads. */
+    protected final <T> CompletionStage<T> run(Supplier<T> call) {
         CompletableFuture<T> result = new CompletableFuture<>();
         try {
             calls.execute(new Call<>(call, result, kind()));

@@ -7,13 +7,13 @@ import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.GeneratedDek;
 import io.keyhold.crypto.KekRef;
 import io.keyhold.kms.BlockingKms;
+import io.keyhold.kms.ContextBinding;
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.azure.internal.AzureCredentials;
 import io.keyhold.kms.azure.internal.AzureErrors;
 import io.keyhold.kms.azure.internal.AzureSettings;
-import io.keyhold.kms.azure.internal.ContextBinding;
 import io.keyhold.kms.azure.internal.CurrentVersions;
 import io.keyhold.kms.azure.internal.KeyDescriptions;
 import io.keyhold.kms.azure.internal.KeyUrl;
@@ -48,6 +48,8 @@ public final class AzureKms extends BlockingKms {
     /** RSA-2048, -3072 and -4096 ciphertexts: every size Key Vault makes. */
     private static final Set<Integer> RSA_SIZES = Set.of(256, 384, 512);
     private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9]{1,64}");
+    /** The label of Azure EDEKs' context binding: fixed, or existing EDEKs stop unwrapping. */
+    private static final ContextBinding BINDING = new ContextBinding("keyhold azure edek v1");
 
     private final VaultClients clients;
     private final CurrentVersions versions;
@@ -112,7 +114,7 @@ public final class AzureKms extends BlockingKms {
                     + AzureKeyChecks.disabled());
         }
         DataKey dek = DataKey.generate();
-        byte[] payload = ContextBinding.payload(dek, context);
+        byte[] payload = BINDING.payload(dek, context);
         try {
             byte[] edek = call("wrapKey", key.withVersion(version),
                     () -> clients.crypto(key, version).wrapKey(KeyWrapAlgorithm.RSA_OAEP_256, payload).getEncryptedKey());
@@ -145,7 +147,7 @@ public final class AzureKms extends BlockingKms {
         }
         byte[] payload = call("unwrapKey", what,
                 () -> clients.crypto(key, kek.keyVersion()).unwrapKey(KeyWrapAlgorithm.RSA_OAEP_256, edek).getKey());
-        return ContextBinding.open(payload, context, "Azure Key Vault unwrapKey of " + what);
+        return BINDING.open(payload, context, "Azure Key Vault unwrapKey of " + what);
     }
 
     /** Creates a new key version (Key Vault's rotate: needs the rotate permission, e.g. Key Vault Crypto Officer). */

@@ -26,7 +26,8 @@ public final class ByokCommand {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", k.path("id").asText());
         m.put("display_name", k.path("display_name").asText());
-        m.put("key", key.has("key_arn") ? key.path("key_arn").asText() : key.has("token_label") ? pkcs11Ref(key)
+        m.put("key", key.has("key_arn") ? key.path("key_arn").asText() : key.path("kind").asText().equals("KmipKey") ? kmipKeyText(key)
+                : key.has("token_label") ? pkcs11Ref(key)
                 : key.has("mount_path") ? key.path("mount_path").asText() + "/keys/" + key.path("key_name").asText() : key.path("key_id").asText());
         List<String> roles = new ArrayList<>();
         key.path("roles").forEach(r -> roles.add(r.asText()));
@@ -49,11 +50,18 @@ public final class ByokCommand {
         return m;
     }
 
-    /** Recognises the provider from the key text, as the Confluent CLI does. */
-    static ObjectNode keyObject(String key, String keyVault, String tenant, boolean local) {
+    /**
+     * Recognises the provider from the key text, as the Confluent CLI does. A KMIP key is
+     * {@code kmip:<server>/<unique identifier>} or {@code kmip:<server>/name:<name>}, or with
+     * {@code kmipServer} given just {@code <unique identifier>} or {@code name:<name>}.
+     */
+    static ObjectNode keyObject(String key, String keyVault, String tenant, boolean local, String kmipServer) {
         ObjectNode o = ApiClient.JSON.createObjectNode();
         if (local) {
             return o.put("kind", "LocalKey").put("key_id", key);
+        }
+        if (kmipServer != null || key.startsWith(KMIP_PREFIX)) {
+            return kmipKeyObject(o, key, kmipServer);
         }
         if (key.matches("arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:(key|alias)/.+")) {
             return o.put("kind", "AwsKey").put("key_arn", key);
@@ -101,10 +109,34 @@ public final class ByokCommand {
         }
     }
 
+    private static final String KMIP_PREFIX = "kmip:";
+
+    private static ObjectNode kmipKeyObject(ObjectNode o, String key, String kmipServer) {
+        String server = kmipServer;
+        String object = key;
+        if (server == null) {
+            String rest = key.substring(KMIP_PREFIX.length());
+            int slash = rest.indexOf('/');
+            if (slash <= 0 || slash == rest.length() - 1) {
+                throw new ApiError(2, 0, "a KMIP key is kmip:<server>/<unique identifier> or kmip:<server>/name:<name>, got " + key);
+            }
+            server = rest.substring(0, slash);
+            object = rest.substring(slash + 1);
+        }
+        o.put("kind", "KmipKey").put("server", server);
+        return object.startsWith("name:") ? o.put("name", object.substring("name:".length())) : o.put("key_id", object);
+    }
+
+    /** A KmipKey as the key text {@code keyObject} reads. */
+    static String kmipKeyText(JsonNode key) {
+        return KMIP_PREFIX + key.path("server").asText() + "/" + (key.has("name") ? "name:" + key.path("name").asText()
+                : key.path("key_id").asText());
+    }
+
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Register a key: an AWS key ARN, an Azure key URL, "
-            + "a GCP key name, a PKCS#11 URI (pkcs11:token=<token label>;object=<key label>) or with --pkcs11-token the label of a key"
-            + " on that HSM token, with --vault-mount the name of a Vault Transit key, or with --local the name of a key in the server's"
-            + " local KMS.")
+            + "a GCP key name, a KMIP key (kmip:<server>/<unique identifier> or kmip:<server>/name:<name>), a PKCS#11 URI"
+            + " (pkcs11:token=<token label>;object=<key label>) or with --pkcs11-token the label of a key on that HSM token, with"
+            + " --vault-mount the name of a Vault Transit key, or with --local the name of a key in the server's local KMS.")
     static final class Create extends ClientCommand {
         @Parameters(index = "0", paramLabel = "KEY")
         String key;
@@ -121,6 +153,9 @@ public final class ByokCommand {
         @Option(names = "--pkcs11-token", paramLabel = "TOKEN", description = "KEY is the label (CKA_LABEL) of an AES-256 key on the"
                 + " PKCS#11 HSM token labelled TOKEN.")
         String pkcs11Token;
+        @Option(names = "--kmip-server", paramLabel = "SERVER",
+                description = "KEY is a KMIP unique identifier (or name:<name>) on this KMIP server of the server's settings (kms.kmip.<server>.*).")
+        String kmipServer;
         @Option(names = "--display-name", paramLabel = "NAME")
         String displayName;
 
@@ -128,7 +163,7 @@ public final class ByokCommand {
         void run(ApiClient api) {
             ObjectNode body = ApiClient.JSON.createObjectNode();
             body.set("key", pkcs11Token != null ? pkcs11KeyObject(pkcs11Token, key)
-                    : vaultMount != null ? vaultKeyObject(vaultMount, key) : keyObject(key, keyVault, tenant, local));
+                    : vaultMount != null ? vaultKeyObject(vaultMount, key) : keyObject(key, keyVault, tenant, local, kmipServer));
             if (displayName != null) {
                 body.put("display_name", displayName);
             }
@@ -163,6 +198,8 @@ public final class ByokCommand {
                     return pkcs11Setup(key);
                 case "VaultKey":
                     return vaultPolicy(key);
+                case "KmipKey":
+                    return kmipGrants(key);
                 default:
                     return "Nothing to grant: the key lives in the server's local KMS. Validation: " + k.path("validation").path("phase").asText();
             }
@@ -187,6 +224,16 @@ public final class ByokCommand {
                 + "' must be\n  an AES-256 key (CKK_AES, 32 bytes) with CKA_SENSITIVE=true, CKA_EXTRACTABLE=false, CKA_ENCRYPT=true,"
                 + " CKA_DECRYPT=true.\nThe Keyhold server logs in as the token's user: set kms.pkcs11.library (the HSM's PKCS#11 library)"
                 + " and\nkms.pkcs11.pin-file (a file only the server's user reads) or the environment variable KEYHOLD_PKCS11_PIN.";
+    }
+
+    /** What a KMIP object must be for Keyhold to use it, and who must be allowed to use it. */
+    static String kmipGrants(JsonNode key) {
+        String object = key.has("name") ? "the objects named \"" + key.path("name").asText() + "\"" : "object " + key.path("key_id").asText();
+        return "On KMIP server " + key.path("server").asText() + ", " + object + " must be an Active AES-256 Symmetric Key whose "
+                + "Cryptographic Usage Mask includes Encrypt and Decrypt,\nusable by the KMIP user of Keyhold's client certificate "
+                + "(kms.kmip." + key.path("server").asText() + ".client-cert): its owner, or granted Get, Encrypt and Decrypt "
+                + "by the server's policy.\n" + (key.has("name") ? "To rotate, create and activate a newer object of the same name."
+                : "An object named by its unique identifier can not rotate: register it by name to rotate.");
     }
 
     /**
@@ -242,7 +289,7 @@ public final class ByokCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List keys (follows every page).")
     static final class ListKeys extends ClientCommand {
-        @Option(names = "--cloud", paramLabel = "CLOUD", description = "aws, azure, gcp, local, pkcs11 or vault.")
+        @Option(names = "--cloud", paramLabel = "CLOUD", description = "aws, azure, gcp, local, kmip, pkcs11 or vault.")
         String cloud;
         @Option(names = "--state", paramLabel = "STATE", description = "in-use or available.")
         String state;
@@ -267,7 +314,8 @@ public final class ByokCommand {
                     case "local" -> "Local";
                     case "pkcs11" -> "PKCS11";
                     case "vault" -> "Vault";
-                    default -> throw new ApiError(2, 0, "--cloud must be aws, azure, gcp, local, pkcs11 or vault");
+                    case "kmip" -> "KMIP";
+                    default -> throw new ApiError(2, 0, "--cloud must be aws, azure, gcp, local, kmip, pkcs11 or vault");
                 });
             }
             if (state != null) {

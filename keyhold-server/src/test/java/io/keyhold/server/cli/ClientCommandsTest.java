@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.KeyState;
+import io.keyhold.kms.kmip.pykmip.PyKmipAdmin;
+import io.keyhold.kms.kmip.pykmip.PyKmipServer;
 import io.keyhold.server.KeyholdServer;
 import io.keyhold.server.ServerConfig;
 import java.io.ByteArrayInputStream;
@@ -37,6 +39,7 @@ class ClientCommandsTest {
     static Path tmp;
     KeyholdServer server;
     Map<String, String> env;
+    PyKmipServer kmip;
 
     @Command(name = "keyhold")
     static final class Root {
@@ -50,9 +53,12 @@ class ClientCommandsTest {
 
     @BeforeAll
     void start() throws Exception {
+        kmip = PyKmipServer.start(Files.createDirectories(tmp.resolve("kmip")));
+        Map<String, String> kms = new HashMap<>();
+        kmip.settings("hsm", PyKmipServer.KEYHOLD_USER).forEach((k, v) -> kms.put("kmip." + k, v));
         server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp.resolve("data")).httpPort(0)
                 .bootstrapCredentials(KEY, SECRET).validationInterval(Duration.ofMillis(100)).printBootstrapSecret(false)
-                .gcpSecurityGroup("keyhold-kms@acme.example")
+                .gcpSecurityGroup("keyhold-kms@acme.example").kmsSettings(kms)
                 .build());
         env = new HashMap<>();
         env.put("HOME", tmp.resolve("home").toString());
@@ -63,6 +69,36 @@ class ClientCommandsTest {
     void stop() {
         ClientCommands.useEnvironment(System.getenv());
         server.close();
+        kmip.close();
+    }
+
+    @Test
+    void byokCreateOfAKmipKeyTakesKeyTextOrTheServerOptionAndSaysWhatTheObjectMustBe() throws Exception {
+        Map<String, String> own = new HashMap<>(env);
+        own.put("HOME", tmp.resolve("home-kmip").toString());
+        ClientCommands.useEnvironment(own);
+        try (PyKmipAdmin admin = new PyKmipAdmin(kmip, "hsm")) {
+            assertThat(run("login", "--url", server.url(), "--api-key", KEY, "--api-secret", SECRET).code()).isZero();
+            String uid = admin.createObject(null);
+            Run byText = run("byok", "create", "kmip:hsm/" + uid);
+            assertThat(byText.code()).as(byText.err()).isZero();
+            assertThat(byText.out()).contains("On KMIP server hsm, object " + uid + " must be an Active AES-256 Symmetric Key")
+                    .contains("Encrypt and Decrypt").contains("register it by name to rotate");
+            String name = "cli-orders";
+            admin.createObject(name);
+            Run byOption = run("byok", "create", "name:" + name, "--kmip-server", "hsm", "-o", "json");
+            assertThat(byOption.code()).as(byOption.err()).isZero();
+            assertThat(byOption.json().path("key").asText()).isEqualTo("kmip:hsm/name:" + name);
+            awaitValid(byOption.json().path("id").asText());
+            Run list = run("byok", "list", "--cloud", "kmip", "-o", "json");
+            assertThat(list.json()).hasSize(2);
+            assertThat(run("byok", "create", "kmip:hsm").err()).contains("kmip:<server>/<unique identifier>");
+            for (JsonNode k : list.json()) {
+                assertThat(run("byok", "delete", k.path("id").asText(), "--force").code()).isZero();
+            }
+        } finally {
+            ClientCommands.useEnvironment(env);
+        }
     }
 
     @Test

@@ -20,8 +20,8 @@ import java.util.regex.Pattern;
  * A new KMS provider adds its variant here.
  */
 public final class KeyKinds {
-    public static final List<String> KINDS = List.of("AwsKey", "AzureKey", "GcpKey", "LocalKey", "Pkcs11Key", "VaultKey");
-    public static final List<String> PROVIDERS = List.of("AWS", "Azure", "GCP", "Local", "PKCS11", "Vault");
+    public static final List<String> KINDS = List.of("AwsKey", "AzureKey", "GcpKey", "LocalKey", "Pkcs11Key", "VaultKey", "KmipKey");
+    public static final List<String> PROVIDERS = List.of("AWS", "Azure", "GCP", "Local", "PKCS11", "Vault", "KMIP");
 
     private static final Pattern AWS_ARN = Pattern.compile(
             "arn:aws(?:-[a-z]+)*:kms:([a-z]{2}(?:-[a-z]+)+-\\d):(\\d{12}):((?:key|alias)/[A-Za-z0-9/_+=.@-]{1,256})");
@@ -33,6 +33,10 @@ public final class KeyKinds {
     private static final Pattern GCP_KEY = Pattern.compile(
             "projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/([a-z0-9-]{1,63})/keyRings/[A-Za-z0-9_-]{1,63}/cryptoKeys/[A-Za-z0-9_-]{1,63}(?:/cryptoKeyVersions/\\d{1,10})?");
     private static final Pattern PKCS11_LABEL = Pattern.compile("[^\\p{Cntrl}]{1,128}");
+    /** A KMIP server's name in {@code kms.kmip.<server>.*}, as the kmip provider takes it. */
+    private static final Pattern KMIP_SERVER = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    /** A KMIP Unique Identifier or Name: printable text, as the provider's references take it. */
+    private static final Pattern KMIP_OBJECT = Pattern.compile("\\p{Graph}[\\p{Graph} ]{0,250}");
     private static final Pattern LOCAL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private final ServerConfig config;
@@ -54,6 +58,7 @@ public final class KeyKinds {
             case "LocalKey" -> local(body, orgId);
             case "Pkcs11Key" -> pkcs11(body);
             case "VaultKey" -> vault(body);
+            case "KmipKey" -> kmip(body);
             default -> throw ApiException.invalid("/key/kind", "Unknown key kind '" + kind + "'; expected one of "
                     + String.join(", ", KINDS));
         };
@@ -89,6 +94,34 @@ public final class KeyKinds {
         String keyId = m.group();
         ObjectNode stored = Json.object().put("kind", "GcpKey").put("key_id", keyId);
         return new KeySpec("GcpKey", "GCP", "gcp", keyId, keyId, m.group(1), stored);
+    }
+
+    /**
+     * A KmipKey names an object on a KMIP server the server's settings configure ({@code kms.kmip.<server>.address}):
+     * by its unique identifier ({@code key_id}, one object, no rotation) or by a Name to locate
+     * ({@code name}: the newest Active object of that name wraps). The provider is called with
+     * {@code <server>/<key_id>} or {@code <server>/name:<name>}.
+     */
+    private KeySpec kmip(Body body) {
+        body.onlyFields("/key", Set.of("kind", "server", "key_id", "name"));
+        String server = matching(body, "/key/server", KMIP_SERVER, "'/key/server' must name a KMIP server of the server's settings "
+                + "(kms.kmip.<server>.*): lower case letters, digits and '-'").group();
+        if (config.kmsSettingsFor("kmip").get(server + ".address").isEmpty()) {
+            throw ApiException.invalid("/key/server", "no KMIP server '" + server + "' is configured: the server's settings need "
+                    + "kms.kmip." + server + ".address, .client-cert, .client-key and .ca");
+        }
+        boolean byName = body.has("/key/name");
+        if (byName == body.has("/key/key_id")) {
+            throw ApiException.invalid("/key/key_id", "a KmipKey has either 'key_id' (the object's unique identifier) or 'name' (a Name to locate)");
+        }
+        String pointer = byName ? "/key/name" : "/key/key_id";
+        if (!byName && body.requiredString(pointer).trim().startsWith("name:")) {
+            throw ApiException.invalid(pointer, "'/key/key_id' is a unique identifier; give a Name to locate as '/key/name'");
+        }
+        String object = matching(body, pointer, KMIP_OBJECT, "'" + pointer + "' must be 1-251 printable characters").group();
+        String ref = server + "/" + (byName ? "name:" : "") + object;
+        ObjectNode stored = Json.object().put("kind", "KmipKey").put("server", server).put(byName ? "name" : "key_id", object);
+        return new KeySpec("KmipKey", "KMIP", "kmip", ref, ref, null, stored);
     }
 
     /**

@@ -222,16 +222,14 @@ public final class KeyValidator implements AutoCloseable {
         }
     }
 
-    /** The KMS SPI provider kind of a key kind: AwsKey -> aws, LocalKey -> local. */
+    /** The KMS SPI provider kind of a key kind: AwsKey -> aws, LocalKey -> local, KmipKey -> kmip (any XKey -> x). */
     public static String kmsKind(String keyKind) {
         return switch (keyKind) {
             case "AwsKey" -> "aws";
             case "AzureKey" -> "azure";
             case "GcpKey" -> "gcp";
             case "LocalKey" -> "local";
-            case "Pkcs11Key" -> "pkcs11";
-            case "VaultKey" -> "vault";
-            default -> keyKind.toLowerCase(java.util.Locale.ROOT);
+            default -> (keyKind.endsWith("Key") ? keyKind.substring(0, keyKind.length() - 3) : keyKind).toLowerCase(java.util.Locale.ROOT);
         };
     }
 

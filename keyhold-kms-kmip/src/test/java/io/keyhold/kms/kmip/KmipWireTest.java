@@ -1,0 +1,173 @@
+package io.keyhold.kms.kmip;
+
+import static io.keyhold.kms.testkit.KmsAssertions.assertDenied;
+import static io.keyhold.kms.testkit.KmsAssertions.await;
+import static io.keyhold.kms.testkit.KmsAssertions.failure;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keyhold.crypto.DataKey;
+import io.keyhold.crypto.EncryptionContext;
+import io.keyhold.crypto.GeneratedDek;
+import io.keyhold.crypto.KekRef;
+import io.keyhold.kms.KeyInfo;
+import io.keyhold.kms.KeyState;
+import io.keyhold.kms.KmsConfig;
+import io.keyhold.kms.KmsDeniedException.Reason;
+import io.keyhold.kms.KmsUnavailableException;
+import io.keyhold.kms.kmip.internal.EdekFormat;
+import io.keyhold.kms.kmip.internal.KmipClient;
+import io.keyhold.kms.kmip.internal.KmipEnums;
+import io.keyhold.kms.kmip.internal.KmipKeyRef;
+import io.keyhold.kms.kmip.internal.ProtocolVersion;
+import io.keyhold.kms.kmip.internal.ServerSettings;
+import io.keyhold.kms.kmip.pykmip.PyKmipAdmin;
+import io.keyhold.kms.kmip.pykmip.PyKmipServer;
+import io.keyhold.kms.kmip.pykmip.TestCertificates;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the conformance suite does not cover, against a real pykmip-server: identifier references, versions, checks, TLS. */
+class KmipWireTest {
+    private static final EncryptionContext ORDERS = EncryptionContext.forTopic("cluster-a", "orders");
+
+    @TempDir
+    static Path dir;
+    private static PyKmipServer server;
+    private static PyKmipAdmin admin;
+    private KmipKms kms;
+
+    @BeforeAll
+    static void startServer() {
+        server = PyKmipServer.start(dir);
+        admin = new PyKmipAdmin(server, "hsm");
+    }
+
+    @AfterAll
+    static void stopServer() {
+        admin.close();
+        server.close();
+    }
+
+    @BeforeEach
+    void connect() {
+        kms = KmipKms.open(server.config("hsm"));
+    }
+
+    @AfterEach
+    void close() {
+        kms.close();
+    }
+
+    @Test
+    void negotiatesTheHighestVersionBothSpeak() {
+        assertThat(admin.client().version()).isEqualTo(ProtocolVersion.V1_4);
+        try (KmipClient older = new KmipClient(ServerSettings.read("hsm", server.config("hsm")), ProtocolVersion.V1_2)) {
+            assertThat(older.version()).isEqualTo(ProtocolVersion.V1_2);
+        }
+    }
+
+    @Test
+    void anIdentifierReferenceIsItsOnlyVersionAndCannotRotate() {
+        String ref = admin.createKeyByIdentifier();
+        String uid = KmipKeyRef.parse(ref).uid();
+        KeyInfo info = await(kms.describe(ref));
+        assertThat(info).extracting(KeyInfo::keyId, KeyInfo::state, KeyInfo::algorithm, KeyInfo::currentVersion, KeyInfo::rotatable)
+                .containsExactly(ref, KeyState.ENABLED, "AES-256", uid, false);
+        GeneratedDek g = await(kms.generate(ref, ORDERS));
+        assertThat(g.kek()).isEqualTo(new KekRef("kmip", ref, uid));
+        assertThat(g.edek()).hasSize(EdekFormat.LENGTH).hasSize(97);
+        try (DataKey back = await(kms.unwrap(g.kek(), g.edek(), ORDERS)); DataKey dek = g.dek()) {
+            assertThat(bytes(back)).isEqualTo(bytes(dek));
+        }
+        assertThat(failure(kms.rotate(ref))).isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("name:");
+    }
+
+    @Test
+    void aKekReferenceWhoseVersionIsAnotherObjectIsInvalidCiphertext() {
+        // an EDEK that object B really wrapped, presented as wrapped by a reference that does not name B:
+        // B would decrypt it, so only the check that the version belongs to the reference refuses it
+        String objectB = admin.createKeyByIdentifier();
+        String uidB = KmipKeyRef.parse(objectB).uid();
+        GeneratedDek ofB = await(kms.generate(objectB, ORDERS));
+        ofB.dek().destroy();
+        String byId = admin.createKeyByIdentifier();
+        assertDenied(kms.unwrap(new KekRef("kmip", byId, uidB), ofB.edek(), ORDERS), Reason.INVALID_CIPHERTEXT);
+        String byName = admin.createKey();
+        assertDenied(kms.unwrap(new KekRef("kmip", byName, uidB), ofB.edek(), ORDERS), Reason.INVALID_CIPHERTEXT);
+        assertDenied(kms.unwrap(new KekRef("kmip", byName, ""), ofB.edek(), ORDERS), Reason.INVALID_CIPHERTEXT);
+        await(kms.unwrap(ofB.kek(), ofB.edek(), ORDERS)).destroy();
+    }
+
+    @Test
+    void revokingTheObjectOnTheServerDeniesItAsDisabled() {
+        String ref = admin.createKeyByIdentifier();
+        GeneratedDek before = await(kms.generate(ref, ORDERS));
+        before.dek().destroy();
+        admin.client().revoke(KmipKeyRef.parse(ref).uid(), KmipEnums.RevocationReasonCode.KEY_COMPROMISE);
+        assertThat(await(kms.describe(ref)).state()).isEqualTo(KeyState.DISABLED);
+        assertDenied(kms.generate(ref, ORDERS), Reason.DISABLED);
+        assertDenied(kms.unwrap(before.kek(), before.edek(), ORDERS), Reason.DISABLED);
+        assertThat(await(kms.keyProblems(ref))).singleElement().asString().contains("Compromised, not Active");
+    }
+
+    @Test
+    void keyProblemsNameWhatTheObjectLacks() {
+        assertThat(await(kms.keyProblems(admin.createKeyByIdentifier()))).isEmpty();
+        String preActive = KmipKeyRef.ofUid("hsm", admin.client().create(null, KmipEnums.UsageMask.ENCRYPT | KmipEnums.UsageMask.DECRYPT));
+        assertThat(await(kms.keyProblems(preActive))).singleElement().asString().contains("Pre-Active").contains("activate it");
+        String encryptOnly = KmipKeyRef.ofUid("hsm", admin.client().create(null, KmipEnums.UsageMask.ENCRYPT));
+        admin.client().activate(KmipKeyRef.parse(encryptOnly).uid());
+        assertThat(await(kms.keyProblems(encryptOnly))).singleElement().asString().contains("lacks Decrypt");
+        assertDenied(kms.generate(preActive, ORDERS), Reason.DISABLED);
+    }
+
+    @Test
+    void aServerOfferingOnlyKmip11IsNotUsedForWrapping() {
+        String ref = admin.createKeyByIdentifier();
+        try (KmipKms old = KmipKms.open(server.config("hsm").with("max-version", "1.1"))) {
+            assertDenied(old.generate(ref, ORDERS), Reason.INVALID_KEY);
+            assertThat(await(old.keyProblems(ref))).anySatisfy(p -> assertThat(p).contains("only KMIP 1.1"));
+        }
+    }
+
+    @Test
+    void anUnconfiguredServerIsAnInvalidKey() {
+        assertDenied(kms.describe("elsewhere/1"), Reason.INVALID_KEY);
+        assertThat(failure(kms.describe("elsewhere/1"))).hasMessageContaining("kms.kmip.elsewhere.address");
+    }
+
+    @Test
+    void aServerWhoseCertificateTheConfiguredCaDidNotSignIsNeverTalkedTo() throws Exception {
+        Path otherDir = Files.createDirectories(dir.resolve("other-ca"));
+        TestCertificates other = TestCertificates.create(otherDir);
+        Map<String, String> settings = new HashMap<>(server.settings("hsm", PyKmipServer.KEYHOLD_USER));
+        settings.put("hsm.ca", other.ca().toString());
+        try (KmipKms untrusting = KmipKms.open(KmsConfig.of(settings))) {
+            assertThat(failure(untrusting.describe(admin.createKeyByIdentifier()))).isInstanceOf(KmsUnavailableException.class);
+        }
+    }
+
+    @Test
+    void anotherUsersObjectsAreAccessDenied() {
+        String ref = admin.createKeyByIdentifier();
+        try (KmipKms stranger = KmipKms.open(KmsConfig.of(server.settings("hsm", "someone-else")))) {
+            // pykmip-server answers Permission Denied for an object of another user, even to Get Attributes
+            assertDenied(stranger.describe(ref), Reason.ACCESS_DENIED);
+            assertDenied(stranger.generate(ref, ORDERS), Reason.ACCESS_DENIED);
+        }
+        assertThat(List.of(await(kms.describe(ref)).state())).containsExactly(KeyState.ENABLED);
+    }
+
+    private static byte[] bytes(DataKey k) {
+        return k.withKeyBytes(byte[]::clone);
+    }
+}
