@@ -212,26 +212,23 @@ class KeyLifecycleTest {
             EmbeddedClustersTest.produce(endpoint, "orders", "order-1", "order-2");
 
             // A client connected through the proxy for the whole delete, producing and reading all along.
-            ConcurrentLinkedQueue<Long> ackedAfterDelete = new ConcurrentLinkedQueue<>();
-            ConcurrentLinkedQueue<Long> readAfterDelete = new ConcurrentLinkedQueue<>();
-            java.util.concurrent.atomic.AtomicLong deleteAccepted = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+            ConcurrentLinkedQueue<Long> acked = new ConcurrentLinkedQueue<>();
+            ConcurrentLinkedQueue<Long> readAt = new ConcurrentLinkedQueue<>();
             Thread client = new Thread(() -> {
                 try (KafkaProducer<byte[], byte[]> producer = producer(endpoint); KafkaConsumer<byte[], byte[]> consumer = consumer(endpoint)) {
                     consumer.subscribe(List.of("orders"));
                     while (!Thread.currentThread().isInterrupted()) {
                         try {
-                            long sent = System.nanoTime();
+                            long sent = System.currentTimeMillis();
                             producer.send(new ProducerRecord<>("orders", "during delete".getBytes(StandardCharsets.UTF_8))).get(5, TimeUnit.SECONDS);
-                            if (sent > deleteAccepted.get()) {
-                                ackedAfterDelete.add(sent);
-                            }
+                            acked.add(sent); // judged against the lock's time below
                         } catch (Exception e) {
                             // refused: what we want once the delete is accepted
                         }
                         try {
-                            long polled = System.nanoTime();
-                            if (!consumer.poll(Duration.ofMillis(200)).isEmpty() && polled > deleteAccepted.get()) {
-                                readAfterDelete.add(polled);
+                            long polled = System.currentTimeMillis();
+                            if (!consumer.poll(Duration.ofMillis(200)).isEmpty()) {
+                                readAt.add(polled);
                             }
                             consumer.seekToBeginning(consumer.assignment());
                         } catch (KafkaException e) {
@@ -245,20 +242,22 @@ class KeyLifecycleTest {
             client.start();
             Thread.sleep(2000); // the client is connected and reading
 
-            long deleting = System.nanoTime();
-            deleteAccepted.set(deleting); // a request sent after this instant must not be served
             rest.send(s.url(), "DELETE", clusterPath, null, 204);
+            // The server records CLUSTER_LOCKED once the data plane confirmed the lock, before it deletes
+            // anything: from that instant (wall clock, as the client's) nothing may be served.
+            AuditEvent locked = s.audit().stream().filter(e -> e.type() == AuditEventType.CLUSTER_LOCKED && cluster.equals(e.cluster()))
+                    .findFirst().orElseThrow();
+            long lockedAt = locked.time().toEpochMilli();
             Thread.sleep(3000);
             client.interrupt();
             client.join(30_000);
-            assertThat(ackedAfterDelete).as("produces acknowledged after the delete began").isEmpty();
-            assertThat(readAfterDelete).as("fetches that returned records after the delete began").isEmpty();
+            assertThat(acked).as("produces acknowledged before the delete (the client works)").isNotEmpty();
+            assertThat(acked).as("produces sent after the lock and acknowledged all the same").noneMatch(t -> t > lockedAt);
+            assertThat(readAt).as("fetches after the lock that returned records").noneMatch(t -> t > lockedAt);
 
             // Each step audited, in order: locked (DEKs wiped) before deleted.
             assertThat(s.auditTypes(cluster)).containsSubsequence(AuditEventType.CLUSTER_LOCKED, AuditEventType.DEK_PURGED,
                     AuditEventType.CLUSTER_DELETED);
-            AuditEvent locked = s.audit().stream().filter(e -> e.type() == AuditEventType.CLUSTER_LOCKED && cluster.equals(e.cluster()))
-                    .findFirst().orElseThrow();
             assertThat(locked.message()).isEqualTo("cluster deleted");
             assertThat(locked.principal()).isEqualTo(KEY);
             // embedded Kafka: the data is destroyed
