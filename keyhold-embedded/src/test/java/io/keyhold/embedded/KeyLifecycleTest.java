@@ -214,10 +214,13 @@ class KeyLifecycleTest {
             // A client connected through the proxy for the whole delete, producing and reading all along.
             ConcurrentLinkedQueue<Long> acked = new ConcurrentLinkedQueue<>();
             ConcurrentLinkedQueue<Long> readAt = new ConcurrentLinkedQueue<>();
+            // Stopped by this flag, not by interrupting: the client's catch-alls would swallow an interrupt, and a
+            // producer left running writes into whatever cluster later listens on the same port.
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
             Thread client = new Thread(() -> {
                 try (KafkaProducer<byte[], byte[]> producer = producer(endpoint); KafkaConsumer<byte[], byte[]> consumer = consumer(endpoint)) {
                     consumer.subscribe(List.of("orders"));
-                    while (!Thread.currentThread().isInterrupted()) {
+                    while (!stop.get()) {
                         try {
                             long sent = System.currentTimeMillis();
                             producer.send(new ProducerRecord<>("orders", "during delete".getBytes(StandardCharsets.UTF_8))).get(5, TimeUnit.SECONDS);
@@ -239,21 +242,29 @@ class KeyLifecycleTest {
                     // the proxy went away
                 }
             });
+            client.setDaemon(true);
             client.start();
-            Thread.sleep(2000); // the client is connected and reading
+            AuditEvent locked;
+            long lockedAt;
+            try {
+                Thread.sleep(2000); // the client is connected and reading
 
-            rest.send(s.url(), "DELETE", clusterPath, null, 204);
-            // The server records CLUSTER_LOCKED once the data plane confirmed the lock, before it deletes
-            // anything: from that instant (wall clock, as the client's) nothing may be served.
-            AuditEvent locked = s.audit().stream().filter(e -> e.type() == AuditEventType.CLUSTER_LOCKED && cluster.equals(e.cluster()))
-                    .findFirst().orElseThrow();
-            long lockedAt = locked.time().toEpochMilli();
-            Thread.sleep(3000);
-            client.interrupt();
-            client.join(30_000);
+                rest.send(s.url(), "DELETE", clusterPath, null, 204);
+                // The server records CLUSTER_LOCKED once the data plane confirmed the lock, before it deletes
+                // anything: from that instant (wall clock, as the client's) nothing may be served.
+                locked = s.audit().stream().filter(e -> e.type() == AuditEventType.CLUSTER_LOCKED && cluster.equals(e.cluster()))
+                        .findFirst().orElseThrow();
+                lockedAt = locked.time().toEpochMilli();
+                Thread.sleep(3000);
+            } finally {
+                stop.set(true);
+                client.join(30_000);
+            }
+            assertThat(client.isAlive()).as("the client stopped").isFalse();
+            long lockTime = lockedAt;
             assertThat(acked).as("produces acknowledged before the delete (the client works)").isNotEmpty();
-            assertThat(acked).as("produces sent after the lock and acknowledged all the same").noneMatch(t -> t > lockedAt);
-            assertThat(readAt).as("fetches after the lock that returned records").noneMatch(t -> t > lockedAt);
+            assertThat(acked).as("produces sent after the lock and acknowledged all the same").noneMatch(t -> t > lockTime);
+            assertThat(readAt).as("fetches after the lock that returned records").noneMatch(t -> t > lockTime);
 
             // Each step audited, in order: locked (DEKs wiped) before deleted.
             assertThat(s.auditTypes(cluster)).containsSubsequence(AuditEventType.CLUSTER_LOCKED, AuditEventType.DEK_PURGED,
