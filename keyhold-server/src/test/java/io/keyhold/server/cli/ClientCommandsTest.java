@@ -8,6 +8,7 @@ import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.KeyState;
 import io.keyhold.server.KeyholdServer;
 import io.keyhold.server.ServerConfig;
+import io.keyhold.server.support.CloudKmsFakes;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -37,6 +38,8 @@ class ClientCommandsTest {
     static Path tmp;
     KeyholdServer server;
     Map<String, String> env;
+    /** Where the keys the commands register are validated: never the real clouds. */
+    CloudKmsFakes cloud;
 
     @Command(name = "keyhold")
     static final class Root {
@@ -50,7 +53,9 @@ class ClientCommandsTest {
 
     @BeforeAll
     void start() throws Exception {
-        server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp.resolve("data")).httpPort(0)
+        cloud = CloudKmsFakes.start();
+        server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp.resolve("data")).httpPort(0).bind("127.0.0.1")
+                .kmsSettings(cloud.kmsSettings())
                 .bootstrapCredentials(KEY, SECRET).validationInterval(Duration.ofMillis(100)).printBootstrapSecret(false)
                 .gcpSecurityGroup("keyhold-kms@acme.example")
                 .build());
@@ -63,6 +68,7 @@ class ClientCommandsTest {
     void stop() {
         ClientCommands.useEnvironment(System.getenv());
         server.close();
+        cloud.close();
     }
 
     @Test

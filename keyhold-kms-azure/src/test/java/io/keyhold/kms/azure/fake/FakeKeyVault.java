@@ -331,6 +331,11 @@ public final class FakeKeyVault implements KmsFakeAdmin.CanDelete, KmsFakeAdmin.
         key(keyRef).denied.add("unwrap");
     }
 
+    /** From now on the key's unwraps answer with one bit changed: a round trip that does not give back what was wrapped. */
+    public void unwrapWrongly(String keyRef) {
+        key(keyRef).unwrapsWrongly = true;
+    }
+
     @Override
     public void allowAccess(String keyRef) {
         key(keyRef).denied.clear();
