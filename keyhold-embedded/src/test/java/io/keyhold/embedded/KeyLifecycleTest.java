@@ -3,10 +3,10 @@ package io.keyhold.embedded;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.keyhold.crypto.EnvelopeFormat;
 import io.keyhold.crypto.KekRef;
 import io.keyhold.kms.KeyInfo;
-import io.keyhold.kms.audit.AuditEvent;
 import io.keyhold.kms.audit.AuditEventType;
 import io.keyhold.kms.local.LocalKms;
 import io.keyhold.kms.local.LocalKmsOptions;
@@ -59,14 +59,10 @@ class KeyLifecycleTest {
 
     private final RestClient rest = new RestClient(KEY, SECRET);
 
-    /** A running `keyhold server` with its cluster runtime, as ServerCommand wires them, and the audit events it recorded. */
-    private record Server(KeyholdServer server, ClusterRuntime runtime, ConcurrentLinkedQueue<AuditEvent> audit) implements AutoCloseable {
+    /** A running `keyhold server` with its cluster runtime, as ServerCommand wires them. */
+    private record Server(KeyholdServer server, ClusterRuntime runtime) implements AutoCloseable {
         String url() {
             return server.url();
-        }
-
-        List<AuditEventType> auditTypes(String cluster) {
-            return audit.stream().filter(e -> cluster.equals(e.cluster())).map(AuditEvent::type).toList();
         }
 
         @Override
@@ -138,6 +134,14 @@ class KeyLifecycleTest {
                     assertThat(read.get(i)).as("record %d, byte for byte", i).isEqualTo(acked.get(i));
                 }
             }
+
+            // Every step in the audit trail, in order: the key refused, the cluster locked; the cluster unlocked, the key valid again.
+            awaitEvent(s, "event_type=KEY_VALIDATED&cluster=" + cluster);
+            assertThat(auditTypes(s, cluster)).containsSubsequence(AuditEventType.KEY_INVALIDATED.name(),
+                    AuditEventType.CLUSTER_LOCKED.name(), AuditEventType.CLUSTER_UNLOCKED.name(), AuditEventType.KEY_VALIDATED.name());
+            JsonNode locked = awaitEvent(s, "event_type=CLUSTER_LOCKED&cluster=" + cluster);
+            assertThat(locked.path("principal").asText()).isEqualTo("system");
+            assertThat(locked.path("message").asText()).containsIgnoringCase("disabled");
         }
     }
 
@@ -166,11 +170,9 @@ class KeyLifecycleTest {
             rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys/shred-me/schedule-deletion", "{\"waiting_period_days\":7}", 200);
             rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys/shred-me/destroy", "{}", 200);
             RestClient.await(() -> phase(s, clusterPath).equals("LOCKED"), "cluster LOCKED", HEALTH_INTERVAL.multipliedBy(20));
-            assertThat(s.audit()).anySatisfy(e -> {
-                assertThat(e.type()).isEqualTo(AuditEventType.KEY_DESTROYED);
-                assertThat(e.cluster()).isEqualTo(cluster);
-                assertThat(e.principal()).isEqualTo(KEY);
-            });
+            JsonNode destroyed = awaitEvent(s, "event_type=KEY_DESTROYED&cluster=" + cluster);
+            assertThat(destroyed.path("cluster").asText()).isEqualTo(cluster);
+            assertThat(destroyed.path("principal").asText()).isEqualTo(KEY);
         }
 
         // Everything stops; a fresh server on the same data directory brings the cluster back.
@@ -244,7 +246,6 @@ class KeyLifecycleTest {
             });
             client.setDaemon(true);
             client.start();
-            AuditEvent locked;
             long lockedAt;
             try {
                 Thread.sleep(2000); // the client is connected and reading
@@ -252,9 +253,8 @@ class KeyLifecycleTest {
                 rest.send(s.url(), "DELETE", clusterPath, null, 204);
                 // The server records CLUSTER_LOCKED once the data plane confirmed the lock, before it deletes
                 // anything: from that instant (wall clock, as the client's) nothing may be served.
-                locked = s.audit().stream().filter(e -> e.type() == AuditEventType.CLUSTER_LOCKED && cluster.equals(e.cluster()))
-                        .findFirst().orElseThrow();
-                lockedAt = locked.time().toEpochMilli();
+                lockedAt = java.time.Instant.parse(awaitEvent(s, "event_type=CLUSTER_LOCKED&cluster=" + cluster).path("time").asText())
+                        .toEpochMilli();
                 Thread.sleep(3000);
             } finally {
                 stop.set(true);
@@ -267,15 +267,39 @@ class KeyLifecycleTest {
             assertThat(readAt).as("fetches after the lock that returned records").noneMatch(t -> t > lockTime);
 
             // Each step audited, in order: locked (DEKs wiped) before deleted.
-            assertThat(s.auditTypes(cluster)).containsSubsequence(AuditEventType.CLUSTER_LOCKED, AuditEventType.DEK_PURGED,
-                    AuditEventType.CLUSTER_DELETED);
-            assertThat(locked.message()).isEqualTo("cluster deleted");
-            assertThat(locked.principal()).isEqualTo(KEY);
+            awaitEvent(s, "event_type=CLUSTER_DELETED&cluster=" + cluster);
+            assertThat(auditTypes(s, cluster)).containsSubsequence(AuditEventType.CLUSTER_LOCKED.name(), AuditEventType.DEK_PURGED.name(),
+                    AuditEventType.CLUSTER_DELETED.name());
+            JsonNode locked = awaitEvent(s, "event_type=CLUSTER_LOCKED&cluster=" + cluster);
+            assertThat(locked.path("message").asText()).isEqualTo("cluster deleted");
+            assertThat(locked.path("principal").asText()).isEqualTo(KEY);
             // embedded Kafka: the data is destroyed
             RestClient.await(() -> !Files.exists(dataDir.resolve("clusters").resolve(cluster)), "the cluster's data destroyed",
                     Duration.ofSeconds(30));
             rest.send(s.url(), "GET", clusterPath, null, 404);
         }
+    }
+
+    /**
+     * The oldest event of the audit trail (GET /audit/v1/events, its durable store) that {@code query} selects, once there
+     * is one: the trail is written asynchronously, a few milliseconds after the step.
+     */
+    private JsonNode awaitEvent(Server s, String query) throws Exception {
+        JsonNode[] found = new JsonNode[1];
+        RestClient.await(() -> {
+            JsonNode data = rest.send(s.url(), "GET", "/audit/v1/events?page_size=100&" + query, null, 200).path("data");
+            found[0] = data.isEmpty() ? null : data.get(data.size() - 1);
+            return found[0] != null;
+        }, "an audit event " + query, Duration.ofSeconds(30));
+        return found[0];
+    }
+
+    /** The types of a cluster's events in the audit trail, oldest first (the API lists newest first). */
+    private List<String> auditTypes(Server s, String cluster) throws Exception {
+        List<String> types = new ArrayList<>();
+        rest.send(s.url(), "GET", "/audit/v1/events?page_size=100&cluster=" + cluster, null, 200).path("data")
+                .forEach(e -> types.add(0, e.path("event_type").asText()));
+        return types;
     }
 
     private Server start() throws Exception {
@@ -290,9 +314,7 @@ class KeyLifecycleTest {
         try {
             KeyholdServer server = KeyholdServer.start(builder.clusterRuntime(runtime).bootstrapCredentials(KEY, SECRET)
                     .printBootstrapSecret(false).build());
-            ConcurrentLinkedQueue<AuditEvent> events = new ConcurrentLinkedQueue<>();
-            server.config().audit().subscribe(events::add); // sees every event the durable store gets
-            return new Server(server, runtime, events);
+            return new Server(server, runtime);
         } catch (RuntimeException e) {
             ((AutoCloseable) runtime).close();
             throw e;

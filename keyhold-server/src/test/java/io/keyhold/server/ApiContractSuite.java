@@ -3,6 +3,10 @@ package io.keyhold.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keyhold.kms.aws.fake.FakeAwsKms;
+import io.keyhold.kms.azure.fake.FakeAzure;
+import io.keyhold.kms.azure.fake.FakeKeyVault;
+import io.keyhold.kms.testkit.KmsFakeAdmin;
 import io.keyhold.server.support.Api;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -327,53 +331,104 @@ public abstract class ApiContractSuite extends ApiTestBase {
         assertThat(m.path("validation").path("message").asText()).containsIgnoringCase("not found");
     }
 
-    /** Through a fake Azure provider (test-only): every validation outcome, end to end. */
+    /**
+     * Through the real azure provider against the Key Vault fake: every validation outcome, end to
+     * end, in the words the validator gives the customer.
+     */
     @Test
     void validationSaysExactlyWhatIsWrong() {
-        assertThat(azureValidation("good-" + unique("k")).path("phase").asText()).isEqualTo("VALID");
-        assertThat(azureValidation("good-" + unique("k")).path("region").asText()).isEqualTo("eastus");
-        JsonNode denied = azureValidation("denied-" + unique("k"));
+        FakeKeyVault vault = cloud.azure().vault();
+        JsonNode good = azureValidation(vault.createKey());
+        assertThat(good.path("phase").asText()).as(good.toString()).isEqualTo("VALID");
+        // Key Vault does not say where a key lives: no region is recorded, and the message says so
+        assertThat(good.has("region")).as(good.toString()).isFalse();
+        assertThat(good.path("message").asText()).contains("region was not checked");
+
+        String deniedKey = vault.createKey();
+        vault.denyAccess(deniedKey);
+        JsonNode denied = azureValidation(deniedKey);
         assertThat(denied.path("phase").asText()).isEqualTo("INVALID");
         assertThat(denied.path("message").asText()).startsWith("Access to key denied.");
-        assertThat(azureValidation("missing-" + unique("k")).path("message").asText()).startsWith("Key not found");
-        assertThat(azureValidation("wrongtype-" + unique("k")).path("message").asText()).startsWith("Wrong key type");
-        assertThat(azureValidation("flaky-" + unique("k")).path("message").asText()).contains("did not unwrap to the same bytes");
+        JsonNode missing = azureValidation(vault.unknownKeyRef());
+        assertThat(missing.path("phase").asText()).isEqualTo("INVALID");
+        assertThat(missing.path("message").asText()).startsWith("Key not found");
+        JsonNode ec = azureValidation(vault.createKey("EC"));
+        assertThat(ec.path("phase").asText()).isEqualTo("INVALID");
+        assertThat(ec.path("message").asText()).startsWith("The key can not be used").contains("EC");
+        String mangling = vault.createKey();
+        vault.unwrapWrongly(mangling);
+        JsonNode wrongUnwrap = azureValidation(mangling);
+        assertThat(wrongUnwrap.path("phase").asText()).isEqualTo("INVALID");
+        assertThat(wrongUnwrap.path("message").asText()).contains("did not unwrap a data key it had just wrapped");
 
-        // an unreachable KMS is not the customer's fault: the key stays INITIALIZING and says why
-        String id = azureKey("unreachable-" + unique("k"));
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        JsonNode v = admin.get("/byok/v1/keys/" + id).body().path("validation");
-        while (!v.path("message").asText().contains("could not be reached") && System.nanoTime() < deadline) {
-            sleep(50);
+        // an unreachable KMS is not the customer's fault: the key stays INITIALIZING, says why, and is validated once it answers
+        vault.outage(KmsFakeAdmin.CanCauseOutages.Outage.ERROR_503);
+        String id;
+        JsonNode v;
+        try {
+            id = azureKey(vault.createKey());
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             v = admin.get("/byok/v1/keys/" + id).body().path("validation");
+            while (!v.path("message").asText().contains("could not be reached") && System.nanoTime() < deadline) {
+                sleep(50);
+                v = admin.get("/byok/v1/keys/" + id).body().path("validation");
+            }
+        } finally {
+            vault.outage(KmsFakeAdmin.CanCauseOutages.Outage.NONE);
         }
-        assertThat(v.path("phase").asText()).isEqualTo("INITIALIZING");
+        assertThat(v.path("phase").asText()).as(v.toString()).isEqualTo("INITIALIZING");
         assertThat(v.path("message").asText()).contains("could not be reached").contains("retrying");
+        assertThat(awaitValidation(id).path("validation").path("phase").asText()).isEqualTo("VALID");
 
-        // a VALID Azure key can encrypt a cluster in its region
-        String good = azureKey("good-" + unique("k"));
-        awaitValidation(good);
-        assertThat(admin.post("/cmk/v2/clusters", clusterBody(unique("az"), env, "AZURE", "eastus", good)).status()).isEqualTo(202);
-        assertError(admin.post("/cmk/v2/clusters", clusterBody(unique("az"), env, "AZURE", "westeurope", validAzure())), 422,
+        // a VALID Azure key can encrypt a cluster in any Azure region: nothing says it is elsewhere
+        assertThat(admin.post("/cmk/v2/clusters", clusterBody(unique("az"), env, "AZURE", "eastus", validAzure())).status()).isEqualTo(202);
+        assertThat(admin.post("/cmk/v2/clusters", clusterBody(unique("az"), env, "AZURE", "westeurope", validAzure())).status())
+                .isEqualTo(202);
+    }
+
+    /** Through the real aws provider against the KMS fake: a valid key records its region, and encrypts clusters there only. */
+    @Test
+    void anAwsKeyIsValidInItsRegionAndOnlyThere() {
+        FakeAwsKms aws = cloud.aws();
+        String keyArn = aws.createKeyIn("eu-central-1");
+        Api.Res r = admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"AwsKey\",\"key_arn\":\"" + keyArn + "\"}}");
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+        String id = r.body().get("id").asText();
+        JsonNode valid = awaitValidation(id);
+        assertKeySchema(valid);
+        assertThat(valid.path("validation").path("phase").asText()).as(valid.toString()).isEqualTo("VALID");
+        assertThat(valid.path("validation").path("region").asText()).isEqualTo("eu-central-1");
+        assertThat(aws.count("DescribeKey")).as("the validator asked AWS").isPositive();
+        JsonNode e = assertError(admin.post("/cmk/v2/clusters", clusterBody(unique("aws"), env, "AWS", "us-east-1", id)), 422,
                 "invalid_configuration");
+        assertThat(e.path("detail").asText()).contains("region");
+        assertThat(admin.post("/cmk/v2/clusters", clusterBody(unique("aws"), env, "AWS", "eu-central-1", id)).status()).isEqualTo(202);
+
+        String disabled = aws.createKeyIn("eu-central-1");
+        aws.disable(disabled);
+        JsonNode d = awaitValidation(admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"AwsKey\",\"key_arn\":\"" + disabled
+                + "\"}}").body().get("id").asText());
+        assertThat(d.path("validation").path("phase").asText()).isEqualTo("INVALID");
+        assertThat(d.path("validation").path("message").asText()).containsIgnoringCase("disabled");
     }
 
     private String validAzure() {
-        String id = azureKey("good-" + unique("k"));
-        awaitValidation(id);
+        String id = azureKey(cloud.azure().vault().createKey());
+        assertThat(awaitValidation(id).path("validation").path("phase").asText()).isEqualTo("VALID");
         return id;
     }
 
-    private String azureKey(String name) {
-        Api.Res r = admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"AzureKey\",\"key_id\":\"https://vault-name.vault.azure.net/keys/"
-                + name + "\",\"key_vault_id\":\"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
-                + "Microsoft.KeyVault/vaults/vault-name\",\"tenant_id\":\"00000000-0000-0000-0000-000000000000\"}}");
+    /** Registers the Key Vault key at {@code url} (the fake's vault, as the other Azure tests' URLs name it). */
+    private String azureKey(String url) {
+        Api.Res r = admin.post("/byok/v1/keys", "{\"key\":{\"kind\":\"AzureKey\",\"key_id\":\"" + url
+                + "\",\"key_vault_id\":\"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+                + "Microsoft.KeyVault/vaults/vault-name\",\"tenant_id\":\"" + FakeAzure.TENANT + "\"}}");
         assertThat(r.status()).as(r.toString()).isEqualTo(201);
         return r.body().get("id").asText();
     }
 
-    private JsonNode azureValidation(String name) {
-        return awaitValidation(azureKey(name)).path("validation");
+    private JsonNode azureValidation(String url) {
+        return awaitValidation(azureKey(url)).path("validation");
     }
 
     private String createLocalKeyDisabledFirst(String kmsName) {

@@ -279,7 +279,30 @@ class ClusterRuntimeTest {
             awaitKeyPhase(api, key, "VALID");
             assertThat(runtime.calls).containsExactly("provision " + id + " local:" + server.bootstrapOrganizationId() + "/watched",
                     "lock " + id, "unlock " + id);
+
+            // the monitor's flips are the key's lifecycle events too, in the durable audit trail, as the validator's are
+            JsonNode invalidated = awaitEvents(api, "KEY_INVALIDATED", key, 1).get(0);
+            assertThat(invalidated.path("principal").asText()).isEqualTo("system");
+            assertThat(invalidated.path("cluster").asText()).isEqualTo(id);
+            assertThat(invalidated.path("message").asText()).containsIgnoringCase("disabled");
+            // newest first: the monitor's VALID after the unlock, then the validator's first one
+            JsonNode validated = awaitEvents(api, "KEY_VALIDATED", key, 2);
+            assertThat(validated.get(0).path("message").asText()).isEqualTo("Access to the key was restored.");
+            assertThat(validated.get(0).path("principal").asText()).isEqualTo("system");
         }
+    }
+
+    /** The audit trail's events of one type for a key, once at least {@code count} are there (its writer is asynchronous). */
+    private static JsonNode awaitEvents(Api api, String type, String key, int count) throws InterruptedException {
+        JsonNode data = null;
+        for (int i = 0; i < 400; i++) {
+            data = api.get("/audit/v1/events?event_type=" + type + "&key=" + key).body().path("data");
+            if (data.size() >= count) {
+                return data;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the audit trail has no " + count + " " + type + " events of key " + key + ": " + data);
     }
 
     private static JsonNode awaitKeyPhase(Api api, String key, String phase) throws InterruptedException {

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.keyhold.kms.pkcs11.Pkcs11KeyRef;
 import io.keyhold.kms.pkcs11.fake.SoftHsm;
 import io.keyhold.server.support.Api;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -19,10 +18,15 @@ class Pkcs11KeyApiTest extends ApiTestBase {
 
     @Override
     protected ServerConfig.Builder database(ServerConfig.Builder b) {
-        Map<String, String> settings = new HashMap<>();
+        return b;
+    }
+
+    @Override
+    protected Map<String, String> kmsSettings() {
+        Map<String, String> settings = super.kmsSettings();
         hsm.config().get("library").ifPresent(v -> settings.put("pkcs11.library", v));
         hsm.config().get("pin-file").ifPresent(v -> settings.put("pkcs11.pin-file", v));
-        return b.kmsSettings(settings);
+        return settings;
     }
 
     @Test

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.keyhold.server.support.Api;
-import io.keyhold.server.support.FakeAwsKmsProvider;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -80,12 +79,11 @@ public abstract class TenancySuite extends ApiTestBase {
         assertThat(awaitValidation(again.body().get("id").asText()).path("validation").path("phase").asText()).isEqualTo("VALID");
     }
 
-    /** Through the test's fake AWS KMS: DescribeKey of an alias names its target key, as AWS does. */
+    /** Through the real aws provider against the KMS fake: DescribeKey of an alias names its target key, as AWS does. */
     @Test
     void anAliasAndItsTargetKeyAreOneKey() {
-        String target = UUID.randomUUID().toString();
-        String keyArn = "arn:aws:kms:us-west-2:" + FakeAwsKmsProvider.ACCOUNT + ":key/" + target;
-        String aliasArn = "arn:aws:kms:us-west-2:" + FakeAwsKmsProvider.ACCOUNT + ":alias/to-" + target;
+        String keyArn = cloud.aws().createKeyIn("us-west-2");
+        String aliasArn = cloud.aws().createAlias(keyArn);
         String byKey = registerAws(admin, keyArn).body().get("id").asText();
         assertThat(awaitValidation(byKey).path("validation").path("phase").asText()).isEqualTo("VALID");
         // the alias is a different text: only the KMS can tell it is the same key, so validation refuses it
@@ -99,12 +97,10 @@ public abstract class TenancySuite extends ApiTestBase {
                 "invalid_configuration");
 
         // the other way round: once an alias validated, its target key ARN is held too
-        String target2 = UUID.randomUUID().toString();
-        String alias2 = registerAws(admin, "arn:aws:kms:us-west-2:" + FakeAwsKmsProvider.ACCOUNT + ":alias/to-" + target2).body()
-                .get("id").asText();
+        String target2 = cloud.aws().createKeyIn("us-west-2");
+        String alias2 = registerAws(admin, cloud.aws().createAlias(target2)).body().get("id").asText();
         assertThat(awaitValidation(alias2).path("validation").path("phase").asText()).isEqualTo("VALID");
-        JsonNode e = assertError(registerAws(admin, "arn:aws:kms:us-west-2:" + FakeAwsKmsProvider.ACCOUNT + ":key/" + target2), 409,
-                "resource_already_exists");
+        JsonNode e = assertError(registerAws(admin, target2), 409, "resource_already_exists");
         assertThat(e.path("detail").asText()).contains("'" + alias2 + "'");
     }
 

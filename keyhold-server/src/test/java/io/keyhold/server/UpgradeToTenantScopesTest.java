@@ -11,7 +11,7 @@ import io.keyhold.server.internal.db.Database;
 import io.keyhold.server.internal.db.Sql;
 import io.keyhold.server.internal.iam.Accounts;
 import io.keyhold.server.support.Api;
-import io.keyhold.server.support.FakeAwsKmsProvider;
+import io.keyhold.server.support.CloudKmsFakes;
 import io.keyhold.server.support.LegacyHashes;
 import io.keyhold.server.support.MutableClock;
 import io.keyhold.server.support.PostgresCluster;
@@ -32,8 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
  * get a new cluster.
  */
 class UpgradeToTenantScopesTest {
-    private static final String ARN = "arn:aws:kms:us-west-2:" + FakeAwsKmsProvider.ACCOUNT + ":key/" + UUID.randomUUID();
-
     @TempDir
     Path data;
 
@@ -52,6 +50,13 @@ class UpgradeToTenantScopesTest {
 
     /** Keys of earlier releases keep working after the upgrade, and duplicates are found. */
     private void upgrade(String url, String user, ServerConfig.Builder database) throws Exception {
+        try (CloudKmsFakes cloud = CloudKmsFakes.start()) {
+            upgrade(url, user, database.kmsSettings(cloud.kmsSettings()), cloud.aws().createKeyIn("us-west-2"));
+        }
+    }
+
+    /** {@code arn}: a key in the AWS fake that the server's aws provider reaches. */
+    private void upgrade(String url, String user, ServerConfig.Builder database, String arn) throws Exception {
         long t0 = Instant.parse("2026-01-01T00:00:00Z").toEpochMilli();
         Flyway.configure().dataSource(url, user, "").locations("classpath:db/migration").target("1").load().migrate();
         String orgA = UUID.randomUUID().toString();
@@ -63,10 +68,10 @@ class UpgradeToTenantScopesTest {
             envB = organization(c, orgB, "OTHERORGKEY00001", LegacyHashes.OTHER_HASH, t0 + 1000);
             key(c, "cck-legacy", 1, orgA, "LocalKey", "Local", "legacy", "local", "lkc-legacy", t0 + 2000);
             cluster(c, "lkc-legacy", orgA, envA, "cck-legacy", "LOCAL", "local", t0 + 2000);
-            key(c, "cck-first", 2, orgA, "AwsKey", "AWS", ARN, "us-west-2", null, t0 + 3000);
-            key(c, "cck-second", 1, orgB, "AwsKey", "AWS", ARN, "us-west-2", "lkc-b", t0 + 4000);
+            key(c, "cck-first", 2, orgA, "AwsKey", "AWS", arn, "us-west-2", null, t0 + 3000);
+            key(c, "cck-second", 1, orgB, "AwsKey", "AWS", arn, "us-west-2", "lkc-b", t0 + 4000);
             cluster(c, "lkc-b", orgB, envB, "cck-second", "AWS", "us-west-2", t0 + 4000);
-            key(c, "cck-third", 3, orgA, "AwsKey", "AWS", ARN, "us-west-2", null, t0 + 5000);
+            key(c, "cck-third", 3, orgA, "AwsKey", "AWS", arn, "us-west-2", null, t0 + 5000);
         }
         try (LocalKms store = LocalKms.open(LocalKmsOptions.of(data, null))) {
             store.create("legacy");

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.keyhold.kms.vault.VaultKeyRef;
 import io.keyhold.kms.vault.fake.FakeVault;
 import io.keyhold.server.support.Api;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -17,11 +16,16 @@ class VaultKeyApiTest extends ApiTestBase {
 
     @Override
     protected ServerConfig.Builder database(ServerConfig.Builder b) {
-        Map<String, String> settings = new HashMap<>();
+        return b;
+    }
+
+    @Override
+    protected Map<String, String> kmsSettings() {
+        Map<String, String> settings = super.kmsSettings();
         vault.tokenConfig().get("address").ifPresent(v -> settings.put("vault.address", v));
         vault.tokenConfig().get("ca-file").ifPresent(v -> settings.put("vault.ca-file", v));
         vault.tokenConfig().get("token-file").ifPresent(v -> settings.put("vault.token-file", v));
-        return b.kmsSettings(settings);
+        return settings;
     }
 
     @AfterAll

@@ -10,6 +10,7 @@ import io.keyhold.kms.kmip.pykmip.PyKmipAdmin;
 import io.keyhold.kms.kmip.pykmip.PyKmipServer;
 import io.keyhold.server.KeyholdServer;
 import io.keyhold.server.ServerConfig;
+import io.keyhold.server.support.CloudKmsFakes;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -40,6 +41,8 @@ class ClientCommandsTest {
     KeyholdServer server;
     Map<String, String> env;
     PyKmipServer kmip;
+    /** Where the keys the commands register are validated: never the real clouds. */
+    CloudKmsFakes cloud;
 
     @Command(name = "keyhold")
     static final class Root {
@@ -54,9 +57,10 @@ class ClientCommandsTest {
     @BeforeAll
     void start() throws Exception {
         kmip = PyKmipServer.start(Files.createDirectories(tmp.resolve("kmip")));
-        Map<String, String> kms = new HashMap<>();
+        cloud = CloudKmsFakes.start();
+        Map<String, String> kms = new HashMap<>(cloud.kmsSettings());
         kmip.settings("hsm", PyKmipServer.KEYHOLD_USER).forEach((k, v) -> kms.put("kmip." + k, v));
-        server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp.resolve("data")).httpPort(0)
+        server = KeyholdServer.start(ServerConfig.builder().dataDir(tmp.resolve("data")).httpPort(0).bind("127.0.0.1")
                 .bootstrapCredentials(KEY, SECRET).validationInterval(Duration.ofMillis(100)).printBootstrapSecret(false)
                 .gcpSecurityGroup("keyhold-kms@acme.example").kmsSettings(kms)
                 .build());
@@ -70,6 +74,7 @@ class ClientCommandsTest {
         ClientCommands.useEnvironment(System.getenv());
         server.close();
         kmip.close();
+        cloud.close();
     }
 
     @Test

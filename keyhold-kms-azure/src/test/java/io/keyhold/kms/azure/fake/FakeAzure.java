@@ -3,6 +3,7 @@ package io.keyhold.kms.azure.fake;
 import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsProviders;
+import io.keyhold.kms.testkit.TestCa;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -23,13 +24,13 @@ public final class FakeAzure implements AutoCloseable {
     public static final List<String> SETTINGS = List.of("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_AUTHORITY_HOST",
             "AZURE_ADDITIONALLY_ALLOWED_TENANTS");
 
-    private final TestPki pki;
+    private final TestCa pki;
     private final FakeEntraId entra;
     private final FakeKeyVault vault;
     private final Path caPem;
 
     private FakeAzure(Path dir, String vaultName, boolean hsm, String vaultTenant) {
-        this.pki = TestPki.create();
+        this.pki = TestCa.create();
         this.caPem = pki.writeCaPem(dir.resolve("test-ca.pem"));
         this.entra = FakeEntraId.start(pki);
         entra.register(CLIENT_ID, CLIENT_SECRET, TENANT, vaultTenant);
@@ -62,7 +63,7 @@ public final class FakeAzure implements AutoCloseable {
         return entra;
     }
 
-    public TestPki pki() {
+    public TestCa pki() {
         return pki;
     }
 

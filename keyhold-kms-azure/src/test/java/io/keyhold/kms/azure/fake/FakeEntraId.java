@@ -3,6 +3,7 @@ package io.keyhold.kms.azure.fake;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import io.keyhold.kms.testkit.TestCa;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -49,7 +50,7 @@ public final class FakeEntraId implements AutoCloseable {
     private final HttpsServer server;
     private volatile boolean failing;
 
-    private FakeEntraId(TestPki pki) throws IOException {
+    private FakeEntraId(TestCa pki) throws IOException {
         threads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "fake-entra-id");
             t.setDaemon(true);
@@ -69,7 +70,7 @@ public final class FakeEntraId implements AutoCloseable {
         server.start();
     }
 
-    public static FakeEntraId start(TestPki pki) {
+    public static FakeEntraId start(TestCa pki) {
         try {
             return new FakeEntraId(pki);
         } catch (IOException e) {

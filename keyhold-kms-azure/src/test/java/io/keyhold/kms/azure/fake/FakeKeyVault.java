@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import io.keyhold.kms.testkit.KmsFakeAdmin;
+import io.keyhold.kms.testkit.TestCa;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -62,7 +63,7 @@ public final class FakeKeyVault implements KmsFakeAdmin.CanDelete, KmsFakeAdmin.
     private volatile boolean closed;
     private volatile int rsaBits = 2048;
 
-    private FakeKeyVault(TestPki pki, FakeEntraId entra, String vaultName, boolean hsm, String tenant) throws IOException {
+    private FakeKeyVault(TestCa pki, FakeEntraId entra, String vaultName, boolean hsm, String tenant) throws IOException {
         this.vaultUrl = "https://" + vaultName + (hsm ? ".managedhsm.azure.net" : ".vault.azure.net");
         this.resource = hsm ? "https://managedhsm.azure.net" : "https://vault.azure.net";
         this.tenant = tenant;
@@ -88,7 +89,7 @@ public final class FakeKeyVault implements KmsFakeAdmin.CanDelete, KmsFakeAdmin.
     }
 
     /** A Key Vault named {@code vaultName} (or, with {@code hsm}, a Managed HSM) in {@code tenant}, on a free loopback port. */
-    public static FakeKeyVault start(TestPki pki, FakeEntraId entra, String vaultName, boolean hsm, String tenant) {
+    public static FakeKeyVault start(TestCa pki, FakeEntraId entra, String vaultName, boolean hsm, String tenant) {
         try {
             return new FakeKeyVault(pki, entra, vaultName, hsm, tenant);
         } catch (IOException e) {
@@ -329,6 +330,11 @@ public final class FakeKeyVault implements KmsFakeAdmin.CanDelete, KmsFakeAdmin.
     @Override
     public void denyUnwrap(String keyRef) {
         key(keyRef).denied.add("unwrap");
+    }
+
+    /** From now on the key's unwraps answer with one bit changed: a round trip that does not give back what was wrapped. */
+    public void unwrapWrongly(String keyRef) {
+        key(keyRef).unwrapsWrongly = true;
     }
 
     @Override

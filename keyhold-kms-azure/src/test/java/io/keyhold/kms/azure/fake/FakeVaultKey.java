@@ -49,6 +49,8 @@ final class FakeVaultKey {
     volatile List<String> keyOps = List.of("encrypt", "decrypt", "wrapKey", "unwrapKey");
     volatile String recoveryLevel = "Recoverable";
     volatile boolean deleted;
+    /** Unwraps answer bytes other than were wrapped (a broken HSM, a proxy that mangles bodies): {@link FakeKeyVault#unwrapWrongly}. */
+    volatile boolean unwrapsWrongly;
 
     FakeVaultKey(String name, String kty, int bits) {
         this.name = name;

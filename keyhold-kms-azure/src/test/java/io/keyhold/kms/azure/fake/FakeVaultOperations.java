@@ -68,6 +68,9 @@ final class FakeVaultOperations {
         FakeVaultKey k = key(name, "unwrap");
         FakeVaultKey.Version v = usable(k, versionId, "unwrapKey"); // expired or not yet valid keys still unwrap
         byte[] out = rsa(k, v, Cipher.DECRYPT_MODE, value(body));
+        if (k.unwrapsWrongly && out.length > 0) {
+            out[0] ^= 1;
+        }
         return json.createObjectNode().put("kid", kid(k, v)).put("value", b64(out));
     }
 

@@ -1,5 +1,6 @@
 package io.keyhold.kms.gcp.fake;
 
+import io.keyhold.kms.testkit.TestCa;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -35,7 +36,7 @@ public final class TestServiceAccount {
         ThreadLocalRandom.current().nextBytes(id);
         this.keyId = HexFormat.of().formatHex(id);
         this.file = TestPki.get().dir().resolve(name + "-" + keyId.substring(0, 8) + ".json");
-        String privateKey = new String(TestPki.pem("PRIVATE KEY", key.getPrivate().getEncoded()), StandardCharsets.US_ASCII)
+        String privateKey = new String(TestCa.pem("PRIVATE KEY", key.getPrivate().getEncoded()), StandardCharsets.US_ASCII)
                 .replace("\n", "\\n");
         String json = "{\n"
                 + "  \"type\": \"service_account\",\n"
@@ -47,7 +48,8 @@ public final class TestServiceAccount {
                 + "  \"auth_uri\": \"http://127.0.0.1:1/o/oauth2/auth\",\n"
                 + "  \"token_uri\": \"http://127.0.0.1:1/token\"\n"
                 + "}\n";
-        TestPki.write(file, json.getBytes(StandardCharsets.UTF_8));
+        TestCa.writeOwnerOnly(file, json.getBytes(StandardCharsets.UTF_8));
+        file.toFile().deleteOnExit();
     }
 
     public String email() {

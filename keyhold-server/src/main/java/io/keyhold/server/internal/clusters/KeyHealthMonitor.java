@@ -43,6 +43,7 @@ public final class KeyHealthMonitor {
     private static final String PROCESS = ProcessName.of("server");
     /** The shortest wait for one round of checks, whatever the interval: a healthy KMS answers in milliseconds. */
     private static final Duration MIN_WAIT = Duration.ofSeconds(2);
+    private static final String ACCESS_RESTORED = "Access to the key was restored.";
 
     private final Sql sql;
     private final KeyStore keys;
@@ -122,7 +123,9 @@ public final class KeyHealthMonitor {
             failure = e;
         }
         if (failure instanceof KmsDeniedException denied && !"INVALID".equals(w.phase())) {
-            keys.setValidation(w.keyId(), "INVALID", KeyValidator.deniedMessage(denied), null, clock.millis());
+            String message = KeyValidator.deniedMessage(denied);
+            keys.setValidation(w.keyId(), "INVALID", message, null, clock.millis());
+            recordPhaseChange(w, "INVALID", message);
         }
         KeyWatch watch = watchOf(w);
         RuntimeException undecided = watch.observe(failure);
@@ -136,7 +139,8 @@ public final class KeyHealthMonitor {
         if (failure == null) {
             noticeNewVersion(w);
             if ("INVALID".equals(w.phase())) {
-                keys.setValidation(w.keyId(), "VALID", "Access to the key was restored.", null, clock.millis());
+                keys.setValidation(w.keyId(), "VALID", ACCESS_RESTORED, null, clock.millis());
+                recordPhaseChange(w, "VALID", ACCESS_RESTORED);
             }
         }
     }
@@ -193,13 +197,18 @@ public final class KeyHealthMonitor {
         public void unlock() {
             LOG.info("unlocking cluster {}: its key {} is usable again", w.clusterId(), w.keyId());
             runtime.unlock(w.clusterId(), clusters);
-            record(AuditEventType.CLUSTER_UNLOCKED, w, "Access to the key was restored.");
+            record(AuditEventType.CLUSTER_UNLOCKED, w, ACCESS_RESTORED);
         }
     }
 
     private void record(AuditEventType type, Watched w, String message) {
         audit.record(AuditEvent.of(type, PROCESS).time(clock.instant()).principal("system").organization(w.orgId())
                 .cluster(w.clusterId()).key(w.keyId()).provider(KeyValidator.kmsKind(w.kind())).message(message).build());
+    }
+
+    /** The key's own lifecycle event, as the validator records it: the monitor flips keys in use between VALID and INVALID. */
+    private void recordPhaseChange(Watched w, String phase, String message) {
+        audit.record(KeyValidator.phaseChange(phase, w.orgId(), w.keyId(), w.clusterId(), w.kind(), message).time(clock.instant()).build());
     }
 
     /**

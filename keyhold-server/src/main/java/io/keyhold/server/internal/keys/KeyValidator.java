@@ -9,6 +9,7 @@ import io.keyhold.kms.KmsProvider;
 import io.keyhold.kms.KmsProviders;
 import io.keyhold.kms.KmsRegistry;
 import io.keyhold.kms.KmsUnavailableException;
+import io.keyhold.kms.audit.AuditEvent;
 import io.keyhold.kms.audit.AuditEventType;
 import io.keyhold.kms.audit.AuditSink;
 import io.keyhold.server.internal.audit.Audits;
@@ -109,8 +110,18 @@ public final class KeyValidator implements AutoCloseable {
         if (phase.equals(row.phase()) || !(phase.equals("VALID") || phase.equals("INVALID"))) {
             return;
         }
-        audit.record(Audits.system(phase.equals("VALID") ? AuditEventType.KEY_VALIDATED : AuditEventType.KEY_INVALIDATED, row.orgId())
-                .key(row.id()).cluster(row.clusterId()).provider(kmsKind(row.kind())).message(message).build());
+        audit.record(phaseChange(phase, row.orgId(), row.id(), row.clusterId(), row.kind(), message).build());
+    }
+
+    /**
+     * The lifecycle event of a key that became {@code VALID} or {@code INVALID}: {@code KEY_VALIDATED}
+     * or {@code KEY_INVALIDATED}, by {@code system}. The validator and the key health monitor (which
+     * flips keys in use when their KMS refuses or accepts them again) both record it.
+     */
+    public static AuditEvent.Builder phaseChange(String phase, String orgId, String keyId, String clusterId, String kind,
+                                                 String message) {
+        return Audits.system(phase.equals("VALID") ? AuditEventType.KEY_VALIDATED : AuditEventType.KEY_INVALIDATED, orgId)
+                .key(keyId).cluster(clusterId).provider(kmsKind(kind)).message(message);
     }
 
     /**
