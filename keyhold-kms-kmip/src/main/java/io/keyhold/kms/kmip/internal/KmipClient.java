@@ -4,13 +4,15 @@ import static io.keyhold.kms.kmip.internal.KmipEnums.Operation;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import io.keyhold.crypto.DataKey;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * A blocking KMIP 1.x client of one server: the operations Keyhold uses (Encrypt, Decrypt, Locate,
- * Get Attributes) and the admin operations tests and operators use (Create, Activate, Revoke,
+ * Get Attributes, and Get for KMIP 1.1 servers) and the admin operations tests and operators use (Create, Activate, Revoke,
  * Destroy). The protocol version is negotiated with Discover Versions on first use: the highest of
  * 1.4, 1.3, 1.2 and 1.1 the server offers. Connections are kept open for the next call (up to
  * {@link #MAX_IDLE}); one that fails is closed, and a call that failed on a connection kept from
@@ -139,6 +141,29 @@ public final class KmipClient implements AutoCloseable {
         return new KeyAttributes(uid, objectType, state, algorithm, length, mask, initial, names);
     }
 
+    /**
+     * The key of the symmetric key object {@code uid} (Get, Key Format Type Raw), for KMIP 1.1 servers,
+     * which cannot encrypt: every copy of the bytes on the way (the response, its decoding) is wiped.
+     */
+    public DataKey getKey(String uid) {
+        Ttlv payload = call(Operation.GET, "Get", List.of(uid(uid), Ttlv.enumeration(Tags.KEY_FORMAT_TYPE, KmipEnums.KeyFormatType.RAW)));
+        try {
+            Ttlv material = payload.required(Tags.SYMMETRIC_KEY).required(Tags.KEY_BLOCK).required(Tags.KEY_VALUE)
+                    .required(Tags.KEY_MATERIAL);
+            if (material.type() != Ttlv.Type.BYTE_STRING) {
+                throw new TtlvException("the KMIP server's Get of " + uid + " answered no raw key material");
+            }
+            byte[] bytes = material.bytesValue();
+            if (bytes.length != DataKey.LENGTH) {
+                Arrays.fill(bytes, (byte) 0);
+                throw new TtlvException("the KMIP object " + uid + " is not a 256-bit key");
+            }
+            return DataKey.fromBytesWipingSource(bytes);
+        } finally {
+            payload.wipe();
+        }
+    }
+
     /** AES-CBC with PKCS#5 padding under the key {@code uid}, on the server. */
     public byte[] encrypt(String uid, byte[] data, byte[] iv) {
         Ttlv payload = call(Operation.ENCRYPT, "Encrypt", cbc(uid, data, iv));
@@ -193,7 +218,13 @@ public final class KmipClient implements AutoCloseable {
                 if (connection == null) {
                     connection = KmipConnection.open(server);
                 }
-                Ttlv response = TtlvCodec.decode(connection.call(request));
+                byte[] raw = connection.call(request);
+                Ttlv response;
+                try {
+                    response = TtlvCodec.decode(raw);
+                } finally {
+                    Arrays.fill(raw, (byte) 0); // it may hold key material (Get, Decrypt)
+                }
                 Ttlv result = KmipMessages.payload(response, name);
                 release(connection);
                 return result;
