@@ -35,7 +35,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.function.Supplier;
 
 /**
- * The {@code kmip} provider: keys on KMIP servers (HSMs and key managers that speak KMIP 1.1 to 1.4),
+ * The {@code kmip} provider: keys on KMIP servers (HSMs and key managers that speak KMIP 1.1 to 1.4 or 2.0),
  * over mutually authenticated TLS with a client of Keyhold's own ({@link KmipClient}). Keyhold makes
  * each DEK, binds it to its encryption context ({@link ContextBinding}: DEK || HMAC keyed with the
  * DEK over the context) and has the server encrypt that with AES-CBC under the key, which never
@@ -80,12 +80,12 @@ public final class KmipKms extends BlockingKms {
 
     /**
      * Settings: each server's, see {@link ServerSettings}; {@code threads} (default 8): how many calls
-     * run at once; {@code max-version} (default 1.4): the highest KMIP version to offer;
+     * run at once; {@code max-version} (default 2.0): the highest KMIP version to offer;
      * {@code fetched-key-lifetime-ms} (default 30000, the server's default health interval): how long a
      * key fetched from a KMIP 1.1 server is kept in memory before it is wiped and fetched again.
      */
     public static KmipKms open(KmsConfig config) {
-        return new KmipKms(config, config.integer("threads", 8, 1, 64), ProtocolVersion.parse(config.get("max-version").orElse("1.4")),
+        return new KmipKms(config, config.integer("threads", 8, 1, 64), ProtocolVersion.parse(config.get("max-version").orElse(ProtocolVersion.HIGHEST.toString())),
                 Duration.ofMillis(config.integer("fetched-key-lifetime-ms", 30_000, 1, 3_600_000)));
     }
 

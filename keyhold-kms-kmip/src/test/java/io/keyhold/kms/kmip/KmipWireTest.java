@@ -70,9 +70,30 @@ class KmipWireTest {
 
     @Test
     void negotiatesTheHighestVersionBothSpeak() {
-        assertThat(admin.client().version()).isEqualTo(ProtocolVersion.V1_4);
+        // pykmip-server 0.10 offers 2.0 (Create, Locate and Get Attributes then take 2.0's Attributes encoding)
+        assertThat(admin.client().version()).isEqualTo(ProtocolVersion.V2_0);
+        try (KmipClient v14 = new KmipClient(ServerSettings.read("hsm", server.config("hsm")), ProtocolVersion.V1_4)) {
+            assertThat(v14.version()).isEqualTo(ProtocolVersion.V1_4);
+        }
         try (KmipClient older = new KmipClient(ServerSettings.read("hsm", server.config("hsm")), ProtocolVersion.V1_2)) {
             assertThat(older.version()).isEqualTo(ProtocolVersion.V1_2);
+        }
+    }
+
+    @Test
+    void objectsMadeInOneVersionsAttributeEncodingAreFoundAndDescribedInTheOther() {
+        try (KmipKms v14 = KmipKms.open(server.config("hsm").with("max-version", "1.4"))) {
+            String ref = admin.createKey(); // Create in 2.0's encoding
+            String newer = await(v14.rotate(ref)).currentVersion(); // Create in 1.4's
+            KmipKeyRef parsed = KmipKeyRef.parse(ref);
+            List<String> objects = admin.objects(ref); // Locate in 2.0's
+            assertThat(objects).hasSize(2).contains(newer);
+            KeyInfo by14 = await(v14.describe(ref)); // Locate and Get Attributes in 1.4's
+            KeyInfo by20 = await(kms.describe(ref));
+            assertThat(by20).isEqualTo(by14);
+            assertThat(by20.currentVersion()).isEqualTo(newer);
+            assertThat(by20.algorithm()).isEqualTo("AES-256");
+            assertThat(admin.client().attributes(newer).names()).containsExactly(parsed.name());
         }
     }
 
@@ -143,7 +164,7 @@ class KmipWireTest {
             assertThat(local.edek()).hasSize(LocalEdekFormat.LENGTH).hasSize(61);
             assertThat(local.edek()[0]).isEqualTo((byte) 2);
             assertThat(old.holdsFetchedKey("hsm", uid)).isTrue();
-            // the 1.4 connection unwraps what the 1.1 one wrapped (with a Get of its own)
+            // the 2.0 connection unwraps what the 1.1 one wrapped (with a Get of its own)
             try (DataKey back = await(kms.unwrap(local.kek(), local.edek(), ORDERS)); DataKey dek = local.dek()) {
                 assertThat(bytes(back)).isEqualTo(bytes(dek));
             }
