@@ -54,7 +54,9 @@ public final class RecordOverhead {
             // keyhold-kms-kmip: <server>/name:<name>, the wrapping object's unique identifier as the version (pykmip-server
             // numbers objects; many servers use UUIDs), the 97-byte EDEK (format, CBC IV, AES-CBC of DEK || context tag)
             new Kek("KMIP name ref, numbered objects", "kmip", "hsm/name:orders", "17", 97),
-            new Kek("KMIP name ref, UUID objects", "kmip", "hsm/name:orders", "6b1f0c2e-5a8d-4f3e-9c1b-2d7e8f9a0b1c", 97));
+            new Kek("KMIP name ref, UUID objects", "kmip", "hsm/name:orders", "6b1f0c2e-5a8d-4f3e-9c1b-2d7e8f9a0b1c", 97),
+            // KMIP 1.1 mode: the key fetched with Get, the 61-byte EDEK of format 2 (format, GCM IV, sealed DEK, tag)
+            new Kek("KMIP 1.1 mode, numbered objects", "kmip", "hsm/name:orders", "17", 61));
 
     public static void main(String[] args) {
         int records = 1000;

@@ -1,6 +1,7 @@
 package io.keyhold.cli;
 
 import io.keyhold.cli.internal.ErrorHandler;
+import io.keyhold.cli.internal.KmipCommand;
 import io.keyhold.cli.internal.KmsCommand;
 import io.keyhold.cli.internal.VersionProvider;
 import io.keyhold.proxy.cli.KafkaCommand;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "BYOK encryption at rest for Apache Kafka.",
-        subcommands = {ServerCommand.class, KmsCommand.class, SecretCommand.class, ProxyCommand.class,
+        subcommands = {ServerCommand.class, KmsCommand.class, KmipCommand.class, SecretCommand.class, ProxyCommand.class,
                 CommandLine.HelpCommand.class})
 public final class KeyholdCli {
 

@@ -286,15 +286,21 @@ public final class ServerConfig {
 
     /** The settings a provider kind is opened with: {@code kms.<kind>.*} plus {@code data-dir}. */
     public KmsConfig kmsSettingsFor(String kind) {
-        Map<String, String> values = new java.util.HashMap<>();
+        Map<String, String> values = settingsOf(kmsSettings, kind);
         values.put("data-dir", dataDir.toAbsolutePath().toString());
+        return KmsConfig.of(values);
+    }
+
+    /** {@code kms.<kind>.*} of {@code kmsSettings} (names without {@code kms.}), without the prefix. */
+    private static Map<String, String> settingsOf(Map<String, String> kmsSettings, String kind) {
+        Map<String, String> values = new java.util.HashMap<>();
         String prefix = kind + ".";
         kmsSettings.forEach((name, value) -> {
             if (name.startsWith(prefix)) {
                 values.put(name.substring(prefix.length()), value);
             }
         });
-        return KmsConfig.of(values);
+        return values;
     }
 
     /** Whether a freshly generated bootstrap secret is printed to standard output (once). */
@@ -487,6 +493,14 @@ public final class ServerConfig {
         public Builder kmsSettings(Map<String, String> v) {
             kmsSettings = v;
             return this;
+        }
+
+        /**
+         * The settings {@code kind}'s provider is opened with ({@code kms.<kind>.*}), read without
+         * building the whole configuration: for commands that talk to a KMS directly ({@code keyhold kmip}).
+         */
+        public Map<String, String> kmsSettingsOf(String kind) {
+            return settingsOf(kmsSettings, kind);
         }
 
         public Builder awsRoles(List<String> v) {

@@ -13,17 +13,19 @@ import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsDeniedException.Reason;
 import io.keyhold.kms.kmip.internal.CurrentObjects;
 import io.keyhold.kms.kmip.internal.EdekFormat;
+import io.keyhold.kms.kmip.internal.FetchedKeys;
 import io.keyhold.kms.kmip.internal.KeyAttributes;
 import io.keyhold.kms.kmip.internal.KmipClient;
 import io.keyhold.kms.kmip.internal.KmipEnums;
 import io.keyhold.kms.kmip.internal.KmipErrors;
 import io.keyhold.kms.kmip.internal.KmipKeyRef;
 import io.keyhold.kms.kmip.internal.KmipResultException;
+import io.keyhold.kms.kmip.internal.LocalEdekFormat;
 import io.keyhold.kms.kmip.internal.ProtocolVersion;
 import io.keyhold.kms.kmip.internal.ServerSettings;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -33,7 +35,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.function.Supplier;
 
 /**
- * The {@code kmip} provider: keys on KMIP servers (HSMs and key managers that speak KMIP 1.2 to 1.4),
+ * The {@code kmip} provider: keys on KMIP servers (HSMs and key managers that speak KMIP 1.1 to 1.4 or 2.0),
  * over mutually authenticated TLS with a client of Keyhold's own ({@link KmipClient}). Keyhold makes
  * each DEK, binds it to its encryption context ({@link ContextBinding}: DEK || HMAC keyed with the
  * DEK over the context) and has the server encrypt that with AES-CBC under the key, which never
@@ -45,7 +47,15 @@ import java.util.function.Supplier;
  * identifier of the object that wrapped its DEK as its version. Rotation creates and activates a new
  * object with the same name. An object that is not Active (Pre-Active, Deactivated or Compromised
  * after a Revoke) is denied as {@code DISABLED}; a destroyed one as {@code NOT_FOUND} or
- * {@code DESTROYED}. docs/kms/kmip.md has the settings and the design.
+ * {@code DESTROYED}.
+ *
+ * <p>A server that speaks only KMIP 1.1 has no Encrypt and Decrypt: then Keyhold fetches the key
+ * object with Get into memory ({@link FetchedKeys}: wiped after {@code fetched-key-lifetime-ms}, on
+ * any refusal and whenever an object is seen not Active) and wraps DEKs itself with AES-256-GCM
+ * ({@link LocalEdekFormat}, EDEK format 2). Every wrap and unwrap still asks the server for the
+ * object's State first, so a revocation stops it at once. EDEKs of either format unwrap whatever
+ * version is negotiated (format 1 needs a server of 1.2 or later). docs/kms/kmip.md has the settings
+ * and the design, and says what the weaker 1.1 mode means.
  */
 public final class KmipKms extends BlockingKms {
     public static final String KIND = "kmip";
@@ -59,19 +69,29 @@ public final class KmipKms extends BlockingKms {
     /** (reference, object) pairs whose object was seen to carry the reference's Name: see {@link #requireVersionOf}. */
     private final Set<String> verified = ConcurrentHashMap.newKeySet();
     private final SecureRandom random = new SecureRandom();
+    private final FetchedKeys fetched;
 
-    private KmipKms(KmsConfig config, int threads, ProtocolVersion highest) {
+    private KmipKms(KmsConfig config, int threads, ProtocolVersion highest, Duration fetchedKeyLifetime) {
         super(KIND, threads);
         this.config = config;
         this.highest = highest;
+        this.fetched = new FetchedKeys(fetchedKeyLifetime);
     }
 
     /**
      * Settings: each server's, see {@link ServerSettings}; {@code threads} (default 8): how many calls
-     * run at once; {@code max-version} (default 1.4): the highest KMIP version to offer.
+     * run at once; {@code max-version} (default 2.0): the highest KMIP version to offer;
+     * {@code fetched-key-lifetime-ms} (default 30000, the server's default health interval): how long a
+     * key fetched from a KMIP 1.1 server is kept in memory before it is wiped and fetched again.
      */
     public static KmipKms open(KmsConfig config) {
-        return new KmipKms(config, config.integer("threads", 8, 1, 64), ProtocolVersion.parse(config.get("max-version").orElse("1.4")));
+        return new KmipKms(config, config.integer("threads", 8, 1, 64), ProtocolVersion.parse(config.get("max-version").orElse(ProtocolVersion.HIGHEST.toString())),
+                Duration.ofMillis(config.integer("fetched-key-lifetime-ms", 30_000, 1, 3_600_000)));
+    }
+
+    /** Whether this provider holds the fetched key of object {@code uid} of server {@code server} now (tests). */
+    boolean holdsFetchedKey(String server, String uid) {
+        return fetched.holds(server + "/" + uid);
     }
 
     @Override
@@ -85,6 +105,9 @@ public final class KmipKms extends BlockingKms {
         KmipClient client = client(ref);
         KeyAttributes current = current(ref, client, "describe");
         Reason denial = KmipErrors.denial(current.state());
+        if (denial != null) {
+            fetched.wipeAll();
+        }
         KeyState state = denial == null ? KeyState.ENABLED : denial == Reason.DESTROYED ? KeyState.DESTROYED : KeyState.DISABLED;
         Instant created = current.initialDate() > 0 ? Instant.ofEpochSecond(current.initialDate()) : null;
         return new KeyInfo(ref.toString(), state, current.algorithmName(), KeyInfo.UNKNOWN_REGION, current.uid(), ref.byName(), created, null);
@@ -95,11 +118,7 @@ public final class KmipKms extends BlockingKms {
         return run(() -> {
             KmipKeyRef ref = KmipKeyRef.parse(keyRef);
             KmipClient client = client(ref);
-            List<String> problems = new ArrayList<>(KmipKeyChecks.problems(current(ref, client, "describe")));
-            if (!client.version().hasServerSideCrypto()) {
-                problems.add(onlyKmip11(client));
-            }
-            return problems;
+            return KmipKeyChecks.problems(current(ref, client, "describe"));
         });
     }
 
@@ -107,7 +126,12 @@ public final class KmipKms extends BlockingKms {
     protected GeneratedDek generateBlocking(String keyRef, EncryptionContext context) {
         KmipKeyRef ref = KmipKeyRef.parse(keyRef);
         KmipClient client = client(ref);
-        requireServerSideCrypto(client);
+        if (!serverSideCrypto(client)) {
+            return withFetchedKey(client, ref, () -> usable(current(ref, client, "wrap")), (uid, kek) -> {
+                DataKey dek = DataKey.generate();
+                return new GeneratedDek(dek, new KekRef(KIND, keyRef, uid), LocalEdekFormat.wrap(kek, uid, dek, context));
+            });
+        }
         String uid = ref.byName() ? usable(current(ref, client, "Encrypt")) : ref.uid();
         DataKey dek = DataKey.generate();
         try {
@@ -133,9 +157,14 @@ public final class KmipKms extends BlockingKms {
         }
         KmipKeyRef ref = KmipKeyRef.parse(kek.keyId());
         String uid = kek.keyVersion();
+        KmipClient client = client(ref);
+        if (LocalEdekFormat.isLocal(edek)) {
+            requireVersionOf(ref, uid, client);
+            return withFetchedKey(client, ref, () -> usable(call(client, "GetAttributes of " + uid + " for " + ref, uid,
+                    () -> client.attributes(uid))), (object, key) -> LocalEdekFormat.unwrap(key, object, edek, context));
+        }
         byte[] iv = EdekFormat.iv(edek);
         byte[] ciphertext = EdekFormat.ciphertext(edek);
-        KmipClient client = client(ref);
         requireServerSideCrypto(client);
         requireVersionOf(ref, uid, client);
         String what = "Decrypt with " + ref + " (object " + uid + ")";
@@ -168,7 +197,33 @@ public final class KmipKms extends BlockingKms {
 
     @Override
     protected void closeBlocking() {
+        fetched.close();
         clients.values().forEach(KmipClient::close);
+    }
+
+    /** What Keyhold does with a fetched key: {@code uid} is the object, {@code key} a lease of its key. */
+    private interface FetchedKeyUse<T> {
+        T apply(String uid, DataKey key);
+    }
+
+    /**
+     * Runs {@code use} with the key of the object {@code activeObject} returns (which checks on the
+     * server that it is Active: every call asks, so a revocation stops wrapping at once), fetched with
+     * Get unless held. Any refusal, other than of the EDEK itself, wipes every fetched key.
+     */
+    private <T> T withFetchedKey(KmipClient client, KmipKeyRef ref, Supplier<String> activeObject, FetchedKeyUse<T> use) {
+        try {
+            String uid = activeObject.get();
+            try (DataKey key = fetched.lease(ref.server() + "/" + uid, () -> call(client, "Get of " + uid + " for " + ref, uid,
+                    () -> client.getKey(uid)))) {
+                return use.apply(uid, key);
+            }
+        } catch (KmsDeniedException e) {
+            if (e.reason() != Reason.INVALID_CIPHERTEXT) {
+                fetched.wipeAll();
+            }
+            throw e;
+        }
     }
 
     /**
@@ -226,9 +281,10 @@ public final class KmipKms extends BlockingKms {
                         + ref.name() + "' that Keyhold may use"));
     }
 
-    private static String usable(KeyAttributes current) {
+    private String usable(KeyAttributes current) {
         Reason denial = KmipErrors.denial(current.state());
         if (denial != null) {
+            fetched.wipeAll();
             throw new KmsDeniedException(denial, "the newest KMIP object of that name, " + current.uid() + ", is "
                     + KmipEnums.State.name(current.state()) + ", and no other is Active");
         }
@@ -243,15 +299,15 @@ public final class KmipKms extends BlockingKms {
         }
     }
 
-    private static void requireServerSideCrypto(KmipClient client) {
-        boolean ok = call(client, "Discover Versions", null, () -> client.version().hasServerSideCrypto());
-        if (!ok) {
-            throw new KmsDeniedException(Reason.INVALID_KEY, onlyKmip11(client));
-        }
+    private static boolean serverSideCrypto(KmipClient client) {
+        return call(client, "Discover Versions", null, () -> client.version().hasServerSideCrypto());
     }
 
-    private static String onlyKmip11(KmipClient client) {
-        return client.server() + " speaks only KMIP 1.1, which has no Encrypt and Decrypt: Keyhold needs KMIP 1.2 or later";
+    private static void requireServerSideCrypto(KmipClient client) {
+        if (!serverSideCrypto(client)) {
+            throw new KmsDeniedException(Reason.INVALID_KEY, client.server() + " speaks only KMIP 1.1, which has no Decrypt, and this"
+                    + " data key was wrapped by a KMIP server's Encrypt (format 1): it unwraps only on a server of KMIP 1.2 or later");
+        }
     }
 
     private KmipClient client(KmipKeyRef ref) {

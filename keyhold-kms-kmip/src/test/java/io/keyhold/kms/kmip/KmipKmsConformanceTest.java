@@ -10,7 +10,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The conformance suite with name references, against a real pykmip-server (one for the class: it takes seconds to start). */
+/**
+ * The conformance suite with name references, against a real pykmip-server (one for the class: it takes seconds to start),
+ * in KMIP 2.0, which pykmip-server 0.10 offers.
+ */
 class KmipKmsConformanceTest extends KmsConformanceSuite implements DeletionConformance {
     @TempDir
     static Path dir;

@@ -18,6 +18,7 @@ import io.keyhold.kms.kmip.internal.EdekFormat;
 import io.keyhold.kms.kmip.internal.KmipClient;
 import io.keyhold.kms.kmip.internal.KmipEnums;
 import io.keyhold.kms.kmip.internal.KmipKeyRef;
+import io.keyhold.kms.kmip.internal.LocalEdekFormat;
 import io.keyhold.kms.kmip.internal.ProtocolVersion;
 import io.keyhold.kms.kmip.internal.ServerSettings;
 import io.keyhold.kms.kmip.pykmip.PyKmipAdmin;
@@ -69,9 +70,30 @@ class KmipWireTest {
 
     @Test
     void negotiatesTheHighestVersionBothSpeak() {
-        assertThat(admin.client().version()).isEqualTo(ProtocolVersion.V1_4);
+        // pykmip-server 0.10 offers 2.0 (Create, Locate and Get Attributes then take 2.0's Attributes encoding)
+        assertThat(admin.client().version()).isEqualTo(ProtocolVersion.V2_0);
+        try (KmipClient v14 = new KmipClient(ServerSettings.read("hsm", server.config("hsm")), ProtocolVersion.V1_4)) {
+            assertThat(v14.version()).isEqualTo(ProtocolVersion.V1_4);
+        }
         try (KmipClient older = new KmipClient(ServerSettings.read("hsm", server.config("hsm")), ProtocolVersion.V1_2)) {
             assertThat(older.version()).isEqualTo(ProtocolVersion.V1_2);
+        }
+    }
+
+    @Test
+    void objectsMadeInOneVersionsAttributeEncodingAreFoundAndDescribedInTheOther() {
+        try (KmipKms v14 = KmipKms.open(server.config("hsm").with("max-version", "1.4"))) {
+            String ref = admin.createKey(); // Create in 2.0's encoding
+            String newer = await(v14.rotate(ref)).currentVersion(); // Create in 1.4's
+            KmipKeyRef parsed = KmipKeyRef.parse(ref);
+            List<String> objects = admin.objects(ref); // Locate in 2.0's
+            assertThat(objects).hasSize(2).contains(newer);
+            KeyInfo by14 = await(v14.describe(ref)); // Locate and Get Attributes in 1.4's
+            KeyInfo by20 = await(kms.describe(ref));
+            assertThat(by20).isEqualTo(by14);
+            assertThat(by20.currentVersion()).isEqualTo(newer);
+            assertThat(by20.algorithm()).isEqualTo("AES-256");
+            assertThat(admin.client().attributes(newer).names()).containsExactly(parsed.name());
         }
     }
 
@@ -131,12 +153,69 @@ class KmipWireTest {
     }
 
     @Test
-    void aServerOfferingOnlyKmip11IsNotUsedForWrapping() {
+    void withAKmip11ServerTheFetchedKeyWrapsLocallyAndBothFormatsUnwrap() {
         String ref = admin.createKeyByIdentifier();
+        String uid = KmipKeyRef.parse(ref).uid();
+        GeneratedDek byServer = await(kms.generate(ref, ORDERS));
         try (KmipKms old = KmipKms.open(server.config("hsm").with("max-version", "1.1"))) {
-            assertDenied(old.generate(ref, ORDERS), Reason.INVALID_KEY);
-            assertThat(await(old.keyProblems(ref))).anySatisfy(p -> assertThat(p).contains("only KMIP 1.1"));
+            assertThat(await(old.keyProblems(ref))).isEmpty();
+            GeneratedDek local = await(old.generate(ref, ORDERS));
+            assertThat(local.kek()).isEqualTo(new KekRef("kmip", ref, uid));
+            assertThat(local.edek()).hasSize(LocalEdekFormat.LENGTH).hasSize(61);
+            assertThat(local.edek()[0]).isEqualTo((byte) 2);
+            assertThat(old.holdsFetchedKey("hsm", uid)).isTrue();
+            // the 2.0 connection unwraps what the 1.1 one wrapped (with a Get of its own)
+            try (DataKey back = await(kms.unwrap(local.kek(), local.edek(), ORDERS)); DataKey dek = local.dek()) {
+                assertThat(bytes(back)).isEqualTo(bytes(dek));
+            }
+            try (DataKey back = await(old.unwrap(local.kek(), local.edek(), ORDERS))) {
+                assertThat(back.isDestroyed()).isFalse();
+            }
+            assertDenied(old.unwrap(local.kek(), local.edek(), EncryptionContext.forTopic("cluster-a", "payments")),
+                    Reason.INVALID_CIPHERTEXT);
+            // a server-wrapped EDEK needs the server's Decrypt, which 1.1 has not
+            assertThat(failure(old.unwrap(byServer.kek(), byServer.edek(), ORDERS))).hasMessageContaining("format 1");
+            byServer.dek().destroy();
         }
+    }
+
+    @Test
+    void aKmip11FetchedKeyIsWipedWhenTheObjectIsRevokedAndStopsWrappingAtOnce() {
+        String ref = admin.createKeyByIdentifier();
+        String uid = KmipKeyRef.parse(ref).uid();
+        try (KmipKms old = KmipKms.open(server.config("hsm").with("max-version", "1.1"))) {
+            GeneratedDek before = await(old.generate(ref, ORDERS));
+            before.dek().destroy();
+            assertThat(old.holdsFetchedKey("hsm", uid)).isTrue();
+            admin.client().revoke(uid, KmipEnums.RevocationReasonCode.KEY_COMPROMISE);
+            assertDenied(old.generate(ref, ORDERS), Reason.DISABLED);
+            assertThat(old.holdsFetchedKey("hsm", uid)).isFalse();
+            assertDenied(old.unwrap(before.kek(), before.edek(), ORDERS), Reason.DISABLED);
+            assertDenied(old.checkAccess(ref), Reason.DISABLED);
+            assertThat(await(old.describe(ref)).state()).isEqualTo(KeyState.DISABLED);
+            assertThat(old.holdsFetchedKey("hsm", uid)).isFalse();
+        }
+    }
+
+    @Test
+    void aKmip11FetchedKeyIsWipedAfterItsLifetime() throws InterruptedException {
+        String ref = admin.createKeyByIdentifier();
+        String uid = KmipKeyRef.parse(ref).uid();
+        try (KmipKms old = KmipKms.open(server.config("hsm").with("max-version", "1.1").with("fetched-key-lifetime-ms", "200"))) {
+            await(old.generate(ref, ORDERS)).dek().destroy();
+            Thread.sleep(400);
+            assertThat(old.holdsFetchedKey("hsm", uid)).isFalse();
+            await(old.generate(ref, ORDERS)).dek().destroy(); // fetched again
+        }
+    }
+
+    @Test
+    void closingTheConnectionWipesTheFetchedKeys() {
+        String ref = admin.createKeyByIdentifier();
+        KmipKms old = KmipKms.open(server.config("hsm").with("max-version", "1.1"));
+        await(old.generate(ref, ORDERS)).dek().destroy();
+        old.close();
+        assertThat(old.holdsFetchedKey("hsm", KmipKeyRef.parse(ref).uid())).isFalse();
     }
 
     @Test

@@ -4,15 +4,18 @@ import static io.keyhold.kms.kmip.internal.KmipEnums.Operation;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import io.keyhold.crypto.DataKey;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * A blocking KMIP 1.x client of one server: the operations Keyhold uses (Encrypt, Decrypt, Locate,
- * Get Attributes) and the admin operations tests and operators use (Create, Activate, Revoke,
+ * Get Attributes, and Get for KMIP 1.1 servers) and the admin operations tests and operators use (Create, Activate, Revoke,
  * Destroy). The protocol version is negotiated with Discover Versions on first use: the highest of
- * 1.4, 1.3, 1.2 and 1.1 the server offers. Connections are kept open for the next call (up to
+ * 2.0, 1.4, 1.3, 1.2 and 1.1 the server offers (attributes are encoded as that version has them:
+ * {@link KmipAttributes}). Connections are kept open for the next call (up to
  * {@link #MAX_IDLE}); one that fails is closed, and a call that failed on a connection kept from
  * before is tried once more on a new one (the server may have closed it meanwhile).
  *
@@ -22,10 +25,8 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  */
 public final class KmipClient implements AutoCloseable {
     static final int MAX_IDLE = 8;
-    private static final List<ProtocolVersion> OFFERED = List.of(ProtocolVersion.V1_4, ProtocolVersion.V1_3, ProtocolVersion.V1_2,
-            ProtocolVersion.V1_1);
-    private static final List<String> DESCRIBED = List.of("Object Type", "State", "Cryptographic Algorithm", "Cryptographic Length",
-            "Cryptographic Usage Mask", "Initial Date", "Name");
+    private static final List<ProtocolVersion> OFFERED = List.of(ProtocolVersion.V2_0, ProtocolVersion.V1_4, ProtocolVersion.V1_3,
+            ProtocolVersion.V1_2, ProtocolVersion.V1_1);
 
     private final ServerSettings server;
     private final ProtocolVersion highest;
@@ -40,7 +41,7 @@ public final class KmipClient implements AutoCloseable {
     }
 
     public KmipClient(ServerSettings server) {
-        this(server, ProtocolVersion.V1_4);
+        this(server, ProtocolVersion.HIGHEST);
     }
 
     public ServerSettings server() {
@@ -72,20 +73,21 @@ public final class KmipClient implements AutoCloseable {
         }
         return payload.children(Tags.PROTOCOL_VERSION).stream().map(ProtocolVersion::of)
                 .filter(v -> OFFERED.contains(v) && v.compareTo(highest) <= 0).findFirst()
-                .orElseThrow(() -> new IllegalStateException(server + " speaks none of the KMIP versions Keyhold speaks (1.1 to 1.4)"));
+                .orElseThrow(() -> new IllegalStateException(server + " speaks none of the KMIP versions Keyhold speaks (1.1 to 1.4, 2.0)"));
     }
 
     /** Creates a 256-bit AES key (Pre-Active) with {@code usageMask} and, unless null, {@code name}; returns its identifier. */
     public String create(String name, int usageMask) {
-        List<Ttlv> attributes = new ArrayList<>(List.of(
-                attribute("Cryptographic Algorithm", Ttlv.enumeration(Tags.ATTRIBUTE_VALUE, KmipEnums.CryptographicAlgorithm.AES)),
-                attribute("Cryptographic Length", Ttlv.integer(Tags.ATTRIBUTE_VALUE, 256)),
-                attribute("Cryptographic Usage Mask", Ttlv.integer(Tags.ATTRIBUTE_VALUE, usageMask))));
+        List<KmipAttributes.Attr> attributes = new ArrayList<>(List.of(
+                KmipAttributes.enumeration("Cryptographic Algorithm", Tags.CRYPTOGRAPHIC_ALGORITHM, KmipEnums.CryptographicAlgorithm.AES),
+                KmipAttributes.integer("Cryptographic Length", Tags.CRYPTOGRAPHIC_LENGTH, 256),
+                KmipAttributes.integer("Cryptographic Usage Mask", Tags.CRYPTOGRAPHIC_USAGE_MASK, usageMask)));
         if (name != null) {
-            attributes.add(nameAttribute(name));
+            attributes.add(KmipAttributes.name(name));
         }
-        Ttlv payload = call(Operation.CREATE, "Create", List.of(Ttlv.enumeration(Tags.OBJECT_TYPE, KmipEnums.ObjectType.SYMMETRIC_KEY),
-                Ttlv.structure(Tags.TEMPLATE_ATTRIBUTE, attributes)));
+        ProtocolVersion v = version();
+        Ttlv payload = send(v, Operation.CREATE, "Create", List.of(Ttlv.enumeration(Tags.OBJECT_TYPE, KmipEnums.ObjectType.SYMMETRIC_KEY),
+                KmipAttributes.forCreate(v, attributes)));
         return payload.required(Tags.UNIQUE_IDENTIFIER).textValue();
     }
 
@@ -106,14 +108,16 @@ public final class KmipClient implements AutoCloseable {
 
     /** The identifiers of the objects whose Name is {@code name}, in the server's order. */
     public List<String> locate(String name) {
-        Ttlv payload = call(Operation.LOCATE, "Locate", List.of(nameAttribute(name)));
+        ProtocolVersion v = version();
+        Ttlv payload = send(v, Operation.LOCATE, "Locate", KmipAttributes.forLocate(v, List.of(KmipAttributes.name(name))));
         return payload.children(Tags.UNIQUE_IDENTIFIER).stream().map(Ttlv::textValue).toList();
     }
 
     public KeyAttributes attributes(String uid) {
+        ProtocolVersion v = version();
         List<Ttlv> request = new ArrayList<>(List.of(uid(uid)));
-        DESCRIBED.forEach(n -> request.add(Ttlv.text(Tags.ATTRIBUTE_NAME, n)));
-        Ttlv payload = call(Operation.GET_ATTRIBUTES, "GetAttributes", request);
+        request.addAll(KmipAttributes.references(v));
+        Ttlv payload = send(v, Operation.GET_ATTRIBUTES, "GetAttributes", request);
         int objectType = 0;
         int state = 0;
         int algorithm = 0;
@@ -121,9 +125,9 @@ public final class KmipClient implements AutoCloseable {
         int mask = 0;
         long initial = 0;
         List<String> names = new ArrayList<>();
-        for (Ttlv a : payload.children(Tags.ATTRIBUTE)) {
-            Ttlv value = a.required(Tags.ATTRIBUTE_VALUE);
-            switch (a.required(Tags.ATTRIBUTE_NAME).textValue()) {
+        for (var a : KmipAttributes.reported(v, payload)) {
+            Ttlv value = a.getValue();
+            switch (a.getKey()) {
                 case "Object Type" -> objectType = value.intValue();
                 case "State" -> state = value.intValue();
                 case "Cryptographic Algorithm" -> algorithm = value.intValue();
@@ -137,6 +141,29 @@ public final class KmipClient implements AutoCloseable {
             }
         }
         return new KeyAttributes(uid, objectType, state, algorithm, length, mask, initial, names);
+    }
+
+    /**
+     * The key of the symmetric key object {@code uid} (Get, Key Format Type Raw), for KMIP 1.1 servers,
+     * which cannot encrypt: every copy of the bytes on the way (the response, its decoding) is wiped.
+     */
+    public DataKey getKey(String uid) {
+        Ttlv payload = call(Operation.GET, "Get", List.of(uid(uid), Ttlv.enumeration(Tags.KEY_FORMAT_TYPE, KmipEnums.KeyFormatType.RAW)));
+        try {
+            Ttlv material = payload.required(Tags.SYMMETRIC_KEY).required(Tags.KEY_BLOCK).required(Tags.KEY_VALUE)
+                    .required(Tags.KEY_MATERIAL);
+            if (material.type() != Ttlv.Type.BYTE_STRING) {
+                throw new TtlvException("the KMIP server's Get of " + uid + " answered no raw key material");
+            }
+            byte[] bytes = material.bytesValue();
+            if (bytes.length != DataKey.LENGTH) {
+                Arrays.fill(bytes, (byte) 0);
+                throw new TtlvException("the KMIP object " + uid + " is not a 256-bit key");
+            }
+            return DataKey.fromBytesWipingSource(bytes);
+        } finally {
+            payload.wipe();
+        }
     }
 
     /** AES-CBC with PKCS#5 padding under the key {@code uid}, on the server. */
@@ -168,15 +195,6 @@ public final class KmipClient implements AutoCloseable {
         return Ttlv.text(Tags.UNIQUE_IDENTIFIER, uid);
     }
 
-    private static Ttlv attribute(String name, Ttlv value) {
-        return Ttlv.structure(Tags.ATTRIBUTE, Ttlv.text(Tags.ATTRIBUTE_NAME, name), value);
-    }
-
-    private static Ttlv nameAttribute(String name) {
-        return attribute("Name", Ttlv.structure(Tags.ATTRIBUTE_VALUE, Ttlv.text(Tags.NAME_VALUE, name),
-                Ttlv.enumeration(Tags.NAME_TYPE, KmipEnums.NameType.UNINTERPRETED_TEXT_STRING)));
-    }
-
     private Ttlv call(int operation, String name, List<Ttlv> payload) {
         return send(version(), operation, name, payload);
     }
@@ -193,7 +211,13 @@ public final class KmipClient implements AutoCloseable {
                 if (connection == null) {
                     connection = KmipConnection.open(server);
                 }
-                Ttlv response = TtlvCodec.decode(connection.call(request));
+                byte[] raw = connection.call(request);
+                Ttlv response;
+                try {
+                    response = TtlvCodec.decode(raw);
+                } finally {
+                    Arrays.fill(raw, (byte) 0); // it may hold key material (Get, Decrypt)
+                }
                 Ttlv result = KmipMessages.payload(response, name);
                 release(connection);
                 return result;

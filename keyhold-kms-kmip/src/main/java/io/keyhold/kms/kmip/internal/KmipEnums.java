@@ -115,6 +115,14 @@ public final class KmipEnums {
         }
     }
 
+    /** Key Format Type. */
+    public static final class KeyFormatType {
+        public static final int RAW = 1;
+
+        private KeyFormatType() {
+        }
+    }
+
     /** Name Type. */
     public static final class NameType {
         public static final int UNINTERPRETED_TEXT_STRING = 1;

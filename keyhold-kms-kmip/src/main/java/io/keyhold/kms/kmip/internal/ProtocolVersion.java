@@ -6,15 +6,18 @@ public record ProtocolVersion(int major, int minor) implements Comparable<Protoc
     public static final ProtocolVersion V1_2 = new ProtocolVersion(1, 2);
     public static final ProtocolVersion V1_3 = new ProtocolVersion(1, 3);
     public static final ProtocolVersion V1_4 = new ProtocolVersion(1, 4);
+    public static final ProtocolVersion V2_0 = new ProtocolVersion(2, 0);
+    /** The highest version Keyhold speaks, and offers unless {@code max-version} says otherwise. */
+    public static final ProtocolVersion HIGHEST = V2_0;
 
-    /** One of the versions Keyhold speaks, written {@code 1.1} .. {@code 1.4} (the {@code max-version} setting). */
+    /** One of the versions Keyhold speaks, written {@code 1.1} .. {@code 1.4} or {@code 2.0} (the {@code max-version} setting). */
     public static ProtocolVersion parse(String text) {
-        for (ProtocolVersion v : new ProtocolVersion[] {V1_1, V1_2, V1_3, V1_4}) {
+        for (ProtocolVersion v : new ProtocolVersion[] {V1_1, V1_2, V1_3, V1_4, V2_0}) {
             if (v.toString().equals(text.trim())) {
                 return v;
             }
         }
-        throw new IllegalArgumentException("KMS setting 'max-version' must be 1.1, 1.2, 1.3 or 1.4, got '" + text + "'");
+        throw new IllegalArgumentException("KMS setting 'max-version' must be 1.1, 1.2, 1.3, 1.4 or 2.0, got '" + text + "'");
     }
 
     Ttlv toTtlv() {

@@ -48,10 +48,16 @@ public final class Tags {
     public static final int TIME_STAMP = 0x420092;
     public static final int UNIQUE_IDENTIFIER = 0x420094;
     public static final int DATA = 0x4200C2;
+    /** KMIP 2.0. */
+    public static final int ATTRIBUTES = 0x420125;
+    /** KMIP 2.0. */
+    public static final int ATTRIBUTE_REFERENCE = 0x42013B;
 
     private static final Map<Integer, String> NAMES = Map.ofEntries(
             Map.entry(ACTIVATION_DATE, "ActivationDate"),
             Map.entry(ATTRIBUTE, "Attribute"),
+            Map.entry(ATTRIBUTES, "Attributes"),
+            Map.entry(ATTRIBUTE_REFERENCE, "AttributeReference"),
             Map.entry(ATTRIBUTE_NAME, "AttributeName"),
             Map.entry(ATTRIBUTE_VALUE, "AttributeValue"),
             Map.entry(BATCH_COUNT, "BatchCount"),
