@@ -72,14 +72,15 @@ public final class RecordOverhead {
                 double e = encBytes / (double) records;
                 System.out.printf("%-40s %7d B %12.1f %12.1f %+8.1f%%%n", k.name(), size, p, e, (e / p - 1) * 100);
             }
-            // With cluster keys the envelope names the cluster key and a DEK id: the same size under every KMS.
+            // With cluster keys the envelope is the compact layout (envelope version 2: CK id, DEK id, IV counter)
+            // and the marker is "kh": the same size under every KMS.
             RecordEncryption ck = clusterKeyEncryption();
             RebuiltRecords out = BenchKms.untilReady(() -> ck.encrypt("orders", plain));
             int encBytes = out.copyToMemoryRecords().sizeInBytes();
             out.release();
             double p = plain.sizeInBytes() / (double) records;
             double e = encBytes / (double) records;
-            System.out.printf("%-40s %7d B %12.1f %12.1f %+8.1f%%%n", "cluster keys (any KMS)", size, p, e, (e / p - 1) * 100);
+            System.out.printf("%-40s %7d B %12.1f %12.1f %+8.1f%%%n", "cluster keys, compact (any KMS)", size, p, e, (e / p - 1) * 100);
         }
     }
 

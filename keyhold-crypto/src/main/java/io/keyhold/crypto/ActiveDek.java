@@ -13,6 +13,8 @@ final class ActiveDek extends SharedKey {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final byte[] header;
+    /** Envelope version 2 (a cluster key's DEK): IV = DEK id prefix || stored u32 counter. */
+    private final boolean compact;
     private final int ivPrefix = RANDOM.nextInt();
     private final AtomicLong used = new AtomicLong();
     private final long maxUses;
@@ -36,13 +38,16 @@ final class ActiveDek extends SharedKey {
 
     /** @param requestSuccessor asks the KMS for the DEK that will replace this one (must not block) */
     ActiveDek(GeneratedDek generated, DekRotationPolicy policy, long nowNanos, Runnable requestSuccessor) {
-        this(generated, EnvelopeFormat.encodeHeader(EnvelopeFormat.CIPHER_AES256_GCM, generated.kek(), generated.edek()), policy,
-                nowNanos, requestSuccessor);
+        this(generated, CompactEnvelope.fits(generated.kek(), generated.edek())
+                        ? CompactEnvelope.encodeHeader(generated.kek(), generated.edek())
+                        : EnvelopeFormat.encodeHeader(EnvelopeFormat.CIPHER_AES256_GCM, generated.kek(), generated.edek()),
+                policy, nowNanos, requestSuccessor);
     }
 
     private ActiveDek(GeneratedDek generated, byte[] header, DekRotationPolicy policy, long nowNanos, Runnable requestSuccessor) {
         super(generated.dek(), AesGcm.sha256(header, 0, header.length));
         this.header = header;
+        this.compact = header[2] == EnvelopeFormat.VERSION_2_COMPACT;
         this.maxUses = policy.maxEncryptions();
         long life = policy.maxAge().toNanos();
         this.expiresAtNanos = nowNanos + life;
@@ -116,9 +121,24 @@ final class ActiveDek extends SharedKey {
         return n;
     }
 
-    /** Writes the 12-byte IV of use {@code useNumber} at {@code out[off]}. */
-    void iv(long useNumber, byte[] out, int off) {
+    /** How many IV bytes an envelope under this DEK stores after its header. */
+    int storedIvLength() {
+        return compact ? CompactEnvelope.STORED_IV_LENGTH : AesGcm.IV_LENGTH;
+    }
+
+    /**
+     * Writes what the envelope stores of use {@code useNumber}'s IV at {@code out[off]}
+     * ({@link #storedIvLength} bytes), and returns the array holding the full 12-byte IV: {@code out}
+     * itself (version 1, IV at {@code off}) or {@code scratch} (compact, IV at 0).
+     */
+    byte[] iv(long useNumber, byte[] out, int off, byte[] scratch) {
+        if (compact) {
+            CompactEnvelope.putCounter(useNumber, out, off);
+            CompactEnvelope.iv(header, useNumber, scratch);
+            return scratch;
+        }
         Bytes.putInt(out, off, ivPrefix);
         Bytes.putLong(out, off + 4, useNumber);
+        return out;
     }
 }

@@ -23,6 +23,8 @@ final class AesGcm {
     static final class ThreadCipher {
         final Cipher cipher;
         final ProviderKeyView keyView;
+        /** Where an IV not stored whole in its envelope (the compact layout) is rebuilt; not secret. */
+        final byte[] ivScratch = new byte[IV_LENGTH];
 
         ThreadCipher(ProviderKeyView keyView) {
             try {

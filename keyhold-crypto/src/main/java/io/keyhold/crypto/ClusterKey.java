@@ -22,7 +22,10 @@ public final class ClusterKey implements AutoCloseable {
     /** {@link KekRef#provider()} of the DEKs derived from cluster keys (key id = the CK's id). */
     public static final String PROVIDER = "ck";
     public static final int ID_LENGTH = 8;
+    /** The DEK id length of envelope version 1 under a cluster key (read only: new DEKs get compact ids). */
     public static final int DEK_ID_LENGTH = 8;
+    /** The DEK id length of new DEKs, written in the compact envelope layout (see {@code CompactEnvelope}). */
+    public static final int COMPACT_DEK_ID_LENGTH = 12;
     static final String SALT = "keyhold.cluster-key.v1";
     /** The encryption context a CK is wrapped under at the KMS: bound to its cluster and its id. */
     public static final String PURPOSE = "cluster-key";
@@ -73,10 +76,15 @@ public final class ClusterKey implements AutoCloseable {
         return new KekRef(PROVIDER, id, "");
     }
 
-    /** The DEK with id {@code dekId} (8 bytes) for {@code context}; the caller owns it. */
+    /**
+     * The DEK with id {@code dekId} (12 bytes, or 8 in envelopes written before the compact layout) for
+     * {@code context}; the caller owns it. The two lengths never yield the same HKDF info: the
+     * canonical context ends where a fixed-size id of its envelope's layout begins.
+     */
     public DataKey derive(EncryptionContext context, byte[] dekId) {
-        if (dekId.length != DEK_ID_LENGTH) {
-            throw new CryptoException("a derived DEK's id is " + DEK_ID_LENGTH + " bytes, got " + dekId.length);
+        if (dekId.length != DEK_ID_LENGTH && dekId.length != COMPACT_DEK_ID_LENGTH) {
+            throw new CryptoException("a derived DEK's id is " + COMPACT_DEK_ID_LENGTH + " or " + DEK_ID_LENGTH
+                    + " bytes, got " + dekId.length);
         }
         byte[] ctx = context.canonicalBytes();
         byte[] info = Arrays.copyOf(ctx, ctx.length + dekId.length);

@@ -7,8 +7,8 @@ import java.util.concurrent.CompletionStage;
 /**
  * Record DEKs from the cluster's keys instead of the KMS: a new DEK is derived from the current cluster
  * key under a fresh random id ({@link ClusterKey#derive}); its envelope names the CK (KEK provider
- * {@value ClusterKey#PROVIDER}, key id = CK id) and carries the 8-byte DEK id where a KMS's EDEK
- * would be. Opening an envelope derives the DEK again from the CK it names. Envelopes under any
+ * {@value ClusterKey#PROVIDER}, key id = CK id) and carries the 12-byte DEK id where a KMS's EDEK
+ * would be, in the compact layout (envelope version 2; version 1 envelopes with 8-byte ids are still read). Opening an envelope derives the DEK again from the CK it names. Envelopes under any
  * other KEK (records written before cluster keys) go to {@code kms}, as before.
  */
 public final class ClusterKeyDeks implements DekSource, DekUnwrapper {
@@ -35,7 +35,8 @@ public final class ClusterKeyDeks implements DekSource, DekUnwrapper {
     @Override
     public CompletionStage<GeneratedDek> generate(String kekId, EncryptionContext context) {
         return keyring.current().thenApply(ck -> {
-            byte[] dekId = new byte[ClusterKey.DEK_ID_LENGTH];
+            // A 12-byte id: the envelope is written in the compact layout (CompactEnvelope).
+            byte[] dekId = new byte[ClusterKey.COMPACT_DEK_ID_LENGTH];
             RANDOM.nextBytes(dekId);
             return new GeneratedDek(ck.derive(context, dekId), ck.kekRef(), dekId);
         });

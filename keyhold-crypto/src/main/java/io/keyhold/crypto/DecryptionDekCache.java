@@ -114,7 +114,8 @@ public final class DecryptionDekCache {
             throw failed;
         }
         // Miss: parse the header and key the entry by a private copy.
-        EnvelopeFormat.Header header = EnvelopeFormat.parseHeader(buf, off, headerLength, buf[off + 3]);
+        byte cipher = buf[off + 2] == EnvelopeFormat.VERSION_2_COMPACT ? EnvelopeFormat.CIPHER_AES256_GCM : buf[off + 3];
+        EnvelopeFormat.Header header = EnvelopeFormat.parseHeader(buf, off, headerLength, cipher);
         policy.check(header.kek()); // before the KMS sees the EDEK; cached entries all passed it
         Attempt attempt = new Attempt(ByteBuffer.wrap(Arrays.copyOfRange(buf, off, off + headerLength)), context);
         throw new DekPendingException(request(attempt, header.kek(), header.edek(buf, off), AesGcm.sha256(buf, off, headerLength)));

@@ -61,10 +61,9 @@ public final class EnvelopeDecryptor {
         Objects.requireNonNull(aad, "aad");
         Objects.requireNonNull(dekContext, "dekContext");
         Objects.checkFromIndexSize(off, len, buf.length);
+        int headerLength = headerLength(buf, off, len);
+        int ctOff = off + headerLength + EnvelopeFormat.storedIvLength(buf, off);
         int ctLen = ciphertextLength(buf, off, len);
-        int headerLength = len - ctLen - AesGcm.IV_LENGTH;
-        int ivOff = off + headerLength;
-        int ctOff = ivOff + AesGcm.IV_LENGTH;
         Objects.checkFromIndexSize(outOff, ctLen - AesGcm.TAG_LENGTH, out.length);
         LastKey memo = last.get();
         if (memo == null) {
@@ -86,7 +85,10 @@ public final class EnvelopeDecryptor {
                 memo.aad = aad;
                 memo.recordAad = key.recordAad(aad);
             }
-            AesGcm.decrypt(key.key(), buf, ivOff, memo.recordAad, buf, ctOff, ctLen, out, outOff);
+            AesGcm.ThreadCipher tc = AesGcm.threadCipher();
+            byte[] iv = EnvelopeFormat.iv(buf, off, headerLength, tc.ivScratch);
+            AesGcm.decrypt(tc, key.key(), iv, EnvelopeFormat.ivOffset(buf, off, headerLength), memo.recordAad, buf, ctOff, ctLen,
+                    out, outOff);
             return ctLen - AesGcm.TAG_LENGTH;
         } finally {
             key.release();
@@ -140,9 +142,9 @@ public final class EnvelopeDecryptor {
                 throw new IllegalStateException("opener is closed");
             }
             Objects.checkFromIndexSize(off, len, buf.length);
+            int headerLength = headerLength(buf, off, len);
+            int ctOff = off + headerLength + EnvelopeFormat.storedIvLength(buf, off);
             int ctLen = ciphertextLength(buf, off, len);
-            int headerLength = len - ctLen - AesGcm.IV_LENGTH;
-            int ivOff = off + headerLength;
             Objects.checkFromIndexSize(outOff, ctLen - AesGcm.TAG_LENGTH, out.length);
             if (key == null || !Arrays.equals(header, 0, header.length, buf, off, off + headerLength)) {
                 releaseKey();
@@ -162,7 +164,9 @@ public final class EnvelopeDecryptor {
                 System.arraycopy(tail, tailOff, aadScratch, recordAad.length, tailLen);
                 fullAad = aadScratch;
             }
-            AesGcm.decrypt(cipher, key.key(), buf, ivOff, fullAad, aadLength, buf, ivOff + AesGcm.IV_LENGTH, ctLen, out, outOff);
+            byte[] iv = EnvelopeFormat.iv(buf, off, headerLength, cipher.ivScratch);
+            AesGcm.decrypt(cipher, key.key(), iv, EnvelopeFormat.ivOffset(buf, off, headerLength), fullAad, aadLength, buf, ctOff,
+                    ctLen, out, outOff);
             return ctLen - AesGcm.TAG_LENGTH;
         }
 
@@ -180,15 +184,21 @@ public final class EnvelopeDecryptor {
         }
     }
 
-    /** Length of ciphertext plus tag in a well-formed envelope. */
-    private static int ciphertextLength(byte[] buf, int off, int len) {
+    /** Length of the header of a record envelope; a malformed one is a {@link CryptoException}. */
+    private static int headerLength(byte[] buf, int off, int len) {
         int headerLength = EnvelopeFormat.headerLength(buf, off, len, EnvelopeFormat.CIPHER_AES256_GCM);
         if (headerLength < 0) {
             // Not well formed: parse fully, only to say precisely what is wrong.
             EnvelopeFormat.parseHeader(buf, off, len, EnvelopeFormat.CIPHER_AES256_GCM);
             throw new CryptoException("malformed envelope header");
         }
-        int ctLen = len - headerLength - AesGcm.IV_LENGTH;
+        return headerLength;
+    }
+
+    /** Length of ciphertext plus tag in a well-formed envelope (version 1: 12 IV bytes stored; compact: 4). */
+    private static int ciphertextLength(byte[] buf, int off, int len) {
+        int headerLength = headerLength(buf, off, len);
+        int ctLen = len - headerLength - EnvelopeFormat.storedIvLength(buf, off);
         if (ctLen < AesGcm.TAG_LENGTH) {
             throw new CryptoException("truncated envelope: no room for IV and authentication tag");
         }

@@ -77,7 +77,7 @@ public final class EnvelopeEncryptor {
     }
 
     private static int envelopeLength(ActiveDek dek, int plaintextLength) {
-        return dek.header().length + AesGcm.IV_LENGTH + plaintextLength + AesGcm.TAG_LENGTH;
+        return dek.header().length + dek.storedIvLength() + plaintextLength + AesGcm.TAG_LENGTH;
     }
 
     /** Writes header, IV, ciphertext and tag at {@code out[outOff]}; the caller holds a use of {@code dek}. */
@@ -96,8 +96,9 @@ public final class EnvelopeEncryptor {
         byte[] header = dek.header();
         System.arraycopy(header, 0, out, outOff, header.length);
         int ivOff = outOff + header.length;
-        dek.iv(use, out, ivOff);
-        AesGcm.encrypt(cipher, dek.key(), out, ivOff, aad, aadLength, pt, off, len, out, ivOff + AesGcm.IV_LENGTH);
+        byte[] iv = dek.iv(use, out, ivOff, cipher.ivScratch);
+        AesGcm.encrypt(cipher, dek.key(), iv, iv == out ? ivOff : 0, aad, aadLength, pt, off, len, out,
+                ivOff + dek.storedIvLength());
     }
 
     /**

@@ -18,9 +18,14 @@ import java.util.Arrays;
  *
  * The header is authenticated: it is the first part of the AES-GCM associated data of everything
  * that follows it, so a change to any header byte makes decryption fail.
+ *
+ * <p>Version 2 is the compact layout of one record under a cluster key ({@link CompactEnvelope}):
+ * a fixed-size header, and only the IV's counter stored.
  */
 public final class EnvelopeFormat {
     public static final byte VERSION_1 = 1;
+    /** The compact record layout under a cluster key, see {@link CompactEnvelope}. */
+    public static final byte VERSION_2_COMPACT = 2;
     static final byte MAGIC_0 = 'K';
     static final byte MAGIC_1 = 'H';
     static final byte CIPHER_AES256_GCM = 1;
@@ -67,8 +72,14 @@ public final class EnvelopeFormat {
             throw new CryptoException("not a Keyhold envelope (bad magic)");
         }
         int version = r.u8();
+        if (version == VERSION_2_COMPACT) {
+            if (expectedCipher != CIPHER_AES256_GCM) {
+                throw new CryptoException("a compact envelope holds one record, not a stream");
+            }
+            return CompactEnvelope.parseHeader(buf, off, len);
+        }
         if (version != VERSION_1) {
-            throw new CryptoException("unsupported envelope version " + version + " (this build reads version 1)");
+            throw new CryptoException("unsupported envelope version " + version + " (this build reads versions 1 and 2)");
         }
         byte cipher = (byte) r.u8();
         if (cipher != expectedCipher) {
@@ -98,6 +109,10 @@ public final class EnvelopeFormat {
      */
     static int headerLength(byte[] buf, int off, int len, byte expectedCipher) {
         int end = off + len;
+        if (off >= 0 && len >= CompactEnvelope.HEADER_LENGTH && end <= buf.length && buf[off] == MAGIC_0 && buf[off + 1] == MAGIC_1
+                && buf[off + 2] == VERSION_2_COMPACT) {
+            return expectedCipher == CIPHER_AES256_GCM ? CompactEnvelope.HEADER_LENGTH : -1;
+        }
         if (off < 0 || len < 7 || end > buf.length || buf[off] != MAGIC_0 || buf[off + 1] != MAGIC_1
                 || buf[off + 2] != VERSION_1 || buf[off + 3] != expectedCipher) {
             return -1;
@@ -117,6 +132,29 @@ public final class EnvelopeFormat {
         }
         pos += 2 + Bytes.getShort(buf, pos);
         return pos > end ? -1 : pos - off;
+    }
+
+    /** How many IV bytes follow a record header that starts at {@code buf[off]} (well formed, see {@link #headerLength}). */
+    static int storedIvLength(byte[] buf, int off) {
+        return buf[off + 2] == VERSION_2_COMPACT ? CompactEnvelope.STORED_IV_LENGTH : AesGcm.IV_LENGTH;
+    }
+
+    /**
+     * The 12-byte IV of the record envelope at {@code buf[off]} whose header is {@code headerLength}
+     * bytes: where it lies in {@code buf} (version 1), or rebuilt into {@code scratch} (compact).
+     * Returns the array holding it; its offset is {@link #ivOffset}.
+     */
+    static byte[] iv(byte[] buf, int off, int headerLength, byte[] scratch) {
+        if (buf[off + 2] != VERSION_2_COMPACT) {
+            return buf;
+        }
+        CompactEnvelope.iv(buf, off, scratch);
+        return scratch;
+    }
+
+    /** Where in the array {@link #iv} returned the IV starts. */
+    static int ivOffset(byte[] buf, int off, int headerLength) {
+        return buf[off + 2] == VERSION_2_COMPACT ? 0 : off + headerLength;
     }
 
     /** The KEK an envelope's DEK is wrapped under, without decrypting anything (for rotation tooling). */

@@ -89,8 +89,8 @@ class ClusterKeyTest {
         Aad aad = Aad.of("topic:orders");
         byte[] envelope = retry(() -> enc.encrypt("orders-key", orders, "hello".getBytes(StandardCharsets.UTF_8), aad));
         assertThat(EnvelopeFormat.kekOf(envelope)).isEqualTo(keyring.ck.kekRef());
-        // magic, version, cipher, "ck", 11-char id, empty version, 8-byte DEK id: 31 bytes; IV and tag 28.
-        assertThat(envelope.length).isEqualTo(31 + 12 + 5 + 16);
+        // The compact layout: magic and version 3, CK id 8, DEK id 12, IV counter 4, then ciphertext and tag.
+        assertThat(envelope.length).isEqualTo(3 + 8 + 12 + 4 + 5 + 16);
         assertThat(retry(() -> dec.decrypt(envelope, orders, aad))).asString(StandardCharsets.UTF_8).isEqualTo("hello");
 
         // A CK id this cluster does not have opens nothing.

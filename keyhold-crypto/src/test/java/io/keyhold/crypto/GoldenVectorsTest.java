@@ -59,4 +59,35 @@ class GoldenVectorsTest {
             assertThat(in.readAllBytes()).isEqualTo(expected);
         }
     }
+
+    @Test
+    void compactRecordEnvelopeDecryptsThroughItsClusterKeyAlone() throws Exception {
+        Properties c = new Properties();
+        try (InputStream in = getClass().getResourceAsStream("/golden/envelope-v2-compact.properties")) {
+            c.load(in);
+        }
+        ClusterKey ck = new ClusterKey(c.getProperty("ck.id"), DataKey.fromBytesWipingSource(hex.parseHex(c.getProperty("ck.key"))));
+        ClusterKeyDeks deks = new ClusterKeyDeks(new ClusterKeyDeks.Keyring() {
+            @Override
+            public java.util.concurrent.CompletionStage<ClusterKey> current() {
+                return CompletableFuture.failedFuture(new AssertionError("nothing is encrypted here"));
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<ClusterKey> byId(String id) {
+                assertThat(id).isEqualTo(c.getProperty("ck.id"));
+                return CompletableFuture.completedFuture(ck);
+            }
+        }, (k, e, x) -> CompletableFuture.failedFuture(new AssertionError("no KMS call under a cluster key")));
+        EnvelopeDecryptor dec = new EnvelopeDecryptor(new DecryptionDekCache(deks, KekPolicy.onlyKey("local", "k").andAnyKeyOf(
+                ClusterKey.PROVIDER), 10, Duration.ofMinutes(1)));
+        EncryptionContext ctx = EncryptionContext.forTopic(c.getProperty("context.cluster"), c.getProperty("context.topic"));
+        Aad aad = Aad.of(c.getProperty("record.aad"));
+        assertThat(new String(retry(() -> dec.decrypt(hex.parseHex(c.getProperty("record.envelope")), ctx, aad)), StandardCharsets.UTF_8))
+                .isEqualTo(c.getProperty("record.plaintext"));
+        assertThat(retry(() -> dec.decrypt(hex.parseHex(c.getProperty("record.empty.envelope")), ctx, aad))).isEmpty();
+        assertThat(EnvelopeFormat.kekOf(hex.parseHex(c.getProperty("record.envelope")))).isEqualTo(ck.kekRef());
+        String doc = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "FORMAT.md")).replaceAll("\\s+", "");
+        assertThat(doc).contains(c.getProperty("record.envelope")).contains(c.getProperty("ck.key"));
+    }
 }

@@ -263,7 +263,7 @@ class FrameFuzzTest {
             while (consumer.position(tp) < end && System.nanoTime() < deadline) {
                 for (var r : consumer.poll(java.time.Duration.ofMillis(500))) {
                     boolean bareTombstone = r.value() == null && !r.headers().iterator().hasNext();
-                    assertThat(bareTombstone || r.headers().lastHeader("keyhold.enc") != null)
+                    assertThat(bareTombstone || r.headers().lastHeader(io.keyhold.proxy.internal.RecordEncryption.MARKER) != null)
                             .as("record at offset %d is marked encrypted", r.offset()).isTrue();
                     if (r.value() != null) {
                         assertThat(new String(r.value(), java.nio.charset.StandardCharsets.ISO_8859_1))

@@ -44,14 +44,20 @@ import org.apache.kafka.common.utils.Crc32C;
  * and pre-v2 batches) goes through Kafka's own record classes here. Both write the same bytes.
  *
  * <p>Record format on disk (see docs/FORMAT.md, "Kafka records"): key unchanged; value = envelope of
- * {@link RecordPayload}; exactly one header {@value #MARKER} whose value is the record format (2).
+ * {@link RecordPayload}; exactly one header {@value #MARKER} (formerly {@value #LEGACY_MARKER}, still read)
+ * whose value is the record format (2).
  * A tombstone keeps its null value; the marker's value is the format byte followed by an envelope
  * of its headers, even none. Each envelope is bound to cluster, topic, key and kind
  * ({@link RecordBinding}). Format 1 records are still read.
  */
 public final class RecordEncryption {
-    /** Name of the header that marks a record as encrypted by Keyhold. */
-    public static final String MARKER = "keyhold.enc";
+    /**
+     * Name of the header that marks a record as encrypted by Keyhold: two bytes, because it is
+     * stored in every record (see docs/FORMAT.md, "Kafka records").
+     */
+    public static final String MARKER = "kh";
+    /** The marker's name in records written before {@link #MARKER}; still read, never written. */
+    public static final String LEGACY_MARKER = "keyhold.enc";
     /** The record format new records are written in (the marker's first byte; 1 is still read). */
     public static final byte FORMAT_CURRENT = RecordBinding.FORMAT_V2;
 
@@ -325,10 +331,14 @@ public final class RecordEncryption {
         return b.v2Aad().append(tail, 0, tail.length);
     }
 
+    static boolean isMarker(String headerKey) {
+        return MARKER.equals(headerKey) || LEGACY_MARKER.equals(headerKey);
+    }
+
     /** Returns whether the record was decrypted (false: passed through unchanged). */
     private boolean appendDecrypted(MemoryRecordsBuilder builder, Record r, String topic, TopicBinding b) {
         Header[] headers = r.headers();
-        if (headers.length != 1 || !MARKER.equals(headers[0].key())) {
+        if (headers.length != 1 || !isMarker(headers[0].key())) {
             // Bare tombstones included: format 2 seals every tombstone (see UncompressedBatches).
             if (unencryptedPolicy.refuses(!r.hasValue() && headers.length == 0)) {
                 counters.unencryptedRecordsRejected.increment();

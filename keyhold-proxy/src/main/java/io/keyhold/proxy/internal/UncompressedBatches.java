@@ -39,6 +39,7 @@ final class UncompressedBatches {
     static final int LOG_OVERHEAD = 12;
 
     private static final byte[] MARKER_KEY = RecordEncryption.MARKER.getBytes(StandardCharsets.UTF_8);
+    private static final byte[] LEGACY_MARKER_KEY = RecordEncryption.LEGACY_MARKER.getBytes(StandardCharsets.UTF_8);
     /** The header section of an encrypted record with a value: one header, the marker, value = version. */
     private static final byte[] MARKER_SECTION = markerSection();
     /** Per-record growth on encryption besides the envelope: marker section and longer varints. */
@@ -278,8 +279,8 @@ final class UncompressedBatches {
     private boolean decryptRecord(RecordCursor cur, byte[] ia, int iBase, Output o, Scratch scratch,
                                   Openers openers, String topic, long baseOffset) {
         ByteBuffer w = o.w;
-        boolean marked = cur.headerCount == 1 && cur.headerKeyLength == MARKER_KEY.length
-                && Arrays.equals(ia, iBase + cur.headerKeyAt, iBase + cur.headerKeyAt + MARKER_KEY.length, MARKER_KEY, 0, MARKER_KEY.length);
+        boolean marked = cur.headerCount == 1
+                && (isHeaderKey(cur, ia, iBase, MARKER_KEY) || isHeaderKey(cur, ia, iBase, LEGACY_MARKER_KEY));
         if (!marked) {
             // A bare tombstone too: format 2 seals every tombstone's headers, so one without the
             // marker was written around the proxy (it could delete any key of a compacted topic).
@@ -387,6 +388,12 @@ final class UncompressedBatches {
         if (declared != found) {
             throw new CorruptRecordException("record batch declares " + declared + " records but holds " + found);
         }
+    }
+
+    /** Whether the cursor's (first) header is named {@code name}. */
+    private static boolean isHeaderKey(RecordCursor cur, byte[] ia, int iBase, byte[] name) {
+        return cur.headerKeyLength == name.length
+                && Arrays.equals(ia, iBase + cur.headerKeyAt, iBase + cur.headerKeyAt + name.length, name, 0, name.length);
     }
 
     private static byte[] markerSection() {

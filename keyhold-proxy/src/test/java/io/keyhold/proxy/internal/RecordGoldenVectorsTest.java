@@ -136,17 +136,22 @@ class RecordGoldenVectorsTest {
         RecordEncryption p = proxy(UnencryptedRecordPolicy.REJECT, v.getProperty("cluster"), deks, ClusterKey.PROVIDER);
         String topic = v.getProperty("topic");
         MemoryRecords plain = batch("plain");
-        assertThat(RecordEncryptionTest.bytes(RecordEncryptionTest.take(RecordEncryptionTest.decrypt(p, topic, batch("ck.sealed")))))
-                .isEqualTo(RecordEncryptionTest.bytes(plain));
-        MemoryRecords gzipped = RecordEncryptionTest.rebatch(batch("ck.sealed"), CompressionType.GZIP);
-        assertThat(RecordEncryptionTest.records(RecordEncryptionTest.take(RecordEncryptionTest.decrypt(p, topic, gzipped))))
-                .isEqualTo(RecordEncryptionTest.records(plain));
+        // ck.sealed: envelope version 1 with 8-byte DEK ids, marker keyhold.enc; compact.sealed: envelope version 2, marker kh.
+        for (String sealed : new String[] {"ck.sealed", "compact.sealed"}) {
+            assertThat(RecordEncryptionTest.bytes(RecordEncryptionTest.take(RecordEncryptionTest.decrypt(p, topic, batch(sealed)))))
+                    .as(sealed).isEqualTo(RecordEncryptionTest.bytes(plain));
+            MemoryRecords gzipped = RecordEncryptionTest.rebatch(batch(sealed), CompressionType.GZIP);
+            assertThat(RecordEncryptionTest.records(RecordEncryptionTest.take(RecordEncryptionTest.decrypt(p, topic, gzipped))))
+                    .as(sealed).isEqualTo(RecordEncryptionTest.records(plain));
+        }
+        assertThat(batch("compact.sealed").sizeInBytes()).isLessThan(batch("ck.sealed").sizeInBytes() - 5 * 20);
     }
 
     @Test
     void theDocumentPrintsTheFrozenFormat2Batch() throws Exception {
         String doc = Files.readString(Path.of("..", "docs", "FORMAT.md")).replaceAll("\\s+", "");
         assertThat(doc).contains(v.getProperty("v2.sealed")).contains(v.getProperty("plain")).contains(v.getProperty("dek"))
-                .contains(v.getProperty("ck.sealed")).contains(v.getProperty("ck.key")).contains(v.getProperty("ck.id"));
+                .contains(v.getProperty("ck.sealed")).contains(v.getProperty("ck.key")).contains(v.getProperty("ck.id"))
+                .contains(v.getProperty("compact.sealed"));
     }
 }
