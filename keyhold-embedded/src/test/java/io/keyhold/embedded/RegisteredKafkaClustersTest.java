@@ -91,7 +91,7 @@ class RegisteredKafkaClustersTest {
                 List<ConsumerRecord<byte[], byte[]>> stored = consumeDirectly(existing.bootstrapServers(), "payments", 2);
                 assertThat(stored).hasSize(2).allSatisfy(r -> {
                     assertThat(new String(r.value(), StandardCharsets.ISO_8859_1)).doesNotContain(canary);
-                    assertThat(r.headers().toArray()).extracting(Header::key).containsExactly("keyhold.enc");
+                    assertThat(r.headers().toArray()).extracting(Header::key).containsExactly("kh");
                 });
                 // The binding is a record next to nothing else: owner-only, naming the registration.
                 Path record = tmp.resolve("data/clusters/" + clusterId + "/cluster.properties");
