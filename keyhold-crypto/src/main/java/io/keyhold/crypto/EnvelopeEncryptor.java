@@ -91,7 +91,7 @@ public final class EnvelopeEncryptor {
     }
 
     /** As above, with the associated data in {@code aad[0, aadLength)}. */
-    private static void sealInto(javax.crypto.Cipher cipher, ActiveDek dek, long use, byte[] aad, int aadLength,
+    private static void sealInto(AesGcm.ThreadCipher cipher, ActiveDek dek, long use, byte[] aad, int aadLength,
                                  byte[] pt, int off, int len, byte[] out, int outOff) {
         byte[] header = dek.header();
         System.arraycopy(header, 0, out, outOff, header.length);
