@@ -125,6 +125,24 @@ public final class EmbeddedClusterRuntime implements ClusterRuntime, AutoCloseab
     }
 
     @Override
+    public java.util.concurrent.CompletionStage<Void> rekey(String clusterId, KeyBinding newKey, StatusSink sink) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        inOrder(clusterId, () -> {
+            try {
+                clusters.rekey(clusterId, newKey.kmsKind(), newKey.kmsKeyId());
+                done.complete(null);
+            } catch (Exception e) {
+                LOG.warn("cluster {}: re-key refused or failed, it stays on its key: {}", clusterId, e.toString());
+                done.completeExceptionally(e);
+            } catch (Error e) {
+                done.completeExceptionally(e);
+                throw e;
+            }
+        });
+        return done;
+    }
+
+    @Override
     public void kmsHealth(String clusterId, io.keyhold.kms.KeyWatch.Status status) {
         clusters.reportKmsHealth(clusterId, status);
     }

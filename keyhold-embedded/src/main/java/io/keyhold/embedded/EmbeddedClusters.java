@@ -208,6 +208,9 @@ public final class EmbeddedClusters implements AutoCloseable {
                 .listen(settings.listenHost(), proxyPort)
                 .advertisedHost(settings.advertisedHost())
                 .brokerPortBase(ClusterRecord.integer(record, ClusterRecord.BROKER_PORT_BASE, proxyPort))
+                // Record DEKs derive from cluster keys kept in the cluster's own Kafka (docs/FORMAT.md):
+                // the key topic's client reaches it exactly as the proxy does (bootstrap and TLS).
+                .clusterKeys(ProxyConfig.ClusterKeys.DEFAULT)
                 .build();
     }
 
@@ -316,6 +319,46 @@ public final class EmbeddedClusters implements AutoCloseable {
 
     public void unlock(String clusterId) {
         setLocked(clusterId, false);
+    }
+
+    /**
+     * Moves a running cluster onto the KMS key {@code kmsKeyId} of {@code kmsKind} while it serves
+     * traffic: its proxy re-wraps every cluster key under the new key in the key topic and reads
+     * them back ({@link KeyholdProxy#rekey}), then the cluster's record names the new key, so
+     * restarts use it. Records are not rewritten. Refused for a cluster created before cluster keys
+     * (its records may name DEKs the old key wrapped itself, which only a rewrite could move), and for
+     * one that is locked or not running. Holds the cluster's lifecycle lock: no start, stop or
+     * delete meanwhile; produce and fetch go on.
+     */
+    public void rekey(String clusterId, String kmsKind, String kmsKeyId) throws Exception {
+        Path dir = catalog.dir(clusterId);
+        Slot slot = slot(clusterId);
+        synchronized (slot.lifecycle) {
+            Running r;
+            synchronized (slot) {
+                r = slot.running;
+                if (r == null || slot.locked) {
+                    throw new IllegalStateException("cluster " + clusterId + " is " + (r == null ? "not running here" : "locked")
+                            + ": only a serving cluster can move to another key");
+                }
+            }
+            Properties record = ClusterRecord.load(dir);
+            if (!ClusterRecord.CLUSTER_KEYS_ONLY.equals(record.getProperty(ClusterRecord.RECORD_KEYS))) {
+                throw new IllegalStateException("cluster " + clusterId + " was created before cluster keys: its older records"
+                        + " name data keys wrapped by its KMS key itself, which only rewriting them could move to another key");
+            }
+            ClusterKeys.ClusterKey target = keys.keyFor(clusterId, kmsKind, kmsKeyId);
+            int moved;
+            try {
+                moved = r.proxy().rekey(target.kekId(), target.kms()).get();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception ex ? ex : e;
+            }
+            record.setProperty(ClusterRecord.KMS_KIND, kmsKind);
+            record.setProperty(ClusterRecord.KMS_KEY, kmsKeyId);
+            ClusterRecord.write(dir, record);
+            LOG.info("cluster {}: re-keyed onto {} ({} cluster keys re-wrapped)", clusterId, target.kekId(), moved);
+        }
     }
 
     /** Hands what the last health check of the cluster's key found to its proxy, for the metrics. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.keyhold.crypto.EnvelopeFormat;
+import io.keyhold.crypto.ClusterKey;
 import io.keyhold.crypto.KekRef;
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.audit.AuditEventType;
@@ -162,9 +163,9 @@ class KeyLifecycleTest {
             EmbeddedClustersTest.produce(endpoint, "secrets", canary + "-1", canary + "-2", canary + "-3");
             assertThat(EmbeddedClustersTest.consume(endpoint, "secrets", 3)).containsExactly(canary + "-1", canary + "-2", canary + "-3");
             shredRef = s.server().bootstrapOrganizationId() + "/shred-me";
-            // The harness can open what is on disk while the key lives: the check after the destroy means something.
-            assertThat(StoredEnvelopes.openWith(StoredEnvelopes.read(logDir(cluster)), localKms(), cluster, "secrets", new KekRef("local", shredRef, "1")))
-                    .anySatisfy(plain -> assertThat(new String(plain, StandardCharsets.ISO_8859_1)).contains(canary));
+            // The harness can open the cluster's keys on disk while the key lives: the check after the destroy means something.
+            assertThat(StoredEnvelopes.clusterKeysOpenedWith(logDir(cluster), localKms(), cluster, new KekRef("local", shredRef, "1")))
+                    .containsExactlyInAnyOrderElementsOf(StoredEnvelopes.clusterKeys(logDir(cluster), cluster).keySet()).isNotEmpty();
 
             // Destroyed for good, in the local KMS's two steps.
             rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys/shred-me/schedule-deletion", "{\"waiting_period_days\":7}", 200);
@@ -186,8 +187,15 @@ class KeyLifecycleTest {
 
             List<byte[]> stored = StoredEnvelopes.read(logDir(cluster));
             assertThat(stored).hasSizeGreaterThanOrEqualTo(3);
-            assertThat(stored).allSatisfy(e -> assertThat(EnvelopeFormat.kekOf(e).keyId()).isEqualTo(shredRef));
-            // No key the local KMS still holds, in any version, opens any record: not the destroyed one, not another.
+            // Every record is under a cluster key of the key topic, and every cluster key is wrapped under the destroyed key
+            // only: a record DEK derives from its cluster key and nothing else, so what opens no cluster key opens no record.
+            var clusterKeys = StoredEnvelopes.clusterKeys(logDir(cluster), cluster);
+            assertThat(clusterKeys.values()).isNotEmpty().allSatisfy(w -> assertThat(w.kek().keyId()).isEqualTo(shredRef));
+            assertThat(stored).allSatisfy(e -> {
+                assertThat(EnvelopeFormat.kekOf(e).provider()).isEqualTo(ClusterKey.PROVIDER);
+                assertThat(clusterKeys).containsKey(EnvelopeFormat.kekOf(e).keyId());
+            });
+            // No key the local KMS still holds, in any version, opens any cluster key: not the destroyed one, not another.
             try (LocalKms kms = LocalKms.open(localKms())) {
                 List<KekRef> candidates = new ArrayList<>();
                 candidates.add(new KekRef("local", shredRef, "1"));
@@ -198,7 +206,8 @@ class KeyLifecycleTest {
                 }
                 assertThat(candidates).hasSizeGreaterThanOrEqualTo(2);
                 for (KekRef candidate : candidates) {
-                    assertThat(StoredEnvelopes.openWith(stored, localKms(), cluster, "secrets", candidate)).as("records opened with " + candidate).isEmpty();
+                    assertThat(StoredEnvelopes.clusterKeysOpenedWith(logDir(cluster), localKms(), cluster, candidate))
+                            .as("cluster keys opened with " + candidate).isEmpty();
                 }
             }
         }

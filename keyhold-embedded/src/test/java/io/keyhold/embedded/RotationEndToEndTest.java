@@ -83,8 +83,12 @@ class RotationEndToEndTest {
             all.addAll(after);
             assertThat(EmbeddedClustersTest.consume(endpoint, "payments", 5)).as("every record, byte for byte").containsExactlyElementsOf(all);
             Path partition = dataDir.resolve("clusters").resolve(cluster).resolve("kafka").resolve("payments-0");
-            assertThat(versionsOnDisk(partition)).as("the key version each record's envelope names, in offset order")
+            // Each record names its cluster key; the cluster key's wrapping in __keyhold_keys names the KMS key version.
+            var clusterKeys = StoredEnvelopes.clusterKeys(dataDir.resolve("clusters").resolve(cluster).resolve("kafka"), cluster);
+            assertThat(clusterKeysOnDisk(partition).stream().map(ck -> clusterKeys.get(ck).kek().keyVersion()).toList())
+                    .as("the key version that wraps the cluster key of each record, in offset order")
                     .containsExactly("1", "1", "1", "2", "2");
+            assertThat(clusterKeys.values()).allSatisfy(w -> assertThat(w.kek().keyId()).endsWith("orders-kek"));
             assertThat(OnDisk.plaintext(dataDir.resolve("clusters").resolve(cluster).resolve("kafka"), canary)).isEmpty();
 
             // the next health checks see the version the rotation recorded: nothing more is noticed
@@ -136,8 +140,8 @@ class RotationEndToEndTest {
         throw new AssertionError("no such event in " + events);
     }
 
-    /** The KEK version named by the envelope of every record in the partition's segments, in offset order. */
-    private static List<String> versionsOnDisk(Path partition) throws Exception {
+    /** The cluster key id named by the envelope of every record in the partition's segments, in offset order. */
+    private static List<String> clusterKeysOnDisk(Path partition) throws Exception {
         List<String> versions = new ArrayList<>();
         List<Path> segments;
         try (Stream<Path> files = Files.list(partition)) {
@@ -148,7 +152,7 @@ class RotationEndToEndTest {
                 for (FileLogInputStream.FileChannelRecordBatch batch : records.batches()) {
                     for (Record r : batch) {
                         byte[] value = Utils.toArray(r.value());
-                        versions.add(EnvelopeFormat.kekOf(value).keyVersion());
+                        versions.add(EnvelopeFormat.kekOf(value).keyId());
                     }
                 }
             }

@@ -67,6 +67,11 @@ public final class AuditedKms implements Kms {
     }
 
     @Override
+    public CompletionStage<WrappedKey> wrap(String keyRef, DataKey key, EncryptionContext context) {
+        return audited("wrap", keyRef, null, context, () -> delegate.wrap(keyRef, key, context), w -> w.kek().keyVersion());
+    }
+
+    @Override
     public CompletionStage<KeyInfo> rotate(String keyRef) {
         return audited("rotate", keyRef, null, null, () -> delegate.rotate(keyRef), KeyInfo::currentVersion);
     }

@@ -47,6 +47,12 @@ public abstract class BlockingKms implements Kms {
 
     protected abstract KeyInfo rotateBlocking(String keyRef);
 
+    /** As {@link Kms#wrap}; by default unsupported (see there). */
+    protected WrappedKey wrapBlocking(String keyRef, DataKey key, EncryptionContext context) {
+        throw new UnsupportedOperationException("the " + kind() + " KMS provider cannot wrap an existing key"
+                + " (needed to re-key a cluster onto it)");
+    }
+
     /** Releases the client library's resources; called once by {@link #close()}. */
     protected abstract void closeBlocking();
 
@@ -72,6 +78,15 @@ public abstract class BlockingKms implements Kms {
         }
         byte[] copy = edek.clone();
         return run(() -> unwrapBlocking(kek, copy, context));
+    }
+
+    @Override
+    public final CompletionStage<WrappedKey> wrap(String keyRef, DataKey key, EncryptionContext context) {
+        String bad = badReference(keyRef);
+        if (bad == null && (key == null || context == null)) {
+            bad = "wrap needs a key and an encryption context";
+        }
+        return bad != null ? Kms.failed(new IllegalArgumentException(bad)) : run(() -> wrapBlocking(keyRef, key, context));
     }
 
     @Override

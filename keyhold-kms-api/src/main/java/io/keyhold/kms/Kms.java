@@ -74,6 +74,19 @@ public interface Kms extends DekSource, DekUnwrapper, AutoCloseable {
     CompletionStage<DataKey> unwrap(KekRef kek, byte[] edek, EncryptionContext context);
 
     /**
+     * Wraps a key the caller already holds ({@code key}, which stays the caller's and must stay open
+     * until the stage completes) under the current version of {@code keyRef}, bound to
+     * {@code context}, so that {@link #unwrap} with that context gives the same bytes back. Used to
+     * move Keyhold's cluster keys to another KMS key without changing them (an online re-key). The
+     * default fails with {@link UnsupportedOperationException}: a provider that cannot encrypt a
+     * given key (only generate one) cannot be the target of a re-key.
+     */
+    default CompletionStage<WrappedKey> wrap(String keyRef, DataKey key, EncryptionContext context) {
+        return failed(new UnsupportedOperationException("the " + kind() + " KMS provider cannot wrap an existing key"
+                + " (needed to re-key a cluster onto it)"));
+    }
+
+    /**
      * Creates a new key version that wraps from now on; older versions still unwrap. Fails with
      * {@link UnsupportedOperationException} when this KMS cannot rotate on demand.
      */

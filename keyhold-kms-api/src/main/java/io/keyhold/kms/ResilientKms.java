@@ -65,6 +65,11 @@ public final class ResilientKms implements Kms {
     }
 
     @Override
+    public CompletionStage<WrappedKey> wrap(String keyRef, DataKey key, EncryptionContext context) {
+        return call("wrap", () -> delegate.wrap(keyRef, key, context), null);
+    }
+
+    @Override
     public CompletionStage<KeyInfo> rotate(String keyRef) {
         return call("rotate", () -> delegate.rotate(keyRef), null);
     }

@@ -228,12 +228,42 @@ public final class KeyholdProxy implements AutoCloseable {
 
     /**
      * The cluster's key has a new version (rotated, or the alias moved): the encryption DEKs in
-     * service are retired and wiped, so new records get DEKs wrapped under the new version.
+     * service are retired and wiped, so new records get DEKs wrapped under the new version (with
+     * cluster keys: DEKs derived from a new cluster key wrapped under the new version).
      * Decryption DEKs stay: records written before still read without asking the KMS again.
      */
     public void retireEncryptionDeks() {
+        if (clusterKeys != null) {
+            // With cluster keys the KMS wraps only them: a new one under the new version becomes the
+            // current one (before the purge, so no DEK derived after it comes from the old one).
+            clusterKeys.startNewKey().whenComplete((k, err) -> {
+                if (err != null) {
+                    LOG.warn("cluster {}: no new cluster key under the key's new version yet ({}); the current one keeps serving",
+                            config.clusterId(), err.getMessage());
+                }
+            });
+        }
         encryptionDeks.purge();
         LOG.info("cluster {}: the key has a new version; new DEKs will be wrapped under it", config.clusterId());
+    }
+
+    /**
+     * Moves the cluster onto another KMS key, online and without rewriting records (cluster keys
+     * only): every cluster key is re-wrapped under {@code newKekId} by {@code newKms} and stored in
+     * the key topic, read back, and from then on this proxy reads cluster keys only under the new
+     * key and wraps new ones under it. The stage fails, leaving the proxy on its old key, if any
+     * step does (see {@code ClusterKeyStore.rekey}). Records whose DEKs the old KMS key wrapped
+     * itself (written without cluster keys) still need the old key.
+     *
+     * @return how many cluster keys the cluster has, all now under the new key
+     */
+    public java.util.concurrent.CompletableFuture<Integer> rekey(String newKekId, Kms newKms) {
+        if (clusterKeys == null) {
+            return java.util.concurrent.CompletableFuture.failedFuture(new UnsupportedOperationException(
+                    "cluster " + config.clusterId() + " does not use cluster keys: its records name the KMS key itself"
+                            + " and only a rewrite could move them to another key"));
+        }
+        return clusterKeys.rekey(newKekId, newKms, KekPolicy.onlyKey(newKms.kind(), newKekId, "this cluster's key"));
     }
 
     /** Unlocks the cluster; new DEKs are obtained from the KMS as needed. */

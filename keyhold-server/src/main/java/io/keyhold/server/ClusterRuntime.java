@@ -61,6 +61,20 @@ public interface ClusterRuntime {
     }
 
     /**
+     * Moves a running cluster onto another customer key without rewriting its records (an online
+     * re-key, {@code PATCH /cmk/v2/clusters/{id}} with a new {@code spec.byok}): what the cluster's
+     * key wraps is re-wrapped under {@code newKey}, and the cluster serves traffic throughout. The
+     * stage completes once nothing of the cluster needs the old key any more; it fails, leaving the
+     * cluster on its old key, when that cannot be done (the server then keeps the old key). Must
+     * return at once; the work runs on the runtime's threads. {@code sink} is for phase changes
+     * (none is expected). The default fails with {@link UnsupportedOperationException}.
+     */
+    default java.util.concurrent.CompletionStage<Void> rekey(String clusterId, KeyBinding newKey, StatusSink sink) {
+        return java.util.concurrent.CompletableFuture.failedFuture(new UnsupportedOperationException(
+                "this server's data plane cannot move a cluster to another key"));
+    }
+
+    /**
      * What the last health check of the cluster's key found ({@link io.keyhold.kms.KeyWatch}): the
      * data plane exports it in its metrics (KMS unavailable since, failed checks). Called after every
      * check on the monitor's thread, so it must be quick. The default does nothing.

@@ -471,12 +471,13 @@ public abstract class ApiContractSuite extends ApiTestBase {
         // the key can not be deleted while in use
         assertError(admin.delete("/byok/v1/keys/" + key), 409, "key_in_use");
 
-        // byok and the encryption mode are fixed
+        // another key is an online re-key, which needs a serving cluster (this one has no data plane);
+        // the key stays free; the encryption mode is fixed
         String other = validLocalKey(unique("other"));
         JsonNode e = assertError(admin.patch("/cmk/v2/clusters/" + id, "{\"spec\":{\"environment\":{\"id\":\"" + env
-                + "\"},\"byok\":{\"id\":\"" + other + "\"}}}"), 422, "invalid_configuration");
-        assertThat(e.path("source").path("pointer").asText()).isEqualTo("/spec/byok");
-        assertThat(e.path("detail").asText()).contains("can not be changed");
+                + "\"},\"byok\":{\"id\":\"" + other + "\"}}}"), 409, "cluster_not_ready");
+        assertThat(e.path("detail").asText()).contains("PROVISIONING");
+        assertThat(admin.get("/byok/v1/keys/" + other).body().path("state").asText()).isNotEqualTo("IN_USE");
         assertError(admin.patch("/cmk/v2/clusters/" + id, "{\"spec\":{\"environment\":{\"id\":\"" + env + "\"},\"byok\":null}}"),
                 422, "invalid_configuration");
         assertError(admin.patch("/cmk/v2/clusters/" + id, "{\"spec\":{\"environment\":{\"id\":\"" + env

@@ -99,6 +99,7 @@ public final class ClusterCatalog {
         p.setProperty(ClusterRecord.PROXY_PORT, String.valueOf(proxyPort));
         p.setProperty(ClusterRecord.PROXY_PORT_COUNT, String.valueOf(need.count()));
         p.setProperty(ClusterRecord.BROKER_PORT_BASE, String.valueOf(proxyPort + need.brokerOffset()));
+        p.setProperty(ClusterRecord.RECORD_KEYS, ClusterRecord.CLUSTER_KEYS_ONLY);
         if (kmsKind != null) {
             p.setProperty(ClusterRecord.KMS_KIND, kmsKind);
         }

@@ -11,7 +11,8 @@ import java.util.Properties;
 
 /**
  * {@code DATA_DIR/clusters/<id>/cluster.properties}: what a cluster needs to come back after a
- * restart (where its Kafka is, its proxy ports, its key). Written once, atomically and owner-only;
+ * restart (where its Kafka is, its proxy ports, its key). Written when the cluster is created and
+ * again when a re-key moves it to another KMS key, atomically and owner-only;
  * a file on disk rather than a database row because the data plane restores clusters before and
  * without the control plane's database, and the file goes away with the cluster's directory.
  */
@@ -26,6 +27,13 @@ public final class ClusterRecord {
     public static final String BROKER_PORT_BASE = "proxy.broker-port-base";
     public static final String KMS_KIND = "kms.kind";
     public static final String KMS_KEY = "kms.key";
+    /**
+     * {@value #CLUSTER_KEYS_ONLY} when every record of the cluster was written under a cluster key
+     * (created with cluster keys on); absent in records of clusters created before, whose records may
+     * carry DEKs wrapped by the KMS itself, which only a rewrite could move to another key.
+     */
+    public static final String RECORD_KEYS = "records.keys";
+    public static final String CLUSTER_KEYS_ONLY = "cluster-keys";
 
     private ClusterRecord() {
     }

@@ -12,6 +12,7 @@ import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.BlockingKms;
 import io.keyhold.kms.KeyState;
 import io.keyhold.kms.KmsDeniedException;
+import io.keyhold.kms.WrappedKey;
 import io.keyhold.kms.KmsDeniedException.Reason;
 import io.keyhold.kms.local.LocalKmsException.Kind;
 import io.keyhold.kms.local.internal.LocalKeyFiles;
@@ -339,15 +340,27 @@ public final class LocalKms extends BlockingKms {
     protected GeneratedDek generateBlocking(String keyId, EncryptionContext context) {
         Objects.requireNonNull(context, "context");
         return read(ks -> {
-            StoredKey k = usable(ks, keyId);
-            StoredKey.Version v = k.versions.get(k.currentVersion());
             DataKey dek = DataKey.generate();
-            byte[] sealed = dek.withKeyBytes(b -> Aead.seal(v.material, b, edekAad(k.name, v.number, context)));
-            byte[] edek = new byte[1 + sealed.length];
-            edek[0] = EDEK_VERSION;
-            System.arraycopy(sealed, 0, edek, 1, sealed.length);
-            return new GeneratedDek(dek, new KekRef(KIND, k.name, Integer.toString(v.number)), edek);
+            WrappedKey w = seal(ks, keyId, dek, context);
+            return new GeneratedDek(dek, w.kek(), w.edek());
         });
+    }
+
+    /** Wraps the caller's key exactly as {@link #generateBlocking} wraps a new one (a re-key moves cluster keys this way). */
+    @Override
+    protected WrappedKey wrapBlocking(String keyId, DataKey key, EncryptionContext context) {
+        Objects.requireNonNull(context, "context");
+        return read(ks -> seal(ks, keyId, key, context));
+    }
+
+    private static WrappedKey seal(Map<String, StoredKey> ks, String keyId, DataKey key, EncryptionContext context) {
+        StoredKey k = usable(ks, keyId);
+        StoredKey.Version v = k.versions.get(k.currentVersion());
+        byte[] sealed = key.withKeyBytes(b -> Aead.seal(v.material, b, edekAad(k.name, v.number, context)));
+        byte[] edek = new byte[1 + sealed.length];
+        edek[0] = EDEK_VERSION;
+        System.arraycopy(sealed, 0, edek, 1, sealed.length);
+        return new WrappedKey(new KekRef(KIND, k.name, Integer.toString(v.number)), edek);
     }
 
     @Override

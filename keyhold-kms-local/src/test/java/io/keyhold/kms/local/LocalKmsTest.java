@@ -136,6 +136,26 @@ class LocalKmsTest {
     }
 
     @Test
+    void wrapPutsAKeyTheCallerHoldsUnderAnotherKeyBoundToItsContext() throws Exception {
+        LocalKms kms = open("pw");
+        kms.create("before");
+        kms.create("after");
+        GeneratedDek g = gen(kms, "before");
+        io.keyhold.kms.WrappedKey moved = kms.wrap("after", g.dek(), CONTEXT).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(moved.kek()).isEqualTo(new KekRef("local", "after", "1"));
+        try (DataKey back = unwrap(kms, moved.kek(), moved.edek())) {
+            assertThat(bytesOf(back)).isEqualTo(bytesOf(g.dek()));
+        }
+        // bound to its context, and usable after the first key is gone
+        kms.disable("before");
+        assertThatThrownBy(() -> kms.unwrap(moved.kek(), moved.edek(), EncryptionContext.forTopic("lkc-other", "orders"))
+                .toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS)).hasCauseInstanceOf(KmsDeniedException.class);
+        unwrap(kms, moved.kek(), moved.edek()).destroy();
+        assertThat(moved.toString()).doesNotContain(java.util.HexFormat.of().formatHex(moved.edek()));
+        g.dek().destroy();
+    }
+
+    @Test
     void namesAreUniqueAndValidated() {
         LocalKms kms = open("pw");
         kms.create("a");

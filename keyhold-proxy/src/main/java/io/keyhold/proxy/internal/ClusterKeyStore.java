@@ -43,9 +43,10 @@ public final class ClusterKeyStore implements ClusterKeyDeks.Keyring, AutoClosea
     private static final Duration RETRY_AFTER = Duration.ofSeconds(5);
 
     private final String clusterId;
-    private final String kekId;
-    private final Kms kms;
-    private final KekPolicy ownKey;
+    /** The cluster's KMS key, its connection and the policy naming it: changed only by {@link #rekey}, on the store's thread. */
+    private volatile String kekId;
+    private volatile Kms kms;
+    private volatile KekPolicy ownKey;
     private final ClusterKeyTopic topic;
     private final Duration keyTtl;
     private final ExecutorService io;
@@ -123,6 +124,111 @@ public final class ClusterKeyStore implements ClusterKeyDeks.Keyring, AutoClosea
         }, io);
     }
 
+    /**
+     * The cluster's KMS key has a new version (rotated, or an alias moved): a new cluster key is
+     * generated under it and becomes the current one, so new records are under the new version;
+     * the older cluster keys keep serving the records under them.
+     */
+    public synchronized CompletionStage<ClusterKey> startNewKey() {
+        long startedIn = epoch;
+        currentSince = System.nanoTime();
+        current = CompletableFuture.supplyAsync(() -> {
+            try {
+                topic.ensureExists();
+                create();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CompletionException(new CryptoException("interrupted while creating a cluster key"));
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new CompletionException(new CryptoException("cluster " + clusterId + ": no new cluster key under the new"
+                        + " key version: " + e.getMessage()));
+            }
+            return loadOrCreate(startedIn);
+        }, io);
+        return current;
+    }
+
+    /**
+     * Moves the cluster to another KMS key without touching a record: every cluster key is unwrapped
+     * (under the key it is wrapped under now), wrapped by {@code newKms} under {@code newKekId} with
+     * the same context, appended to the key topic ({@code acks=all}) and read back; only then does
+     * this store use the new key (for reading wrappings and for new cluster keys). A failure at any
+     * step leaves it on the old key; cluster keys already re-wrapped are harmless (the new key's
+     * wrapping of the same bytes) and are skipped by the next attempt. Runs on the store's thread,
+     * so no cluster key is created or loaded meanwhile.
+     *
+     * @return how many cluster keys are now wrapped under the new key
+     */
+    public CompletableFuture<Integer> rekey(String newKekId, Kms newKms, KekPolicy newOwnKey) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return rekeyOnThisThread(newKekId, newKms, newOwnKey);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CompletionException(new CryptoException("interrupted while re-keying the cluster keys"));
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
+                throw new CompletionException(cause instanceof RuntimeException r ? r
+                        : new CryptoException("cluster " + clusterId + ": re-keying failed: " + e.getMessage()));
+            }
+        }, io);
+    }
+
+    private int rekeyOnThisThread(String newKekId, Kms newKms, KekPolicy newOwnKey)
+            throws InterruptedException, ExecutionException, java.util.concurrent.TimeoutException {
+        topic.ensureExists();
+        Map<String, WrappedClusterKey> wrappings = newestWrappings(topic.readAll(clusterId));
+        int moved = 0;
+        for (WrappedClusterKey w : wrappings.values()) {
+            if (newOwnKey.allows(w.kek())) {
+                continue; // re-wrapped by an earlier attempt
+            }
+            if (!ownKey.allows(w.kek())) {
+                throw new CryptoException("cluster " + clusterId + ": cluster key " + w.id() + " is wrapped under " + w.kek()
+                        + ", neither the cluster's key nor the new one; nothing was changed");
+            }
+            var context = ClusterKey.wrappingContext(clusterId, w.id());
+            kmsCalls.incrementAndGet();
+            try (DataKey k = kms.unwrap(w.kek(), w.edek(), context).toCompletableFuture().get(KMS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                kmsCalls.incrementAndGet();
+                io.keyhold.kms.WrappedKey nw = newKms.wrap(newKekId, k, context).toCompletableFuture()
+                        .get(KMS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                try {
+                    newOwnKey.check(nw.kek());
+                } catch (ForeignKekException e) {
+                    throw new CryptoException("refusing a re-wrapped cluster key from the KMS: it is " + e.getMessage());
+                }
+                // The creation time stays: the newest cluster key stays the current one.
+                topic.write(new WrappedClusterKey(clusterId, w.id(), nw.kek(), nw.edek(), w.createdMillis()));
+            }
+            moved++;
+        }
+        Map<String, WrappedClusterKey> back = newestWrappings(topic.readAll(clusterId));
+        for (String id : wrappings.keySet()) {
+            WrappedClusterKey w = back.get(id);
+            if (w == null || !newOwnKey.allows(w.kek())) {
+                throw new CryptoException("cluster " + clusterId + ": cluster key " + id + " did not read back from "
+                        + ClusterKeyTopic.NAME + " wrapped under the new key; the cluster stays on its key");
+            }
+        }
+        synchronized (this) {
+            kekId = newKekId;
+            kms = newKms;
+            ownKey = newOwnKey;
+        }
+        LOG.info("cluster {}: {} cluster keys re-wrapped under {} ({} already were); new cluster keys are wrapped under it",
+                clusterId, moved, newKekId, wrappings.size() - moved);
+        return wrappings.size();
+    }
+
+    private static Map<String, WrappedClusterKey> newestWrappings(List<WrappedClusterKey> all) {
+        Map<String, WrappedClusterKey> newest = new java.util.LinkedHashMap<>();
+        for (WrappedClusterKey w : all) {
+            newest.put(w.id(), w); // later offsets supersede (a re-key appends a new wrapping)
+        }
+        return newest;
+    }
+
     /** Wipes every cluster key (a lock); the next use reads and unwraps them again. */
     public synchronized void wipe() {
         epoch++;
@@ -184,11 +290,7 @@ public final class ClusterKeyStore implements ClusterKeyDeks.Keyring, AutoClosea
 
     /** Reads the topic and unwraps every key of the cluster not held (or held past its TTL). */
     private void load(long startedIn) {
-        List<WrappedClusterKey> all = topic.readAll(clusterId);
-        Map<String, WrappedClusterKey> newestWrapping = new HashMap<>();
-        for (WrappedClusterKey w : all) {
-            newestWrapping.put(w.id(), w); // later offsets supersede (a re-key appends a new wrapping)
-        }
+        Map<String, WrappedClusterKey> newestWrapping = newestWrappings(topic.readAll(clusterId));
         RuntimeException firstFailure = null;
         for (WrappedClusterKey w : newestWrapping.values()) {
             synchronized (this) {

@@ -118,21 +118,32 @@ public final class KafkaCommand {
         }
     }
 
-    @Command(name = "update", mixinStandardHelpOptions = true, description = "Rename a cluster (the key can not change).")
+    @Command(name = "update", mixinStandardHelpOptions = true,
+            description = "Rename a cluster, or move it to another key online (--byok: its cluster keys are re-wrapped, no record is rewritten).")
     static final class Update extends ClientCommand {
         @Parameters(index = "0", paramLabel = "ID")
         String id;
-        @Option(names = "--name", required = true, paramLabel = "NAME")
+        @Option(names = "--name", paramLabel = "NAME")
         String name;
+        @Option(names = "--byok", paramLabel = "KEY_ID", description = "The new key (VALID, unused, same cloud and region).")
+        String byok;
         @Option(names = "--environment", paramLabel = "ENV_ID")
         String environment;
 
         @Override
         void run(ApiClient api) {
+            if (name == null && byok == null) {
+                throw new picocli.CommandLine.ParameterException(this.spec.commandLine(), "give --name, --byok or both");
+            }
             String env = environment(environment);
             ObjectNode body = ApiClient.JSON.createObjectNode();
             ObjectNode spec = body.putObject("spec");
-            spec.put("display_name", name);
+            if (name != null) {
+                spec.put("display_name", name);
+            }
+            if (byok != null) {
+                spec.putObject("byok").put("id", byok);
+            }
             spec.putObject("environment").put("id", env);
             Output.object(out(), format, row(api.patch("/cmk/v2/clusters/" + URLEncoder.encode(id, StandardCharsets.UTF_8), body)));
         }

@@ -52,6 +52,45 @@ public final class ClusterStore implements ClusterRuntime.StatusSink {
         });
     }
 
+    /**
+     * Claims {@code keyId} for a re-key of the cluster: by the same rules as a create, so no other
+     * cluster can take it meanwhile. False when it is taken, held, not VALID or a duplicate.
+     */
+    boolean claimForRekey(ClusterRow cluster, String keyId, long now) {
+        return sql.tx(c -> {
+            Sql.lockOrganization(c, cluster.orgId());
+            return Sql.update(c, "UPDATE byok_keys SET cluster_id = ?, claim_env_id = ?, hold_until = NULL, updated_at = ? "
+                            + "WHERE id = ? AND org_id = ? AND cluster_id IS NULL AND (hold_until IS NULL OR hold_until <= ?) "
+                            + "AND validation_phase = 'VALID' AND duplicate_of IS NULL",
+                    cluster.id(), cluster.environmentId(), now, keyId, cluster.orgId(), now) == 1;
+        });
+    }
+
+    /** Gives back a key claimed for a re-key that did not happen. */
+    void releaseRekeyClaim(String clusterId, String keyId, long now) {
+        sql.tx(c -> Sql.update(c, "UPDATE byok_keys SET cluster_id = NULL, claim_env_id = NULL, updated_at = ? "
+                + "WHERE id = ? AND cluster_id = ?", now, keyId, clusterId));
+    }
+
+    /**
+     * After a successful re-key, in one transaction: the cluster's key becomes {@code newKeyId} and
+     * the old key's release hold starts (as for a deleted cluster). False when the cluster is gone
+     * or no longer on {@code oldKeyId}.
+     */
+    boolean switchKey(String clusterId, String oldKeyId, String newKeyId, long now, long holdMillis) {
+        return sql.tx(c -> {
+            int moved = Sql.update(c, "UPDATE clusters SET byok_key_id = ?, updated_at = ? WHERE id = ? AND byok_key_id = ?",
+                    newKeyId, now, clusterId, oldKeyId);
+            if (moved != 1) {
+                c.rollback();
+                return false;
+            }
+            Sql.update(c, "UPDATE byok_keys SET cluster_id = NULL, hold_until = ?, updated_at = ? WHERE id = ? AND cluster_id = ?",
+                    now + holdMillis, now, oldKeyId, clusterId);
+            return true;
+        });
+    }
+
     Optional<ClusterRow> get(String orgId, String environmentId, String id) {
         return sql.one("SELECT " + ClusterRow.COLUMNS + " FROM clusters WHERE id = ? AND org_id = ? AND environment_id = ?",
                 ClusterRow::map, id, orgId, environmentId);

@@ -45,6 +45,7 @@ public final class ClustersApi {
     private final KeyStore keys;
     private final ClusterRuntime runtime;
     private final ClusterDeletion deletion;
+    private final ClusterRekey rekey;
 
     public ClustersApi(ApiContext api, ClusterStore store, KeyStore keys, ClusterRuntime runtime) {
         this.api = api;
@@ -54,6 +55,9 @@ public final class ClustersApi {
         // A lock only flips the proxy and wipes its caches: seconds of slack are for a starved machine.
         this.deletion = new ClusterDeletion(store, runtime, api.config().audit(), api.clock(), api.config().releaseHold(),
                 java.time.Duration.ofSeconds(10));
+        // Re-wrapping takes a KMS round trip and a replicated write per cluster key: seconds, minutes at worst.
+        this.rekey = new ClusterRekey(store, runtime, api.config().audit(), api.clock(), api.config().releaseHold(),
+                java.time.Duration.ofMinutes(2));
     }
 
     public void register(Javalin app) {
@@ -217,23 +221,34 @@ public final class ClustersApi {
         environment(p, env, true, "/spec/environment/id");
         ClusterRow row = find(p, env, id);
         JsonNode spec = body.root().get("spec");
+        String newKey = null;
         if (spec.has("byok")) {
             JsonNode b = spec.get("byok");
             String newId = b.isObject() && b.path("id").isTextual() ? b.get("id").asText() : null;
-            if (newId == null || !newId.equals(row.byokKeyId())) {
-                throw ApiException.invalid("/spec/byok", "'/spec/byok' can not be changed: a cluster's encryption (automatic or "
-                        + "self-managed) and its key are fixed when the cluster is created");
+            if (newId == null || row.byokKeyId() == null) {
+                throw ApiException.invalid("/spec/byok", "'/spec/byok' can not be changed" + (row.byokKeyId() == null
+                        ? ": the cluster uses automatic encryption, fixed when it was created" : ": give '/spec/byok/id', the new key"));
+            }
+            if (!newId.equals(row.byokKeyId())) {
+                newKey = newId;
             }
         }
         for (String field : List.of("availability", "cloud", "region", "config", "network", "deletion_protection")) {
             if (spec.has(field)) {
                 throw ApiException.invalid("/spec/" + field, "'/spec/" + field + "' can not be changed through PATCH; only "
-                        + "'/spec/display_name' is writable");
+                        + "'/spec/display_name' and '/spec/byok' (a re-key) are writable");
             }
         }
         body.onlyFields("/spec", SPEC);
-        if (body.has("/spec/display_name")) {
-            store.rename(id, name(body), api.now());
+        String newName = body.has("/spec/display_name") ? name(body) : null;
+        if (newKey != null) {
+            // A Keyhold extension: an online re-key. The new key obeys the rules of a create.
+            checkKey(p, newKey, row.cloud(), row.region());
+            KeyRow k = keys.get(newKey).orElseThrow();
+            rekey.rekey(p, row, new ClusterRuntime.KeyBinding(k.id(), KeyValidator.kmsKind(k.kind()), k.kmsRef()));
+        }
+        if (newName != null) {
+            store.rename(id, newName, api.now());
         }
         ctx.json(render(find(p, env, id)));
     }

@@ -1,0 +1,262 @@
+package io.keyhold.embedded;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keyhold.crypto.ClusterKey;
+import io.keyhold.crypto.EnvelopeFormat;
+import io.keyhold.kms.audit.AuditEvent;
+import io.keyhold.kms.audit.AuditEventType;
+import io.keyhold.server.ClusterRuntime;
+import io.keyhold.server.KeyholdServer;
+import io.keyhold.server.ServerConfig;
+import io.keyhold.server.ServerConfigLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Online re-key, end to end: {@code keyhold server} with an embedded cluster (a real KRaft broker
+ * and the encrypting proxy), keys of the server's local KMS, real Kafka clients. The cluster moves
+ * from its key to a second one through {@code PATCH /cmk/v2/clusters/{id}} while a producer keeps
+ * producing; the old key is then destroyed and everything restarted, and every record written
+ * before, during and after the re-key reads back byte for byte. The trail shows CLUSTER_REKEYED
+ * with who asked; a key another cluster holds is refused.
+ */
+class OnlineRekeyTest {
+    private static final String KEY = "REKEYKEY";
+    private static final String SECRET = "rekey-test-secret-0123456789abcd";
+    private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
+
+    @TempDir
+    Path tmp;
+
+    private final RestClient rest = new RestClient(KEY, SECRET);
+
+    private record Server(KeyholdServer server, ClusterRuntime runtime, ConcurrentLinkedQueue<AuditEvent> audit) implements AutoCloseable {
+        String url() {
+            return server.url();
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                server.close();
+            } finally {
+                ((AutoCloseable) runtime).close();
+            }
+        }
+    }
+
+    @Test
+    void reKeyingWhileProducingThenDestroyingTheOldKeyLosesNoRecordAcrossARestart() throws Exception {
+        List<byte[]> acked = Collections.synchronizedList(new ArrayList<>());
+        String cluster;
+        String clusterPath;
+        String oldRef;
+        String newRef;
+        try (Server s = start()) {
+            String env = s.server().bootstrapEnvironmentId();
+            String org = s.server().bootstrapOrganizationId();
+            String oldKey = localKey(s, "orders-before");
+            String newKey = localKey(s, "orders-after");
+            oldRef = org + "/orders-before";
+            newRef = org + "/orders-after";
+            cluster = cluster(s, env, "orders", oldKey);
+            clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
+            RestClient.await(() -> phase(s, clusterPath).equals("PROVISIONED"), "cluster PROVISIONED", Duration.ofSeconds(240));
+            String endpoint = rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
+
+            // The unique-key rule: a key another cluster holds is refused, and nothing changes.
+            String otherKey = localKey(s, "someone-elses");
+            cluster(s, env, "other", otherKey);
+            JsonNode refused = rest.send(s.url(), "PATCH", "/cmk/v2/clusters/" + cluster, patchByok(env, otherKey), 409);
+            assertThat(refused.toString()).contains("already in use by cluster");
+            assertThat(rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("byok").path("id").asText()).isEqualTo(oldKey);
+
+            try (KafkaProducer<byte[], byte[]> producer = producer(endpoint)) {
+                for (int i = 0; i < 50; i++) {
+                    send(producer, acked);
+                }
+                // A producer keeps producing through the re-key: every record it has acknowledged must read back.
+                AtomicBoolean stop = new AtomicBoolean();
+                AtomicReference<Throwable> failure = new AtomicReference<>();
+                Thread background = new Thread(() -> {
+                    try {
+                        while (!stop.get()) {
+                            send(producer, acked);
+                        }
+                    } catch (Throwable t) {
+                        failure.set(t);
+                    }
+                }, "producer-during-rekey");
+                background.start();
+                int before = acked.size();
+                JsonNode patched = rest.send(s.url(), "PATCH", "/cmk/v2/clusters/" + cluster, patchByok(env, newKey), 200);
+                assertThat(patched.path("spec").path("byok").path("id").asText()).isEqualTo(newKey);
+                Thread.sleep(500);
+                stop.set(true);
+                background.join(30_000);
+                assertThat(failure.get()).as("the producer during the re-key").isNull();
+                assertThat(acked.size()).as("records acknowledged while the cluster was re-keyed").isGreaterThan(before);
+                for (int i = 0; i < 50; i++) {
+                    send(producer, acked);
+                }
+            }
+            assertThat(phase(s, clusterPath)).isEqualTo("PROVISIONED");
+
+            // The re-key wrote, for every cluster key, a wrapping under the new key, and nothing newer under the old one.
+            Path logDir = tmp.resolve("data").resolve("clusters").resolve(cluster).resolve("kafka");
+            var clusterKeys = StoredEnvelopes.clusterKeys(logDir, cluster);
+            assertThat(clusterKeys.values()).isNotEmpty().allSatisfy(w -> assertThat(w.kek().keyId()).isEqualTo(newRef));
+            assertThat(StoredEnvelopes.read(logDir)).allSatisfy(e -> {
+                assertThat(EnvelopeFormat.kekOf(e).provider()).isEqualTo(ClusterKey.PROVIDER);
+                assertThat(clusterKeys).containsKey(EnvelopeFormat.kekOf(e).keyId());
+            });
+
+            // The trail: the re-key, with who asked; the old key is released (held), the new one is the cluster's.
+            assertThat(s.audit()).filteredOn(e -> e.type() == AuditEventType.CLUSTER_REKEYED && "ok".equals(e.outcome()))
+                    .singleElement().satisfies(e -> {
+                        assertThat(e.principal()).isEqualTo(KEY);
+                        assertThat(e.cluster()).isEqualTo(cluster);
+                        assertThat(e.key()).isEqualTo(newKey);
+                    });
+            RestClient.await(() -> rest.send(s.url(), "GET", "/audit/v1/events?event_type=CLUSTER_REKEYED&cluster=" + cluster, null, 200)
+                    .path("data").size() == 1, "CLUSTER_REKEYED in GET /audit/v1/events", Duration.ofSeconds(20));
+
+            // The old key is destroyed for good: the cluster keeps serving (nothing of it needs that key any more).
+            rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys/orders-before/schedule-deletion", "{\"waiting_period_days\":7}", 200);
+            rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys/orders-before/destroy", "{}", 200);
+            Thread.sleep(HEALTH_INTERVAL.multipliedBy(4).toMillis());
+            assertThat(phase(s, clusterPath)).isEqualTo("PROVISIONED");
+        }
+        assertThat(oldRef).isNotEqualTo(newRef);
+
+        // Everything restarts: the proxy reads its cluster keys again, under the new key only.
+        try (Server s = start()) {
+            RestClient.await(() -> phase(s, clusterPath).equals("PROVISIONED"), "cluster PROVISIONED after the restart",
+                    Duration.ofSeconds(240));
+            String endpoint = rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
+            List<byte[]> read = consumeAll(endpoint, "payments", acked.size());
+            assertThat(read).as("every acknowledged record, byte for byte, in order").hasSize(acked.size());
+            for (int i = 0; i < acked.size(); i++) {
+                assertThat(read.get(i)).as("record " + i).isEqualTo(acked.get(i));
+            }
+        }
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, List<byte[]> acked) throws Exception {
+        byte[] value = new byte[1 + ThreadLocalRandom.current().nextInt(1500)];
+        ThreadLocalRandom.current().nextBytes(value);
+        synchronized (acked) {
+            // one at a time, so acknowledgement order is offset order
+            producer.send(new ProducerRecord<>("payments", value)).get(60, TimeUnit.SECONDS);
+            acked.add(value);
+        }
+    }
+
+    private static String patchByok(String env, String byok) {
+        return "{\"spec\":{\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}";
+    }
+
+    private Server start() throws Exception {
+        Path dataDir = tmp.resolve("data");
+        Path passphrase = tmp.resolve("passphrase.txt");
+        Files.writeString(passphrase, "rekey test passphrase");
+        ServerConfig.Builder builder = ServerConfigLoader.load(Map.of("data-dir", dataDir.toString(), "http-port", "0",
+                "bind", "127.0.0.1", "validation-interval", "100ms", "health-interval", HEALTH_INTERVAL.toMillis() + "ms",
+                "kms.local.passphrase-file", passphrase.toString()), Map.of(), null);
+        builder.kms(builder.build().kms());
+        int ports = freeRangeStart();
+        ClusterRuntime runtime = new EmbeddedRuntimeProvider().create(builder.build(),
+                Map.of("KEYHOLD_CLUSTER_PORTS", ports + "-" + (ports + 40)));
+        try {
+            KeyholdServer server = KeyholdServer.start(builder.clusterRuntime(runtime).bootstrapCredentials(KEY, SECRET)
+                    .printBootstrapSecret(false).build());
+            ConcurrentLinkedQueue<AuditEvent> events = new ConcurrentLinkedQueue<>();
+            server.config().audit().subscribe(events::add);
+            return new Server(server, runtime, events);
+        } catch (Exception | Error e) {
+            ((AutoCloseable) runtime).close();
+            throw e;
+        }
+    }
+
+    private String localKey(Server s, String name) throws Exception {
+        rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys", "{\"name\":\"" + name + "\"}", 201);
+        String byok = rest.send(s.url(), "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"" + name + "\"}}", 201)
+                .get("id").asText();
+        RestClient.await(() -> rest.send(s.url(), "GET", "/byok/v1/keys/" + byok, null, 200).path("validation").path("phase").asText()
+                .equals("VALID"), "key VALID", Duration.ofSeconds(120));
+        return byok;
+    }
+
+    private String cluster(Server s, String env, String name, String byok) throws Exception {
+        return rest.send(s.url(), "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"" + name + "\",\"availability\":"
+                + "\"SINGLE_ZONE\",\"cloud\":\"LOCAL\",\"region\":\"local\",\"config\":{\"kind\":\"Dedicated\",\"cku\":1},"
+                + "\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}", 202).get("id").asText();
+    }
+
+    private String phase(Server s, String clusterPath) throws Exception {
+        return rest.send(s.url(), "GET", clusterPath, null, 200).path("status").path("phase").asText();
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(String endpoint) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", endpoint);
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        p.put("acks", "all");
+        p.put("delivery.timeout.ms", 60_000);
+        p.put("request.timeout.ms", 20_000);
+        p.put("linger.ms", 0);
+        return new KafkaProducer<>(p);
+    }
+
+    private static List<byte[]> consumeAll(String endpoint, String topic, int n) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", endpoint);
+        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
+        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        p.put("enable.auto.commit", "false");
+        List<byte[]> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (out.size() < n && System.nanoTime() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    out.add(r.value());
+                }
+            }
+        }
+        return out;
+    }
+
+    private static int freeRangeStart() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            int p = s.getLocalPort();
+            return p > 60000 ? 40000 : p + 1;
+        }
+    }
+}
