@@ -229,7 +229,9 @@ class KeyLifecycleTest {
             // producer left running writes into whatever cluster later listens on the same port.
             java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
             Thread client = new Thread(() -> {
-                try (KafkaProducer<byte[], byte[]> producer = producer(endpoint); KafkaConsumer<byte[], byte[]> consumer = consumer(endpoint)) {
+                KafkaProducer<byte[], byte[]> producer = producer(endpoint);
+                KafkaConsumer<byte[], byte[]> consumer = consumer(endpoint);
+                try {
                     consumer.subscribe(List.of("orders"));
                     while (!stop.get()) {
                         try {
@@ -251,6 +253,11 @@ class KeyLifecycleTest {
                     }
                 } catch (RuntimeException e) {
                     // the proxy went away
+                } finally {
+                    // Without a timeout, close waits for unsent records forever, retrying the endpoint's port,
+                    // which a later test's cluster may listen on.
+                    producer.close(Duration.ZERO);
+                    consumer.close(Duration.ZERO);
                 }
             });
             client.setDaemon(true);
