@@ -53,6 +53,21 @@ public abstract class BlockingKms implements Kms {
                 + " (needed to re-key a cluster onto it)");
     }
 
+    /**
+     * {@link #generateBlocking} for a KMS that has no call of its own to make a data key: a new
+     * random DEK, wrapped by {@link #wrapBlocking}. Destroys the DEK if the wrap fails.
+     */
+    protected final GeneratedDek generateByWrapping(String keyRef, EncryptionContext context) {
+        DataKey dek = DataKey.generate();
+        try {
+            WrappedKey wrapped = wrapBlocking(keyRef, dek, context);
+            return new GeneratedDek(dek, wrapped.kek(), wrapped.edek());
+        } catch (RuntimeException e) {
+            dek.destroy();
+            throw e;
+        }
+    }
+
     /** Releases the client library's resources; called once by {@link #close()}. */
     protected abstract void closeBlocking();
 

@@ -7,6 +7,7 @@ import io.keyhold.crypto.KekRef;
 import io.keyhold.kms.BlockingKms;
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.KmsConfig;
+import io.keyhold.kms.WrappedKey;
 import io.keyhold.kms.aws.internal.AwsErrors;
 import io.keyhold.kms.aws.internal.AwsSettings;
 import io.keyhold.kms.aws.internal.KeyArn;
@@ -20,6 +21,7 @@ import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kms.KmsClient;
 import software.amazon.awssdk.services.kms.model.DataKeySpec;
+import software.amazon.awssdk.services.kms.model.EncryptResponse;
 import software.amazon.awssdk.services.kms.model.GenerateDataKeyResponse;
 import software.amazon.awssdk.services.kms.model.KeyMetadata;
 import software.amazon.awssdk.services.kms.model.KeyState;
@@ -75,12 +77,32 @@ public final class AwsKms extends BlockingKms {
                 .keyId(keyRef).keySpec(DataKeySpec.AES_256).encryptionContext(context.pairs())));
         DataKey dek = Plaintexts.take(r.plaintext(), "GenerateDataKey", ref);
         try {
-            String version = ref.alias() ? KeyArn.parse(r.keyId()).arn() : "";
-            return new GeneratedDek(dek, new KekRef(KIND, keyRef, version), r.ciphertextBlob().asByteArrayUnsafe());
+            return new GeneratedDek(dek, new KekRef(KIND, keyRef, versionOf(ref, r.keyId())), r.ciphertextBlob().asByteArrayUnsafe());
         } catch (RuntimeException e) {
             dek.destroy();
             throw e;
         }
+    }
+
+    /**
+     * {@code Encrypt} of the caller's key under {@code keyRef}, with the context as AWS encryption
+     * context: the ciphertext is the same kind of blob {@code GenerateDataKey} returns, so
+     * {@link #unwrapBlocking} takes both. The SDK's copy of the plaintext (its request object and
+     * JSON body) is beyond reach and left to the garbage collector, as with {@code GenerateDataKey}'s
+     * answer.
+     */
+    @Override
+    protected WrappedKey wrapBlocking(String keyRef, DataKey key, EncryptionContext context) {
+        KeyArn ref = KeyArn.parse(keyRef);
+        requireContext(context);
+        EncryptResponse r = call("Encrypt", ref, () -> key.withKeyBytes(bytes -> client(ref).encrypt(b -> b
+                .keyId(keyRef).plaintext(SdkBytes.fromByteArray(bytes)).encryptionContext(context.pairs()))));
+        return new WrappedKey(new KekRef(KIND, keyRef, versionOf(ref, r.keyId())), r.ciphertextBlob().asByteArrayUnsafe());
+    }
+
+    /** The KEK version records name: for an alias, the key it pointed to (AWS answers with that key's ARN); none for a key ARN. */
+    private static String versionOf(KeyArn ref, String answeredKeyId) {
+        return ref.alias() ? KeyArn.parse(answeredKeyId).arn() : "";
     }
 
     @Override

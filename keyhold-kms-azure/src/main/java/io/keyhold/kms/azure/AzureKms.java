@@ -11,6 +11,7 @@ import io.keyhold.kms.ContextBinding;
 import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsDeniedException;
+import io.keyhold.kms.WrappedKey;
 import io.keyhold.kms.azure.internal.AzureCredentials;
 import io.keyhold.kms.azure.internal.AzureErrors;
 import io.keyhold.kms.azure.internal.AzureSettings;
@@ -107,23 +108,28 @@ public final class AzureKms extends BlockingKms {
 
     @Override
     protected GeneratedDek generateBlocking(String keyRef, EncryptionContext context) {
-        KeyUrl key = KeyUrl.parse(keyRef);
-        String version = versions.get(key.versionless(), () -> describeBlocking(keyRef).currentVersion());
+        return generateByWrapping(keyRef, context);
+    }
+
+    /**
+     * {@code wrapKey} (RSA-OAEP-256) of the key and its context tag ({@link ContextBinding}) under the
+     * key's current version, which records then name; Key Vault's RSA wrap has no associated data of its own.
+     */
+    @Override
+    protected WrappedKey wrapBlocking(String keyRef, DataKey key, EncryptionContext context) {
+        KeyUrl url = KeyUrl.parse(keyRef);
+        String version = versions.get(url.versionless(), () -> describeBlocking(keyRef).currentVersion());
         if (version.isEmpty()) { // Key Vault hides a disabled current version
-            throw new KmsDeniedException(KmsDeniedException.Reason.DISABLED, "Azure Key Vault key " + key.versionless() + ": "
+            throw new KmsDeniedException(KmsDeniedException.Reason.DISABLED, "Azure Key Vault key " + url.versionless() + ": "
                     + AzureKeyChecks.disabled());
         }
-        DataKey dek = DataKey.generate();
-        byte[] payload = BINDING.payload(dek, context);
+        byte[] payload = BINDING.payload(key, context);
         try {
-            byte[] edek = call("wrapKey", key.withVersion(version),
-                    () -> clients.crypto(key, version).wrapKey(KeyWrapAlgorithm.RSA_OAEP_256, payload).getEncryptedKey());
-            return new GeneratedDek(dek, new KekRef(KIND, keyRef, version), edek);
-        } catch (RuntimeException e) {
-            dek.destroy();
-            if (e instanceof KmsDeniedException) {
-                versions.forget(key.versionless()); // a newer version may serve: look it up next time
-            }
+            byte[] edek = call("wrapKey", url.withVersion(version),
+                    () -> clients.crypto(url, version).wrapKey(KeyWrapAlgorithm.RSA_OAEP_256, payload).getEncryptedKey());
+            return new WrappedKey(new KekRef(KIND, keyRef, version), edek);
+        } catch (KmsDeniedException e) {
+            versions.forget(url.versionless()); // a newer version may serve: look it up next time
             throw e;
         } finally {
             Arrays.fill(payload, (byte) 0);

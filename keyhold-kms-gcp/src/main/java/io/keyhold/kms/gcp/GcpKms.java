@@ -25,6 +25,7 @@ import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsCalls;
 import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsDeniedException;
+import io.keyhold.kms.WrappedKey;
 import io.keyhold.kms.gcp.internal.Crc32c;
 import io.keyhold.kms.gcp.internal.GcpErrors;
 import io.keyhold.kms.gcp.internal.GcpSettings;
@@ -82,30 +83,37 @@ public final class GcpKms implements Kms {
         return withKey(keyRef, key -> cryptoKey(key).thenApply(k -> GcpKeyChecks.problems(key, k)));
     }
 
+    /** A new random DEK, wrapped by {@link #wrap}: Cloud KMS has no call that makes data keys. */
     @Override
     public CompletionStage<GeneratedDek> generate(String keyRef, EncryptionContext context) {
         if (context == null) {
             return Kms.failed(new IllegalArgumentException("an encryption context is required"));
         }
-        return withKey(keyRef, key -> {
-            DataKey dek = DataKey.generate();
+        DataKey dek = DataKey.generate();
+        return wrap(keyRef, dek, context).handle((wrapped, err) -> {
+            if (err != null) {
+                dek.destroy();
+                throw KmsCalls.asCompletionFailure(err);
+            }
+            return new GeneratedDek(dek, wrapped.kek(), wrapped.edek());
+        });
+    }
+
+    /** {@code Encrypt} of the key under the key's primary version, with the context as additional authenticated data. */
+    @Override
+    public CompletionStage<WrappedKey> wrap(String keyRef, DataKey key, EncryptionContext context) {
+        if (key == null || context == null) {
+            return Kms.failed(new IllegalArgumentException("wrap needs a key and an encryption context"));
+        }
+        return withKey(keyRef, name -> {
             // the plaintext's ByteString copy and gRPC's buffers are beyond reach: left to the garbage collector
-            ByteString plaintext = dek.withKeyBytes(ByteString::copyFrom);
+            ByteString plaintext = key.withKeyBytes(ByteString::copyFrom);
             ByteString aad = ByteString.copyFrom(context.canonicalBytes());
-            EncryptRequest request = EncryptRequest.newBuilder().setName(key.name())
+            EncryptRequest request = EncryptRequest.newBuilder().setName(name.name())
                     .setPlaintext(plaintext).setPlaintextCrc32C(Crc32c.field(plaintext))
                     .setAdditionalAuthenticatedData(aad).setAdditionalAuthenticatedDataCrc32C(Crc32c.field(aad)).build();
-            return call("Encrypt", key, client.encryptCallable(), request, false).handle((r, err) -> {
-                try {
-                    if (err != null) {
-                        throw KmsCalls.asCompletionFailure(err);
-                    }
-                    return new GeneratedDek(dek, new KekRef(KIND, keyRef, wrappedUnder(key, r)), r.getCiphertext().toByteArray());
-                } catch (RuntimeException e) {
-                    dek.destroy();
-                    throw e;
-                }
-            });
+            return call("Encrypt", name, client.encryptCallable(), request, false)
+                    .thenApply(r -> new WrappedKey(new KekRef(KIND, keyRef, wrappedUnder(name, r)), r.getCiphertext().toByteArray()));
         });
     }
 

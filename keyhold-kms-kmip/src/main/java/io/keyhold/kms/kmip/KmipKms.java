@@ -11,6 +11,7 @@ import io.keyhold.kms.KeyState;
 import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsDeniedException.Reason;
+import io.keyhold.kms.WrappedKey;
 import io.keyhold.kms.kmip.internal.CurrentObjects;
 import io.keyhold.kms.kmip.internal.EdekFormat;
 import io.keyhold.kms.kmip.internal.FetchedKeys;
@@ -124,29 +125,31 @@ public final class KmipKms extends BlockingKms {
 
     @Override
     protected GeneratedDek generateBlocking(String keyRef, EncryptionContext context) {
+        return generateByWrapping(keyRef, context);
+    }
+
+    /**
+     * The server's Encrypt of the key and its context tag ({@link ContextBinding}) under the
+     * current object; on a server without server-side crypto (KMIP 1.1 mode), a local AES-GCM wrap
+     * under the fetched key ({@link LocalEdekFormat}).
+     */
+    @Override
+    protected WrappedKey wrapBlocking(String keyRef, DataKey dek, EncryptionContext context) {
         KmipKeyRef ref = KmipKeyRef.parse(keyRef);
         KmipClient client = client(ref);
         if (!serverSideCrypto(client)) {
-            return withFetchedKey(client, ref, () -> usable(current(ref, client, "wrap")), (uid, kek) -> {
-                DataKey dek = DataKey.generate();
-                return new GeneratedDek(dek, new KekRef(KIND, keyRef, uid), LocalEdekFormat.wrap(kek, uid, dek, context));
-            });
+            return withFetchedKey(client, ref, () -> usable(current(ref, client, "wrap")),
+                    (uid, kek) -> new WrappedKey(new KekRef(KIND, keyRef, uid), LocalEdekFormat.wrap(kek, uid, dek, context)));
         }
         String uid = ref.byName() ? usable(current(ref, client, "Encrypt")) : ref.uid();
-        DataKey dek = DataKey.generate();
+        byte[] payload = BINDING.payload(dek, context);
         try {
-            byte[] payload = BINDING.payload(dek, context);
             byte[] iv = new byte[EdekFormat.IV_LENGTH];
             random.nextBytes(iv);
-            try {
-                byte[] ciphertext = call(client, "Encrypt with " + ref, uid, () -> client.encrypt(uid, payload, iv));
-                return new GeneratedDek(dek, new KekRef(KIND, keyRef, uid), EdekFormat.of(iv, ciphertext));
-            } finally {
-                Arrays.fill(payload, (byte) 0);
-            }
-        } catch (RuntimeException e) {
-            dek.destroy();
-            throw e;
+            byte[] ciphertext = call(client, "Encrypt with " + ref, uid, () -> client.encrypt(uid, payload, iv));
+            return new WrappedKey(new KekRef(KIND, keyRef, uid), EdekFormat.of(iv, ciphertext));
+        } finally {
+            Arrays.fill(payload, (byte) 0);
         }
     }
 

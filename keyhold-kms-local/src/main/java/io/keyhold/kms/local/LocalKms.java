@@ -338,12 +338,7 @@ public final class LocalKms extends BlockingKms {
 
     @Override
     protected GeneratedDek generateBlocking(String keyId, EncryptionContext context) {
-        Objects.requireNonNull(context, "context");
-        return read(ks -> {
-            DataKey dek = DataKey.generate();
-            WrappedKey w = seal(ks, keyId, dek, context);
-            return new GeneratedDek(dek, w.kek(), w.edek());
-        });
+        return generateByWrapping(keyId, context);
     }
 
     /** Wraps the caller's key exactly as {@link #generateBlocking} wraps a new one (a re-key moves cluster keys this way). */

@@ -10,6 +10,7 @@ import io.keyhold.kms.KeyState;
 import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsDeniedException.Reason;
+import io.keyhold.kms.WrappedKey;
 import io.keyhold.kms.pkcs11.internal.Cryptoki;
 import io.keyhold.kms.pkcs11.internal.KeyAttributes;
 import io.keyhold.kms.pkcs11.internal.Pkcs11Errors;
@@ -102,20 +103,20 @@ public final class Pkcs11Kms extends BlockingKms {
 
     @Override
     protected GeneratedDek generateBlocking(String keyRef, EncryptionContext context) {
+        return generateByWrapping(keyRef, context);
+    }
+
+    /** AES-GCM on the token under the key's current version object, a fresh random IV, the context as AAD. */
+    @Override
+    protected WrappedKey wrapBlocking(String keyRef, DataKey dek, EncryptionContext context) {
         Pkcs11KeyRef ref = Pkcs11KeyRef.parse(keyRef);
-        return onToken("generate", ref, token -> {
+        return onToken("wrap", ref, token -> {
             int version = current(token, ref);
             SecretKey key = usable(token, ref, version, true);
-            DataKey dek = DataKey.generate();
-            try {
-                byte[] iv = new byte[Pkcs11Token.IV_BYTES];
-                RANDOM.nextBytes(iv);
-                byte[] edek = dek.withKeyBytes(bytes -> seal(token, key, iv, context, bytes));
-                return new GeneratedDek(dek, new KekRef(KIND, keyRef, Integer.toString(version)), edek);
-            } catch (RuntimeException e) {
-                dek.destroy();
-                throw e;
-            }
+            byte[] iv = new byte[Pkcs11Token.IV_BYTES];
+            RANDOM.nextBytes(iv);
+            byte[] edek = dek.withKeyBytes(bytes -> seal(token, key, iv, context, bytes));
+            return new WrappedKey(new KekRef(KIND, keyRef, Integer.toString(version)), edek);
         });
     }
 
@@ -165,7 +166,7 @@ public final class Pkcs11Kms extends BlockingKms {
         try {
             return token.seal(key, iv, context.canonicalBytes(), dek);
         } catch (GeneralSecurityException e) {
-            throw Pkcs11Errors.map("generate", token.label(), e);
+            throw Pkcs11Errors.map("wrap", token.label(), e);
         }
     }
 

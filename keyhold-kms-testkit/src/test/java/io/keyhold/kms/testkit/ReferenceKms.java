@@ -10,6 +10,7 @@ import io.keyhold.kms.Kms;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsDeniedException.Reason;
 import io.keyhold.kms.KmsUnavailableException;
+import io.keyhold.kms.WrappedKey;
 import io.keyhold.kms.testkit.KmsFakeAdmin.CanCauseOutages.Outage;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -111,6 +112,26 @@ final class ReferenceKms implements Kms {
                 throw denied(Reason.INVALID_CIPHERTEXT, "no such version");
             }
             return DataKey.fromBytesWipingSource(open(k.versions.get(v - 1), body, aad(kek.keyId(), kek.keyVersion(), context)));
+        });
+    }
+
+    @Override
+    public CompletionStage<WrappedKey> wrap(String ref, DataKey key, EncryptionContext context) {
+        if ((key == null || context == null) && keys.has(Flaw.THROWS_ON_BAD_ARGUMENTS)) {
+            throw new IllegalArgumentException("no key or context");
+        }
+        return run(() -> {
+            require(ref != null && key != null && context != null, "a reference, a key and an encryption context are required");
+            ReferenceKeys.Key k = keys.has(Flaw.WRAP_IGNORES_KEY_STATE) ? keys.keys.get(ref) : usable(ref, true);
+            if (k == null) {
+                throw denied(Reason.NOT_FOUND, "no key " + ref);
+            }
+            int v = keys.has(Flaw.WRAP_UNDER_FIRST_VERSION) ? 1 : k.versions.size();
+            String version = String.valueOf(v);
+            byte[] bytes = keys.has(Flaw.WRAP_MAKES_A_NEW_KEY) ? ReferenceKeys.random(32) : key.withKeyBytes(byte[]::clone);
+            byte[] edek = seal(k.versions.get(v - 1), bytes, aad(ref, version, context));
+            Arrays.fill(bytes, (byte) 0);
+            return new WrappedKey(new KekRef(kind(), ref, version), edek);
         });
     }
 

@@ -44,6 +44,10 @@ class SuiteCatchesFlawsTest {
         "LEAKS_KEY_IN_ERRORS, noKeyBytesInAnyTextOrError",
         "RACES_UNDER_LOAD, manyThreadsGenerateAndUnwrapCorrectly",
         "THROWS_ON_BAD_ARGUMENTS, badArgumentsFailTheStageInsteadOfThrowing",
+        "THROWS_ON_BAD_ARGUMENTS, wrapWithBadArgumentsFailsTheStageInsteadOfThrowing",
+        "WRAP_MAKES_A_NEW_KEY, wrapsAKeyItDidNotMakeSoThatUnwrapGivesTheSameBytesBack",
+        "WRAP_UNDER_FIRST_VERSION, wrapUsesTheCurrentVersionAndWhatItWrappedBeforeARotationStillUnwraps",
+        "WRAP_IGNORES_KEY_STATE, wrapUnderADisabledOrUnknownKeyIsDenied",
     })
     void theTestForTheBehaviourFails(Flaw flaw, String test) {
         FlawedReferenceSuite.flaw = flaw;

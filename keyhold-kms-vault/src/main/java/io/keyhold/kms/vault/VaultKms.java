@@ -12,6 +12,7 @@ import io.keyhold.kms.KeyState;
 import io.keyhold.kms.KmsConfig;
 import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.kms.KmsDeniedException.Reason;
+import io.keyhold.kms.WrappedKey;
 import io.keyhold.kms.vault.internal.TransitKeys;
 import io.keyhold.kms.vault.internal.VaultAuth;
 import io.keyhold.kms.vault.internal.VaultErrors;
@@ -82,21 +83,22 @@ public final class VaultKms extends BlockingKms {
 
     @Override
     protected GeneratedDek generateBlocking(String keyRef, EncryptionContext context) {
+        return generateByWrapping(keyRef, context);
+    }
+
+    /** Transit's {@code encrypt} of the key, the context as {@code associated_data}; records name the version it answers. */
+    @Override
+    protected WrappedKey wrapBlocking(String keyRef, DataKey key, EncryptionContext context) {
         VaultKeyRef ref = VaultKeyRef.parse(keyRef);
-        DataKey dek = DataKey.generate();
-        try {
-            ObjectNode body = dek.withKeyBytes(bytes -> VaultHttp.JSON.createObjectNode().put("plaintext", Base64.getEncoder().encodeToString(bytes)))
-                    .put("associated_data", Base64.getEncoder().encodeToString(context.canonicalBytes()));
-            String ciphertext = call("encrypt", ref, "POST", ref.path("encrypt"), body).path("data").path("ciphertext").asText("");
-            Matcher m = CIPHERTEXT.matcher(ciphertext);
-            if (!m.matches()) {
-                throw new KmsDeniedException(Reason.INVALID_KEY, "Vault's encrypt on " + ref.ref() + " answered no vault:v<N>: ciphertext");
-            }
-            return new GeneratedDek(dek, new KekRef(KIND, keyRef, m.group(1)), Base64.getDecoder().decode(m.group(2)));
-        } catch (RuntimeException e) {
-            dek.destroy();
-            throw e;
+        // the base64 string of the plaintext is immutable: left to the garbage collector, like the HTTP client's buffers
+        ObjectNode body = key.withKeyBytes(bytes -> VaultHttp.JSON.createObjectNode().put("plaintext", Base64.getEncoder().encodeToString(bytes)))
+                .put("associated_data", Base64.getEncoder().encodeToString(context.canonicalBytes()));
+        String ciphertext = call("encrypt", ref, "POST", ref.path("encrypt"), body).path("data").path("ciphertext").asText("");
+        Matcher m = CIPHERTEXT.matcher(ciphertext);
+        if (!m.matches()) {
+            throw new KmsDeniedException(Reason.INVALID_KEY, "Vault's encrypt on " + ref.ref() + " answered no vault:v<N>: ciphertext");
         }
+        return new WrappedKey(new KekRef(KIND, keyRef, m.group(1)), Base64.getDecoder().decode(m.group(2)));
     }
 
     @Override
