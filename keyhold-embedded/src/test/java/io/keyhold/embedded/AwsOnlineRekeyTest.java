@@ -1,0 +1,183 @@
+package io.keyhold.embedded;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keyhold.kms.aws.fake.FakeAwsKms;
+import io.keyhold.server.ClusterRuntime;
+import io.keyhold.server.KeyholdServer;
+import io.keyhold.server.ServerConfig;
+import io.keyhold.server.ServerConfigLoader;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Online re-key onto a cloud KMS key, end to end: {@code keyhold server} with the real AWS SDK client
+ * against the wire-level fake of AWS KMS on 127.0.0.1, an embedded cluster in us-west-2 on a
+ * customer's AWS key, kcat producing and consuming through it. The cluster moves to a second AWS key
+ * of its region (the cluster keys are re-wrapped with AWS {@code Encrypt}); a key of another region
+ * is refused; the first key is then scheduled for deletion and destroyed at AWS, everything restarts,
+ * and every record written before and after the re-key reads back.
+ */
+class AwsOnlineRekeyTest {
+    private static final String KEY = "AWSREKEYKEY";
+    private static final String SECRET = "aws-rekey-test-secret-0123456789";
+    private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
+
+    @TempDir
+    Path dataDir;
+
+    private final RestClient rest = new RestClient(KEY, SECRET);
+
+    @BeforeAll
+    static void credentials() {
+        System.setProperty("aws.accessKeyId", FakeAwsKms.ACCESS_KEY);
+        System.setProperty("aws.secretAccessKey", FakeAwsKms.SECRET_KEY);
+    }
+
+    @AfterAll
+    static void noCredentials() {
+        System.clearProperty("aws.accessKeyId");
+        System.clearProperty("aws.secretAccessKey");
+    }
+
+    @Test
+    void aClusterMovesToAnotherAwsKeyAndReadsEverythingAfterTheFirstKeyIsDestroyed() throws Exception {
+        try (FakeAwsKms aws = FakeAwsKms.start("us-west-2")) {
+            String firstArn = aws.createKey();
+            String secondArn = aws.createKey();
+            String elsewhereArn = aws.createKeyIn("us-east-1");
+            int ports = freeRangeStart();
+            String canary = "aws-rekey-" + UUID.randomUUID();
+            List<String> written = new ArrayList<>();
+            String clusterPath;
+            try (Server s = start(aws, ports)) {
+                String env = s.server.bootstrapEnvironmentId();
+                String first = awsKey(s, firstArn);
+                String second = awsKey(s, secondArn);
+                String elsewhere = awsKey(s, elsewhereArn);
+                String cluster = rest.send(s.url(), "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"aws-rekey\","
+                        + "\"availability\":\"SINGLE_ZONE\",\"cloud\":\"AWS\",\"region\":\"us-west-2\",\"config\":{\"kind\":\"Dedicated\","
+                        + "\"cku\":1},\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + first + "\"}}}", 202).get("id").asText();
+                clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
+                String path = clusterPath;
+                RestClient.await(() -> phase(s, path).equals("PROVISIONED"), "cluster PROVISIONED", Duration.ofSeconds(120));
+                String endpoint = endpoint(s, clusterPath);
+                produce(endpoint, written, canary + " before #", 3);
+
+                // The key rules of a create apply to the new key: another region is refused, nothing changes.
+                String refused = rest.send(s.url(), "PATCH", "/cmk/v2/clusters/" + cluster, patchByok(env, elsewhere), 422).toString();
+                assertThat(refused).contains("must be in the cluster's region");
+                assertThat(byokOf(s, clusterPath)).isEqualTo(first);
+
+                long encrypts = aws.count("Encrypt");
+                rest.send(s.url(), "PATCH", "/cmk/v2/clusters/" + cluster, patchByok(env, second), 200);
+                assertThat(byokOf(s, clusterPath)).isEqualTo(second);
+                assertThat(aws.count("Encrypt")).as("cluster keys re-wrapped by AWS Encrypt under the new key").isGreaterThan(encrypts);
+                Path logDir = dataDir.resolve("clusters").resolve(cluster).resolve("kafka");
+                assertThat(StoredEnvelopes.clusterKeys(logDir, cluster).values()).isNotEmpty()
+                        .allSatisfy(w -> assertThat(w.kek().keyId()).isEqualTo(secondArn));
+                produce(endpoint, written, canary + " after #", 3);
+                assertThat(Kcat.consume(endpoint, "payments", written.size())).containsExactlyElementsOf(written);
+                assertThat(OnDisk.plaintext(logDir, canary)).as("plaintext on the broker's disk").isEmpty();
+
+                // The customer retires the first key at AWS for good: the cluster keeps serving.
+                aws.scheduleDeletion(firstArn);
+                aws.destroy(firstArn);
+                Thread.sleep(HEALTH_INTERVAL.multipliedBy(4).toMillis());
+                assertThat(phase(s, clusterPath)).isEqualTo("PROVISIONED");
+            }
+            // Everything restarts: the cluster keys are read again, under the second key only.
+            try (Server s = start(aws, ports)) {
+                String path = clusterPath;
+                RestClient.await(() -> phase(s, path).equals("PROVISIONED"), "cluster PROVISIONED after the restart",
+                        Duration.ofSeconds(120));
+                String endpoint = endpoint(s, clusterPath);
+                // the restarted broker may take a moment to lead its partitions again
+                RestClient.await(() -> Kcat.consume(endpoint, "payments", written.size()).size() == written.size(),
+                        "every record through the restarted cluster", Duration.ofSeconds(60));
+                assertThat(Kcat.consume(endpoint, "payments", written.size())).containsExactlyElementsOf(written);
+            }
+        }
+    }
+
+    private record Server(KeyholdServer server, ClusterRuntime runtime) implements AutoCloseable {
+        String url() {
+            return server.url();
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                server.close();
+            } finally {
+                ((AutoCloseable) runtime).close();
+            }
+        }
+    }
+
+    private Server start(FakeAwsKms aws, int ports) throws Exception {
+        ServerConfig.Builder builder = ServerConfigLoader.load(Map.of("data-dir", dataDir.toString(), "http-port", "0",
+                "bind", "127.0.0.1", "validation-interval", "100ms", "health-interval", HEALTH_INTERVAL.toMillis() + "ms",
+                "aws-roles", "arn:aws:iam::111122223333:role/keyhold"),
+                Map.of("KEYHOLD_KMS_AWS_ENDPOINT", aws.endpoint().toString()), null);
+        builder.kms(builder.build().kms());
+        ClusterRuntime runtime = new EmbeddedRuntimeProvider().create(builder.build(),
+                Map.of("KEYHOLD_CLUSTER_PORTS", ports + "-" + (ports + 40)));
+        try {
+            return new Server(KeyholdServer.start(builder.clusterRuntime(runtime).bootstrapCredentials(KEY, SECRET)
+                    .printBootstrapSecret(false).build()), runtime);
+        } catch (Exception | Error e) {
+            ((AutoCloseable) runtime).close();
+            throw e;
+        }
+    }
+
+    private String awsKey(Server s, String arn) throws Exception {
+        String byok = rest.send(s.url(), "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"AwsKey\",\"key_arn\":\"" + arn + "\"}}", 201)
+                .get("id").asText();
+        RestClient.await(() -> rest.send(s.url(), "GET", "/byok/v1/keys/" + byok, null, 200).path("validation").path("phase").asText()
+                .equals("VALID"), "key " + byok + " VALID", Duration.ofSeconds(60));
+        return byok;
+    }
+
+    private static void produce(String endpoint, List<String> written, String prefix, int n) throws Exception {
+        List<String> lines = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            lines.add(prefix + i);
+        }
+        Kcat.produce(endpoint, "payments", lines);
+        written.addAll(lines);
+    }
+
+    private static String patchByok(String env, String byok) {
+        return "{\"spec\":{\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}";
+    }
+
+    private String endpoint(Server s, String clusterPath) throws Exception {
+        return rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
+    }
+
+    private String byokOf(Server s, String clusterPath) throws Exception {
+        return rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("byok").path("id").asText();
+    }
+
+    private String phase(Server s, String clusterPath) throws Exception {
+        return rest.send(s.url(), "GET", clusterPath, null, 200).path("status").path("phase").asText();
+    }
+
+    private static int freeRangeStart() throws java.io.IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            int p = socket.getLocalPort();
+            return p > 60000 ? 40000 : p + 1;
+        }
+    }
+}
