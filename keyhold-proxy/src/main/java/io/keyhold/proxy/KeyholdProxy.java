@@ -73,8 +73,7 @@ public final class KeyholdProxy implements AutoCloseable {
         if (config.clusterKeys() != null) {
             // The store checks that each cluster key is wrapped under the cluster's KMS key; records
             // under a cluster key name it by id, found only in this cluster's part of the key topic.
-            this.clusterKeys = new ClusterKeyStore(config, kms, ownKey, config.clusterKeys().clientProperties(),
-                    config.clusterKeys().keyTtl());
+            this.clusterKeys = new ClusterKeyStore(config, kms, ownKey, config.clusterKeys());
             ClusterKeyDeks derived = new ClusterKeyDeks(clusterKeys, unwrapper);
             newDeks = derived;
             oldDeks = derived;

@@ -67,9 +67,13 @@ public record ProxyConfig(
      *                         over its upstream bootstrap and TLS (e.g. SASL settings: the principal
      *                         that creates, writes and reads {@code __keyhold_keys})
      * @param keyTtl           how long an unwrapped cluster key is used before the KMS is asked again
+     * @param maxAge           how old the current cluster key may grow before new records get a new one
+     *                         (one KMS call), so that no cluster key serves new records for ever even
+     *                         when the customer's key never rotates
      */
-    public record ClusterKeys(Map<String, String> clientProperties, Duration keyTtl) {
+    public record ClusterKeys(Map<String, String> clientProperties, Duration keyTtl, Duration maxAge) {
         public static final Duration DEFAULT_KEY_TTL = Duration.ofHours(1);
+        public static final Duration DEFAULT_MAX_AGE = Duration.ofDays(30);
         public static final ClusterKeys DEFAULT = new ClusterKeys(Map.of(), DEFAULT_KEY_TTL);
 
         public ClusterKeys {
@@ -77,6 +81,14 @@ public record ProxyConfig(
             if (keyTtl.isNegative() || keyTtl.isZero()) {
                 throw new IllegalArgumentException("keyTtl must be positive, got " + keyTtl);
             }
+            if (maxAge.isNegative() || maxAge.isZero()) {
+                throw new IllegalArgumentException("maxAge must be positive, got " + maxAge);
+            }
+        }
+
+        /** With the default {@link #DEFAULT_MAX_AGE}. */
+        public ClusterKeys(Map<String, String> clientProperties, Duration keyTtl) {
+            this(clientProperties, keyTtl, DEFAULT_MAX_AGE);
         }
     }
 

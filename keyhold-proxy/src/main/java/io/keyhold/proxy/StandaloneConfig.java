@@ -46,6 +46,7 @@ import java.util.function.UnaryOperator;
  *     cluster-keys-client: { sasl.mechanism: SCRAM-SHA-512, ... }  # optional Kafka client properties of the
  *                                      # proxy's own connection to __keyhold_keys (its principal)
  *     cluster-key-ttl-ms: 3600000      # optional: how long an unwrapped cluster key is used before the KMS is asked again
+ *     cluster-key-max-age-ms: 2592000000  # optional: after this (30 days), new records get a new cluster key
  *     kms: { provider: ..., settings: ... }       # optional, overrides the default
  * health-interval: 30s       # how often each cluster's key is checked at its KMS (a wrap/unwrap round trip)
  * kms-unavailable-grace: 10m # how long a cluster serves from cached DEKs while its KMS cannot be reached
@@ -256,7 +257,8 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics, Duration
             }
         }
         long ttl = number(c, "cluster-key-ttl-ms", env, ProxyConfig.ClusterKeys.DEFAULT_KEY_TTL.toMillis());
-        return new ProxyConfig.ClusterKeys(props, java.time.Duration.ofMillis(ttl));
+        long maxAge = number(c, "cluster-key-max-age-ms", env, ProxyConfig.ClusterKeys.DEFAULT_MAX_AGE.toMillis());
+        return new ProxyConfig.ClusterKeys(props, java.time.Duration.ofMillis(ttl), java.time.Duration.ofMillis(maxAge));
     }
 
     /** The cluster's limits on what clients can make the proxy hold; each defaults to {@link ProxyConfig.Limits#DEFAULT}. */

@@ -193,6 +193,27 @@ class ClusterKeysProxyTest {
     }
 
     @Test
+    void aClusterKeyPastItsMaxAgeGivesWayToANewOneForNewRecordsAndTheOldRecordsStillRead() throws Exception {
+        TestKms kms = new TestKms();
+        kafka.createTopic("ck-age", 1, Map.of());
+        ProxyConfig config = ProxyConfig.builder("c-age", List.of(kafka.bootstrapServers()), "kek-c-age")
+                .clusterKeys(new ProxyConfig.ClusterKeys(Map.of(), Duration.ofSeconds(2), Duration.ofSeconds(2)))
+                .dekRotation(new io.keyhold.crypto.DekRotationPolicy(1_000_000, Duration.ofSeconds(1))).build();
+        try (KeyholdProxy p = KeyholdProxy.start(config, kms)) {
+            produce(p, "ck-age", 0, 3, Map.of());
+            assertThat(kms.generated.get()).as("cluster keys generated").isEqualTo(1);
+            Thread.sleep(3_000);
+            produce(p, "ck-age", 3, 3, Map.of()); // the cluster key is older than 2 s: new records get a new one
+            assertThat(kms.generated.get()).as("cluster keys generated after the max age").isEqualTo(2);
+            assertThat(p.clusterKeyCount()).isEqualTo(2);
+            assertThat(readAll(p, "ck-age", 6)).containsExactlyElementsOf(values(0, 6));
+        }
+        try (KeyholdProxy p = proxy("c-age", kms)) { // a fresh proxy reads both generations from the key topic
+            assertThat(readAll(p, "ck-age", 6)).containsExactlyElementsOf(values(0, 6));
+        }
+    }
+
+    @Test
     void clientsCanNeitherWriteNorReadTheKeyTopic() throws Exception {
         TestKms kms = new TestKms();
         kafka.createTopic("ck-guard", 1, Map.of());

@@ -49,6 +49,7 @@ public final class ClusterKeyStore implements ClusterKeyDeks.Keyring, AutoClosea
     private volatile KekPolicy ownKey;
     private final ClusterKeyTopic topic;
     private final Duration keyTtl;
+    private final Duration maxAge;
     private final ExecutorService io;
     private final AtomicLong kmsCalls = new AtomicLong();
 
@@ -62,17 +63,19 @@ public final class ClusterKeyStore implements ClusterKeyDeks.Keyring, AutoClosea
     }
 
     /**
-     * @param keyTtl how long an unwrapped cluster key is used before the KMS is asked again (a
-     *               disabled or destroyed customer key then stops the cluster within this time,
-     *               even without a lock)
+     * @param settings the key topic's client properties; how long an unwrapped cluster key is used
+     *                 before the KMS is asked again (a disabled or destroyed customer key then stops
+     *                 the cluster within this time, even without a lock); how old the current
+     *                 cluster key may grow before a new one is made
      */
-    public ClusterKeyStore(ProxyConfig config, Kms kms, KekPolicy ownKey, Map<String, String> clientProperties, Duration keyTtl) {
+    public ClusterKeyStore(ProxyConfig config, Kms kms, KekPolicy ownKey, ProxyConfig.ClusterKeys settings) {
         this.clusterId = config.clusterId();
         this.kekId = config.kekId();
         this.kms = kms;
         this.ownKey = ownKey;
-        this.topic = new ClusterKeyTopic(config, clientProperties);
-        this.keyTtl = keyTtl;
+        this.topic = new ClusterKeyTopic(config, settings.clientProperties());
+        this.keyTtl = settings.keyTtl();
+        this.maxAge = settings.maxAge();
         this.io = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "keyhold-cluster-keys-" + clusterId);
             t.setDaemon(true);
@@ -248,17 +251,20 @@ public final class ClusterKeyStore implements ClusterKeyDeks.Keyring, AutoClosea
         try {
             topic.ensureExists();
             load(startedIn);
-            ClusterKey newest = newest();
+            Loaded newest = newestLoaded();
+            if (newest != null && System.currentTimeMillis() - newest.createdMillis() < maxAge.toMillis()) {
+                return newest.key();
+            }
             if (newest != null) {
-                return newest;
+                LOG.info("cluster {}: cluster key {} is older than {}: new records get a new one", clusterId, newest.key().id(), maxAge);
             }
             create();
             load(startedIn);
-            newest = newest();
-            if (newest == null) {
+            ClusterKey created = newest();
+            if (created == null) {
                 throw new CryptoException("cluster " + clusterId + ": the new cluster key did not read back from " + ClusterKeyTopic.NAME);
             }
-            return newest;
+            return created;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CompletionException(new CryptoException("interrupted while loading the cluster keys"));
@@ -269,7 +275,12 @@ public final class ClusterKeyStore implements ClusterKeyDeks.Keyring, AutoClosea
     }
 
     private synchronized ClusterKey newest() {
-        return keys.values().stream().max(java.util.Comparator.comparingLong(Loaded::createdMillis)).map(Loaded::key).orElse(null);
+        Loaded l = newestLoaded();
+        return l == null ? null : l.key();
+    }
+
+    private synchronized Loaded newestLoaded() {
+        return keys.values().stream().max(java.util.Comparator.comparingLong(Loaded::createdMillis)).orElse(null);
     }
 
     /** Generates a cluster key at the KMS under the cluster's key and appends its wrapping to the topic. */
