@@ -209,8 +209,9 @@ public final class EmbeddedClusters implements AutoCloseable {
                 .advertisedHost(settings.advertisedHost())
                 .brokerPortBase(ClusterRecord.integer(record, ClusterRecord.BROKER_PORT_BASE, proxyPort))
                 // Record DEKs derive from cluster keys kept in the cluster's own Kafka (docs/FORMAT.md):
-                // the key topic's client reaches it exactly as the proxy does (bootstrap and TLS).
-                .clusterKeys(ProxyConfig.ClusterKeys.DEFAULT)
+                // the key topic's client reaches it as the proxy does (bootstrap and TLS), plus the
+                // SASL settings a registered Kafka's entry gives it.
+                .clusterKeys(new ProxyConfig.ClusterKeys(upstream.keyTopicClient(), ProxyConfig.ClusterKeys.DEFAULT_KEY_TTL))
                 .build();
     }
 

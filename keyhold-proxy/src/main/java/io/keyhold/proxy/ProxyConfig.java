@@ -90,6 +90,13 @@ public record ProxyConfig(
         public ClusterKeys(Map<String, String> clientProperties, Duration keyTtl) {
             this(clientProperties, keyTtl, DEFAULT_MAX_AGE);
         }
+
+        /** The client properties' names only: their values may hold credentials (a SASL JAAS line). */
+        @Override
+        public String toString() {
+            return "ClusterKeys[clientProperties=" + new java.util.TreeSet<>(clientProperties.keySet()) + ", keyTtl=" + keyTtl
+                    + ", maxAge=" + maxAge + "]";
+        }
     }
 
     /** Under the Java client's default {@code request.timeout.ms} (30 s), so the proxy answers first. */

@@ -248,14 +248,7 @@ public record StandaloneConfig(List<Cluster> clusters, Metrics metrics, Duration
         if (on.equals("false")) {
             return null;
         }
-        Map<String, String> props = new LinkedHashMap<>();
-        JsonNode p = c.get("cluster-keys-client");
-        if (p != null && !p.isNull()) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = p.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                props.put(e.getKey(), YamlValues.expand(e.getValue().asText(), env));
-            }
-        }
+        Map<String, String> props = KeyTopicClientProperties.parse(c.get(KeyTopicClientProperties.FIELD), env, where);
         long ttl = number(c, "cluster-key-ttl-ms", env, ProxyConfig.ClusterKeys.DEFAULT_KEY_TTL.toMillis());
         long maxAge = number(c, "cluster-key-max-age-ms", env, ProxyConfig.ClusterKeys.DEFAULT_MAX_AGE.toMillis());
         return new ProxyConfig.ClusterKeys(props, java.time.Duration.ofMillis(ttl), java.time.Duration.ofMillis(maxAge));

@@ -131,7 +131,11 @@ class StandaloneConfigTest {
         ProxyConfig.ClusterKeys keys = c.clusters().get(0).proxy().clusterKeys();
         assertThat(keys.clientProperties()).containsEntry("sasl.mechanism", "SCRAM-SHA-512").containsEntry("sasl.jaas.config", "scram-login");
         assertThat(keys.keyTtl()).isEqualTo(java.time.Duration.ofMinutes(10));
+        assertThat(keys.toString()).contains("sasl.jaas.config").doesNotContain("scram-login");
         assertThat(c.clusters().get(1).proxy().clusterKeys()).isNull();
+        assertThatThrownBy(() -> parse("kms: { provider: local }\nclusters: [{id: a, upstream: 'h:1', key: k,"
+                + " cluster-keys-client: {enable.idempotence: 'false'}}]", Map.of()))
+                .hasMessageContaining("may set only security.protocol, sasl.* and ssl.*");
         assertThatThrownBy(() -> parse("kms: { provider: local }\nclusters: [{id: a, upstream: 'h:1', key: k, cluster-keys: maybe}]",
                 Map.of())).hasMessageContaining("'cluster-keys' must be true or false");
     }

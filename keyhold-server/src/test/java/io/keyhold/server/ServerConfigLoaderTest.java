@@ -132,10 +132,15 @@ class ServerConfigLoaderTest {
                     region: eu-west-1
                     tls: { trust: ca.pem }
                     max-node-id: 3
+                    cluster-keys-client:
+                      security.protocol: SASL_SSL
+                      sasl.mechanism: SCRAM-SHA-512
+                      sasl.jaas.config: 'scram required username="keyhold" password="${KEYS_PW}";'
                   - name: lab
                     bootstrap-servers: ${LAB_KAFKA}
                 """);
-        ServerConfig c = ServerConfigLoader.load(Map.of(), Map.of("LAB_KAFKA", "lab1:9093,lab2:9093"), yaml).build();
+        ServerConfig c = ServerConfigLoader.load(Map.of(), Map.of("LAB_KAFKA", "lab1:9093,lab2:9093", "KEYS_PW", "pw-from-env"),
+                yaml).build();
         assertThat(c.httpPort()).isEqualTo(7000);
         assertThat(c.kafkaClusters()).hasSize(2);
         RegisteredKafkaCluster prod = c.kafkaClusters().get(0);
@@ -148,13 +153,17 @@ class ServerConfigLoaderTest {
         assertThat(prod.accepts("AWS", "eu-west-1")).isTrue();
         assertThat(prod.accepts("AWS", "us-east-1")).isFalse();
         assertThat(prod.accepts("GCP", "eu-west-1")).isFalse();
+        assertThat(prod.keyTopicClient()).containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.jaas.config", "scram required username=\"keyhold\" password=\"pw-from-env\";");
+        assertThat(prod.toString()).contains("sasl.jaas.config").doesNotContain("pw-from-env");
         RegisteredKafkaCluster lab = c.kafkaClusters().get(1);
         assertThat(lab.upstream().bootstrapServers()).containsExactly("lab1:9093", "lab2:9093");
         assertThat(lab.upstream().tls()).isNull();
         assertThat(lab.cloud()).isNull();
         assertThat(lab.maxNodeId()).isEqualTo(RegisteredKafkaCluster.DEFAULT_MAX_NODE_ID);
+        assertThat(lab.keyTopicClient()).isEmpty();
         assertThat(lab.accepts("GCP", "anywhere")).isTrue();
-        assertThat(c.toString()).contains("prod-eu-1");
+        assertThat(c.toString()).contains("prod-eu-1").doesNotContain("pw-from-env");
         assertThat(ServerConfigLoader.load(Map.of(), Map.of(), null).build().kafkaClusters()).isEmpty();
     }
 
@@ -181,6 +190,10 @@ class ServerConfigLoaderTest {
                 "kafka-clusters 'a': upstream TLS: unknown key 'trusted'");
         assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: [h:1], max-node-id: -1}]", "'max-node-id' must be");
         assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: '${NOT_SET}'}]", "NOT_SET is not set");
+        assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: [h:1], cluster-keys-client: {acks: '1'}}]",
+                "'cluster-keys-client' may set only security.protocol, sasl.* and ssl.*");
+        assertKafkaClustersError("kafka-clusters: [{name: a, bootstrap-servers: [h:1], cluster-keys-client: [x]}]",
+                "'cluster-keys-client' must be a mapping");
     }
 
     @Test

@@ -28,6 +28,10 @@ public interface KafkaSource {
     Upstream open(String clusterId, Path clusterDir, Properties record) throws Exception;
 
     /** How the proxy connects, and what to stop with the cluster. */
-    record Upstream(UpstreamSettings settings, AutoCloseable stop) {
+    /**
+     * @param keyTopicClient authentication properties of the proxy's own key-topic client (empty: the
+     *                       proxy's connection as it is, bootstrap and TLS)
+     */
+    record Upstream(UpstreamSettings settings, java.util.Map<String, String> keyTopicClient, AutoCloseable stop) {
     }
 }

@@ -32,7 +32,7 @@ public final class LocalKafka implements KafkaSource {
     public Upstream open(String clusterId, Path clusterDir, Properties record) throws Exception {
         EmbeddedBroker broker = EmbeddedBroker.start(clusterDir.resolve("kafka"), record.getProperty("kafka.cluster.id"),
                 Integer.parseInt(record.getProperty("broker.port")), Integer.parseInt(record.getProperty("controller.port")));
-        return new Upstream(new UpstreamSettings(List.of(broker.bootstrapServers()), null), broker);
+        return new Upstream(new UpstreamSettings(List.of(broker.bootstrapServers()), null), java.util.Map.of(), broker);
     }
 
     private static int freePort() throws IOException {

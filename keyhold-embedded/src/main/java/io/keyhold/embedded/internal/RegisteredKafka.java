@@ -64,6 +64,6 @@ public final class RegisteredKafka implements KafkaSource {
         RegisteredKafkaCluster r = registered.stream().filter(c -> c.name().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalStateException("cluster " + clusterId + " is bound to the registered Kafka cluster '"
                         + name + "', which is no longer in the server config (kafka-clusters); register it again to serve it"));
-        return new Upstream(r.upstream(), () -> { }); // not ours to stop
+        return new Upstream(r.upstream(), r.keyTopicClient(), () -> { }); // not ours to stop
     }
 }

@@ -1,6 +1,7 @@
 package io.keyhold.server.internal.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keyhold.proxy.KeyTopicClientProperties;
 import io.keyhold.proxy.ProxyConfig;
 import io.keyhold.proxy.UpstreamSettings;
 import io.keyhold.server.RegisteredKafkaCluster;
@@ -25,7 +26,8 @@ import java.util.regex.Pattern;
  */
 public final class KafkaClustersConfig {
     public static final String KEY = "kafka-clusters";
-    private static final Set<String> FIELDS = Set.of("name", "bootstrap-servers", "cloud", "region", "tls", "max-node-id");
+    private static final Set<String> FIELDS = Set.of("name", "bootstrap-servers", "cloud", "region", "tls", "max-node-id",
+            KeyTopicClientProperties.FIELD);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     /** Upper bound for max-node-id: every node id costs a proxy port. */
     private static final int MAX_NODE_ID_LIMIT = 1000;
@@ -98,7 +100,8 @@ public final class KafkaClustersConfig {
         if (region != null && (region.isBlank() || region.length() > 64)) {
             throw new IllegalArgumentException(where + "'region' must be 1 to 64 characters");
         }
-        return new RegisteredKafkaCluster(name, upstream, cloud, region, maxNodeId(entry, where));
+        return new RegisteredKafkaCluster(name, upstream, cloud, region, maxNodeId(entry, where),
+                KeyTopicClientProperties.parse(entry.get(KeyTopicClientProperties.FIELD), env, where));
     }
 
     private static int maxNodeId(JsonNode entry, String where) {
