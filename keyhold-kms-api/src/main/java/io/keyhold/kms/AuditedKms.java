@@ -140,6 +140,11 @@ public final class AuditedKms implements Kms {
     }
 
     @Override
+    public void forget(String keyRef) {
+        delegate.forget(keyRef);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

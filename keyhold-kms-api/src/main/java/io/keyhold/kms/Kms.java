@@ -134,6 +134,16 @@ public interface Kms extends DekSource, DekUnwrapper, AutoCloseable {
         }));
     }
 
+    /**
+     * Wipes any key material of {@code keyRef}'s key that this connection holds in memory (a KEK
+     * itself, where the KMS hands it out: a KMIP 1.1 server's fetched key), so that nothing of that
+     * key stays in this process; the next call fetches it again if it may. Called when a cluster on
+     * that key locks, from any thread; never blocks and never fails. The default does nothing: the
+     * provider holds no key material (its KMS wraps and unwraps inside itself).
+     */
+    default void forget(String keyRef) {
+    }
+
     /** Closes the connection; calls after this fail. Does not wait for calls under way. */
     @Override
     void close();

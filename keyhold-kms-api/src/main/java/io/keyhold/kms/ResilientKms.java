@@ -133,6 +133,11 @@ public final class ResilientKms implements Kms {
     }
 
     @Override
+    public void forget(String keyRef) {
+        delegate.forget(keyRef);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

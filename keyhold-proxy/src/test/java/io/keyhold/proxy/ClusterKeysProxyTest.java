@@ -147,6 +147,7 @@ class ClusterKeysProxyTest {
             assertThat(p.lock()).isTrue();
             assertThat(p.clusterKeyCount()).isZero();
             assertThat(p.dekCount()).isZero();
+            assertThat(kms.forgotten).as("keys the KMS connection was told to forget").containsExactly("kek-c-lock");
             p.unlock();
             assertThat(readAll(p, "ck-lock", 5)).containsExactlyElementsOf(values(0, 5));
             assertThat(kms.generated.get()).isEqualTo(1);

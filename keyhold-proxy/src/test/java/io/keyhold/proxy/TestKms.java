@@ -39,6 +39,8 @@ public final class TestKms extends BlockingKms {
     /** Every DEK unwrapped, by topic: the keys a proxy's decryption cache holds. */
     final java.util.Map<String, java.util.List<DataKey>> unwrappedByTopic = new java.util.concurrent.ConcurrentHashMap<>();
     volatile boolean denied;
+    /** Every key reference {@link #forget} was called with, in order (a lock's). */
+    final java.util.List<String> forgotten = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Calls whose context matches hang until {@link #release()}. */
     private volatile Predicate<EncryptionContext> hangs = c -> false;
     private volatile CountDownLatch released = new CountDownLatch(0);
@@ -103,6 +105,11 @@ public final class TestKms extends BlockingKms {
             // a damaged EDEK (too short, bad tag) or another context: refused like a real KMS refuses it
             throw new KmsDeniedException(KmsDeniedException.Reason.INVALID_CIPHERTEXT, "test KMS cannot unwrap this EDEK");
         }
+    }
+
+    @Override
+    public void forget(String keyRef) {
+        forgotten.add(keyRef);
     }
 
     @Override

@@ -100,6 +100,23 @@ public final class KmipKms extends BlockingKms {
         return KIND;
     }
 
+    /**
+     * Wipes every key fetched from {@code keyRef}'s server (KMIP 1.1 mode); the lock of a cluster
+     * on that key then reaches its KEK too, not only the DEKs. Keys of other clusters on the same
+     * server are fetched again at their next use.
+     */
+    @Override
+    public void forget(String keyRef) {
+        String server;
+        try {
+            server = KmipKeyRef.parse(keyRef).server();
+        } catch (RuntimeException notOurs) {
+            fetched.wipeAll();
+            return;
+        }
+        fetched.wipeServer(server);
+    }
+
     @Override
     protected KeyInfo describeBlocking(String keyRef) {
         KmipKeyRef ref = KmipKeyRef.parse(keyRef);

@@ -198,6 +198,24 @@ class KmipWireTest {
     }
 
     @Test
+    void forgetWipesTheKmip11FetchedKeyOfThatServerAndTheNextCallFetchesItAgain() {
+        String ref = admin.createKeyByIdentifier();
+        String uid = KmipKeyRef.parse(ref).uid();
+        try (KmipKms old = KmipKms.open(server.config("hsm").with("max-version", "1.1"))) {
+            GeneratedDek before = await(old.generate(ref, ORDERS));
+            assertThat(old.holdsFetchedKey("hsm", uid)).isTrue();
+            old.forget(ref); // what a proxy's lock calls
+            assertThat(old.holdsFetchedKey("hsm", uid)).isFalse();
+            try (DataKey back = await(old.unwrap(before.kek(), before.edek(), ORDERS)); DataKey dek = before.dek()) {
+                assertThat(bytes(back)).isEqualTo(bytes(dek));
+            }
+            assertThat(old.holdsFetchedKey("hsm", uid)).as("fetched again by the unwrap").isTrue();
+            old.forget("another-server/1");
+            assertThat(old.holdsFetchedKey("hsm", uid)).as("a key of another server is not this one").isTrue();
+        }
+    }
+
+    @Test
     void aKmip11FetchedKeyIsWipedAfterItsLifetime() throws InterruptedException {
         String ref = admin.createKeyByIdentifier();
         String uid = KmipKeyRef.parse(ref).uid();

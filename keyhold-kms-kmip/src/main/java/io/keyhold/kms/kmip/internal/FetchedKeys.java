@@ -12,7 +12,8 @@ import java.util.function.Supplier;
  * The key objects Keyhold fetched with Get from KMIP 1.1 servers (which have no Encrypt and
  * Decrypt), in memory only and for a bounded time: each is wiped {@code lifetime} after it was
  * fetched (then fetched again on next use), when {@link #wipeAll} is called (the provider does on any
- * refusal of the server and whenever it sees an object that is not Active), and on {@link #close}.
+ * refusal of the server and whenever it sees an object that is not Active), when a cluster on one of
+ * a server's keys locks ({@link #wipeServer}), and on {@link #close}.
  * Callers get a {@link #lease} of their own, which they close when done, so a wipe never races a
  * use under way.
  */
@@ -65,6 +66,16 @@ public final class FetchedKeys implements AutoCloseable {
     public boolean holds(String id) {
         wipeExpired();
         return keys.containsKey(id);
+    }
+
+    /** Wipes the keys fetched from {@code server} (ids {@code <server>/<object>}). */
+    public void wipeServer(String server) {
+        String prefix = server + "/";
+        for (Map.Entry<String, Entry> e : keys.entrySet()) {
+            if (e.getKey().startsWith(prefix) && keys.remove(e.getKey(), e.getValue())) {
+                e.getValue().key().destroy();
+            }
+        }
     }
 
     public void wipeAll() {
