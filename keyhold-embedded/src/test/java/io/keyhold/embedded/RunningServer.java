@@ -4,6 +4,8 @@ import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.KeyholdServer;
 import io.keyhold.server.ServerConfig;
 import io.keyhold.server.ServerConfigLoader;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -53,6 +55,15 @@ final class RunningServer implements AutoCloseable {
     static RunningServer start(String apiKey, String apiSecret, Path dataDir, Map<String, String> moreFlags, Map<String, String> env,
             Path config) throws Exception {
         return start(apiKey, apiSecret, dataDir, moreFlags, env, config, System.getenv());
+    }
+
+    /**
+     * The flag that gives the server's local KMS its passphrase: {@code passphrase} written to
+     * {@code passphrase.txt} in {@code dir}, as an operator keeps it.
+     */
+    static Map<String, String> localKmsPassphrase(Path dir, String passphrase) throws IOException {
+        Path file = Files.writeString(dir.resolve("passphrase.txt"), passphrase);
+        return Map.of("kms.local.passphrase-file", file.toString());
     }
 
     KeyholdServer server() {
