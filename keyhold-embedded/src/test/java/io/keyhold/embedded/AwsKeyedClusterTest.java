@@ -4,13 +4,13 @@ import static io.keyhold.embedded.RunningServer.HEALTH_INTERVAL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keyhold.kms.aws.FakeCredentials;
 import io.keyhold.kms.aws.fake.FakeAwsKms;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -22,25 +22,13 @@ import org.junit.jupiter.api.io.TempDir;
  * customer disables the key at the KMS and resuming, every acknowledged record intact, when they
  * enable it again; a rotation in AWS gives new records a new DEK while old records still read.
  */
+@ExtendWith(FakeCredentials.class) // the SDK's default chain reads the fake's credentials from system properties
 class AwsKeyedClusterTest {
     private static final String KEY = "AWSE2EKEY";
     private static final String SECRET = "aws-e2e-test-secret-0123456789";
 
     @TempDir
     Path dataDir;
-
-    /** The SDK's default credential chain reads these system properties first, as a user could set them. */
-    @BeforeAll
-    static void credentials() {
-        System.setProperty("aws.accessKeyId", FakeAwsKms.ACCESS_KEY);
-        System.setProperty("aws.secretAccessKey", FakeAwsKms.SECRET_KEY);
-    }
-
-    @AfterAll
-    static void noCredentials() {
-        System.clearProperty("aws.accessKeyId");
-        System.clearProperty("aws.secretAccessKey");
-    }
 
     @Test
     void anAwsKeyedClusterServesKcatStoresOnlyCiphertextLocksWhenTheKeyIsDisabledAndResumes() throws Exception {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keyhold.kms.aws.FakeCredentials;
 import io.keyhold.kms.aws.fake.FakeAwsKms;
 import io.keyhold.kms.testkit.KmsFakeAdmin.CanCauseOutages.Outage;
 import io.keyhold.server.ClusterRuntime;
@@ -28,9 +29,8 @@ import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * disabled), by contrast, locks within a few intervals, without grace. Webhooks receive
  * the events, signed; one that hangs and one that answers 500 do not delay the lock.
  */
+@ExtendWith(FakeCredentials.class) // the SDK's default chain reads the fake's credentials from system properties
 class KmsOutageClusterTest {
     private static final String KEY = "OUTAGEKEY";
     private static final String SECRET = "outage-e2e-test-secret-0123456789";
@@ -58,18 +59,6 @@ class KmsOutageClusterTest {
     private final RestClient rest = new RestClient(KEY, SECRET);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final List<String> acknowledged = new ArrayList<>();
-
-    @BeforeAll
-    static void credentials() {
-        System.setProperty("aws.accessKeyId", FakeAwsKms.ACCESS_KEY);
-        System.setProperty("aws.secretAccessKey", FakeAwsKms.SECRET_KEY);
-    }
-
-    @AfterAll
-    static void noCredentials() {
-        System.clearProperty("aws.accessKeyId");
-        System.clearProperty("aws.secretAccessKey");
-    }
 
     @Test
     void anUnreachableKmsKeepsTheClusterServingThroughTheGracePeriodThenLocksWithThatReasonAndUnlocksWhenItIsBack()
