@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -31,8 +30,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -342,27 +339,13 @@ class KeyLifecycleTest {
         return dataDir.resolve("clusters").resolve(cluster).resolve("kafka");
     }
 
+    /** A producer whose sends end within the 30 s the test waits for one (its delivery timeout 20 s). */
     private static KafkaProducer<byte[], byte[]> producer(String endpoint) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", endpoint);
-        p.put("key.serializer", ByteArraySerializer.class.getName());
-        p.put("value.serializer", ByteArraySerializer.class.getName());
-        p.put("acks", "all");
-        p.put("delivery.timeout.ms", 20_000);
-        p.put("request.timeout.ms", 10_000);
-        p.put("linger.ms", 0);
-        return new KafkaProducer<>(p);
+        return KafkaClients.producer(endpoint, Map.of("delivery.timeout.ms", 20_000, "request.timeout.ms", 10_000));
     }
 
     private static KafkaConsumer<byte[], byte[]> consumer(String endpoint) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", endpoint);
-        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
-        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-        p.put("group.id", "g-" + UUID.randomUUID());
-        p.put("auto.offset.reset", "earliest");
-        p.put("enable.auto.commit", "false");
-        return new KafkaConsumer<>(p);
+        return KafkaClients.consumer(endpoint, Map.of());
     }
 
     /** Polls until {@code n} records came (30 s at most); a refusal propagates as the client throws it. */

@@ -26,7 +26,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -195,15 +194,7 @@ class OnlineRekeyTest {
     }
 
     private static KafkaProducer<byte[], byte[]> producer(String endpoint) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", endpoint);
-        p.put("key.serializer", ByteArraySerializer.class.getName());
-        p.put("value.serializer", ByteArraySerializer.class.getName());
-        p.put("acks", "all");
-        p.put("delivery.timeout.ms", 60_000);
-        p.put("request.timeout.ms", 20_000);
-        p.put("linger.ms", 0);
-        return new KafkaProducer<>(p);
+        return KafkaClients.producer(endpoint, Map.of("request.timeout.ms", 20_000));
     }
 
     private static List<byte[]> consumeAll(String endpoint, String topic, int n) {
