@@ -161,9 +161,8 @@ class OnlineRekeyTest {
     }
 
     private RunningServer start() throws Exception {
-        int ports = freeRangeStart();
         RunningServer s = RunningServer.start(KEY, SECRET, tmp.resolve("data"), RunningServer.localKmsPassphrase(tmp, "rekey test passphrase"),
-                Map.of(), null, Map.of("KEYHOLD_CLUSTER_PORTS", ports + "-" + (ports + 40)));
+                Map.of(), null, RunningServer.freePortRange());
         try {
             audit.clear();
             s.server().config().audit().subscribe(audit::add);
@@ -216,12 +215,5 @@ class OnlineRekeyTest {
             }
         }
         return out;
-    }
-
-    private static int freeRangeStart() throws java.io.IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            int p = s.getLocalPort();
-            return p > 60000 ? 40000 : p + 1;
-        }
     }
 }

@@ -5,6 +5,8 @@ import io.keyhold.server.KeyholdServer;
 import io.keyhold.server.ServerConfig;
 import io.keyhold.server.ServerConfigLoader;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,6 +66,18 @@ final class RunningServer implements AutoCloseable {
     static Map<String, String> localKmsPassphrase(Path dir, String passphrase) throws IOException {
         Path file = Files.writeString(dir.resolve("passphrase.txt"), passphrase);
         return Map.of("kms.local.passphrase-file", file.toString());
+    }
+
+    /**
+     * A runtime environment whose clusters take their ports above a port that was free just now
+     * (busy ones are skipped), instead of the default range, which another test may hold.
+     */
+    static Map<String, String> freePortRange() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = socket.getLocalPort();
+            int start = port > 60000 ? 40000 : port + 1;
+            return Map.of("KEYHOLD_CLUSTER_PORTS", start + "-" + (start + 40));
+        }
     }
 
     KeyholdServer server() {
