@@ -50,13 +50,26 @@ final class KeyedClusterScenario implements AutoCloseable {
                 new RestClient(apiKey, apiSecret), dataDir);
     }
 
+    String url() {
+        return server.url();
+    }
+
+    /** The REST client of the bootstrap API key, for what a provider's test asks the API itself. */
+    RestClient rest() {
+        return rest;
+    }
+
     /** Registers the key {@code keyJson} (the API's {@code key} object) and waits until it is VALID; returns the API's answer. */
     JsonNode registerKey(String keyJson) throws Exception {
         JsonNode created = rest.send(server.url(), "POST", "/byok/v1/keys", "{\"key\":" + keyJson + "}", 201);
         String byok = created.get("id").asText();
-        RestClient.await(() -> rest.send(server.url(), "GET", "/byok/v1/keys/" + byok, null, 200).path("validation").path("phase")
-                .asText().equals("VALID"), "key " + byok + " VALID", Duration.ofSeconds(60));
+        RestClient.await(() -> validation(byok).path("phase").asText().equals("VALID"), "key " + byok + " VALID", Duration.ofSeconds(60));
         return created;
+    }
+
+    /** The key object {@code byok}'s validation as the API shows it. */
+    JsonNode validation(String byok) throws Exception {
+        return rest.send(server.url(), "GET", "/byok/v1/keys/" + byok, null, 200).path("validation");
     }
 
     /**
@@ -73,6 +86,16 @@ final class KeyedClusterScenario implements AutoCloseable {
         RestClient.await(() -> phase().equals("PROVISIONED"), "cluster " + cluster + " PROVISIONED", Duration.ofSeconds(90));
         endpoint = rest.send(server.url(), "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
         canary = name + "-card-" + UUID.randomUUID();
+    }
+
+    /** The cluster's bootstrap endpoint (the proxy). */
+    String endpoint() {
+        return endpoint;
+    }
+
+    /** What every record of this cluster's topics starts with, for a test's own records. */
+    String canary() {
+        return canary;
     }
 
     /** Produces the next {@code n} records with kcat. */
