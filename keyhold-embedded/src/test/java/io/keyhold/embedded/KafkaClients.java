@@ -21,6 +21,11 @@ final class KafkaClients {
     }
 
     static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+        return producer(bootstrap, Map.of());
+    }
+
+    /** As {@link #producer(String)}, with {@code extra} over its settings (a test's own timeouts). */
+    static KafkaProducer<byte[], byte[]> producer(String bootstrap, Map<String, Object> extra) {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);
         p.put("key.serializer", ByteArraySerializer.class.getName());
@@ -29,6 +34,7 @@ final class KafkaClients {
         p.put("delivery.timeout.ms", 60_000);
         p.put("request.timeout.ms", 30_000);
         p.put("linger.ms", 0);
+        p.putAll(extra);
         return new KafkaProducer<>(p);
     }
 

@@ -1,5 +1,6 @@
 package io.keyhold.embedded;
 
+import static io.keyhold.embedded.RunningServer.HEALTH_INTERVAL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,10 +12,6 @@ import io.keyhold.kms.KeyInfo;
 import io.keyhold.kms.audit.AuditEventType;
 import io.keyhold.kms.local.LocalKms;
 import io.keyhold.kms.local.LocalKmsOptions;
-import io.keyhold.server.ClusterRuntime;
-import io.keyhold.server.KeyholdServer;
-import io.keyhold.server.ServerConfig;
-import io.keyhold.server.ServerConfigLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -34,8 +30,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,7 +44,6 @@ import org.junit.jupiter.api.io.TempDir;
 class KeyLifecycleTest {
     private static final String KEY = "LIFECYCLEKEY";
     private static final String SECRET = "lifecycle-test-secret-0123456789";
-    private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
     private static final String PASSPHRASE = "lifecycle test passphrase";
 
     @TempDir
@@ -60,25 +53,9 @@ class KeyLifecycleTest {
 
     private final RestClient rest = new RestClient(KEY, SECRET);
 
-    /** A running `keyhold server` with its cluster runtime, as ServerCommand wires them. */
-    private record Server(KeyholdServer server, ClusterRuntime runtime) implements AutoCloseable {
-        String url() {
-            return server.url();
-        }
-
-        @Override
-        public void close() throws Exception {
-            try {
-                server.close();
-            } finally {
-                ((AutoCloseable) runtime).close();
-            }
-        }
-    }
-
     @Test
     void disablingTheKeyLocksTheClusterForClientsAndWipesItsDeksEnablingGivesBackEveryAcknowledgedRecord() throws Exception {
-        try (Server s = start()) {
+        try (RunningServer s = start()) {
             String env = s.server().bootstrapEnvironmentId();
             String cluster = clusterOnNewLocalKey(s, env, "revocable");
             String clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
@@ -154,7 +131,7 @@ class KeyLifecycleTest {
         String clusterPath;
         String endpoint;
         String shredRef;
-        try (Server s = start()) {
+        try (RunningServer s = start()) {
             env = s.server().bootstrapEnvironmentId();
             cluster = clusterOnNewLocalKey(s, env, "shred-me");
             rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys", "{\"name\":\"bystander\"}", 201);
@@ -177,7 +154,7 @@ class KeyLifecycleTest {
         }
 
         // Everything stops; a fresh server on the same data directory brings the cluster back.
-        try (Server s = start()) {
+        try (RunningServer s = start()) {
             Thread.sleep(HEALTH_INTERVAL.multipliedBy(3).toMillis()); // several health checks: nothing unlocks it
             assertThat(phase(s, clusterPath)).isEqualTo("LOCKED");
             String lockedEndpoint = endpoint;
@@ -215,7 +192,7 @@ class KeyLifecycleTest {
 
     @Test
     void deletingAClusterLocksItBeforeAnythingElseAndAuditsEveryStep() throws Exception {
-        try (Server s = start()) {
+        try (RunningServer s = start()) {
             String env = s.server().bootstrapEnvironmentId();
             String cluster = clusterOnNewLocalKey(s, env, "deleted-with-cluster");
             String clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
@@ -300,7 +277,7 @@ class KeyLifecycleTest {
      * The oldest event of the audit trail (GET /audit/v1/events, its durable store) that {@code query} selects, once there
      * is one: the trail is written asynchronously, a few milliseconds after the step.
      */
-    private JsonNode awaitEvent(Server s, String query) throws Exception {
+    private JsonNode awaitEvent(RunningServer s, String query) throws Exception {
         JsonNode[] found = new JsonNode[1];
         RestClient.await(() -> {
             JsonNode data = rest.send(s.url(), "GET", "/audit/v1/events?page_size=100&" + query, null, 200).path("data");
@@ -311,34 +288,20 @@ class KeyLifecycleTest {
     }
 
     /** The types of a cluster's events in the audit trail, oldest first (the API lists newest first). */
-    private List<String> auditTypes(Server s, String cluster) throws Exception {
+    private List<String> auditTypes(RunningServer s, String cluster) throws Exception {
         List<String> types = new ArrayList<>();
         rest.send(s.url(), "GET", "/audit/v1/events?page_size=100&cluster=" + cluster, null, 200).path("data")
                 .forEach(e -> types.add(0, e.path("event_type").asText()));
         return types;
     }
 
-    private Server start() throws Exception {
+    private RunningServer start() throws Exception {
         dataDir = tmp.resolve("data");
-        Path passphrase = tmp.resolve("passphrase.txt");
-        Files.writeString(passphrase, PASSPHRASE);
-        ServerConfig.Builder builder = ServerConfigLoader.load(Map.of("data-dir", dataDir.toString(), "http-port", "0",
-                "bind", "127.0.0.1", "validation-interval", "100ms", "health-interval", HEALTH_INTERVAL.toMillis() + "ms",
-                "kms.local.passphrase-file", passphrase.toString()), Map.of(), null);
-        builder.kms(builder.build().kms());
-        ClusterRuntime runtime = new EmbeddedRuntimeProvider().create(builder.build());
-        try {
-            KeyholdServer server = KeyholdServer.start(builder.clusterRuntime(runtime).bootstrapCredentials(KEY, SECRET)
-                    .printBootstrapSecret(false).build());
-            return new Server(server, runtime);
-        } catch (RuntimeException e) {
-            ((AutoCloseable) runtime).close();
-            throw e;
-        }
+        return RunningServer.start(KEY, SECRET, dataDir, RunningServer.localKmsPassphrase(tmp, PASSPHRASE), Map.of(), null);
     }
 
     /** A local KMS key {@code name}, a key object on it, and a PROVISIONED cluster encrypted with it; returns the cluster id. */
-    private String clusterOnNewLocalKey(Server s, String env, String name) throws Exception {
+    private String clusterOnNewLocalKey(RunningServer s, String env, String name) throws Exception {
         rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys", "{\"name\":\"" + name + "\"}", 201);
         String byok = rest.send(s.url(), "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"" + name + "\"}}", 201)
                 .get("id").asText();
@@ -352,12 +315,12 @@ class KeyLifecycleTest {
         return cluster;
     }
 
-    private String phase(Server s, String clusterPath) throws Exception {
+    private String phase(RunningServer s, String clusterPath) throws Exception {
         return rest.send(s.url(), "GET", clusterPath, null, 200).path("status").path("phase").asText();
     }
 
     /** Plaintext DEKs the proxies of this organization hold now, from {@code GET /metrics} (counts, never keys). */
-    private long deksInMemory(Server s) throws Exception {
+    private long deksInMemory(RunningServer s) throws Exception {
         var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.url() + "/metrics"))
                 .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((KEY + ":" + SECRET)
                         .getBytes(StandardCharsets.UTF_8))).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
@@ -376,27 +339,13 @@ class KeyLifecycleTest {
         return dataDir.resolve("clusters").resolve(cluster).resolve("kafka");
     }
 
+    /** A producer whose sends end within the 30 s the test waits for one (its delivery timeout 20 s). */
     private static KafkaProducer<byte[], byte[]> producer(String endpoint) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", endpoint);
-        p.put("key.serializer", ByteArraySerializer.class.getName());
-        p.put("value.serializer", ByteArraySerializer.class.getName());
-        p.put("acks", "all");
-        p.put("delivery.timeout.ms", 20_000);
-        p.put("request.timeout.ms", 10_000);
-        p.put("linger.ms", 0);
-        return new KafkaProducer<>(p);
+        return KafkaClients.producer(endpoint, Map.of("delivery.timeout.ms", 20_000, "request.timeout.ms", 10_000));
     }
 
     private static KafkaConsumer<byte[], byte[]> consumer(String endpoint) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", endpoint);
-        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
-        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-        p.put("group.id", "g-" + UUID.randomUUID());
-        p.put("auto.offset.reset", "earliest");
-        p.put("enable.auto.commit", "false");
-        return new KafkaConsumer<>(p);
+        return KafkaClients.consumer(endpoint, Map.of());
     }
 
     /** Polls until {@code n} records came (30 s at most); a refusal propagates as the client throws it. */

@@ -1,15 +1,14 @@
 package io.keyhold.embedded;
 
+import static io.keyhold.embedded.RunningServer.HEALTH_INTERVAL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keyhold.kms.aws.FakeCredentials;
 import io.keyhold.kms.aws.fake.FakeAwsKms;
 import io.keyhold.kms.testkit.KmsFakeAdmin.CanCauseOutages.Outage;
-import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.KeyholdServer;
-import io.keyhold.server.ServerConfig;
-import io.keyhold.server.ServerConfigLoader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,9 +27,8 @@ import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,11 +42,11 @@ import org.junit.jupiter.api.io.TempDir;
  * disabled), by contrast, locks within a few intervals, without grace. Webhooks receive
  * the events, signed; one that hangs and one that answers 500 do not delay the lock.
  */
+@ExtendWith(FakeCredentials.class) // the SDK's default chain reads the fake's credentials from system properties
 class KmsOutageClusterTest {
     private static final String KEY = "OUTAGEKEY";
     private static final String SECRET = "outage-e2e-test-secret-0123456789";
     private static final String HOOK_SECRET = "webhook-secret-0123456789abcdef";
-    private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
     private static final Duration GRACE = Duration.ofSeconds(5);
     private static final String TOPIC = "payments";
 
@@ -58,18 +56,6 @@ class KmsOutageClusterTest {
     private final RestClient rest = new RestClient(KEY, SECRET);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final List<String> acknowledged = new ArrayList<>();
-
-    @BeforeAll
-    static void credentials() {
-        System.setProperty("aws.accessKeyId", FakeAwsKms.ACCESS_KEY);
-        System.setProperty("aws.secretAccessKey", FakeAwsKms.SECRET_KEY);
-    }
-
-    @AfterAll
-    static void noCredentials() {
-        System.clearProperty("aws.accessKeyId");
-        System.clearProperty("aws.secretAccessKey");
-    }
 
     @Test
     void anUnreachableKmsKeepsTheClusterServingThroughTheGracePeriodThenLocksWithThatReasonAndUnlocksWhenItIsBack()
@@ -90,14 +76,10 @@ class KmsOutageClusterTest {
                     "  - url: " + hook.url(),
                     "    events: [lock, unlock, outage]",
                     "    secret-env: HOOK_SECRET", ""));
-            ServerConfig.Builder builder = ServerConfigLoader.load(Map.of("data-dir", dataDir.toString(), "http-port", "0",
-                    "bind", "127.0.0.1", "validation-interval", "100ms", "health-interval", HEALTH_INTERVAL.toMillis() + "ms",
-                    "kms-unavailable-grace", GRACE.toSeconds() + "s", "aws-roles", "arn:aws:iam::111122223333:role/keyhold"),
-                    Map.of("KEYHOLD_KMS_AWS_ENDPOINT", aws.endpoint().toString(), "HOOK_SECRET", HOOK_SECRET), yaml);
-            builder.kms(builder.build().kms());
-            ClusterRuntime runtime = new EmbeddedRuntimeProvider().create(builder.build());
-            try (KeyholdServer server = KeyholdServer.start(builder.clusterRuntime(runtime).bootstrapCredentials(KEY, SECRET)
-                    .printBootstrapSecret(false).build())) {
+            try (RunningServer running = RunningServer.start(KEY, SECRET, dataDir, Map.of("kms-unavailable-grace", GRACE.toSeconds() + "s",
+                    "aws-roles", "arn:aws:iam::111122223333:role/keyhold"),
+                    Map.of("KEYHOLD_KMS_AWS_ENDPOINT", aws.endpoint().toString(), "HOOK_SECRET", HOOK_SECRET), yaml)) {
+                KeyholdServer server = running.server();
                 String url = server.url();
                 String env = server.bootstrapEnvironmentId();
                 String byok = rest.send(url, "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"AwsKey\",\"key_arn\":\"" + keyArn + "\"}}",
@@ -154,8 +136,6 @@ class KmsOutageClusterTest {
                 assertThat(Instant.parse(lock.path("time").asText())).isBefore(Instant.now());
                 assertThat(failing.requests()).as("the failing webhook was retried").isGreaterThan(1);
                 assertThat(hanging.requests()).isPositive();
-            } finally {
-                ((AutoCloseable) runtime).close();
             }
         }
     }

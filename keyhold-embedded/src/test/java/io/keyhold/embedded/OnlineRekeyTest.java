@@ -1,5 +1,6 @@
 package io.keyhold.embedded;
 
+import static io.keyhold.embedded.RunningServer.HEALTH_INTERVAL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,11 +8,6 @@ import io.keyhold.crypto.ClusterKey;
 import io.keyhold.crypto.EnvelopeFormat;
 import io.keyhold.kms.audit.AuditEvent;
 import io.keyhold.kms.audit.AuditEventType;
-import io.keyhold.server.ClusterRuntime;
-import io.keyhold.server.KeyholdServer;
-import io.keyhold.server.ServerConfig;
-import io.keyhold.server.ServerConfigLoader;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +26,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,27 +40,14 @@ import org.junit.jupiter.api.io.TempDir;
 class OnlineRekeyTest {
     private static final String KEY = "REKEYKEY";
     private static final String SECRET = "rekey-test-secret-0123456789abcd";
-    private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
 
     @TempDir
     Path tmp;
 
     private final RestClient rest = new RestClient(KEY, SECRET);
 
-    private record Server(KeyholdServer server, ClusterRuntime runtime, ConcurrentLinkedQueue<AuditEvent> audit) implements AutoCloseable {
-        String url() {
-            return server.url();
-        }
-
-        @Override
-        public void close() throws Exception {
-            try {
-                server.close();
-            } finally {
-                ((AutoCloseable) runtime).close();
-            }
-        }
-    }
+    /** The audit events of the running server, as its audit trail publishes them. */
+    private final ConcurrentLinkedQueue<AuditEvent> audit = new ConcurrentLinkedQueue<>();
 
     @Test
     void reKeyingWhileProducingThenDestroyingTheOldKeyLosesNoRecordAcrossARestart() throws Exception {
@@ -74,7 +56,7 @@ class OnlineRekeyTest {
         String clusterPath;
         String oldRef;
         String newRef;
-        try (Server s = start()) {
+        try (RunningServer s = start()) {
             String env = s.server().bootstrapEnvironmentId();
             String org = s.server().bootstrapOrganizationId();
             String oldKey = localKey(s, "orders-before");
@@ -134,7 +116,7 @@ class OnlineRekeyTest {
             });
 
             // The trail: the re-key, with who asked; the old key is released (held), the new one is the cluster's.
-            assertThat(s.audit()).filteredOn(e -> e.type() == AuditEventType.CLUSTER_REKEYED && "ok".equals(e.outcome()))
+            assertThat(audit).filteredOn(e -> e.type() == AuditEventType.CLUSTER_REKEYED && "ok".equals(e.outcome()))
                     .singleElement().satisfies(e -> {
                         assertThat(e.principal()).isEqualTo(KEY);
                         assertThat(e.cluster()).isEqualTo(cluster);
@@ -152,7 +134,7 @@ class OnlineRekeyTest {
         assertThat(oldRef).isNotEqualTo(newRef);
 
         // Everything restarts: the proxy reads its cluster keys again, under the new key only.
-        try (Server s = start()) {
+        try (RunningServer s = start()) {
             RestClient.await(() -> phase(s, clusterPath).equals("PROVISIONED"), "cluster PROVISIONED after the restart",
                     Duration.ofSeconds(240));
             String endpoint = rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
@@ -178,30 +160,20 @@ class OnlineRekeyTest {
         return "{\"spec\":{\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}";
     }
 
-    private Server start() throws Exception {
-        Path dataDir = tmp.resolve("data");
-        Path passphrase = tmp.resolve("passphrase.txt");
-        Files.writeString(passphrase, "rekey test passphrase");
-        ServerConfig.Builder builder = ServerConfigLoader.load(Map.of("data-dir", dataDir.toString(), "http-port", "0",
-                "bind", "127.0.0.1", "validation-interval", "100ms", "health-interval", HEALTH_INTERVAL.toMillis() + "ms",
-                "kms.local.passphrase-file", passphrase.toString()), Map.of(), null);
-        builder.kms(builder.build().kms());
-        int ports = freeRangeStart();
-        ClusterRuntime runtime = new EmbeddedRuntimeProvider().create(builder.build(),
-                Map.of("KEYHOLD_CLUSTER_PORTS", ports + "-" + (ports + 40)));
+    private RunningServer start() throws Exception {
+        RunningServer s = RunningServer.start(KEY, SECRET, tmp.resolve("data"), RunningServer.localKmsPassphrase(tmp, "rekey test passphrase"),
+                Map.of(), null, RunningServer.freePortRange());
         try {
-            KeyholdServer server = KeyholdServer.start(builder.clusterRuntime(runtime).bootstrapCredentials(KEY, SECRET)
-                    .printBootstrapSecret(false).build());
-            ConcurrentLinkedQueue<AuditEvent> events = new ConcurrentLinkedQueue<>();
-            server.config().audit().subscribe(events::add);
-            return new Server(server, runtime, events);
-        } catch (Exception | Error e) {
-            ((AutoCloseable) runtime).close();
+            audit.clear();
+            s.server().config().audit().subscribe(audit::add);
+            return s;
+        } catch (RuntimeException e) {
+            s.close();
             throw e;
         }
     }
 
-    private String localKey(Server s, String name) throws Exception {
+    private String localKey(RunningServer s, String name) throws Exception {
         rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys", "{\"name\":\"" + name + "\"}", 201);
         String byok = rest.send(s.url(), "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"" + name + "\"}}", 201)
                 .get("id").asText();
@@ -210,26 +182,18 @@ class OnlineRekeyTest {
         return byok;
     }
 
-    private String cluster(Server s, String env, String name, String byok) throws Exception {
+    private String cluster(RunningServer s, String env, String name, String byok) throws Exception {
         return rest.send(s.url(), "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"" + name + "\",\"availability\":"
                 + "\"SINGLE_ZONE\",\"cloud\":\"LOCAL\",\"region\":\"local\",\"config\":{\"kind\":\"Dedicated\",\"cku\":1},"
                 + "\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}", 202).get("id").asText();
     }
 
-    private String phase(Server s, String clusterPath) throws Exception {
+    private String phase(RunningServer s, String clusterPath) throws Exception {
         return rest.send(s.url(), "GET", clusterPath, null, 200).path("status").path("phase").asText();
     }
 
     private static KafkaProducer<byte[], byte[]> producer(String endpoint) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", endpoint);
-        p.put("key.serializer", ByteArraySerializer.class.getName());
-        p.put("value.serializer", ByteArraySerializer.class.getName());
-        p.put("acks", "all");
-        p.put("delivery.timeout.ms", 60_000);
-        p.put("request.timeout.ms", 20_000);
-        p.put("linger.ms", 0);
-        return new KafkaProducer<>(p);
+        return KafkaClients.producer(endpoint, Map.of("request.timeout.ms", 20_000));
     }
 
     private static List<byte[]> consumeAll(String endpoint, String topic, int n) {
@@ -251,12 +215,5 @@ class OnlineRekeyTest {
             }
         }
         return out;
-    }
-
-    private static int freeRangeStart() throws java.io.IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            int p = s.getLocalPort();
-            return p > 60000 ? 40000 : p + 1;
-        }
     }
 }

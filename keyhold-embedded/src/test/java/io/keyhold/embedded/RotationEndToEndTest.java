@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.keyhold.crypto.EnvelopeFormat;
-import io.keyhold.server.ClusterRuntime;
 import io.keyhold.server.KeyholdServer;
-import io.keyhold.server.ServerConfig;
-import io.keyhold.server.ServerConfigLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,17 +38,9 @@ class RotationEndToEndTest {
 
     @Test
     void afterARotationNewRecordsAreUnderTheNewVersionOldOnesStillReadAndTheTrailShowsEveryStep() throws Exception {
-        Path passphrase = dataDir.resolve("passphrase.txt");
-        Files.writeString(passphrase, "rotation e2e passphrase");
-        ServerConfig.Builder builder = ServerConfigLoader.load(Map.of("data-dir", dataDir.toString(), "http-port", "0",
-                "bind", "127.0.0.1", "validation-interval", "100ms", "health-interval", "1s",
-                "kms.local.passphrase-file", passphrase.toString()), Map.of(), null);
-        builder.kms(builder.build().kms());
-        int ports = freeRangeStart();
-        ClusterRuntime runtime = new EmbeddedRuntimeProvider().create(builder.build(),
-                Map.of("KEYHOLD_CLUSTER_PORTS", ports + "-" + (ports + 40)));
-        try (KeyholdServer server = KeyholdServer.start(builder.clusterRuntime(runtime).bootstrapCredentials(KEY, SECRET)
-                .printBootstrapSecret(false).build())) {
+        try (RunningServer running = RunningServer.start(KEY, SECRET, dataDir,
+                RunningServer.localKmsPassphrase(dataDir, "rotation e2e passphrase"), Map.of(), null, RunningServer.freePortRange())) {
+            KeyholdServer server = running.server();
             String url = server.url();
             String env = server.bootstrapEnvironmentId();
             rest.send(url, "POST", "/keyhold/v1/local-kms/keys", "{\"name\":\"orders-kek\"}", 201);
@@ -117,8 +106,6 @@ class RotationEndToEndTest {
             assertThat(rotation).isLessThan(v1);
             assertThat(rest.send(url, "GET", "/audit/v1/events?cluster=" + cluster + "&event_type=KMS_CALL", null, 200)
                     .path("metadata").path("total_size").asLong()).isPositive();
-        } finally {
-            ((AutoCloseable) runtime).close();
         }
     }
 
@@ -158,12 +145,5 @@ class RotationEndToEndTest {
             }
         }
         return versions;
-    }
-
-    private static int freeRangeStart() throws java.io.IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            int p = s.getLocalPort();
-            return p > 60000 ? 40000 : p + 1;
-        }
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyhold.embedded.internal.EmbeddedBroker;
+import io.keyhold.kms.aws.FakeCredentials;
 import io.keyhold.kms.aws.fake.FakeAwsKms;
 import io.keyhold.proxy.cli.ProxyCommand;
 import java.net.InetAddress;
@@ -27,9 +28,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * every acknowledged record reads back byte for byte. A key that may still wrap but no longer
  * unwrap (its {@code Decrypt} permission removed) locks as well.
  */
+@ExtendWith(FakeCredentials.class) // the SDK's default chain reads the fake's credentials from system properties
 class StandaloneProxyLockTest {
     private static final String TOKEN = "scrape-token-0123456789abcdef";
     private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
@@ -52,18 +53,6 @@ class StandaloneProxyLockTest {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final List<String> acknowledged = new ArrayList<>();
-
-    @BeforeAll
-    static void credentials() {
-        System.setProperty("aws.accessKeyId", FakeAwsKms.ACCESS_KEY);
-        System.setProperty("aws.secretAccessKey", FakeAwsKms.SECRET_KEY);
-    }
-
-    @AfterAll
-    static void noCredentials() {
-        System.clearProperty("aws.accessKeyId");
-        System.clearProperty("aws.secretAccessKey");
-    }
 
     /** One running {@code keyhold proxy --config ...}. */
     private record Running(ProxyCommand command, Thread thread, AtomicInteger exit, int port, int metricsPort, Path auditFile) {

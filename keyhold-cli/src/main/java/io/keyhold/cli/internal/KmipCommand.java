@@ -94,6 +94,12 @@ public final class KmipCommand {
         }
     }
 
+    /** A command on one object, named by its unique identifier. */
+    abstract static class ObjectOperation extends KmipOperation {
+        @Parameters(index = "0", paramLabel = "UID", description = "The object's unique identifier.")
+        String uid;
+    }
+
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = "Create an AES-256 key with Encrypt and Decrypt (Pre-Active unless --activate).")
     static final class Create extends KmipOperation {
@@ -115,10 +121,7 @@ public final class KmipCommand {
     }
 
     @Command(name = "activate", mixinStandardHelpOptions = true, description = "Activate a Pre-Active object.")
-    static final class Activate extends KmipOperation {
-        @Parameters(index = "0", paramLabel = "UID", description = "The object's unique identifier.")
-        String uid;
-
+    static final class Activate extends ObjectOperation {
         @Override
         Map<String, ?> run(KmipAdmin kmip) {
             kmip.activate(uid);
@@ -128,9 +131,7 @@ public final class KmipCommand {
 
     @Command(name = "revoke", mixinStandardHelpOptions = true,
             description = "Revoke an object (Deactivated; Compromised with --compromised): clusters it protects lock. There is no way back.")
-    static final class Revoke extends KmipOperation {
-        @Parameters(index = "0", paramLabel = "UID", description = "The object's unique identifier.")
-        String uid;
+    static final class Revoke extends ObjectOperation {
         @Option(names = "--compromised", description = "Revoke for key compromise.")
         boolean compromised;
 
@@ -143,9 +144,7 @@ public final class KmipCommand {
 
     @Command(name = "destroy", mixinStandardHelpOptions = true,
             description = "Destroy a revoked object: data whose keys it wraps can never be read again.")
-    static final class Destroy extends KmipOperation {
-        @Parameters(index = "0", paramLabel = "UID", description = "The object's unique identifier.")
-        String uid;
+    static final class Destroy extends ObjectOperation {
         @Option(names = "--force", description = "Do not ask for confirmation.")
         boolean force;
 

@@ -4,8 +4,8 @@ import io.keyhold.kms.Kms;
 import io.keyhold.kms.aws.fake.FakeAwsKms;
 import io.keyhold.kms.testkit.AccessDenialConformance;
 import io.keyhold.kms.testkit.DeletionConformance;
+import io.keyhold.kms.testkit.FaultsAtTheFake;
 import io.keyhold.kms.testkit.KmsConformanceSuite;
-import io.keyhold.kms.testkit.KmsFakeAdmin;
 import io.keyhold.kms.testkit.OutageConformance;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -49,7 +49,7 @@ class AwsAdminOverTheWireTest extends KmsConformanceSuite implements DeletionCon
     }
 
     /** The live admin over the fake's endpoint, with what it cannot do over the API done on the fake. */
-    static final class OverTheWireAdmin extends LiveAwsAdmin implements KmsFakeAdmin.CanDenyAccess, KmsFakeAdmin.CanCauseOutages {
+    static final class OverTheWireAdmin extends LiveAwsAdmin implements FaultsAtTheFake<FakeAwsKms> {
         private final FakeAwsKms fake;
 
         OverTheWireAdmin(FakeAwsKms fake) {
@@ -58,23 +58,8 @@ class AwsAdminOverTheWireTest extends KmsConformanceSuite implements DeletionCon
         }
 
         @Override
-        public void denyAccess(String keyRef) {
-            fake.denyAccess(keyRef);
-        }
-
-        @Override
-        public void denyUnwrap(String keyRef) {
-            fake.denyUnwrap(keyRef);
-        }
-
-        @Override
-        public void allowAccess(String keyRef) {
-            fake.allowAccess(keyRef);
-        }
-
-        @Override
-        public void outage(Outage mode) {
-            fake.outage(mode);
+        public FakeAwsKms fake() {
+            return fake;
         }
     }
 }

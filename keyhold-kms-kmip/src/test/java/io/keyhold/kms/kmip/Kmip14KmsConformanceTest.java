@@ -1,44 +1,8 @@
 package io.keyhold.kms.kmip;
 
-import io.keyhold.kms.Kms;
-import io.keyhold.kms.kmip.pykmip.PyKmipAdmin;
-import io.keyhold.kms.kmip.pykmip.PyKmipServer;
-import io.keyhold.kms.testkit.DeletionConformance;
-import io.keyhold.kms.testkit.KmsConformanceSuite;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
-
-/**
- * The conformance suite with name references, against a real pykmip-server (one for the class: it takes seconds to start),
- * in KMIP 1.4 (its attribute encoding differs from 2.0's).
- */
-class Kmip14KmsConformanceTest extends KmsConformanceSuite implements DeletionConformance {
-    @TempDir
-    static Path dir;
-    private static PyKmipServer server;
-    private static PyKmipAdmin admin;
-
-    @BeforeAll
-    static void startServer() {
-        server = PyKmipServer.start(dir);
-        admin = new PyKmipAdmin(server, "test");
-    }
-
-    @AfterAll
-    static void stopServer() {
-        admin.close();
-        server.close();
-    }
-
-    @Override
-    protected Kms connect() {
-        return KmipKms.open(server.config("test").with("max-version", "1.4"));
-    }
-
-    @Override
-    public PyKmipAdmin admin() {
-        return admin;
+/** The conformance suite in KMIP 1.4 (its attribute encoding differs from 2.0's). */
+class Kmip14KmsConformanceTest extends PyKmipConformance {
+    Kmip14KmsConformanceTest() {
+        super("1.4");
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keyhold.kms.audit.AuditEvent;
 import io.keyhold.kms.audit.AuditSink;
+import io.keyhold.kms.audit.AuditWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -13,12 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,9 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A standalone proxy's audit trail: one JSON object per line, appended to a file only its owner can
  * read or write (created {@code rw-------}; an existing file with wider permissions is narrowed).
- * {@link #record} only queues (it runs on event loops and KMS callbacks); one writer thread appends
- * what is queued and fsyncs it ({@code FileChannel.force}) before it takes the next batch, so a
- * crash loses at most what was still queued in memory. The fields are those of
+ * {@link #record} only queues (it runs on event loops and KMS callbacks); one writer thread
+ * ({@link AuditWriter}) appends what is queued and fsyncs it ({@code FileChannel.force}) before it
+ * takes the next batch, so a crash loses at most what was still queued in memory. The fields are those of
  * {@code GET /audit/v1/events}; never key material. Events that find the queue full are counted
  * ({@link #dropped()}) and logged, never waited for.
  */
@@ -41,18 +38,14 @@ public final class AuditFile implements AuditSink, AutoCloseable {
 
     private final Path file;
     private final FileChannel channel;
-    private final BlockingQueue<AuditEvent> queue = new ArrayBlockingQueue<>(QUEUE);
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
-    private final Thread writer;
-    private volatile boolean closing;
+    private final AuditWriter writer;
 
     private AuditFile(Path file, FileChannel channel) {
         this.file = file;
         this.channel = channel;
-        this.writer = new Thread(this::run, "keyhold-audit-file");
-        writer.setDaemon(true);
-        writer.start();
+        this.writer = new AuditWriter("keyhold-audit-file", QUEUE, BATCH, this::write, this::lost);
     }
 
     /** Opens {@code file} for appending, creating it (and its directory) owner-only. */
@@ -76,11 +69,13 @@ public final class AuditFile implements AuditSink, AutoCloseable {
 
     @Override
     public void record(AuditEvent event) {
-        if (closing || !queue.offer(event)) {
-            long n = dropped.incrementAndGet();
-            if (Long.bitCount(n) == 1) { // 1, 2, 4, 8, ...: visible without flooding the log
-                LOG.warn("{} audit events lost so far (audit file {} {})", n, file, closing ? "closed" : "queue full");
-            }
+        writer.record(event);
+    }
+
+    private void lost(AuditEvent event, boolean closed) {
+        long n = dropped.incrementAndGet();
+        if (Long.bitCount(n) == 1) { // 1, 2, 4, 8, ...: visible without flooding the log
+            LOG.warn("{} audit events lost so far (audit file {} {})", n, file, closed ? "closed" : "queue full");
         }
     }
 
@@ -92,27 +87,6 @@ public final class AuditFile implements AuditSink, AutoCloseable {
     /** Events appended and synced to the file. */
     public long written() {
         return written.get();
-    }
-
-    private void run() {
-        List<AuditEvent> batch = new ArrayList<>(BATCH);
-        while (!closing || !queue.isEmpty()) {
-            try {
-                AuditEvent first = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                batch.add(first);
-                queue.drainTo(batch, BATCH - 1);
-                write(batch);
-            } catch (InterruptedException e) {
-                if (!closing) {
-                    return;
-                }
-            } finally {
-                batch.clear();
-            }
-        }
     }
 
     private void write(List<AuditEvent> batch) {
@@ -159,13 +133,7 @@ public final class AuditFile implements AuditSink, AutoCloseable {
     /** Stops taking events, appends the queued ones (waiting at most five seconds) and closes the file. */
     @Override
     public void close() {
-        closing = true;
-        try {
-            writer.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        writer.interrupt();
+        writer.close();
         try {
             channel.close();
         } catch (IOException e) {

@@ -2,23 +2,20 @@ package io.keyhold.server.internal.audit;
 
 import io.keyhold.kms.audit.AuditEvent;
 import io.keyhold.kms.audit.AuditSink;
+import io.keyhold.kms.audit.AuditWriter;
 import io.keyhold.server.internal.db.Sql;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Types;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The durable audit trail: events go into a bounded queue ({@link #record} never blocks, so event
- * loops and KMS callbacks can record) and one writer thread inserts them into {@code audit_events}
+ * loops and KMS callbacks can record) and one writer thread ({@link AuditWriter}) inserts them into {@code audit_events}
  * in batches. An event names its organization, or the store finds it while inserting: from the
  * cluster it names, else from the key object whose id or KMS reference it names (a KMS call knows
  * only the reference). An event whose organization can not be found is the server's own and no
@@ -43,55 +40,31 @@ public final class AuditStore implements AuditSink, AutoCloseable {
     private static final String KEY_OBJECT = "cck-";
 
     private final Sql sql;
-    private final BlockingQueue<AuditEvent> queue = new ArrayBlockingQueue<>(QUEUE);
     private final Counter written;
     private final Counter dropped;
-    private final Thread writer;
-    private volatile boolean closing;
+    private final AuditWriter writer;
 
     public AuditStore(Sql sql, MeterRegistry metrics) {
         this.sql = sql;
         this.written = Counter.builder("keyhold.audit.events").description("Audit events written to the database").register(metrics);
         this.dropped = Counter.builder("keyhold.audit.dropped")
                 .description("Audit events lost: queue full or the database refused them").register(metrics);
-        this.writer = new Thread(this::run, "keyhold-audit-writer");
-        writer.setDaemon(true);
-        writer.start();
+        this.writer = new AuditWriter("keyhold-audit-writer", QUEUE, BATCH, this::write, this::lost);
     }
 
     @Override
     public void record(AuditEvent event) {
-        if (closing || !queue.offer(event)) {
-            dropped.increment();
-            LOG.warn("audit event lost ({}): {} {}", closing ? "store closed" : "queue full", event.type(), event.operation());
-        }
+        writer.record(event);
+    }
+
+    private void lost(AuditEvent event, boolean closed) {
+        dropped.increment();
+        LOG.warn("audit event lost ({}): {} {}", closed ? "store closed" : "queue full", event.type(), event.operation());
     }
 
     /** Events waiting to be written. */
     int pending() {
-        return queue.size();
-    }
-
-    private void run() {
-        List<AuditEvent> batch = new ArrayList<>(BATCH);
-        while (!closing || !queue.isEmpty()) {
-            try {
-                AuditEvent first = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                batch.add(first);
-                queue.drainTo(batch, BATCH - 1);
-                write(batch);
-            } catch (InterruptedException e) {
-                if (!closing) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            } finally {
-                batch.clear();
-            }
-        }
+        return writer.pending();
     }
 
     private void write(List<AuditEvent> batch) throws InterruptedException {
@@ -162,14 +135,6 @@ public final class AuditStore implements AuditSink, AutoCloseable {
     /** Stops taking events and writes the queued ones (waiting at most five seconds). */
     @Override
     public void close() {
-        closing = true;
-        try {
-            writer.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (writer.isAlive()) {
-            writer.interrupt();
-        }
+        writer.close();
     }
 }
