@@ -2,21 +2,16 @@ package io.keyhold.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keyhold.kms.aws.FakeCredentials;
 import io.keyhold.kms.aws.fake.FakeAwsKms;
-import io.keyhold.server.ClusterRuntime;
-import io.keyhold.server.KeyholdServer;
-import io.keyhold.server.ServerConfig;
-import io.keyhold.server.ServerConfigLoader;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,27 +22,15 @@ import org.junit.jupiter.api.io.TempDir;
  * is refused; the first key is then scheduled for deletion and destroyed at AWS, everything restarts,
  * and every record written before and after the re-key reads back.
  */
+@ExtendWith(FakeCredentials.class) // the SDK's default chain reads the fake's credentials from system properties
 class AwsOnlineRekeyTest {
     private static final String KEY = "AWSREKEYKEY";
     private static final String SECRET = "aws-rekey-test-secret-0123456789";
-    private static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
 
     @TempDir
     Path dataDir;
 
     private final RestClient rest = new RestClient(KEY, SECRET);
-
-    @BeforeAll
-    static void credentials() {
-        System.setProperty("aws.accessKeyId", FakeAwsKms.ACCESS_KEY);
-        System.setProperty("aws.secretAccessKey", FakeAwsKms.SECRET_KEY);
-    }
-
-    @AfterAll
-    static void noCredentials() {
-        System.clearProperty("aws.accessKeyId");
-        System.clearProperty("aws.secretAccessKey");
-    }
 
     @Test
     void aClusterMovesToAnotherAwsKeyAndReadsEverythingAfterTheFirstKeyIsDestroyed() throws Exception {
@@ -55,12 +38,12 @@ class AwsOnlineRekeyTest {
             String firstArn = aws.createKey();
             String secondArn = aws.createKey();
             String elsewhereArn = aws.createKeyIn("us-east-1");
-            int ports = freeRangeStart();
+            Map<String, String> ports = RunningServer.freePortRange();
             String canary = "aws-rekey-" + UUID.randomUUID();
             List<String> written = new ArrayList<>();
             String clusterPath;
-            try (Server s = start(aws, ports)) {
-                String env = s.server.bootstrapEnvironmentId();
+            try (RunningServer s = start(aws, ports)) {
+                String env = s.server().bootstrapEnvironmentId();
                 String first = awsKey(s, firstArn);
                 String second = awsKey(s, secondArn);
                 String elsewhere = awsKey(s, elsewhereArn);
@@ -92,11 +75,11 @@ class AwsOnlineRekeyTest {
                 // The customer retires the first key at AWS for good: the cluster keeps serving.
                 aws.scheduleDeletion(firstArn);
                 aws.destroy(firstArn);
-                Thread.sleep(HEALTH_INTERVAL.multipliedBy(4).toMillis());
+                Thread.sleep(RunningServer.HEALTH_INTERVAL.multipliedBy(4).toMillis());
                 assertThat(phase(s, clusterPath)).isEqualTo("PROVISIONED");
             }
             // Everything restarts: the cluster keys are read again, under the second key only.
-            try (Server s = start(aws, ports)) {
+            try (RunningServer s = start(aws, ports)) {
                 String path = clusterPath;
                 RestClient.await(() -> phase(s, path).equals("PROVISIONED"), "cluster PROVISIONED after the restart",
                         Duration.ofSeconds(120));
@@ -109,39 +92,12 @@ class AwsOnlineRekeyTest {
         }
     }
 
-    private record Server(KeyholdServer server, ClusterRuntime runtime) implements AutoCloseable {
-        String url() {
-            return server.url();
-        }
-
-        @Override
-        public void close() throws Exception {
-            try {
-                server.close();
-            } finally {
-                ((AutoCloseable) runtime).close();
-            }
-        }
+    private RunningServer start(FakeAwsKms aws, Map<String, String> ports) throws Exception {
+        return RunningServer.start(KEY, SECRET, dataDir, Map.of("aws-roles", "arn:aws:iam::111122223333:role/keyhold"),
+                Map.of("KEYHOLD_KMS_AWS_ENDPOINT", aws.endpoint().toString()), null, ports);
     }
 
-    private Server start(FakeAwsKms aws, int ports) throws Exception {
-        ServerConfig.Builder builder = ServerConfigLoader.load(Map.of("data-dir", dataDir.toString(), "http-port", "0",
-                "bind", "127.0.0.1", "validation-interval", "100ms", "health-interval", HEALTH_INTERVAL.toMillis() + "ms",
-                "aws-roles", "arn:aws:iam::111122223333:role/keyhold"),
-                Map.of("KEYHOLD_KMS_AWS_ENDPOINT", aws.endpoint().toString()), null);
-        builder.kms(builder.build().kms());
-        ClusterRuntime runtime = new EmbeddedRuntimeProvider().create(builder.build(),
-                Map.of("KEYHOLD_CLUSTER_PORTS", ports + "-" + (ports + 40)));
-        try {
-            return new Server(KeyholdServer.start(builder.clusterRuntime(runtime).bootstrapCredentials(KEY, SECRET)
-                    .printBootstrapSecret(false).build()), runtime);
-        } catch (Exception | Error e) {
-            ((AutoCloseable) runtime).close();
-            throw e;
-        }
-    }
-
-    private String awsKey(Server s, String arn) throws Exception {
+    private String awsKey(RunningServer s, String arn) throws Exception {
         String byok = rest.send(s.url(), "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"AwsKey\",\"key_arn\":\"" + arn + "\"}}", 201)
                 .get("id").asText();
         RestClient.await(() -> rest.send(s.url(), "GET", "/byok/v1/keys/" + byok, null, 200).path("validation").path("phase").asText()
@@ -162,22 +118,15 @@ class AwsOnlineRekeyTest {
         return "{\"spec\":{\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}";
     }
 
-    private String endpoint(Server s, String clusterPath) throws Exception {
+    private String endpoint(RunningServer s, String clusterPath) throws Exception {
         return rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
     }
 
-    private String byokOf(Server s, String clusterPath) throws Exception {
+    private String byokOf(RunningServer s, String clusterPath) throws Exception {
         return rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("byok").path("id").asText();
     }
 
-    private String phase(Server s, String clusterPath) throws Exception {
+    private String phase(RunningServer s, String clusterPath) throws Exception {
         return rest.send(s.url(), "GET", clusterPath, null, 200).path("status").path("phase").asText();
-    }
-
-    private static int freeRangeStart() throws java.io.IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            int p = socket.getLocalPort();
-            return p > 60000 ? 40000 : p + 1;
-        }
     }
 }

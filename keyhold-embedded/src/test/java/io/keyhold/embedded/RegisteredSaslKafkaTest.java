@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keyhold.embedded.internal.EmbeddedBroker;
-import io.keyhold.server.ClusterRuntime;
-import io.keyhold.server.KeyholdServer;
-import io.keyhold.server.ServerConfig;
-import io.keyhold.server.ServerConfigLoader;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,8 +65,6 @@ class RegisteredSaslKafkaTest {
             grant(broker.bootstrapServers());
             Path yaml = tmp.resolve("keyhold.yaml");
             Files.writeString(yaml, """
-                    health-interval: 500ms
-                    validation-interval: 200ms
                     kafka-clusters:
                       - name: sasl-kafka
                         bootstrap-servers: [%s]
@@ -83,8 +77,8 @@ class RegisteredSaslKafkaTest {
                           sasl.jaas.config: '%s required username="keyhold" password="${KEYHOLD_TEST_KEYS_PASSWORD}";'
                     """.formatted(broker.bootstrapServers(), PLAIN));
             assertThat(Files.readString(yaml)).doesNotContain("keyhold-pw");
-            try (Server s = start(yaml)) {
-                String env = s.server.bootstrapEnvironmentId();
+            try (RunningServer s = start(yaml)) {
+                String env = s.server().bootstrapEnvironmentId();
                 rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys", "{\"name\":\"sasl-key\"}", 201);
                 String byok = rest.send(s.url(), "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"sasl-key\"}}", 201)
                         .get("id").asText();
@@ -168,41 +162,13 @@ class RegisteredSaslKafkaTest {
         return p;
     }
 
-    private record Server(KeyholdServer server, ClusterRuntime runtime) implements AutoCloseable {
-        String url() {
-            return server.url();
-        }
-
-        @Override
-        public void close() throws Exception {
-            try {
-                server.close();
-            } finally {
-                ((AutoCloseable) runtime).close();
-            }
-        }
-    }
-
-    private Server start(Path yaml) throws Exception {
-        Path passphrase = tmp.resolve("passphrase.txt");
-        Files.writeString(passphrase, "sasl registered test passphrase");
-        ServerConfig.Builder builder = ServerConfigLoader.load(Map.of("data-dir", tmp.resolve("data").toString(), "http-port", "0",
-                "kms.local.passphrase-file", passphrase.toString()), Map.of("KEYHOLD_TEST_KEYS_PASSWORD", "keyhold-pw"), yaml);
-        int base = freePort();
-        base = base > 60000 ? 40000 : base + 1;
-        ClusterRuntime runtime = new EmbeddedRuntimeProvider().create(builder.build(),
-                Map.of("KEYHOLD_CLUSTER_PORTS", base + "-" + (base + 40)));
-        try {
-            return new Server(KeyholdServer.start(builder.clusterRuntime(runtime).bootstrapCredentials(KEY, SECRET)
-                    .printBootstrapSecret(false).build()), runtime);
-        } catch (Exception | Error e) {
-            ((AutoCloseable) runtime).close();
-            throw e;
-        }
+    private RunningServer start(Path yaml) throws Exception {
+        return RunningServer.start(KEY, SECRET, tmp.resolve("data"), RunningServer.localKmsPassphrase(tmp, "sasl registered test passphrase"),
+                Map.of("KEYHOLD_TEST_KEYS_PASSWORD", "keyhold-pw"), yaml, RunningServer.freePortRange());
     }
 
     private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
     }

@@ -155,7 +155,7 @@ final class ReferenceKms implements Kms {
     private <T> CompletionStage<T> run(Supplier<T> call) {
         if (keys.outage == Outage.HANG) {
             if (keys.has(Flaw.BLOCKS_CALLER_WHILE_HANGING)) {
-                sleep(200);
+                sleep(1_000); // a blocking provider waits for the hang: far longer than the suite allows a call to return
             }
             return new CompletableFuture<>();
         }
