@@ -19,7 +19,11 @@ import org.apache.kafka.common.utils.Crc32C;
  * The fast path of {@link RecordEncryption}: encrypts and decrypts uncompressed v2 record batches
  * directly on their bytes, record by record, into a pooled output buffer. Nothing is allocated per
  * record (no record objects, no header objects, no plaintext arrays): an envelope is sealed straight
- * into the output, and opened into a per-thread scratch array from which the record is written.
+ * into the output from a per-thread scratch array, and opened into that array, from which the record
+ * is written. Never sealed or opened between input and output directly: both are pooled buffers that
+ * often share one chunk's array, and the JDK's GCM (17) working within one array (decrypting, or
+ * encrypting to a higher offset) first allocates and zeroes a copy of the whole array, megabytes per
+ * record (see docs/PROXY.md, "Record path performance").
  * The output is byte for byte what the general path (Kafka's {@code MemoryRecordsBuilder}) writes.
  *
  * <p>The input batch's CRC is checked first, so a batch damaged on the way in is refused rather than
@@ -225,8 +229,12 @@ final class UncompressedBatches {
             w.put(MARKER_KEY);
             ByteUtils.writeVarint(marker, w);
             w.put(RecordBinding.FORMAT_V2);
-            w.position(w.position() + sealer.sealWithTail(ia, iBase + cur.headersAt, sectionLength, o.array, w.position(),
-                    tailLength));
+            // Sealed from the scratch array, never from the input: input and output are pooled buffers
+            // that often share one array, and the JDK's GCM (17) encrypting within one array to a higher
+            // offset first copies the whole array (megabytes) per record.
+            byte[] headers = scratch.ensure(sectionLength);
+            System.arraycopy(ia, iBase + cur.headersAt, headers, 0, sectionLength);
+            w.position(w.position() + sealer.sealWithTail(headers, 0, sectionLength, o.array, w.position(), tailLength));
             return;
         }
         // The payload is the header section followed by the value (see RecordPayload).
