@@ -9,6 +9,7 @@
 #   ratio proxy/direct consume: Y
 #   proxy cpu-s per 1M produce: A
 #   proxy cpu-s per 1M consume: B
+#   proxy event-loop cpu-s per 1M: produce A', consume B' (its event loop threads only: no JIT, no GC)
 #   proxy KMS calls per 1M records: K (counted by the proxy's AuditedKms during the rounds)
 # then each round's own proxy/direct ratio (median and range: direct and proxied run back to back,
 # so these move less when a shared machine's speed drifts between rounds) and the share of CPU

@@ -111,6 +111,8 @@ public final class ProxyBench {
         List<Double> proxyConsume = new ArrayList<>();
         List<Double> cpuProduce = new ArrayList<>();
         List<Double> cpuConsume = new ArrayList<>();
+        List<Double> loopProduce = new ArrayList<>();
+        List<Double> loopConsume = new ArrayList<>();
         long[] machine0 = machineTicks();
         long kms0 = control.kmsCalls();
         for (int round = 0; round < rounds; round++) {
@@ -140,6 +142,8 @@ public final class ProxyBench {
                     proxyConsume.add(c);
                     cpuProduce.add((cpu1 - cpu0) * 1_000_000.0 / records);
                     cpuConsume.add((cpu2 - cpu1) * 1_000_000.0 / records);
+                    loopProduce.add(eventLoopSeconds(threads0, threads1) * 1_000_000.0 / records);
+                    loopConsume.add(eventLoopSeconds(threads1, threads2) * 1_000_000.0 / records);
                 } else {
                     directProduce.add(p);
                     directConsume.add(c);
@@ -157,6 +161,9 @@ public final class ProxyBench {
         System.out.printf("ratio proxy/direct consume: %.2f%n", median(proxyConsume) / median(directConsume));
         System.out.printf("proxy cpu-s per 1M produce: %.2f%n", median(cpuProduce));
         System.out.printf("proxy cpu-s per 1M consume: %.2f%n", median(cpuConsume));
+        // The proxy's event loops alone (user + system): without the JIT compiler, which on a short
+        // run still recompiles the hot path during the first rounds, and without GC threads.
+        System.out.printf("proxy event-loop cpu-s per 1M: produce %.2f, consume %.2f%n", median(loopProduce), median(loopConsume));
         // Each round runs direct and proxied back to back, so a round's own ratio is less exposed to
         // the machine drifting between rounds (a shared VM's speed does); shown beside the medians.
         System.out.println("paired ratios, median of the rounds' own (range): produce " + paired(proxyProduce, directProduce)
@@ -295,6 +302,20 @@ public final class ProxyBench {
     /** Minor page faults of process {@code pid} so far. */
     private static long minorFaults(long pid) throws IOException {
         return Long.parseLong(statFields(Path.of("/proc/" + pid + "/stat"))[MINFLT]);
+    }
+
+    /**
+     * CPU seconds the proxy's Netty threads ({@code keyhold-proxy-<cluster>-...}: the event loops and
+     * the acceptor, which hardly counts) used between two snapshots.
+     */
+    private static double eventLoopSeconds(java.util.Map<String, Double> before, java.util.Map<String, Double> after) {
+        double sum = 0;
+        for (java.util.Map.Entry<String, Double> e : after.entrySet()) {
+            if (e.getKey().startsWith("keyhold-proxy-")) {
+                sum += e.getValue() - before.getOrDefault(e.getKey(), 0.0);
+            }
+        }
+        return sum;
     }
 
     private static String delta(java.util.Map<String, Double> before, java.util.Map<String, Double> after) {
