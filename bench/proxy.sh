@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Direct-to-broker vs through-the-encrypting-proxy throughput and proxy CPU cost.
 #
-# One KRaft broker JVM, one proxy JVM, Kafka's ProducerPerformance / ConsumerPerformance
+# One KRaft broker JVM, one proxy JVM (configured as a standalone proxy is by default: DEKs derived
+# from cluster keys, wrapped by a local KMS), Kafka's ProducerPerformance / ConsumerPerformance
 # (1M records of 1 KiB, acks=all, linger.ms=5, batch.size=131072, one partition), a warm-up, then
 # ROUNDS rounds in rotating order; medians. Prints:
 #   ratio proxy/direct produce: X
 #   ratio proxy/direct consume: Y
 #   proxy cpu-s per 1M produce: A
 #   proxy cpu-s per 1M consume: B
+#   proxy event-loop cpu-s per 1M: produce A', consume B' (its event loop threads only: no JIT, no GC)
+#   proxy KMS calls per 1M records: K (counted by the proxy's AuditedKms during the rounds)
 # then each round's own proxy/direct ratio (median and range: direct and proxied run back to back,
 # so these move less when a shared machine's speed drifts between rounds) and the share of CPU
 # time the hypervisor took during the rounds, to judge how noisy the run was.

@@ -51,8 +51,9 @@ public final class ProxyBench {
             }
             Process proxy = start(proxyJvm, BenchProxy.class.getName(), bootstrap);
             try {
-                String proxied = awaitLine(proxy, "PROXY ");
-                measure(bootstrap, proxied, proxy.pid());
+                ProxyControl control = new ProxyControl(proxy);
+                String proxied = control.awaitLine("PROXY ");
+                measure(bootstrap, proxied, proxy.pid(), control);
             } finally {
                 stop(proxy);
             }
@@ -61,7 +62,35 @@ public final class ProxyBench {
         }
     }
 
-    private void measure(String direct, String proxied, long proxyPid) throws Exception {
+    /** Talks to the {@link BenchProxy} over its standard streams: its address, then its KMS call count on request. */
+    private static final class ProxyControl {
+        private final BufferedReader out;
+        private final java.io.Writer in;
+
+        ProxyControl(Process proxy) {
+            this.out = new BufferedReader(new InputStreamReader(proxy.getInputStream(), StandardCharsets.UTF_8));
+            this.in = new java.io.OutputStreamWriter(proxy.getOutputStream(), StandardCharsets.UTF_8);
+        }
+
+        String awaitLine(String prefix) throws IOException {
+            String line;
+            while ((line = out.readLine()) != null) {
+                if (line.startsWith(prefix)) {
+                    return line.substring(prefix.length()).trim();
+                }
+            }
+            throw new IllegalStateException("the proxy exited before printing " + prefix);
+        }
+
+        /** Calls the proxy has made to its KMS so far (every one, as its audit trail records them). */
+        long kmsCalls() throws IOException {
+            in.write("kms\n");
+            in.flush();
+            return Long.parseLong(awaitLine("KMS "));
+        }
+    }
+
+    private void measure(String direct, String proxied, long proxyPid, ProxyControl control) throws Exception {
         log("warm-up");
         // A full-size run each way, so the JIT is done with the hot paths; then a shorter one on a
         // second topic. Every round uses a new topic, and with it a new DEK: the first key change
@@ -82,7 +111,10 @@ public final class ProxyBench {
         List<Double> proxyConsume = new ArrayList<>();
         List<Double> cpuProduce = new ArrayList<>();
         List<Double> cpuConsume = new ArrayList<>();
+        List<Double> loopProduce = new ArrayList<>();
+        List<Double> loopConsume = new ArrayList<>();
         long[] machine0 = machineTicks();
+        long kms0 = control.kmsCalls();
         for (int round = 0; round < rounds; round++) {
             boolean proxyFirst = round % 2 == 1; // rotate the order so neither side always runs on a warmer machine
             for (boolean viaProxy : proxyFirst ? new boolean[] {true, false} : new boolean[] {false, true}) {
@@ -110,6 +142,8 @@ public final class ProxyBench {
                     proxyConsume.add(c);
                     cpuProduce.add((cpu1 - cpu0) * 1_000_000.0 / records);
                     cpuConsume.add((cpu2 - cpu1) * 1_000_000.0 / records);
+                    loopProduce.add(eventLoopSeconds(threads0, threads1) * 1_000_000.0 / records);
+                    loopConsume.add(eventLoopSeconds(threads1, threads2) * 1_000_000.0 / records);
                 } else {
                     directProduce.add(p);
                     directConsume.add(c);
@@ -120,16 +154,23 @@ public final class ProxyBench {
             }
         }
         long[] machine1 = machineTicks();
+        long kms1 = control.kmsCalls();
         System.out.printf("direct produce median: %.0f records/s, proxy produce median: %.0f records/s%n", median(directProduce), median(proxyProduce));
         System.out.printf("direct consume median: %.0f records/s, proxy consume median: %.0f records/s%n", median(directConsume), median(proxyConsume));
         System.out.printf("ratio proxy/direct produce: %.2f%n", median(proxyProduce) / median(directProduce));
         System.out.printf("ratio proxy/direct consume: %.2f%n", median(proxyConsume) / median(directConsume));
         System.out.printf("proxy cpu-s per 1M produce: %.2f%n", median(cpuProduce));
         System.out.printf("proxy cpu-s per 1M consume: %.2f%n", median(cpuConsume));
+        // The proxy's event loops alone (user + system): without the JIT compiler, which on a short
+        // run still recompiles the hot path during the first rounds, and without GC threads.
+        System.out.printf("proxy event-loop cpu-s per 1M: produce %.2f, consume %.2f%n", median(loopProduce), median(loopConsume));
         // Each round runs direct and proxied back to back, so a round's own ratio is less exposed to
         // the machine drifting between rounds (a shared VM's speed does); shown beside the medians.
         System.out.println("paired ratios, median of the rounds' own (range): produce " + paired(proxyProduce, directProduce)
                 + ", consume " + paired(proxyConsume, directConsume));
+        // Each measured record goes through the proxy twice (produced, then consumed): counted once here.
+        System.out.printf("proxy KMS calls per 1M records: %.2f (%d during the rounds' %d records; %d since the proxy started)%n",
+                (kms1 - kms0) * 1_000_000.0 / ((long) records * rounds), kms1 - kms0, (long) records * rounds, kms1);
         long busy = machine1[0] - machine0[0];
         long steal = machine1[1] - machine0[1];
         System.out.printf("machine: CPU time stolen by the hypervisor during the rounds: %.1f%% of busy time%n",
@@ -261,6 +302,20 @@ public final class ProxyBench {
     /** Minor page faults of process {@code pid} so far. */
     private static long minorFaults(long pid) throws IOException {
         return Long.parseLong(statFields(Path.of("/proc/" + pid + "/stat"))[MINFLT]);
+    }
+
+    /**
+     * CPU seconds the proxy's Netty threads ({@code keyhold-proxy-<cluster>-...}: the event loops and
+     * the acceptor, which hardly counts) used between two snapshots.
+     */
+    private static double eventLoopSeconds(java.util.Map<String, Double> before, java.util.Map<String, Double> after) {
+        double sum = 0;
+        for (java.util.Map.Entry<String, Double> e : after.entrySet()) {
+            if (e.getKey().startsWith("keyhold-proxy-")) {
+                sum += e.getValue() - before.getOrDefault(e.getKey(), 0.0);
+            }
+        }
+        return sum;
     }
 
     private static String delta(java.util.Map<String, Double> before, java.util.Map<String, Double> after) {

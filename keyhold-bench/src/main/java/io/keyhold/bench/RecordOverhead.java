@@ -74,7 +74,7 @@ public final class RecordOverhead {
             }
             // With cluster keys the envelope is the compact layout (envelope version 2: CK id, DEK id, IV counter)
             // and the marker is "kh": the same size under every KMS.
-            RecordEncryption ck = clusterKeyEncryption();
+            RecordEncryption ck = RecordPathBench.clusterKeyEncryption();
             RebuiltRecords out = BenchKms.untilReady(() -> ck.encrypt("orders", plain));
             int encBytes = out.copyToMemoryRecords().sizeInBytes();
             out.release();
@@ -82,24 +82,6 @@ public final class RecordOverhead {
             double e = encBytes / (double) records;
             System.out.printf("%-40s %7d B %12.1f %12.1f %+8.1f%%%n", "cluster keys, compact (any KMS)", size, p, e, (e / p - 1) * 100);
         }
-    }
-
-    private static RecordEncryption clusterKeyEncryption() {
-        ClusterKey key = new ClusterKey(ClusterKey.newId(), DataKey.generate());
-        ClusterKeyDeks deks = new ClusterKeyDeks(new ClusterKeyDeks.Keyring() {
-            @Override
-            public java.util.concurrent.CompletionStage<ClusterKey> current() {
-                return CompletableFuture.completedFuture(key);
-            }
-
-            @Override
-            public java.util.concurrent.CompletionStage<ClusterKey> byId(String id) {
-                return CompletableFuture.completedFuture(key);
-            }
-        }, (kek, e, ctx) -> CompletableFuture.failedFuture(new IllegalStateException()));
-        DecryptionDekCache unused = new DecryptionDekCache(deks, KekPolicy.anyKey(), 1, Duration.ofMinutes(1));
-        return new RecordEncryption(new EnvelopeEncryptor(new EncryptionDekCache(deks, DekRotationPolicy.DEFAULT)),
-                new EnvelopeDecryptor(unused), "orders-key", "lkc-bench", UnencryptedRecordPolicy.REJECT, new ProxyCounters());
     }
 
     private static RecordEncryption encryption(Kek k) {

@@ -113,11 +113,12 @@ public final class EnvelopeDecryptor {
         private byte[] header = new byte[0];
         private SharedKey key;
         private byte[] recordAad;
-        private byte[] aadScratch = new byte[128]; // recordAad || a per-envelope tail
+        private final AadScratch withTail; // recordAad || the next envelope's tail
 
         private Opener(EncryptionContext dekContext, Aad aad) {
             this.dekContext = dekContext;
             this.aad = aad;
+            this.withTail = new AadScratch(aad);
         }
 
         /**
@@ -138,6 +139,33 @@ public final class EnvelopeDecryptor {
          * opener's AAD followed by {@code tail[tailOff, tailOff+tailLen)}; {@code tail} null means none.
          */
         public int open(byte[] buf, int off, int len, byte[] out, int outOff, byte[] tail, int tailOff, int tailLen) {
+            if (tail == null) {
+                return open(buf, off, len, out, outOff, false, 0);
+            }
+            withTail.putTail(tail, tailOff, tailLen);
+            return open(buf, off, len, out, outOff, true, tailLen);
+        }
+
+        /**
+         * Where the next envelope's AAD tail goes, for a caller that writes it there itself (one copy
+         * fewer): up to {@code maxTailLength} bytes at {@link #tailOffset()} of the returned array, then
+         * {@link #openWithTail}. The array is the opener's; it is valid until the next call on the opener.
+         */
+        public byte[] tailBuffer(int maxTailLength) {
+            return withTail.room(maxTailLength);
+        }
+
+        /** Where in {@link #tailBuffer}'s array the tail starts. */
+        public int tailOffset() {
+            return withTail.tailOffset();
+        }
+
+        /** As {@link #open(byte[], int, int, byte[], int, byte[], int, int)}, with the tail written into {@link #tailBuffer}. */
+        public int openWithTail(byte[] buf, int off, int len, byte[] out, int outOff, int tailLength) {
+            return open(buf, off, len, out, outOff, true, tailLength);
+        }
+
+        private int open(byte[] buf, int off, int len, byte[] out, int outOff, boolean tail, int tailLen) {
             if (header == null) {
                 throw new IllegalStateException("opener is closed");
             }
@@ -151,18 +179,14 @@ public final class EnvelopeDecryptor {
                 key = deks.acquire(buf, off, headerLength, dekContext);
                 header = Arrays.copyOfRange(buf, off, off + headerLength);
                 recordAad = key.recordAad(aad);
+                withTail.prefix(recordAad);
             }
             byte[] fullAad = recordAad;
             int aadLength = recordAad.length;
-            if (tail != null) {
-                Objects.checkFromIndexSize(tailOff, tailLen, tail.length);
+            if (tail) {
+                fullAad = withTail.bytes();
+                Objects.checkFromIndexSize(withTail.tailOffset(), tailLen, fullAad.length);
                 aadLength += tailLen;
-                if (aadScratch.length < aadLength) {
-                    aadScratch = new byte[Math.max(aadLength, aadScratch.length * 2)];
-                }
-                System.arraycopy(recordAad, 0, aadScratch, 0, recordAad.length);
-                System.arraycopy(tail, tailOff, aadScratch, recordAad.length, tailLen);
-                fullAad = aadScratch;
             }
             byte[] iv = EnvelopeFormat.iv(buf, off, headerLength, cipher.ivScratch);
             AesGcm.decrypt(cipher, key.key(), iv, EnvelopeFormat.ivOffset(buf, off, headerLength), fullAad, aadLength, buf, ctOff,

@@ -132,13 +132,14 @@ public final class EnvelopeEncryptor {
         private ActiveDek held;      // the DEK this sealer holds one use of (acquired), or null
         private long use = -1;       // the reserved use (IV counter) of held, or -1
         private byte[] recordAad;    // for held
-        private byte[] aadScratch = new byte[128]; // recordAad || a per-envelope tail
+        private final AadScratch withTail; // recordAad of held || the next envelope's tail
         private boolean closed;
 
         private Sealer(String kekId, EncryptionContext dekContext, Aad aad) {
             this.kekId = kekId;
             this.dekContext = dekContext;
             this.aad = aad;
+            this.withTail = new AadScratch(aad);
         }
 
         /** The envelope length for {@code plaintextLength} bytes under the DEK the next {@link #seal} uses. */
@@ -172,19 +173,40 @@ public final class EnvelopeEncryptor {
          * unambiguously (it is the last part of the AAD, so only its own fields need delimiting).
          */
         public int seal(byte[] pt, int off, int len, byte[] out, int outOff, byte[] tail, int tailOff, int tailLen) {
+            reserve();
+            withTail.putTail(tail, tailOff, tailLen);
+            return sealWithTail(pt, off, len, out, outOff, tailLen);
+        }
+
+        /**
+         * Where the next envelope's AAD tail goes, for a caller that writes it there itself instead of
+         * handing it to {@link #seal(byte[], int, int, byte[], int, byte[], int, int)} (one copy fewer):
+         * write up to {@code maxTailLength} bytes at {@link #tailOffset()} of the returned array, then call
+         * {@link #sealWithTail}. The array is the sealer's; it is valid until the next call on the sealer.
+         */
+        public byte[] tailBuffer(int maxTailLength) {
+            reserve();
+            return withTail.room(maxTailLength);
+        }
+
+        /** Where in {@link #tailBuffer}'s array the tail starts. */
+        public int tailOffset() {
+            return withTail.tailOffset();
+        }
+
+        /**
+         * As {@link #seal(byte[], int, int, byte[], int, byte[], int, int)}, with the tail the caller
+         * wrote into {@link #tailBuffer}: {@code tailLength} bytes at {@link #tailOffset()}.
+         */
+        public int sealWithTail(byte[] pt, int off, int len, byte[] out, int outOff, int tailLength) {
             int n = envelopeLength(len);
             Objects.checkFromIndexSize(off, len, pt.length);
             Objects.checkFromIndexSize(outOff, n, out.length);
-            Objects.checkFromIndexSize(tailOff, tailLen, tail.length);
-            int aadLength = recordAad.length + tailLen;
-            if (aadScratch.length < aadLength) {
-                aadScratch = new byte[Math.max(aadLength, aadScratch.length * 2)];
-            }
-            System.arraycopy(recordAad, 0, aadScratch, 0, recordAad.length);
-            System.arraycopy(tail, tailOff, aadScratch, recordAad.length, tailLen);
+            byte[] fullAad = withTail.bytes();
+            Objects.checkFromIndexSize(withTail.tailOffset(), tailLength, fullAad.length);
             long u = use;
             use = -1;
-            sealInto(cipher, held, u, aadScratch, aadLength, pt, off, len, out, outOff);
+            sealInto(cipher, held, u, fullAad, withTail.tailOffset() + tailLength, pt, off, len, out, outOff);
             return n;
         }
 
@@ -212,6 +234,7 @@ public final class EnvelopeEncryptor {
             held = lease.dek;
             use = lease.use;
             recordAad = held.recordAad(aad);
+            withTail.prefix(recordAad);
         }
 
         /** Gives back the held DEK (a reserved but unused IV is simply skipped); the sealer refuses further use. */

@@ -9,6 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * inside an encrypt or decrypt with it, so eviction never pulls a key out from under a running call.
  */
 class SharedKey {
+    /** Length of the header digest that starts every record AAD (SHA-256). */
+    static final int HEADER_DIGEST_LENGTH = 32;
+
     private final DataKey key;
     private final byte[] headerDigest;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -17,6 +20,9 @@ class SharedKey {
 
     /** @param headerDigest SHA-256 of the envelope header this key belongs to (part of every record's AAD) */
     SharedKey(DataKey key, byte[] headerDigest) {
+        if (headerDigest.length != HEADER_DIGEST_LENGTH) {
+            throw new IllegalArgumentException("header digest of " + headerDigest.length + " bytes");
+        }
         this.key = key;
         this.headerDigest = headerDigest;
     }

@@ -54,6 +54,57 @@ class EnvelopeTest {
                 StandardCharsets.UTF_8)).isEqualTo("value");
     }
 
+    /**
+     * A tail written straight into the sealer's or opener's AAD binds the envelope exactly as one handed
+     * over does, also across DEK changes (the record AAD in front of the tail is the new DEK's).
+     */
+    @Test
+    void aTailWrittenInPlaceBindsLikeOneHandedOverAcrossDekRotations() {
+        EnvelopeEncryptor small = new EnvelopeEncryptor(new EncryptionDekCache(kek, new DekRotationPolicy(2, Duration.ofHours(1))));
+        byte[] data = "value".getBytes(StandardCharsets.UTF_8);
+        byte[][] envelopes = new byte[5][];
+        try (EnvelopeEncryptor.Sealer sealer = small.sealer("kek-1", ordersDeks, orders)) {
+            for (int i = 0; i < envelopes.length; i++) {
+                byte[] tail = ("key-" + i).getBytes(StandardCharsets.UTF_8);
+                retry(() -> sealer.envelopeLength(data.length));
+                byte[] out = new byte[200];
+                int n;
+                if (i % 2 == 0) {
+                    byte[] aad = sealer.tailBuffer(tail.length);
+                    System.arraycopy(tail, 0, aad, sealer.tailOffset(), tail.length);
+                    n = sealer.sealWithTail(data, 0, data.length, out, 0, tail.length);
+                } else {
+                    n = sealer.seal(data, 0, data.length, out, 0, tail, 0, tail.length);
+                }
+                envelopes[i] = Arrays.copyOf(out, n);
+            }
+        }
+        assertThat(kek.generated.get()).as("two uses per DEK: five envelopes under three DEKs").isEqualTo(3);
+        try (EnvelopeDecryptor.Opener opener = decryptor.opener(ordersDeks, orders)) {
+            for (int i = 0; i < envelopes.length; i++) {
+                byte[] tail = ("key-" + i).getBytes(StandardCharsets.UTF_8);
+                byte[] env = envelopes[i];
+                byte[] plain = new byte[env.length];
+                int got;
+                if (i % 3 == 0) {
+                    got = retry(() -> opener.open(env, 0, env.length, plain, 0, tail, 0, tail.length));
+                } else {
+                    byte[] aad = opener.tailBuffer(tail.length);
+                    System.arraycopy(tail, 0, aad, opener.tailOffset(), tail.length);
+                    got = retry(() -> opener.openWithTail(env, 0, env.length, plain, 0, tail.length));
+                }
+                assertThat(new String(plain, 0, got, StandardCharsets.UTF_8)).isEqualTo("value");
+                assertThat(new String(retry(() -> decryptor.decrypt(env, ordersDeks, orders.append(tail, 0, tail.length))),
+                        StandardCharsets.UTF_8)).isEqualTo("value");
+                byte[] other = ("key-" + (i + 1)).getBytes(StandardCharsets.UTF_8);
+                byte[] aad = opener.tailBuffer(other.length);
+                System.arraycopy(other, 0, aad, opener.tailOffset(), other.length);
+                assertThatThrownBy(() -> opener.openWithTail(env, 0, env.length, plain, 0, other.length))
+                        .isInstanceOf(CryptoException.class);
+            }
+        }
+    }
+
     @Test
     void roundTripsASliceAndReadsAtAnOffset() {
         byte[] data = "..hello world..".getBytes(StandardCharsets.UTF_8);

@@ -44,16 +44,26 @@ final class RecordBinding {
      * returns its length.
      */
     static int writeTail(byte kind, byte[] key, int keyOff, int keyLength, byte[] out) {
-        out[0] = kind;
-        out[1] = (byte) (keyLength >>> 24);
-        out[2] = (byte) (keyLength >>> 16);
-        out[3] = (byte) (keyLength >>> 8);
-        out[4] = (byte) keyLength;
+        return writeTail(kind, key, keyOff, keyLength, out, 0);
+    }
+
+    /** As above, at {@code out[outOff]} (a sealer's or opener's AAD, right behind the record AAD). */
+    static int writeTail(byte kind, byte[] key, int keyOff, int keyLength, byte[] out, int outOff) {
+        out[outOff] = kind;
+        out[outOff + 1] = (byte) (keyLength >>> 24);
+        out[outOff + 2] = (byte) (keyLength >>> 16);
+        out[outOff + 3] = (byte) (keyLength >>> 8);
+        out[outOff + 4] = (byte) keyLength;
         if (keyLength <= 0) {
             return TAIL_OVERHEAD;
         }
-        System.arraycopy(key, keyOff, out, TAIL_OVERHEAD, keyLength);
+        System.arraycopy(key, keyOff, out, outOff + TAIL_OVERHEAD, keyLength);
         return TAIL_OVERHEAD + keyLength;
+    }
+
+    /** Bytes the tail of a record whose key has {@code keyLength} bytes (-1: null) takes. */
+    static int tailLength(int keyLength) {
+        return TAIL_OVERHEAD + Math.max(0, keyLength);
     }
 
     /** The tail as a new array, for a key given as Kafka's record classes give it (null: a null key). */

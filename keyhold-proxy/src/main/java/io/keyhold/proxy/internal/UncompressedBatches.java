@@ -19,7 +19,11 @@ import org.apache.kafka.common.utils.Crc32C;
  * The fast path of {@link RecordEncryption}: encrypts and decrypts uncompressed v2 record batches
  * directly on their bytes, record by record, into a pooled output buffer. Nothing is allocated per
  * record (no record objects, no header objects, no plaintext arrays): an envelope is sealed straight
- * into the output, and opened into a per-thread scratch array from which the record is written.
+ * into the output from a per-thread scratch array, and opened into that array, from which the record
+ * is written. Never sealed or opened between input and output directly: both are pooled buffers that
+ * often share one chunk's array, and the JDK's GCM (17) working within one array (decrypting, or
+ * encrypting to a higher offset) first allocates and zeroes a copy of the whole array, megabytes per
+ * record (see docs/PROXY.md, "Record path performance").
  * The output is byte for byte what the general path (Kafka's {@code MemoryRecordsBuilder}) writes.
  *
  * <p>The input batch's CRC is checked first, so a batch damaged on the way in is refused rather than
@@ -75,17 +79,6 @@ final class UncompressedBatches {
         ByteBuffer view = ByteBuffer.wrap(bytes);
         /** How far records of the current batch wrote: {@code bytes[0, used)} may hold plaintext. */
         private int used;
-
-        byte[] tailBytes = new byte[256];
-
-        /** Room for the AAD tail of a record whose key has {@code keyLength} bytes (-1: null). */
-        byte[] tail(int keyLength) {
-            int n = RecordBinding.TAIL_OVERHEAD + Math.max(0, keyLength);
-            if (tailBytes.length < n) {
-                tailBytes = new byte[Math.max(n, tailBytes.length * 2)];
-            }
-            return tailBytes;
-        }
 
         byte[] ensure(int n) {
             if (bytes.length < n) {
@@ -223,8 +216,7 @@ final class UncompressedBatches {
         if (cur.valueLength < 0) {
             // A tombstone keeps its null value (what compaction needs); its headers, even none, are
             // sealed into the marker, so a tombstone written around the proxy lacks a valid one.
-            byte[] tail = scratch.tail(cur.keyLength);
-            int tailLength = RecordBinding.writeTail(RecordBinding.TOMBSTONE, ia, iBase + cur.keyAt, cur.keyLength, tail);
+            int tailLength = writeTail(sealer, RecordBinding.TOMBSTONE, cur, ia, iBase);
             int envelope = sealer.envelopeLength(sectionLength);
             int marker = 1 + envelope;
             o.ensure(prefixLength + marker + 32);
@@ -237,8 +229,12 @@ final class UncompressedBatches {
             w.put(MARKER_KEY);
             ByteUtils.writeVarint(marker, w);
             w.put(RecordBinding.FORMAT_V2);
-            w.position(w.position() + sealer.seal(ia, iBase + cur.headersAt, sectionLength, o.array, w.position(),
-                    tail, 0, tailLength));
+            // Sealed from the scratch array, never from the input: input and output are pooled buffers
+            // that often share one array, and the JDK's GCM (17) encrypting within one array to a higher
+            // offset first copies the whole array (megabytes) per record.
+            byte[] headers = scratch.ensure(sectionLength);
+            System.arraycopy(ia, iBase + cur.headersAt, headers, 0, sectionLength);
+            w.position(w.position() + sealer.sealWithTail(headers, 0, sectionLength, o.array, w.position(), tailLength));
             return;
         }
         // The payload is the header section followed by the value (see RecordPayload).
@@ -246,16 +242,30 @@ final class UncompressedBatches {
         byte[] p = scratch.ensure(payload);
         System.arraycopy(ia, iBase + cur.headersAt, p, 0, sectionLength);
         System.arraycopy(ia, iBase + cur.valueAt, p, sectionLength, cur.valueLength);
-        byte[] tail = scratch.tail(cur.keyLength);
-        int tailLength = RecordBinding.writeTail(RecordBinding.VALUE, ia, iBase + cur.keyAt, cur.keyLength, tail);
+        int tailLength = writeTail(sealer, RecordBinding.VALUE, cur, ia, iBase);
         int envelope = sealer.envelopeLength(payload);
         o.ensure(prefixLength + envelope + MARKER_SECTION.length + 16);
         ByteBuffer w = o.w;
         ByteUtils.writeVarint(prefixLength + ByteUtils.sizeOfVarint(envelope) + envelope + MARKER_SECTION.length, w);
         w.put(ia, iBase + cur.bodyStart, prefixLength);
         ByteUtils.writeVarint(envelope, w);
-        w.position(w.position() + sealer.seal(p, 0, payload, o.array, w.position(), tail, 0, tailLength));
+        w.position(w.position() + sealer.sealWithTail(p, 0, payload, o.array, w.position(), tailLength));
         w.put(MARKER_SECTION);
+    }
+
+    /** Writes a record's AAD tail (its kind and key) once, straight into the sealer's AAD; returns its length. */
+    private static int writeTail(EnvelopeEncryptor.Sealer sealer, byte kind, RecordCursor cur, byte[] ia, int iBase) {
+        byte[] aad = sealer.tailBuffer(RecordBinding.tailLength(cur.keyLength));
+        return RecordBinding.writeTail(kind, ia, iBase + cur.keyAt, cur.keyLength, aad, sealer.tailOffset());
+    }
+
+    /** The same for an opener, for a record of format 2 (format 1 has no tail: returns -1). */
+    private static int writeTail(EnvelopeDecryptor.Opener opener, boolean v2, byte kind, RecordCursor cur, byte[] ia, int iBase) {
+        if (!v2) {
+            return -1;
+        }
+        byte[] aad = opener.tailBuffer(RecordBinding.tailLength(cur.keyLength));
+        return RecordBinding.writeTail(kind, ia, iBase + cur.keyAt, cur.keyLength, aad, opener.tailOffset());
     }
 
     /** The openers of one fetched batch: compaction can put records of both formats into one batch. */
@@ -305,10 +315,9 @@ final class UncompressedBatches {
             if (v2 && cur.headerValueLength != 1) {
                 throw malformed(topic, offset, "a value's marker carries sealed headers");
             }
-            byte[] tail = v2 ? scratch.tail(cur.keyLength) : null;
-            int tailLength = v2 ? RecordBinding.writeTail(RecordBinding.VALUE, ia, iBase + cur.keyAt, cur.keyLength, tail) : 0;
+            int tailLength = writeTail(opener, v2, RecordBinding.VALUE, cur, ia, iBase);
             byte[] p = scratch.ensure(cur.valueLength);
-            int payload = open(opener, ia, iBase + cur.valueAt, cur.valueLength, p, tail, tailLength, topic, offset);
+            int payload = open(opener, ia, iBase + cur.valueAt, cur.valueLength, p, tailLength, topic, offset);
             int section = section(scratch, payload, topic, offset);
             int value = payload - section;
             ByteUtils.writeVarint(prefixLength + ByteUtils.sizeOfVarint(value) + payload, w);
@@ -326,10 +335,9 @@ final class UncompressedBatches {
             ByteUtils.writeVarint(0, w);
         } else {
             int sealed = cur.headerValueLength - 1;
-            byte[] tail = v2 ? scratch.tail(cur.keyLength) : null;
-            int tailLength = v2 ? RecordBinding.writeTail(RecordBinding.TOMBSTONE, ia, iBase + cur.keyAt, cur.keyLength, tail) : 0;
+            int tailLength = writeTail(opener, v2, RecordBinding.TOMBSTONE, cur, ia, iBase);
             byte[] p = scratch.ensure(sealed);
-            int payload = open(opener, ia, iBase + cur.headerValueAt + 1, sealed, p, tail, tailLength, topic, offset);
+            int payload = open(opener, ia, iBase + cur.headerValueAt + 1, sealed, p, tailLength, topic, offset);
             if (section(scratch, payload, topic, offset) != payload) {
                 counters.decryptionFailures.increment();
                 throw new CryptoException("record at offset " + offset + " of topic '" + topic
@@ -348,10 +356,11 @@ final class UncompressedBatches {
         return new CryptoException("record at offset " + offset + " of topic '" + topic + "': " + what);
     }
 
-    private int open(EnvelopeDecryptor.Opener opener, byte[] in, int off, int len, byte[] out, byte[] tail, int tailLength,
+    /** Opens an envelope into {@code out}; {@code tailLength} -1: no AAD tail (format 1), else the one written into the opener. */
+    private int open(EnvelopeDecryptor.Opener opener, byte[] in, int off, int len, byte[] out, int tailLength,
                      String topic, long offset) {
         try {
-            return opener.open(in, off, len, out, 0, tail, 0, tailLength);
+            return tailLength < 0 ? opener.open(in, off, len, out, 0) : opener.openWithTail(in, off, len, out, 0, tailLength);
         } catch (CryptoException e) {
             counters.decryptionFailures.increment();
             throw new CryptoException("record at offset " + offset + " of topic '" + topic + "': " + e.getMessage());

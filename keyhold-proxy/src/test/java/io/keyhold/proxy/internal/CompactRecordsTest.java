@@ -85,6 +85,42 @@ class CompactRecordsTest {
                 .isEqualTo(expected);
     }
 
+    /**
+     * Records arrive in pooled buffers and are rebuilt into pooled buffers, often slices of one array.
+     * The JDK's GCM, encrypting within one array to a higher offset, copies the whole array first; the
+     * record path must never hand it such a pair (it did for tombstones: megabytes per tombstone).
+     */
+    @Test
+    void encryptingTombstonesFromAPooledBufferAllocatesNoCopyOfThePool() {
+        List<Rec> tombstones = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            tombstones.add(new Rec(("account-" + i).getBytes(StandardCharsets.UTF_8), null, new Header[0]));
+        }
+        MemoryRecords built = RecordEncryptionTest.build(tombstones, CompressionType.NONE, 0L);
+        io.netty.buffer.ByteBuf pooled = ProxyServer.allocator().heapBuffer(built.sizeInBytes());
+        try {
+            pooled.writeBytes(built.buffer().duplicate());
+            MemoryRecords in = MemoryRecords.readableRecords(
+                    java.nio.ByteBuffer.wrap(pooled.array(), pooled.arrayOffset(), built.sizeInBytes()).slice());
+            RecordEncryptionTest.encrypt(encryption, "orders", in).release(); // the DEK, and a warm path
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long before = mx.getCurrentThreadAllocatedBytes();
+            RebuiltRecords sealed = RecordEncryptionTest.encrypt(encryption, "orders", in);
+            long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+            try {
+                assertThat(RecordEncryptionTest.records(RecordEncryptionTest.take(
+                        RecordEncryptionTest.decrypt(encryption, "orders", sealed.copyToMemoryRecords()))))
+                        .isEqualTo(RecordEncryptionTest.records(built));
+            } finally {
+                sealed.release();
+            }
+            // The JDK's own per-record objects are about a kilobyte; a copy of a pool chunk is megabytes.
+            assertThat(allocated / tombstones.size()).as("bytes allocated per tombstone").isLessThan(16 * 1024);
+        } finally {
+            pooled.release();
+        }
+    }
+
     @Test
     void aRecordCostsTheCompactEnvelopeAndAFiveByteMarker() {
         byte[] value = new byte[1024];
