@@ -206,7 +206,10 @@ class KeyLifecycleTest {
             // producer left running writes into whatever cluster later listens on the same port.
             java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
             Thread client = new Thread(() -> {
-                KafkaProducer<byte[], byte[]> producer = producer(endpoint);
+                // max.block.ms: once the cluster is gone a send waits for metadata, by default for 60 s,
+                // longer than the test waits for this thread to see its stop flag
+                KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(endpoint, Map.of("delivery.timeout.ms", 20_000,
+                        "request.timeout.ms", 10_000, "max.block.ms", 5_000));
                 KafkaConsumer<byte[], byte[]> consumer = consumer(endpoint);
                 try {
                     consumer.subscribe(List.of("orders"));
