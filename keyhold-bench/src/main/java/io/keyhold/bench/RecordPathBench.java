@@ -17,7 +17,6 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.MemoryRecordsBuilder;
@@ -74,17 +73,8 @@ public final class RecordPathBench {
     /** Record encryption as a proxy with cluster keys does it: DEKs derived from one cluster key, compact envelopes. */
     static RecordEncryption clusterKeyEncryption() {
         ClusterKey key = new ClusterKey(ClusterKey.newId(), DataKey.generate());
-        ClusterKeyDeks deks = new ClusterKeyDeks(new ClusterKeyDeks.Keyring() {
-            @Override
-            public CompletionStage<ClusterKey> current() {
-                return CompletableFuture.completedFuture(key);
-            }
-
-            @Override
-            public CompletionStage<ClusterKey> byId(String id) {
-                return CompletableFuture.completedFuture(key);
-            }
-        }, (kek, e, ctx) -> CompletableFuture.failedFuture(new IllegalStateException("no KMS here")));
+        ClusterKeyDeks deks = new ClusterKeyDeks(ClusterKeyDeks.Keyring.of(key),
+                (kek, e, ctx) -> CompletableFuture.failedFuture(new IllegalStateException("no KMS here")));
         return new RecordEncryption(new EnvelopeEncryptor(new EncryptionDekCache(deks, DekRotationPolicy.DEFAULT)),
                 new EnvelopeDecryptor(new DecryptionDekCache(deks, KekPolicy.anyKey(), 1000, Duration.ofMinutes(5))),
                 "bench-kek", "lkc-bench", UnencryptedRecordPolicy.REJECT, new ProxyCounters());

@@ -21,6 +21,23 @@ public final class ClusterKeyDeks implements DekSource, DekUnwrapper {
 
         /** The CK with this id; exceptionally with a {@link CryptoException} when this cluster has none. */
         CompletionStage<ClusterKey> byId(String id);
+
+        /** A keyring of one CK, which the caller keeps owning (benchmarks, tests): any other id is unknown. */
+        static Keyring of(ClusterKey key) {
+            Objects.requireNonNull(key, "key");
+            return new Keyring() {
+                @Override
+                public CompletionStage<ClusterKey> current() {
+                    return java.util.concurrent.CompletableFuture.completedFuture(key);
+                }
+
+                @Override
+                public CompletionStage<ClusterKey> byId(String id) {
+                    return key.id().equals(id) ? java.util.concurrent.CompletableFuture.completedFuture(key)
+                            : java.util.concurrent.CompletableFuture.failedFuture(new CryptoException("no cluster key '" + id + "'"));
+                }
+            };
+        }
     }
 
     private final Keyring keyring;

@@ -106,7 +106,7 @@ public final class EnvelopeDecryptor {
         return new Opener(Objects.requireNonNull(dekContext, "dekContext"), Objects.requireNonNull(aad, "aad"));
     }
 
-    public final class Opener implements AutoCloseable {
+    public final class Opener implements AadTailRoom, AutoCloseable {
         private final EncryptionContext dekContext;
         private final Aad aad;
         private final AesGcm.ThreadCipher cipher = AesGcm.threadCipher();
@@ -151,11 +151,13 @@ public final class EnvelopeDecryptor {
          * fewer): up to {@code maxTailLength} bytes at {@link #tailOffset()} of the returned array, then
          * {@link #openWithTail}. The array is the opener's; it is valid until the next call on the opener.
          */
+        @Override
         public byte[] tailBuffer(int maxTailLength) {
             return withTail.room(maxTailLength);
         }
 
         /** Where in {@link #tailBuffer}'s array the tail starts. */
+        @Override
         public int tailOffset() {
             return withTail.tailOffset();
         }

@@ -124,7 +124,7 @@ public final class EnvelopeEncryptor {
      * (DEKs rotate, and a new DEK may have a header of another length), then {@link #seal} writes it.
      * Both throw {@link DekPendingException} when a new DEK is needed and not yet there.
      */
-    public final class Sealer implements AutoCloseable {
+    public final class Sealer implements AadTailRoom, AutoCloseable {
         private final String kekId;
         private final EncryptionContext dekContext;
         private final Aad aad;
@@ -184,12 +184,14 @@ public final class EnvelopeEncryptor {
          * write up to {@code maxTailLength} bytes at {@link #tailOffset()} of the returned array, then call
          * {@link #sealWithTail}. The array is the sealer's; it is valid until the next call on the sealer.
          */
+        @Override
         public byte[] tailBuffer(int maxTailLength) {
             reserve();
             return withTail.room(maxTailLength);
         }
 
         /** Where in {@link #tailBuffer}'s array the tail starts. */
+        @Override
         public int tailOffset() {
             return withTail.tailOffset();
         }

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -34,18 +33,8 @@ class CompactEnvelopeTest {
     private final EncryptionContext orders = EncryptionContext.forTopic("c1", "orders");
     private final Aad aad = Aad.of("topic:orders");
     private final ClusterKey ck = new ClusterKey(ClusterKey.newId(), DataKey.generate());
-    private final ClusterKeyDeks deks = new ClusterKeyDeks(new ClusterKeyDeks.Keyring() {
-        @Override
-        public CompletionStage<ClusterKey> current() {
-            return CompletableFuture.completedFuture(ck);
-        }
-
-        @Override
-        public CompletionStage<ClusterKey> byId(String id) {
-            return id.equals(ck.id()) ? CompletableFuture.completedFuture(ck)
-                    : CompletableFuture.failedFuture(new CryptoException("no such cluster key"));
-        }
-    }, (k, e, c) -> CompletableFuture.failedFuture(new AssertionError("no KMS call under a cluster key")));
+    private final ClusterKeyDeks deks = new ClusterKeyDeks(ClusterKeyDeks.Keyring.of(ck),
+            (k, e, c) -> CompletableFuture.failedFuture(new AssertionError("no KMS call under a cluster key")));
     private final EnvelopeDecryptor dec = new EnvelopeDecryptor(new DecryptionDekCache(deks,
             KekPolicy.onlyKey("local", "orders-key").andAnyKeyOf(ClusterKey.PROVIDER), 1000, Duration.ofMinutes(5)));
 

@@ -62,15 +62,13 @@ public final class KeyholdProxy implements AutoCloseable {
     private final ClusterKeyStore clusterKeys;
     private volatile boolean locked;
     private volatile KeyWatch.Status kmsHealth;
-    /** The cluster's KMS connection and key, told to {@link Kms#forget} what it holds at a lock; null: none given. */
-    private volatile Kms keyKms;
-    private volatile String keyRef;
+    /** The KMS connection the proxy was started with (null: a bare DEK source), told to {@link Kms#forget} the key at a lock. */
+    private final Kms kms;
 
     private KeyholdProxy(ProxyConfig config, String kmsKind, DekSource dekSource, DekUnwrapper unwrapper, int workerThreads,
                          Kms kms) {
         this.config = config;
-        this.keyKms = kms;
-        this.keyRef = config.kekId();
+        this.kms = kms;
         KekPolicy ownKey = KekPolicy.onlyKey(kmsKind, config.kekId(), "this cluster's key");
         KekPolicy opens = ownKey;
         DekSource newDeks = ownKeyOnly(dekSource, ownKey);
@@ -198,9 +196,12 @@ public final class KeyholdProxy implements AutoCloseable {
     public boolean lock() {
         locked = true;
         purgeDeks();
-        Kms k = keyKms;
-        if (k != null) {
-            k.forget(keyRef); // what the provider itself holds of the key (a KMIP 1.1 fetched key)
+        // What the provider itself holds of the key (a KMIP 1.1 fetched key). With cluster keys, the
+        // store knows the key they are wrapped under now (a re-key changes it).
+        if (clusterKeys != null) {
+            clusterKeys.forgetKek();
+        } else if (kms != null) {
+            kms.forget(config.kekId());
         }
         long deadline = System.nanoTime() + LOCK_CONFIRMATION_WAIT.toNanos();
         List<Future<?>> confirmations = new ArrayList<>();
@@ -271,12 +272,7 @@ public final class KeyholdProxy implements AutoCloseable {
                     "cluster " + config.clusterId() + " does not use cluster keys: its records name the KMS key itself"
                             + " and only a rewrite could move them to another key"));
         }
-        return clusterKeys.rekey(newKekId, newKms, KekPolicy.onlyKey(newKms.kind(), newKekId, "this cluster's key"))
-                .thenApply(n -> {
-                    keyKms = newKms;
-                    keyRef = newKekId;
-                    return n;
-                });
+        return clusterKeys.rekey(newKekId, newKms, KekPolicy.onlyKey(newKms.kind(), newKekId, "this cluster's key"));
     }
 
     /** Unlocks the cluster; new DEKs are obtained from the KMS as needed. */

@@ -1,11 +1,12 @@
 package io.keyhold.proxy.internal;
 
 import io.keyhold.crypto.Aad;
-import io.keyhold.crypto.EncryptionContext;
-import io.keyhold.kms.KmsDeniedException;
+import io.keyhold.crypto.AadTailRoom;
 import io.keyhold.crypto.CryptoException;
+import io.keyhold.crypto.EncryptionContext;
 import io.keyhold.crypto.EnvelopeDecryptor;
 import io.keyhold.crypto.EnvelopeEncryptor;
+import io.keyhold.kms.KmsDeniedException;
 import io.keyhold.proxy.UnencryptedRecordPolicy;
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
@@ -253,19 +254,10 @@ final class UncompressedBatches {
         w.put(MARKER_SECTION);
     }
 
-    /** Writes a record's AAD tail (its kind and key) once, straight into the sealer's AAD; returns its length. */
-    private static int writeTail(EnvelopeEncryptor.Sealer sealer, byte kind, RecordCursor cur, byte[] ia, int iBase) {
-        byte[] aad = sealer.tailBuffer(RecordBinding.tailLength(cur.keyLength));
-        return RecordBinding.writeTail(kind, ia, iBase + cur.keyAt, cur.keyLength, aad, sealer.tailOffset());
-    }
-
-    /** The same for an opener, for a record of format 2 (format 1 has no tail: returns -1). */
-    private static int writeTail(EnvelopeDecryptor.Opener opener, boolean v2, byte kind, RecordCursor cur, byte[] ia, int iBase) {
-        if (!v2) {
-            return -1;
-        }
-        byte[] aad = opener.tailBuffer(RecordBinding.tailLength(cur.keyLength));
-        return RecordBinding.writeTail(kind, ia, iBase + cur.keyAt, cur.keyLength, aad, opener.tailOffset());
+    /** Writes a record's AAD tail (its kind and key) once, straight into the sealer's or opener's AAD; returns its length. */
+    private static int writeTail(AadTailRoom room, byte kind, RecordCursor cur, byte[] ia, int iBase) {
+        byte[] aad = room.tailBuffer(RecordBinding.tailLength(cur.keyLength));
+        return RecordBinding.writeTail(kind, ia, iBase + cur.keyAt, cur.keyLength, aad, room.tailOffset());
     }
 
     /** The openers of one fetched batch: compaction can put records of both formats into one batch. */
@@ -315,7 +307,7 @@ final class UncompressedBatches {
             if (v2 && cur.headerValueLength != 1) {
                 throw malformed(topic, offset, "a value's marker carries sealed headers");
             }
-            int tailLength = writeTail(opener, v2, RecordBinding.VALUE, cur, ia, iBase);
+            int tailLength = v2 ? writeTail(opener, RecordBinding.VALUE, cur, ia, iBase) : -1; // format 1: no tail
             byte[] p = scratch.ensure(cur.valueLength);
             int payload = open(opener, ia, iBase + cur.valueAt, cur.valueLength, p, tailLength, topic, offset);
             int section = section(scratch, payload, topic, offset);
@@ -335,7 +327,7 @@ final class UncompressedBatches {
             ByteUtils.writeVarint(0, w);
         } else {
             int sealed = cur.headerValueLength - 1;
-            int tailLength = writeTail(opener, v2, RecordBinding.TOMBSTONE, cur, ia, iBase);
+            int tailLength = v2 ? writeTail(opener, RecordBinding.TOMBSTONE, cur, ia, iBase) : -1;
             byte[] p = scratch.ensure(sealed);
             int payload = open(opener, ia, iBase + cur.headerValueAt + 1, sealed, p, tailLength, topic, offset);
             if (section(scratch, payload, topic, offset) != payload) {

@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -39,17 +38,8 @@ import org.junit.jupiter.api.Test;
 /** Records under a cluster key: the compact envelope and the short marker, on both record paths. */
 class CompactRecordsTest {
     private final ClusterKey ck = new ClusterKey(ClusterKey.newId(), DataKey.generate());
-    private final ClusterKeyDeks deks = new ClusterKeyDeks(new ClusterKeyDeks.Keyring() {
-        @Override
-        public CompletionStage<ClusterKey> current() {
-            return CompletableFuture.completedFuture(ck);
-        }
-
-        @Override
-        public CompletionStage<ClusterKey> byId(String id) {
-            return CompletableFuture.completedFuture(ck);
-        }
-    }, (k, e, c) -> CompletableFuture.failedFuture(new AssertionError("no KMS call under a cluster key")));
+    private final ClusterKeyDeks deks = new ClusterKeyDeks(ClusterKeyDeks.Keyring.of(ck),
+            (k, e, c) -> CompletableFuture.failedFuture(new AssertionError("no KMS call under a cluster key")));
     private final RecordEncryption encryption = new RecordEncryption(
             new EnvelopeEncryptor(new EncryptionDekCache(deks, DekRotationPolicy.DEFAULT)),
             new EnvelopeDecryptor(new DecryptionDekCache(deks, KekPolicy.onlyKey("test", "kek").andAnyKeyOf(ClusterKey.PROVIDER),
