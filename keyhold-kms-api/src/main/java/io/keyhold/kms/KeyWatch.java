@@ -61,7 +61,9 @@ public final class KeyWatch {
         }
 
         /**
-         * Lock the cluster now, for {@code reason}; called again when the reason changes.
+         * Lock the cluster now, for {@code reason}; called again when the kind of refusal changes
+         * (disabled, then deleted), never for another wording of the same one: one check's
+         * generate and the next one's unwrap both say "disabled", in words naming their call.
          *
          * @param outage true when the KMS was unreachable for longer than the grace period, false when it denied
          */
@@ -87,7 +89,7 @@ public final class KeyWatch {
     /**
      * @param grace     how long an outage may last before the cluster locks
      * @param locked    whether the cluster is locked already (e.g. before a restart)
-     * @param lockReason why, if it is (an equal reason later is not reported again); may be null
+     * @param lockReason why, if it is (a refusal of the same kind later is not reported again); may be null
      * @param unavailableSince when an outage recorded before a restart began, or null: the grace
      *                  period counts from then, not from this restart
      */
@@ -144,7 +146,7 @@ public final class KeyWatch {
         if (cause instanceof KmsDeniedException denied) {
             endOutage();
             String reason = deniedReason(denied);
-            if (!locked || lockedForOutage || !reason.equals(lockReason)) {
+            if (!locked || lockedForOutage || refusalOf(lockReason) != denied.reason()) {
                 lock(reason, false);
             }
             return null;
@@ -193,18 +195,38 @@ public final class KeyWatch {
         return grace;
     }
 
-    /** The lock reason for a refusal, in words the customer can act on. */
+    /** The lock reason for a refusal, in words the customer can act on: its kind's sentence, then the KMS's detail. */
     public static String deniedReason(KmsDeniedException e) {
         String detail = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
-        return switch (e.reason()) {
-            case DISABLED -> "The key is disabled in its KMS; enable it to use it." + detail;
-            case ACCESS_DENIED -> "Access to key denied." + detail;
-            case NOT_FOUND -> "Key not found in its KMS." + detail;
-            case PENDING_DELETION -> "The key is scheduled for deletion in its KMS." + detail;
-            case DESTROYED -> "The key is destroyed in its KMS." + detail;
-            case INVALID_KEY -> "Wrong key type or usage: the key can not wrap and unwrap data keys." + detail;
-            case INVALID_CIPHERTEXT -> "The key did not unwrap a data key it had just wrapped." + detail;
+        return sentence(e.reason()) + detail;
+    }
+
+    private static String sentence(KmsDeniedException.Reason reason) {
+        return switch (reason) {
+            case DISABLED -> "The key is disabled in its KMS; enable it to use it.";
+            case ACCESS_DENIED -> "Access to key denied.";
+            case NOT_FOUND -> "Key not found in its KMS.";
+            case PENDING_DELETION -> "The key is scheduled for deletion in its KMS.";
+            case DESTROYED -> "The key is destroyed in its KMS.";
+            case INVALID_KEY -> "Wrong key type or usage: the key can not wrap and unwrap data keys.";
+            case INVALID_CIPHERTEXT -> "The key did not unwrap a data key it had just wrapped.";
         };
+    }
+
+    /**
+     * The kind of refusal a lock reason made by {@link #deniedReason} names, or null for any other
+     * text (an outage's reason, or a reason kept from before a restart in other words).
+     */
+    static KmsDeniedException.Reason refusalOf(String lockReason) {
+        if (lockReason == null) {
+            return null;
+        }
+        for (KmsDeniedException.Reason r : KmsDeniedException.Reason.values()) {
+            if (lockReason.startsWith(sentence(r))) {
+                return r;
+            }
+        }
+        return null;
     }
 
     /** The lock reason after an outage longer than the grace period. */

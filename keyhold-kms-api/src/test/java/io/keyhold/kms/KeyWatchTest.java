@@ -98,6 +98,20 @@ class KeyWatchTest {
     }
 
     @Test
+    void theSameRefusalInOtherWordsIsOneLockAndAnotherKindOfRefusalIsANewOne() {
+        KeyWatch w = watch();
+        // a check whose generate passed before the key was disabled fails at unwrap; the next one at generate
+        w.observe(new KmsDeniedException(KmsDeniedException.Reason.DISABLED, "Decrypt of k: DisabledException"));
+        w.observe(new KmsDeniedException(KmsDeniedException.Reason.DISABLED, "GenerateDataKey of k: DisabledException"));
+        assertThat(events).containsExactly(
+                "lock denied: The key is disabled in its KMS; enable it to use it. (Decrypt of k: DisabledException)");
+        w.observe(new KmsDeniedException(KmsDeniedException.Reason.PENDING_DELETION, "k is pending deletion"));
+        assertThat(events).hasSize(2);
+        assertThat(events.get(1)).startsWith("lock denied: The key is scheduled for deletion");
+        assertThat(w.status().lockReason()).startsWith("The key is scheduled for deletion");
+    }
+
+    @Test
     void aRefusalDuringAnOutageEndsTheOutageAndLocksAtOnce() {
         KeyWatch w = watch();
         w.observe(DOWN);
