@@ -47,6 +47,8 @@ public final class PrometheusExporter {
                     ProxyMetrics::decryptionFailures),
             Family.counter("requests_refused_locked", "Produce and fetch requests refused because the cluster is locked.",
                     ProxyMetrics::requestsRefusedLocked),
+            Family.counter("requests_refused_key_topic", "Admin requests refused because they name Keyhold's key topic __keyhold_keys.",
+                    ProxyMetrics::keyTopicRequestsRefused),
             Family.counter("kms_failures", "Produce or fetch partitions that failed because the KMS refused or could not be reached.",
                     ProxyMetrics::kmsFailures),
             Family.counter("kms_unavailable_checks",

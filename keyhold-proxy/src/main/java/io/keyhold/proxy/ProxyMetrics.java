@@ -105,6 +105,11 @@ public final class ProxyMetrics {
         return c.requestsRefusedLocked.sum();
     }
 
+    /** Admin requests (delete topics or records, configs, partitions) refused because they name Keyhold's key topic. */
+    public long keyTopicRequestsRefused() {
+        return c.keyTopicRequestsRefused.sum();
+    }
+
     /** Produce or fetch partitions that failed because the KMS refused or could not be reached. */
     public long kmsFailures() {
         return c.kmsFailures.sum();
@@ -155,6 +160,7 @@ public final class ProxyMetrics {
         m.put("unencrypted_records_passed", unencryptedRecordsPassed());
         m.put("decryption_failures", decryptionFailures());
         m.put("requests_refused_locked", requestsRefusedLocked());
+        m.put("requests_refused_key_topic", keyTopicRequestsRefused());
         m.put("kms_failures", kmsFailures());
         m.put("requests_waited_for_kms", requestsWaitedForKms());
         m.put("kms_unavailable_checks", kmsUnavailableChecks());

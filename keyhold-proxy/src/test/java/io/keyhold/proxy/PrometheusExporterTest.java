@@ -26,6 +26,7 @@ class PrometheusExporterTest {
         a.unencryptedRecordsPassed.add(5);
         a.decryptionFailures.add(6);
         a.requestsRefusedLocked.add(7);
+        a.keyTopicRequestsRefused.add(16);
         a.kmsFailures.add(8);
         a.connectionsClosedBadFrame.add(9);
         a.connectionsOpen.add(2);
@@ -77,6 +78,11 @@ class PrometheusExporterTest {
                 "# TYPE keyhold_proxy_requests_refused_locked_total counter",
                 "keyhold_proxy_requests_refused_locked_total{" + o + "} 0",
                 "keyhold_proxy_requests_refused_locked_total{cluster=\"orders\"} 7",
+                "# HELP keyhold_proxy_requests_refused_key_topic_total Admin requests refused because they name Keyhold's key topic"
+                        + " __keyhold_keys.",
+                "# TYPE keyhold_proxy_requests_refused_key_topic_total counter",
+                "keyhold_proxy_requests_refused_key_topic_total{" + o + "} 0",
+                "keyhold_proxy_requests_refused_key_topic_total{cluster=\"orders\"} 16",
                 "# HELP keyhold_proxy_kms_failures_total Produce or fetch partitions that failed because the KMS refused or could"
                         + " not be reached.",
                 "# TYPE keyhold_proxy_kms_failures_total counter",

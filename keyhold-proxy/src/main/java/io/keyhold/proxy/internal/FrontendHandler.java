@@ -12,6 +12,7 @@ import java.util.List;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Message;
 import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -305,6 +306,13 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 sasl.sawApiVersions(frame);
                 forward(frame, rs, api);
                 return true;
+            case CREATE_TOPICS:
+            case DELETE_TOPICS:
+            case DELETE_RECORDS:
+            case CREATE_PARTITIONS:
+            case ALTER_CONFIGS:
+            case INCREMENTAL_ALTER_CONFIGS:
+                return guardKeyTopic(frame, rs, api);
             default:
                 forward(frame, rs, api);
                 return true;
@@ -462,6 +470,19 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
         FetchRequestData req = new FetchRequestData(Frames.body(frame, Frames.requestHeaderLength(frame, api, v)), v);
         answer(rs, api, Frames.response(client.alloc(), rs.correlationId(), api.responseHeaderVersion(v),
                 LocalResponses.fetchError(req, Errors.TOPIC_AUTHORIZATION_FAILED), v));
+    }
+
+    /** Passes an admin request on unless it names Keyhold's key topic ({@link KeyTopicGuard}); true when passed on. */
+    private boolean guardKeyTopic(ByteBuf frame, Frames.RequestStart rs, ApiKeys api) {
+        short v = rs.apiVersion();
+        Message refusal = KeyTopicGuard.refusal(api, v, Frames.body(frame, Frames.requestHeaderLength(frame, api, v)), rt.topicNames);
+        if (refusal == null) {
+            forward(frame, rs, api);
+            return true;
+        }
+        rt.counters.keyTopicRequestsRefused.increment();
+        answer(rs, api, Frames.response(client.alloc(), rs.correlationId(), api.responseHeaderVersion(v), refusal, v));
+        return false;
     }
 
     /** Sends {@code frame} to the broker; its response is expected in order. */

@@ -12,11 +12,17 @@ import org.apache.kafka.common.protocol.ApiKeys;
  * it cannot encrypt.
  */
 final class HandledVersions {
-    /** The APIs whose request or response bodies the proxy decodes (see FrontendHandler and ResponseRewriter). */
-    private static final Set<ApiKeys> DECODED = EnumSet.of(ApiKeys.PRODUCE, ApiKeys.FETCH, ApiKeys.API_VERSIONS,
-            ApiKeys.METADATA, ApiKeys.FIND_COORDINATOR, ApiKeys.DESCRIBE_CLUSTER);
+    /** The APIs whose request or response bodies the proxy decodes (see FrontendHandler, ResponseRewriter and KeyTopicGuard). */
+    private static final Set<ApiKeys> DECODED = decoded();
 
     private HandledVersions() {
+    }
+
+    private static Set<ApiKeys> decoded() {
+        Set<ApiKeys> s = EnumSet.of(ApiKeys.PRODUCE, ApiKeys.FETCH, ApiKeys.API_VERSIONS, ApiKeys.METADATA,
+                ApiKeys.FIND_COORDINATOR, ApiKeys.DESCRIBE_CLUSTER, ApiKeys.DESCRIBE_TOPIC_PARTITIONS);
+        s.addAll(KeyTopicGuard.GUARDED); // decoded to see whether they name Keyhold's key topic
+        return s;
     }
 
     /** Whether a request of {@code api} at {@code version} may be handled and passed on. */

@@ -11,6 +11,8 @@ public final class ProxyCounters {
     public final LongAdder unencryptedRecordsPassed = new LongAdder();
     public final LongAdder decryptionFailures = new LongAdder();
     public final LongAdder requestsRefusedLocked = new LongAdder();
+    /** Admin requests refused because they name Keyhold's key topic ({@code KeyTopicGuard}). */
+    public final LongAdder keyTopicRequestsRefused = new LongAdder();
     public final LongAdder kmsFailures = new LongAdder();
     /** Requests and responses that were parked until the KMS supplied a DEK. */
     public final LongAdder requestsWaitedForKms = new LongAdder();

@@ -11,6 +11,7 @@ import java.util.Set;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.DescribeClusterResponseData;
+import org.apache.kafka.common.message.DescribeTopicPartitionsResponseData;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.message.MetadataResponseData;
@@ -53,6 +54,7 @@ final class ResponseRewriter {
             case METADATA:
             case FIND_COORDINATOR:
             case DESCRIBE_CLUSTER:
+            case DESCRIBE_TOPIC_PARTITIONS: // topic ids to names, as from Metadata (Admin.describeTopics uses it)
             case FETCH:
                 return true;
             case PRODUCE:
@@ -77,6 +79,8 @@ final class ResponseRewriter {
                 return findCoordinator(new FindCoordinatorResponseData(body, version));
             case DESCRIBE_CLUSTER:
                 return describeCluster(new DescribeClusterResponseData(body, version));
+            case DESCRIBE_TOPIC_PARTITIONS:
+                return describeTopicPartitions(new DescribeTopicPartitionsResponseData(body, version));
             case PRODUCE:
                 return produce(new ProduceResponseData(body, version));
             case FETCH:
@@ -119,6 +123,13 @@ final class ResponseRewriter {
             b.setHost(p.host()).setPort(p.port());
         }
         for (MetadataResponseData.MetadataResponseTopic t : resp.topics()) {
+            rt.topicNames.learn(t.topicId(), t.name());
+        }
+        return resp;
+    }
+
+    private DescribeTopicPartitionsResponseData describeTopicPartitions(DescribeTopicPartitionsResponseData resp) {
+        for (DescribeTopicPartitionsResponseData.DescribeTopicPartitionsResponseTopic t : resp.topics()) {
             rt.topicNames.learn(t.topicId(), t.name());
         }
         return resp;
