@@ -232,12 +232,12 @@ public final class ClusterKeyStore implements ClusterKeyDeks.Keyring, AutoClosea
         return newest;
     }
 
-    /** Wipes every cluster key (a lock); the next use reads and unwraps them again. */
     /** Tells the KMS connection of the cluster's key (the current one, after any re-key) to {@link Kms#forget} what it holds of it. */
     public void forgetKek() {
         kms.forget(kekId);
     }
 
+    /** Wipes every cluster key (a lock); the next use reads and unwraps them again. */
     public synchronized void wipe() {
         epoch++;
         keys.values().forEach(l -> l.key().close());
