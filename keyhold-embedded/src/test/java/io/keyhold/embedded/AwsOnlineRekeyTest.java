@@ -47,13 +47,9 @@ class AwsOnlineRekeyTest {
                 String first = awsKey(s, firstArn);
                 String second = awsKey(s, secondArn);
                 String elsewhere = awsKey(s, elsewhereArn);
-                String cluster = rest.send(s.url(), "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"aws-rekey\","
-                        + "\"availability\":\"SINGLE_ZONE\",\"cloud\":\"AWS\",\"region\":\"us-west-2\",\"config\":{\"kind\":\"Dedicated\","
-                        + "\"cku\":1},\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + first + "\"}}}", 202).get("id").asText();
-                clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
-                String path = clusterPath;
-                RestClient.await(() -> phase(s, path).equals("PROVISIONED"), "cluster PROVISIONED", Duration.ofSeconds(120));
-                String endpoint = endpoint(s, clusterPath);
+                String cluster = rest.createCluster(s.url(), env, "aws-rekey", "AWS", "us-west-2", first);
+                clusterPath = RestClient.clusterPath(cluster, env);
+                String endpoint = rest.awaitProvisioned(s.url(), clusterPath);
                 produce(endpoint, written, canary + " before #", 3);
 
                 // The key rules of a create apply to the new key: another region is refused, nothing changes.
@@ -80,10 +76,7 @@ class AwsOnlineRekeyTest {
             }
             // Everything restarts: the cluster keys are read again, under the second key only.
             try (RunningServer s = start(aws, ports)) {
-                String path = clusterPath;
-                RestClient.await(() -> phase(s, path).equals("PROVISIONED"), "cluster PROVISIONED after the restart",
-                        Duration.ofSeconds(120));
-                String endpoint = endpoint(s, clusterPath);
+                String endpoint = rest.awaitProvisioned(s.url(), clusterPath);
                 // the restarted broker may take a moment to lead its partitions again
                 RestClient.await(() -> Kcat.consume(endpoint, "payments", written.size()).size() == written.size(),
                         "every record through the restarted cluster", Duration.ofSeconds(60));
@@ -98,11 +91,7 @@ class AwsOnlineRekeyTest {
     }
 
     private String awsKey(RunningServer s, String arn) throws Exception {
-        String byok = rest.send(s.url(), "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"AwsKey\",\"key_arn\":\"" + arn + "\"}}", 201)
-                .get("id").asText();
-        RestClient.await(() -> rest.send(s.url(), "GET", "/byok/v1/keys/" + byok, null, 200).path("validation").path("phase").asText()
-                .equals("VALID"), "key " + byok + " VALID", Duration.ofSeconds(60));
-        return byok;
+        return rest.registerKey(s.url(), "{\"kind\":\"AwsKey\",\"key_arn\":\"" + arn + "\"}").get("id").asText();
     }
 
     private static void produce(String endpoint, List<String> written, String prefix, int n) throws Exception {
@@ -118,15 +107,11 @@ class AwsOnlineRekeyTest {
         return "{\"spec\":{\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}";
     }
 
-    private String endpoint(RunningServer s, String clusterPath) throws Exception {
-        return rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
-    }
-
     private String byokOf(RunningServer s, String clusterPath) throws Exception {
         return rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("byok").path("id").asText();
     }
 
     private String phase(RunningServer s, String clusterPath) throws Exception {
-        return rest.send(s.url(), "GET", clusterPath, null, 200).path("status").path("phase").asText();
+        return rest.phase(s.url(), clusterPath);
     }
 }

@@ -41,19 +41,18 @@ class ClusterTlsTest {
 
     private final RestClient rest = new RestClient(KEY, SECRET);
 
+    private static final String PASSPHRASE = "cluster tls test passphrase";
+
+    /** The server flags of the test that starts its runtime by hand (to capture what it logs). */
     private Map<String, String> flags() throws Exception {
-        Path passphrase = dataDir.resolve("passphrase.txt");
-        Files.writeString(passphrase, "cluster tls test passphrase");
-        return Map.of("data-dir", dataDir.toString(), "http-port", "0", "bind", "127.0.0.1",
-                "kms.local.passphrase-file", passphrase.toString());
+        Map<String, String> flags = new HashMap<>(RunningServer.localKmsPassphrase(dataDir, PASSPHRASE));
+        flags.putAll(Map.of("data-dir", dataDir.toString(), "http-port", "0", "bind", "127.0.0.1"));
+        return flags;
     }
 
     /** Creates a cluster with automatic encryption and returns its API path. */
     private String createCluster(String url, String env) throws Exception {
-        String id = rest.send(url, "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"tls\",\"availability\":\"SINGLE_ZONE\","
-                + "\"cloud\":\"LOCAL\",\"region\":\"local\",\"config\":{\"kind\":\"Dedicated\",\"cku\":1},\"environment\":{\"id\":\""
-                + env + "\"}}}", 202).get("id").asText();
-        return "/cmk/v2/clusters/" + id + "?environment=" + env;
+        return RestClient.clusterPath(rest.createCluster(url, env, "tls", null), env);
     }
 
     @Test
@@ -69,16 +68,12 @@ class ClusterTlsTest {
                 "KEYHOLD_CLUSTER_TLS_KEY", endpointCert.keyFile().toString(),
                 "KEYHOLD_CLUSTER_TLS_CLIENT_AUTH", "required",
                 "KEYHOLD_CLUSTER_TLS_TRUST", clientCa.caFile().toString());
-        ServerConfig.Builder builder = ServerConfigLoader.load(flags(), env, null);
-        ClusterRuntime runtime = new EmbeddedRuntimeProvider().create(builder.build(), env);
-        try (KeyholdServer server = KeyholdServer.start(builder.clusterRuntime(runtime).bootstrapCredentials(KEY, SECRET)
-                .printBootstrapSecret(false).build())) {
+        try (RunningServer server = RunningServer.start(KEY, SECRET, dataDir,
+                RunningServer.localKmsPassphrase(dataDir, PASSPHRASE), env, null, env)) {
             String url = server.url();
-            String cluster = createCluster(url, server.bootstrapEnvironmentId());
-            RestClient.await(() -> rest.send(url, "GET", cluster, null, 200).path("status").path("phase").asText().equals("PROVISIONED"),
-                    "cluster PROVISIONED", Duration.ofSeconds(120));
+            String cluster = createCluster(url, server.server().bootstrapEnvironmentId());
+            String endpoint = rest.awaitProvisioned(url, cluster);
             JsonNode described = rest.send(url, "GET", cluster, null, 200);
-            String endpoint = described.path("spec").path("kafka_bootstrap_endpoint").asText();
             assertThat(endpoint).matches("127\\.0\\.0\\.1:\\d+");
             assertThat(described.path("status").path("endpoint_tls").asBoolean()).isTrue();
             assertThat(described.path("status").path("endpoint_client_auth").asText()).isEqualTo("required");
@@ -104,8 +99,6 @@ class ClusterTlsTest {
             HttpResponse<String> ready = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url + "/readyz"))
                     .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
-        } finally {
-            ((AutoCloseable) runtime).close();
         }
     }
 

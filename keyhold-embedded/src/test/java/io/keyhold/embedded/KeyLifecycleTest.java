@@ -58,7 +58,7 @@ class KeyLifecycleTest {
         try (RunningServer s = start()) {
             String env = s.server().bootstrapEnvironmentId();
             String cluster = clusterOnNewLocalKey(s, env, "revocable");
-            String clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
+            String clusterPath = RestClient.clusterPath(cluster, env);
             String endpoint = rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
 
             // Records of every byte value, acknowledged by the cluster before the key is revoked.
@@ -135,7 +135,7 @@ class KeyLifecycleTest {
             env = s.server().bootstrapEnvironmentId();
             cluster = clusterOnNewLocalKey(s, env, "shred-me");
             rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys", "{\"name\":\"bystander\"}", 201);
-            clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
+            clusterPath = RestClient.clusterPath(cluster, env);
             endpoint = rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
             EmbeddedClustersTest.produce(endpoint, "secrets", canary + "-1", canary + "-2", canary + "-3");
             assertThat(EmbeddedClustersTest.consume(endpoint, "secrets", 3)).containsExactly(canary + "-1", canary + "-2", canary + "-3");
@@ -195,7 +195,7 @@ class KeyLifecycleTest {
         try (RunningServer s = start()) {
             String env = s.server().bootstrapEnvironmentId();
             String cluster = clusterOnNewLocalKey(s, env, "deleted-with-cluster");
-            String clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
+            String clusterPath = RestClient.clusterPath(cluster, env);
             String endpoint = rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
             EmbeddedClustersTest.produce(endpoint, "orders", "order-1", "order-2");
 
@@ -305,21 +305,13 @@ class KeyLifecycleTest {
 
     /** A local KMS key {@code name}, a key object on it, and a PROVISIONED cluster encrypted with it; returns the cluster id. */
     private String clusterOnNewLocalKey(RunningServer s, String env, String name) throws Exception {
-        rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys", "{\"name\":\"" + name + "\"}", 201);
-        String byok = rest.send(s.url(), "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"" + name + "\"}}", 201)
-                .get("id").asText();
-        RestClient.await(() -> rest.send(s.url(), "GET", "/byok/v1/keys/" + byok, null, 200).path("validation").path("phase").asText()
-                .equals("VALID"), "key VALID", Duration.ofSeconds(120));
-        String cluster = rest.send(s.url(), "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"" + name + "\",\"availability\":"
-                + "\"SINGLE_ZONE\",\"cloud\":\"LOCAL\",\"region\":\"local\",\"config\":{\"kind\":\"Dedicated\",\"cku\":1},"
-                + "\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}", 202).get("id").asText();
-        RestClient.await(() -> phase(s, "/cmk/v2/clusters/" + cluster + "?environment=" + env).equals("PROVISIONED"),
-                "cluster PROVISIONED", Duration.ofSeconds(240)); // a broker start, on a machine that may be busy
+        String cluster = rest.createCluster(s.url(), env, name, rest.localKey(s.url(), name));
+        rest.awaitProvisioned(s.url(), RestClient.clusterPath(cluster, env));
         return cluster;
     }
 
     private String phase(RunningServer s, String clusterPath) throws Exception {
-        return rest.send(s.url(), "GET", clusterPath, null, 200).path("status").path("phase").asText();
+        return rest.phase(s.url(), clusterPath);
     }
 
     /** Plaintext DEKs the proxies of this organization hold now, from {@code GET /metrics} (counts, never keys). */

@@ -61,10 +61,7 @@ final class KeyedClusterScenario implements AutoCloseable {
 
     /** Registers the key {@code keyJson} (the API's {@code key} object) and waits until it is VALID; returns the API's answer. */
     JsonNode registerKey(String keyJson) throws Exception {
-        JsonNode created = rest.send(server.url(), "POST", "/byok/v1/keys", "{\"key\":" + keyJson + "}", 201);
-        String byok = created.get("id").asText();
-        RestClient.await(() -> validation(byok).path("phase").asText().equals("VALID"), "key " + byok + " VALID", Duration.ofSeconds(60));
-        return created;
+        return rest.registerKey(server.url(), keyJson);
     }
 
     /** The key object {@code byok}'s validation as the API shows it. */
@@ -78,13 +75,9 @@ final class KeyedClusterScenario implements AutoCloseable {
      */
     void createCluster(String name, String cloud, String region, String byok) throws Exception {
         String env = server.server().bootstrapEnvironmentId();
-        cluster = rest.send(server.url(), "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"" + name + "-orders\","
-                + "\"availability\":\"SINGLE_ZONE\",\"cloud\":\"" + cloud + "\",\"region\":\"" + region + "\",\"config\":{\"kind\":"
-                + "\"Dedicated\",\"cku\":1},\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}", 202)
-                .get("id").asText();
-        clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
-        RestClient.await(() -> phase().equals("PROVISIONED"), "cluster " + cluster + " PROVISIONED", Duration.ofSeconds(90));
-        endpoint = rest.send(server.url(), "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
+        cluster = rest.createCluster(server.url(), env, name + "-orders", cloud, region, byok);
+        clusterPath = RestClient.clusterPath(cluster, env);
+        endpoint = rest.awaitProvisioned(server.url(), clusterPath);
         canary = name + "-card-" + UUID.randomUUID();
     }
 
@@ -157,7 +150,7 @@ final class KeyedClusterScenario implements AutoCloseable {
     }
 
     private String phase() throws Exception {
-        return rest.send(server.url(), "GET", clusterPath, null, 200).path("status").path("phase").asText();
+        return rest.phase(server.url(), clusterPath);
     }
 
     private Path logDir() {

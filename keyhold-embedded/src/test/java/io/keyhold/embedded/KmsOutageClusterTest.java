@@ -82,18 +82,10 @@ class KmsOutageClusterTest {
                 KeyholdServer server = running.server();
                 String url = server.url();
                 String env = server.bootstrapEnvironmentId();
-                String byok = rest.send(url, "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"AwsKey\",\"key_arn\":\"" + keyArn + "\"}}",
-                        201).get("id").asText();
-                RestClient.await(() -> rest.send(url, "GET", "/byok/v1/keys/" + byok, null, 200).path("validation").path("phase")
-                        .asText().equals("VALID"), "key VALID", Duration.ofSeconds(60));
-                String cluster = rest.send(url, "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"outage\","
-                        + "\"availability\":\"SINGLE_ZONE\",\"cloud\":\"AWS\",\"region\":\"us-west-2\",\"config\":{\"kind\":\"Dedicated\","
-                        + "\"cku\":1},\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}", 202)
-                        .get("id").asText();
-                String clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
-                RestClient.await(() -> status(url, clusterPath).path("phase").asText().equals("PROVISIONED"), "PROVISIONED",
-                        Duration.ofSeconds(90));
-                String endpoint = rest.send(url, "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
+                String byok = rest.registerKey(url, "{\"kind\":\"AwsKey\",\"key_arn\":\"" + keyArn + "\"}").get("id").asText();
+                String cluster = rest.createCluster(url, env, "outage", "AWS", "us-west-2", byok);
+                String clusterPath = RestClient.clusterPath(cluster, env);
+                String endpoint = rest.awaitProvisioned(url, clusterPath);
 
                 try (KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(endpoint)) {
                     produce(producer, "before any outage");

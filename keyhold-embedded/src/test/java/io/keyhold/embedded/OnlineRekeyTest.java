@@ -64,9 +64,8 @@ class OnlineRekeyTest {
             oldRef = org + "/orders-before";
             newRef = org + "/orders-after";
             cluster = cluster(s, env, "orders", oldKey);
-            clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
-            RestClient.await(() -> phase(s, clusterPath).equals("PROVISIONED"), "cluster PROVISIONED", Duration.ofSeconds(240));
-            String endpoint = rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
+            clusterPath = RestClient.clusterPath(cluster, env);
+            String endpoint = rest.awaitProvisioned(s.url(), clusterPath);
 
             // The unique-key rule: a key another cluster holds is refused, and nothing changes.
             String otherKey = localKey(s, "someone-elses");
@@ -174,22 +173,15 @@ class OnlineRekeyTest {
     }
 
     private String localKey(RunningServer s, String name) throws Exception {
-        rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys", "{\"name\":\"" + name + "\"}", 201);
-        String byok = rest.send(s.url(), "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"" + name + "\"}}", 201)
-                .get("id").asText();
-        RestClient.await(() -> rest.send(s.url(), "GET", "/byok/v1/keys/" + byok, null, 200).path("validation").path("phase").asText()
-                .equals("VALID"), "key VALID", Duration.ofSeconds(120));
-        return byok;
+        return rest.localKey(s.url(), name);
     }
 
     private String cluster(RunningServer s, String env, String name, String byok) throws Exception {
-        return rest.send(s.url(), "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"" + name + "\",\"availability\":"
-                + "\"SINGLE_ZONE\",\"cloud\":\"LOCAL\",\"region\":\"local\",\"config\":{\"kind\":\"Dedicated\",\"cku\":1},"
-                + "\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}", 202).get("id").asText();
+        return rest.createCluster(s.url(), env, name, byok);
     }
 
     private String phase(RunningServer s, String clusterPath) throws Exception {
-        return rest.send(s.url(), "GET", clusterPath, null, 200).path("status").path("phase").asText();
+        return rest.phase(s.url(), clusterPath);
     }
 
     private static KafkaProducer<byte[], byte[]> producer(String endpoint) {

@@ -27,7 +27,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Uuid;
@@ -45,6 +44,8 @@ class ReadinessTest {
     private static final String KEY = "READYKEY";
     private static final String SECRET = "readiness-test-secret-0123456789";
     private static final String PASSPHRASE = "readiness test passphrase";
+    private static final RestClient REST = new RestClient(KEY, SECRET);
+    private static final Duration WAIT = Duration.ofSeconds(90);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     @TempDir
@@ -69,18 +70,10 @@ class ReadinessTest {
             try (KeyholdServer server = KeyholdServer.start(config.clusterRuntime(first).build())) {
                 String url = server.url();
                 assertThat(get(url, "/readyz", false).statusCode()).as("no clusters yet").isEqualTo(200);
-                String byok = send(url, "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"ready-key\"}}", 201)
-                        .get("id").asText();
-                await(() -> send(url, "GET", "/byok/v1/keys/" + byok, null, 200).path("validation").path("phase").asText()
-                        .equals("VALID"), "key " + byok + " VALID");
+                String byok = REST.registerKey(url, "{\"kind\":\"LocalKey\",\"key_id\":\"ready-key\"}").get("id").asText();
                 String env = server.bootstrapEnvironmentId();
-                cluster = send(url, "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"orders\",\"availability\":\"SINGLE_ZONE\","
-                        + "\"cloud\":\"LOCAL\",\"region\":\"local\",\"config\":{\"kind\":\"Dedicated\",\"cku\":1},\"environment\":{\"id\":\""
-                        + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}", 202).get("id").asText();
-                String path = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
-                await(() -> send(url, "GET", path, null, 200).path("status").path("phase").asText().equals("PROVISIONED"),
-                        "cluster " + cluster + " PROVISIONED");
-                endpoint = send(url, "GET", path, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
+                cluster = REST.createCluster(url, env, "orders", byok);
+                endpoint = REST.awaitProvisioned(url, RestClient.clusterPath(cluster, env));
                 EmbeddedClustersTest.produce(endpoint, "orders", "before the restart");
                 HttpResponse<String> ready = get(url, "/readyz", true);
                 assertThat(ready.statusCode()).isEqualTo(200);
@@ -148,10 +141,10 @@ class ReadinessTest {
                 kafka = null;
                 assertThat(connects(endpoint)).as("the proxy still listens").isTrue();
                 // "Serves" is reused for a second; then the probe finds no broker behind the proxy.
-                await(() -> clusters.notServing(List.of("lkc-ext")).contains("lkc-ext"), "lkc-ext not serving");
+                RestClient.await(() -> clusters.notServing(List.of("lkc-ext")).contains("lkc-ext"), "lkc-ext not serving", WAIT);
 
                 kafka = EmbeddedBroker.start(kafkaDir, kafkaId, brokerPort, controllerPort);
-                await(() -> clusters.notServing(List.of("lkc-ext")).isEmpty(), "lkc-ext serving again");
+                RestClient.await(() -> clusters.notServing(List.of("lkc-ext")).isEmpty(), "lkc-ext serving again", WAIT);
                 produceAtOnce(endpoint, "ext", "after the broker came back");
             } finally {
                 if (kafka != null) {
@@ -195,22 +188,5 @@ class ReadinessTest {
 
     private static String authorization() {
         return "Basic " + Base64.getEncoder().encodeToString((KEY + ":" + SECRET).getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static JsonNode send(String url, String method, String path, String body, int expected) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(30))
-                .header("Authorization", authorization()).header("Content-Type", "application/json")
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(method + " " + path + ": " + r.body()).isEqualTo(expected);
-        return JSON.readTree(r.body());
-    }
-
-    private static void await(ServerMetricsTest.Check check, String what) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (!check.ok()) {
-            assertThat(System.nanoTime()).as("waited too long for " + what).isLessThan(deadline);
-            Thread.sleep(100);
-        }
     }
 }

@@ -6,10 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyhold.embedded.internal.EmbeddedBroker;
-import io.keyhold.server.ClusterRuntime;
-import io.keyhold.server.KeyholdServer;
-import io.keyhold.server.ServerConfig;
-import io.keyhold.server.ServerConfigLoader;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.ServerSocket;
@@ -55,15 +51,6 @@ class RegisteredKafkaClustersTest {
     @TempDir
     Path tmp;
 
-    /** A running `keyhold server` with its cluster runtime, as ServerCommand wires them. */
-    private record Server(KeyholdServer server, ClusterRuntime runtime) implements AutoCloseable {
-        @Override
-        public void close() throws Exception {
-            server.close();
-            ((AutoCloseable) runtime).close();
-        }
-    }
-
     @Test
     void createdClusterBindsToTheRegisteredKafkaEncryptsLocksSurvivesRestartAndDeleteLeavesItsTopics() throws Exception {
         Path externalLogDir = tmp.resolve("existing-kafka");
@@ -73,7 +60,7 @@ class RegisteredKafkaClustersTest {
             String env;
             String clusterId;
             String endpoint;
-            try (Server s = start(yaml)) {
+            try (RunningServer s = start(yaml)) {
                 env = s.server().bootstrapEnvironmentId();
                 post(s, "/keyhold/v1/local-kms/keys", "{\"name\":\"ext-key\"}");
                 String byok = post(s, "/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"ext-key\"}}").get("id").asText();
@@ -118,7 +105,7 @@ class RegisteredKafkaClustersTest {
             }
 
             // After a restart the binding comes back: same endpoint, the data still readable.
-            try (Server s = start(yaml)) {
+            try (RunningServer s = start(yaml)) {
                 JsonNode again = awaitPhase(s, clusterId, env, "PROVISIONED");
                 assertThat(again.path("spec").path("kafka_bootstrap_endpoint").asText()).isEqualTo(endpoint);
                 assertThat(EmbeddedClustersTest.consume(endpoint, "payments", 2)).containsExactly(canary + "-1", canary + "-2");
@@ -158,7 +145,7 @@ class RegisteredKafkaClustersTest {
                     cloud: AWS
                     region: eu-west-1
                 """);
-        try (Server s = start(yaml)) {
+        try (RunningServer s = start(yaml)) {
             String env = s.server().bootstrapEnvironmentId();
             String id = post(s, "/cmk/v2/clusters", clusterBody("local-one", env, null)).get("id").asText();
             JsonNode failed = awaitPhase(s, id, env, "FAILED");
@@ -183,24 +170,10 @@ class RegisteredKafkaClustersTest {
         return yaml;
     }
 
-    private Server start(Path yaml) throws Exception {
-        Path passphrase = tmp.resolve("passphrase.txt");
-        if (!Files.exists(passphrase)) {
-            Files.writeString(passphrase, "registered clusters test passphrase");
-        }
-        ServerConfig.Builder builder = ServerConfigLoader.load(Map.of("data-dir", tmp.resolve("data").toString(), "http-port", "0",
-                "kms.local.passphrase-file", passphrase.toString()), Map.of(), yaml);
-        int base = freePort();
-        base = base > 60000 ? 40000 : base + 1; // a neighbourhood of a free port; busy ones are skipped
-        ClusterRuntime runtime = new EmbeddedRuntimeProvider().create(builder.build(),
-                Map.of("KEYHOLD_CLUSTER_PORTS", base + "-" + (base + 40)));
-        try {
-            return new Server(KeyholdServer.start(builder.clusterRuntime(runtime).bootstrapCredentials(KEY, SECRET)
-                    .printBootstrapSecret(false).build()), runtime);
-        } catch (RuntimeException e) {
-            ((AutoCloseable) runtime).close();
-            throw e;
-        }
+    /** The server on this test's data directory, local KMS passphrase and {@code yaml}, its clusters on ports free just now. */
+    private RunningServer start(Path yaml) throws Exception {
+        return RunningServer.start(KEY, SECRET, tmp.resolve("data"),
+                RunningServer.localKmsPassphrase(tmp, "registered clusters test passphrase"), Map.of(), yaml, RunningServer.freePortRange());
     }
 
     private static String clusterBody(String name, String env, String byokId) {
@@ -209,13 +182,13 @@ class RegisteredKafkaClustersTest {
                 + (byokId == null ? "" : ",\"byok\":{\"id\":\"" + byokId + "\"}") + "}}";
     }
 
-    private static JsonNode awaitPhase(Server s, String clusterId, String env, String phase) throws Exception {
+    private static JsonNode awaitPhase(RunningServer s, String clusterId, String env, String phase) throws Exception {
         return await(s, "/cmk/v2/clusters/" + clusterId + "?environment=" + env,
                 c -> c.path("status").path("phase").asText().equals(phase));
     }
 
     /** GETs {@code path} until the body satisfies {@code done} (60 s at most). */
-    private static JsonNode await(Server s, String path, Predicate<JsonNode> done) throws Exception {
+    private static JsonNode await(RunningServer s, String path, Predicate<JsonNode> done) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         JsonNode body;
         do {
@@ -230,13 +203,13 @@ class RegisteredKafkaClustersTest {
         throw new AssertionError("timed out waiting on " + path + "; last: " + body);
     }
 
-    private static JsonNode post(Server s, String path, String json) throws Exception {
+    private static JsonNode post(RunningServer s, String path, String json) throws Exception {
         HttpResponse<String> r = send(s, "POST", path, json);
         assertThat(r.statusCode()).as(path + ": " + r.body()).isBetween(200, 299);
         return r.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(r.body());
     }
 
-    private static HttpResponse<String> send(Server s, String method, String path, String json) throws Exception {
+    private static HttpResponse<String> send(RunningServer s, String method, String path, String json) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.server().url() + path)).timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Basic " + Base64.getEncoder().encodeToString((KEY + ":" + SECRET).getBytes(StandardCharsets.UTF_8)))
                 .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));

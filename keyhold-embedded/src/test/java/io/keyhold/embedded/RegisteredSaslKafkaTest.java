@@ -79,18 +79,8 @@ class RegisteredSaslKafkaTest {
             assertThat(Files.readString(yaml)).doesNotContain("keyhold-pw");
             try (RunningServer s = start(yaml)) {
                 String env = s.server().bootstrapEnvironmentId();
-                rest.send(s.url(), "POST", "/keyhold/v1/local-kms/keys", "{\"name\":\"sasl-key\"}", 201);
-                String byok = rest.send(s.url(), "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"sasl-key\"}}", 201)
-                        .get("id").asText();
-                RestClient.await(() -> rest.send(s.url(), "GET", "/byok/v1/keys/" + byok, null, 200).path("validation").path("phase")
-                        .asText().equals("VALID"), "key VALID", Duration.ofSeconds(60));
-                String cluster = rest.send(s.url(), "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"sasl\","
-                        + "\"availability\":\"SINGLE_ZONE\",\"cloud\":\"LOCAL\",\"region\":\"local\",\"config\":{\"kind\":\"Dedicated\","
-                        + "\"cku\":1},\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}", 202).get("id").asText();
-                String clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
-                RestClient.await(() -> rest.send(s.url(), "GET", clusterPath, null, 200).path("status").path("phase").asText()
-                        .equals("PROVISIONED"), "cluster PROVISIONED", Duration.ofSeconds(90));
-                String endpoint = rest.send(s.url(), "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
+                String cluster = rest.createCluster(s.url(), env, "sasl", rest.localKey(s.url(), "sasl-key"));
+                String endpoint = rest.awaitProvisioned(s.url(), RestClient.clusterPath(cluster, env));
 
                 String value = "sasl-registered-" + UUID.randomUUID();
                 try (KafkaProducer<String, String> producer = new KafkaProducer<>(client(endpoint, "alice", "alice-pw"))) {

@@ -43,20 +43,11 @@ class RotationEndToEndTest {
             KeyholdServer server = running.server();
             String url = server.url();
             String env = server.bootstrapEnvironmentId();
-            rest.send(url, "POST", "/keyhold/v1/local-kms/keys", "{\"name\":\"orders-kek\"}", 201);
-            String byok = rest.send(url, "POST", "/byok/v1/keys", "{\"key\":{\"kind\":\"LocalKey\",\"key_id\":\"orders-kek\"}}", 201)
-                    .get("id").asText();
-            RestClient.await(() -> key(url, byok).path("validation").path("phase").asText().equals("VALID"), "key VALID",
-                    Duration.ofSeconds(60));
+            String byok = rest.localKey(url, "orders-kek");
             assertThat(key(url, byok).path("current_version").asText()).isEqualTo("1");
 
-            String cluster = rest.send(url, "POST", "/cmk/v2/clusters", "{\"spec\":{\"display_name\":\"orders\",\"availability\":"
-                    + "\"SINGLE_ZONE\",\"cloud\":\"LOCAL\",\"region\":\"local\",\"config\":{\"kind\":\"Dedicated\",\"cku\":1},"
-                    + "\"environment\":{\"id\":\"" + env + "\"},\"byok\":{\"id\":\"" + byok + "\"}}}", 202).get("id").asText();
-            String clusterPath = "/cmk/v2/clusters/" + cluster + "?environment=" + env;
-            RestClient.await(() -> rest.send(url, "GET", clusterPath, null, 200).path("status").path("phase").asText()
-                    .equals("PROVISIONED"), "cluster PROVISIONED", Duration.ofSeconds(90));
-            String endpoint = rest.send(url, "GET", clusterPath, null, 200).path("spec").path("kafka_bootstrap_endpoint").asText();
+            String cluster = rest.createCluster(url, env, "orders", byok);
+            String endpoint = rest.awaitProvisioned(url, RestClient.clusterPath(cluster, env));
 
             String canary = "rotated-" + UUID.randomUUID();
             List<String> before = List.of(canary + " #1", canary + " #2", canary + " #3");

@@ -84,6 +84,11 @@ final class RunningServer implements AutoCloseable {
         return server;
     }
 
+    /** The embedded cluster runtime, for tests that drive it below the API (a lock without the monitor). */
+    ClusterRuntime runtime() {
+        return runtime;
+    }
+
     String url() {
         return server.url();
     }
