@@ -521,7 +521,9 @@ class FrameFuzzTest {
     @Provide
     Arbitrary<Short> interceptedApis() {
         return Arbitraries.of(ApiKeys.PRODUCE.id, ApiKeys.FETCH.id, ApiKeys.METADATA.id, ApiKeys.API_VERSIONS.id,
-                ApiKeys.FIND_COORDINATOR.id, ApiKeys.DESCRIBE_CLUSTER.id, (short) 999, (short) -3);
+                ApiKeys.FIND_COORDINATOR.id, ApiKeys.DESCRIBE_CLUSTER.id, ApiKeys.CREATE_TOPICS.id, ApiKeys.DELETE_TOPICS.id,
+                ApiKeys.DELETE_RECORDS.id, ApiKeys.CREATE_PARTITIONS.id, ApiKeys.ALTER_CONFIGS.id,
+                ApiKeys.INCREMENTAL_ALTER_CONFIGS.id, (short) 999, (short) -3);
     }
 
     @Provide
