@@ -82,6 +82,8 @@ public final class KeyWatch {
     private boolean locked;
     private boolean lockedForOutage;
     private String lockReason;
+    /** The kind of refusal the cluster is locked for, or null (not locked, locked for an outage, or for a reason in other words). */
+    private KmsDeniedException.Reason lockedRefusal;
     private Instant unavailableSince;
     private String problem;
     private long unavailableChecks;
@@ -102,6 +104,7 @@ public final class KeyWatch {
         this.listener = Objects.requireNonNull(listener, "listener");
         this.locked = locked;
         this.lockReason = locked ? lockReason : null;
+        this.lockedRefusal = refusalOf(this.lockReason); // the database keeps the reason's words only
         this.unavailableSince = unavailableSince;
     }
 
@@ -139,6 +142,7 @@ public final class KeyWatch {
                 locked = false;
                 lockedForOutage = false;
                 lockReason = null;
+                lockedRefusal = null;
                 listener.unlock();
             }
             return null;
@@ -146,8 +150,8 @@ public final class KeyWatch {
         if (cause instanceof KmsDeniedException denied) {
             endOutage();
             String reason = deniedReason(denied);
-            if (!locked || lockedForOutage || refusalOf(lockReason) != denied.reason()) {
-                lock(reason, false);
+            if (!locked || lockedForOutage || lockedRefusal != denied.reason()) {
+                lock(reason, denied.reason());
             }
             return null;
         }
@@ -162,18 +166,20 @@ public final class KeyWatch {
                 problem = cause.getMessage();
             }
             if (!locked && !now.isBefore(unavailableSince.plus(grace))) {
-                lock(outageReason(unavailableSince, grace, problem), true);
+                lock(outageReason(unavailableSince, grace, problem), null);
             }
             return null;
         }
         return cause instanceof RuntimeException r ? r : new IllegalStateException(cause.toString(), cause);
     }
 
-    private void lock(String reason, boolean forOutage) {
+    /** Locks for {@code reason}: a refusal of kind {@code refusal}, or an outage when that is null. */
+    private void lock(String reason, KmsDeniedException.Reason refusal) {
         locked = true;
-        lockedForOutage = forOutage;
+        lockedForOutage = refusal == null;
+        lockedRefusal = refusal;
         lockReason = reason;
-        listener.lock(reason, forOutage);
+        listener.lock(reason, refusal == null);
     }
 
     private void endOutage() {

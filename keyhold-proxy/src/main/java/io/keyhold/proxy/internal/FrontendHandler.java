@@ -306,14 +306,10 @@ public final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 sasl.sawApiVersions(frame);
                 forward(frame, rs, api);
                 return true;
-            case CREATE_TOPICS:
-            case DELETE_TOPICS:
-            case DELETE_RECORDS:
-            case CREATE_PARTITIONS:
-            case ALTER_CONFIGS:
-            case INCREMENTAL_ALTER_CONFIGS:
-                return guardKeyTopic(frame, rs, api);
             default:
+                if (KeyTopicGuard.GUARDED.contains(api)) {
+                    return guardKeyTopic(frame, rs, api);
+                }
                 forward(frame, rs, api);
                 return true;
         }
